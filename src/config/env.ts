@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+export const ROLES = ['all', 'api', 'worker'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const TOKEN_PATTERN = /^ovt_[A-Za-z0-9_-]{32,}$/;
+
+const blankToUndefined = (value: unknown) => (value === '' ? undefined : value);
+
+const postgresUrl = z
+  .string()
+  .refine((v) => /^postgres(ql)?:\/\/.+/.test(v), 'must be a postgres:// or postgresql:// URL');
+const redisUrl = z.string().refine((v) => /^rediss?:\/\/.+/.test(v), 'must be a redis:// or rediss:// URL');
+
+export const envSchema = z
+  .object({
+    PORT: z.preprocess(blankToUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
+    HOST: z.preprocess(blankToUndefined, z.string().min(1).default('127.0.0.1')),
+    DATABASE_URL: z.preprocess(blankToUndefined, postgresUrl.optional()),
+    REDIS_URL: z.preprocess(blankToUndefined, redisUrl.optional()),
+    OVERTURE_DATA_DIR: z.preprocess(blankToUndefined, z.string().min(1).default('./.overture')),
+    OVERTURE_SECRET: z.preprocess(
+      blankToUndefined,
+      z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
+    ),
+    OVERTURE_BOOTSTRAP_ADMIN_TOKEN: z.preprocess(
+      blankToUndefined,
+      z.string().regex(TOKEN_PATTERN, 'must be `ovt_` followed by at least 32 letters, digits, `_` or `-`').optional(),
+    ),
+    OVERTURE_ROLE: z.preprocess(blankToUndefined, z.enum(ROLES).default('all')),
+    LOG_LEVEL: z.preprocess(blankToUndefined, z.enum(LOG_LEVELS).default('info')),
+  })
+  .superRefine((env, ctx) => {
+    if (env.DATABASE_URL && !env.OVERTURE_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['OVERTURE_SECRET'],
+        message: 'is required when DATABASE_URL is set (it is only generated for the embedded database)',
+      });
+    }
+  });
+
+export type Env = z.output<typeof envSchema>;
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  dataDir: string;
+  secret: string | undefined;
+  bootstrapAdminToken: string | undefined;
+  role: (typeof ROLES)[number];
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment once; a bad variable is reported by name, never with its value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${lines.join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    dataDir: e.OVERTURE_DATA_DIR,
+    secret: e.OVERTURE_SECRET,
+    bootstrapAdminToken: e.OVERTURE_BOOTSTRAP_ADMIN_TOKEN,
+    role: e.OVERTURE_ROLE,
+    logLevel: e.LOG_LEVEL,
+  };
+}

@@ -1,0 +1,36 @@
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import * as schema from './schema/index.js';
+
+export type Db = NodePgDatabase<typeof schema> & { $client: pg.Pool };
+/** A transaction or the database itself: domain functions accept either. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0] | Db;
+
+export interface DbHandle {
+  db: Db;
+  pool: pg.Pool;
+  close(): Promise<void>;
+}
+
+// Keep bigint counts as numbers; timestamps stay Date objects via drizzle.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+export function createDb(url: string, opts: { max?: number; onError?: (err: Error) => void } = {}): DbHandle {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.max ?? 20,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    application_name: 'overture',
+  });
+  // An idle client dying (server restart) must not crash the process; the pool replaces it.
+  pool.on('error', (err) => opts.onError?.(err));
+  const db = drizzle(pool, { schema }) as Db;
+  return {
+    db,
+    pool,
+    async close() {
+      await pool.end();
+    },
+  };
+}

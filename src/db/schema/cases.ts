@@ -1,0 +1,126 @@
+import { sql } from 'drizzle-orm';
+import { boolean, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { createdAt, id, ts } from './columns.js';
+import { caseStatus, direction, ideology, outcome, platform, riskLevel, stage } from './enums.js';
+import { programs } from './programs.js';
+import { staff } from './staff.js';
+
+export interface Indicator {
+  kind: string;
+  evidenceUrl?: string | null;
+  note?: string | null;
+}
+
+export const cases = pgTable(
+  'cases',
+  {
+    id: id(),
+    programId: uuid('program_id')
+      .notNull()
+      .references(() => programs.id),
+    status: caseStatus('status').notNull().default('flagged'),
+    stage: stage('stage').notNull().default('none'),
+    ideology: ideology('ideology').notNull(),
+    riskLevel: riskLevel('risk_level').notNull(),
+    /** Kept apart from the profile so reports can group without touching identity. */
+    platform: platform('platform').notNull(),
+    indicators: jsonb('indicators').$type<Indicator[]>().notNull().default([]),
+    assigneeId: uuid('assignee_id').references(() => staff.id),
+    flaggedAt: ts('flagged_at').notNull(),
+    flaggedBy: uuid('flagged_by').references(() => staff.id),
+    acceptedAt: ts('accepted_at'),
+    approvedAt: ts('approved_at'),
+    closedAt: ts('closed_at'),
+    outcome: outcome('outcome'),
+    // Stage timestamps with the holder at that moment: funnels need no window functions.
+    contactedAt: ts('contacted_at'),
+    contactedBy: uuid('contacted_by'),
+    respondedAt: ts('responded_at'),
+    respondedBy: uuid('responded_by'),
+    sustainedAt: ts('sustained_at'),
+    sustainedBy: uuid('sustained_by'),
+    firstOutboundApproaches: text('first_outbound_approaches').array(),
+    touchpointCount: integer('touchpoint_count').notNull().default(0),
+    inboundCount: integer('inbound_count').notNull().default(0),
+    outboundCostCents: integer('outbound_cost_cents').notNull().default(0),
+    lastTouchpointAt: ts('last_touchpoint_at'),
+    lastTouchpointDirection: direction('last_touchpoint_direction'),
+    /** Start of the current quiet spell already alerted (no_contact fires once per spell). */
+    noContactAlertedAt: ts('no_contact_alerted_at'),
+    erasedAt: ts('erased_at'),
+    version: integer('version').notNull().default(1),
+    createdAt: createdAt(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('cases_program_status_idx').on(t.programId, t.status, t.id),
+    index('cases_assignee_idx').on(t.assigneeId, t.status),
+    index('cases_program_flagged_idx').on(t.programId, t.flaggedAt),
+  ],
+);
+
+/** Identity of a flagged public profile. Handles live only here; erasure nulls them. */
+export const profiles = pgTable(
+  'profiles',
+  {
+    caseId: uuid('case_id')
+      .primaryKey()
+      .references(() => cases.id),
+    programId: uuid('program_id')
+      .notNull()
+      .references(() => programs.id),
+    platform: platform('platform').notNull(),
+    handle: text('handle'),
+    url: text('url'),
+    displayName: text('display_name'),
+    language: text('language'),
+    /** True while the case is not closed or rejected: one open case per profile. */
+    open: boolean('open').notNull().default(true),
+  },
+  (t) => [
+    uniqueIndex('profiles_open_handle_idx')
+      .on(t.programId, t.platform, t.handle)
+      .where(sql`${t.open} and ${t.handle} is not null`),
+  ],
+);
+
+export const caseEvents = pgTable(
+  'case_events',
+  {
+    id: id(),
+    caseId: uuid('case_id')
+      .notNull()
+      .references(() => cases.id),
+    programId: uuid('program_id').notNull(),
+    actorId: uuid('actor_id'),
+    kind: text('kind').notNull(),
+    fromStatus: caseStatus('from_status'),
+    toStatus: caseStatus('to_status'),
+    reason: text('reason'),
+    data: jsonb('data').$type<Record<string, unknown>>(),
+    at: ts('at').notNull().defaultNow(),
+  },
+  (t) => [index('case_events_case_idx').on(t.caseId, t.id)],
+);
+
+export const assignments = pgTable(
+  'assignments',
+  {
+    id: id(),
+    caseId: uuid('case_id')
+      .notNull()
+      .references(() => cases.id),
+    staffId: uuid('staff_id')
+      .notNull()
+      .references(() => staff.id),
+    assignedBy: uuid('assigned_by'),
+    startedAt: ts('started_at').notNull(),
+    endedAt: ts('ended_at'),
+    override: boolean('override').notNull().default(false),
+    overrideReason: text('override_reason'),
+  },
+  (t) => [
+    index('assignments_case_idx').on(t.caseId, t.startedAt),
+    uniqueIndex('assignments_one_open_idx').on(t.caseId).where(sql`${t.endedAt} is null`),
+  ],
+);

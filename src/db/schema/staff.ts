@@ -1,0 +1,41 @@
+import { sql } from 'drizzle-orm';
+import { boolean, index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { createdAt, id, ts } from './columns.js';
+import { staffRole } from './enums.js';
+import { programs } from './programs.js';
+
+export const staff = pgTable(
+  'staff',
+  {
+    id: id(),
+    /** Null only for deployment admins. */
+    programId: uuid('program_id').references(() => programs.id),
+    name: text('name').notNull(),
+    role: staffRole('role').notNull(),
+    specialisms: text('specialisms').array().notNull().default(sql`'{}'::text[]`),
+    languages: text('languages').array().notNull().default(sql`'{}'::text[]`),
+    maxCaseload: integer('max_caseload'),
+    active: boolean('active').notNull().default(true),
+    version: integer('version').notNull().default(1),
+    createdAt: createdAt(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('staff_program_role_idx').on(t.programId, t.role)],
+);
+
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: id(),
+    staffId: uuid('staff_id')
+      .notNull()
+      .references(() => staff.id),
+    label: text('label').notNull(),
+    /** HMAC-SHA256 of the token keyed with OVERTURE_SECRET; the token itself is never stored. */
+    tokenHash: text('token_hash').notNull(),
+    createdAt: createdAt(),
+    lastUsedAt: ts('last_used_at'),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [uniqueIndex('api_tokens_hash_idx').on(t.tokenHash), index('api_tokens_staff_idx').on(t.staffId)],
+);

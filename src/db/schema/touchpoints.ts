@@ -1,0 +1,29 @@
+import { index, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { cases } from './cases.js';
+import { createdAt, id, ts } from './columns.js';
+import { channel, direction, sentiment } from './enums.js';
+
+export const touchpoints = pgTable(
+  'touchpoints',
+  {
+    id: id(),
+    caseId: uuid('case_id')
+      .notNull()
+      .references(() => cases.id),
+    programId: uuid('program_id').notNull(),
+    direction: direction('direction').notNull(),
+    channel: channel('channel').notNull(),
+    occurredAt: ts('occurred_at').notNull(),
+    approaches: text('approaches').array(),
+    sentiment: sentiment('sentiment'),
+    costCents: integer('cost_cents'),
+    summary: text('summary'),
+    loggedBy: uuid('logged_by').notNull(),
+    /** Who held the case when it was logged (reports credit stages to them). */
+    holderId: uuid('holder_id'),
+    /** Inbound only: when the response-SLA reminder fired (at most once). */
+    responseOverdueNotifiedAt: ts('response_overdue_notified_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('touchpoints_case_idx').on(t.caseId, t.occurredAt, t.id)],
+);

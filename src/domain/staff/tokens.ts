@@ -1,0 +1,78 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { Tx } from '../../db/client.js';
+import { uuidv7 } from '../../db/ids.js';
+import { apiTokens, staff } from '../../db/schema/index.js';
+import { notFound } from '../errors.js';
+import type { Principal } from './principal.js';
+
+export const TOKEN_PATTERN = /^ovt_[A-Za-z0-9_-]{32,}$/;
+
+export function generateToken(): string {
+  return `ovt_${randomBytes(32).toString('base64url')}`;
+}
+
+/** Keyed with the server secret, so a leaked table cannot be brute-forced offline. */
+export function hashToken(secret: string, token: string): string {
+  return createHmac('sha256', secret).update(token).digest('hex');
+}
+
+export async function createToken(db: Tx, secret: string, staffId: string, label: string, token = generateToken()) {
+  const id = uuidv7();
+  await db.insert(apiTokens).values({ id, staffId, label, tokenHash: hashToken(secret, token) });
+  return { id, token };
+}
+
+export async function revokeToken(db: Tx, tokenId: string, now: Date) {
+  const rows = await db
+    .update(apiTokens)
+    .set({ revokedAt: now })
+    .where(and(eq(apiTokens.id, tokenId), isNull(apiTokens.revokedAt)))
+    .returning({ id: apiTokens.id });
+  if (rows.length === 0) {
+    const exists = await db.select({ id: apiTokens.id }).from(apiTokens).where(eq(apiTokens.id, tokenId));
+    if (exists.length === 0) throw notFound('token');
+  }
+}
+
+/** Resolves a bearer token to its active holder; undefined for anything not valid right now. */
+export async function authenticate(db: Tx, secret: string, token: string): Promise<Principal | undefined> {
+  if (!TOKEN_PATTERN.test(token)) return undefined;
+  const hash = hashToken(secret, token);
+  const rows = await db
+    .select({
+      tokenId: apiTokens.id,
+      tokenHash: apiTokens.tokenHash,
+      lastUsedAt: apiTokens.lastUsedAt,
+      staffId: staff.id,
+      role: staff.role,
+      programId: staff.programId,
+      name: staff.name,
+    })
+    .from(apiTokens)
+    .innerJoin(staff, eq(staff.id, apiTokens.staffId))
+    .where(and(eq(apiTokens.tokenHash, hash), isNull(apiTokens.revokedAt), eq(staff.active, true)));
+  const row = rows[0];
+  if (!row || !timingSafeEqual(Buffer.from(row.tokenHash), Buffer.from(hash))) return undefined;
+  // Last use is recorded at minute precision, so a busy token does not write on every request.
+  if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
+    await db
+      .update(apiTokens)
+      .set({ lastUsedAt: sql`now()` })
+      .where(eq(apiTokens.id, row.tokenId));
+  }
+  return { tokenId: row.tokenId, staffId: row.staffId, role: row.role, programId: row.programId, name: row.name };
+}
+
+/** OVERTURE_BOOTSTRAP_ADMIN_TOKEN: the first admin, created only while no admin exists. */
+export async function bootstrapAdmin(db: Tx, secret: string, token: string): Promise<string | undefined> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(7242002)`);
+    const admins = await tx.select({ id: staff.id }).from(staff).where(eq(staff.role, 'admin')).limit(1);
+    if (admins.length > 0) return undefined;
+    const id = uuidv7();
+    await tx.insert(staff).values({ id, name: 'admin', role: 'admin', programId: null });
+    await createToken(tx, secret, id, 'bootstrap', token);
+    return id;
+  });
+}

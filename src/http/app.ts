@@ -1,0 +1,53 @@
+import Fastify, { type FastifyPluginAsync } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { uuidv7 } from '../db/ids.js';
+import type { AppDeps } from './deps.js';
+import auth from './plugins/auth.js';
+import errors from './plugins/errors.js';
+import metrics from './plugins/metrics.js';
+import openapi from './plugins/openapi.js';
+import { healthRoutes } from './routes/health.js';
+import { meRoutes } from './routes/v1/me.js';
+import { programRoutes } from './routes/v1/programs.js';
+import { staffRoutes } from './routes/v1/staff.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,100}$/;
+
+/** The whole HTTP app as one plugin: external → app → routes, in that order. */
+export const app: FastifyPluginAsync<AppDeps> = async (instance, deps) => {
+  const f = instance.withTypeProvider<ZodTypeProvider>();
+  f.setValidatorCompiler(validatorCompiler);
+  f.setSerializerCompiler(serializerCompiler);
+
+  await f.register(openapi);
+  await f.register(metrics);
+  await f.register(errors);
+  await f.register(auth, deps);
+
+  await f.register(healthRoutes, deps);
+  await f.register(meRoutes, deps);
+  await f.register(programRoutes, deps);
+  await f.register(staffRoutes, deps);
+};
+
+/** Builds the Fastify server exactly as production runs it; tests call this too. */
+export async function buildServer(deps: AppDeps) {
+  const server = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: 256 * 1024,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : uuidv7();
+    },
+    ajv: undefined,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  server.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  await server.register(app, deps);
+  return server;
+}

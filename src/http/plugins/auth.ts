@@ -1,0 +1,46 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { DomainError } from '../../domain/errors.js';
+import type { Principal, Role } from '../../domain/staff/principal.js';
+import { authenticate } from '../../domain/staff/tokens.js';
+import type { AppDeps } from '../deps.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route: 'public' or the roles allowed. A route without it is refused at start. */
+    auth?: 'public' | readonly Role[];
+  }
+  interface FastifyRequest {
+    principal: Principal;
+  }
+}
+
+export const ALL_ROLES: readonly Role[] = ['admin', 'lead', 'analyst', 'intervener'];
+
+const unauthorized = (detail: string) => new DomainError(401, 'auth.unauthorized', detail);
+
+export default fp(async function auth(app: FastifyInstance, deps: AppDeps) {
+  app.decorateRequest('principal', null as unknown as Principal);
+
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs') || route.url === '/openapi.json') return;
+    if (!route.config?.auth) throw new Error(`route ${route.method} ${route.url} has no auth policy`);
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    const policy = request.routeOptions.config.auth;
+    if (policy === 'public' || policy === undefined) return;
+    const header = request.headers.authorization;
+    if (!header) throw unauthorized('Send `Authorization: Bearer ovt_…`.');
+    const match = /^Bearer (\S+)$/i.exec(header);
+    if (!match) throw unauthorized('The Authorization header must be `Bearer <token>`.');
+    const principal = await authenticate(deps.db, deps.secret, match[1]!);
+    if (!principal) {
+      request.log.info({ reason: 'invalid_token' }, 'authentication failed');
+      reply.header('www-authenticate', 'Bearer');
+      throw unauthorized('The token is unknown, revoked, or its holder is deactivated.');
+    }
+    request.principal = principal;
+    if (!policy.includes(principal.role)) throw new DomainError(403, 'auth.forbidden', `The ${principal.role} role may not do this.`);
+  });
+});

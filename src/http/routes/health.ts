@@ -1,0 +1,52 @@
+import { sql } from 'drizzle-orm';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { migrationStatus } from '../../db/migrate.js';
+import type { AppDeps } from '../deps.js';
+import { registry } from '../plugins/metrics.js';
+
+const readySchema = z.object({
+  status: z.enum(['ready', 'not_ready']),
+  database: z.enum(['ok', 'unreachable']),
+  migrations: z.object({ applied: z.int(), expected: z.int(), current: z.boolean() }).nullable(),
+  queue: z.object({ backend: z.enum(['redis', 'postgres']), state: z.enum(['ok', 'degraded']) }),
+});
+
+export const healthRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+  app.get(
+    '/healthz',
+    { config: { auth: 'public' }, schema: { tags: ['health'], security: [], response: { 200: z.object({ status: z.literal('ok') }) } } },
+    async () => ({ status: 'ok' as const }),
+  );
+
+  app.get(
+    '/readyz',
+    {
+      config: { auth: 'public' },
+      schema: { tags: ['health'], security: [], response: { 200: readySchema, 503: readySchema } },
+    },
+    async (_request, reply) => {
+      let database: 'ok' | 'unreachable' = 'ok';
+      let migrations: z.infer<typeof readySchema>['migrations'] = null;
+      try {
+        await deps.db.execute(sql`select 1`);
+        migrations = await migrationStatus(deps.pool);
+      } catch {
+        database = 'unreachable';
+      }
+      const queueState = database === 'ok' ? await deps.queues.health() : 'degraded';
+      const ready = database === 'ok' && migrations?.current === true;
+      return reply.code(ready ? 200 : 503).send({
+        status: ready ? 'ready' : 'not_ready',
+        database,
+        migrations,
+        queue: { backend: deps.queues.kind, state: queueState },
+      });
+    },
+  );
+
+  app.get('/metrics', { config: { auth: 'public' }, schema: { tags: ['health'], security: [], hide: true } }, async (_req, reply) => {
+    reply.type(registry.contentType);
+    return registry.metrics();
+  });
+};

@@ -1,0 +1,21 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { STAFF_ROLES } from '../../../db/schema/enums.js';
+import type { AppDeps } from '../../deps.js';
+import { ALL_ROLES } from '../../plugins/auth.js';
+import { errorResponses } from '../../schemas/common.js';
+
+export const meSchema = z
+  .object({ id: z.uuid(), name: z.string(), role: z.enum(STAFF_ROLES), programId: z.uuid().nullable() })
+  .meta({ id: 'Me' });
+
+export const meRoutes: FastifyPluginAsyncZod<AppDeps> = async (app) => {
+  app.get(
+    '/v1/me',
+    { config: { auth: ALL_ROLES }, schema: { tags: ['me'], response: { 200: meSchema, ...errorResponses() } } },
+    async (request) => {
+      const p = request.principal;
+      return { id: p.staffId, name: p.name, role: p.role, programId: p.programId };
+    },
+  );
+};

@@ -1,0 +1,118 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { STAFF_ROLES } from '../../../db/schema/enums.js';
+import { createStaff, getStaff, listStaff, toStaffView, updateStaff } from '../../../domain/staff/repository.js';
+import { createToken, revokeToken } from '../../../domain/staff/tokens.js';
+import type { AppDeps } from '../../deps.js';
+import { idempotent } from '../../idempotency.js';
+import { cursorParam, decodeCursor, errorResponses, idParams, isoTime, limitParam, page, toPage } from '../../schemas/common.js';
+
+const tag = z.string().trim().min(1).max(50);
+const staffSchema = z
+  .object({
+    id: z.uuid(),
+    programId: z.uuid().nullable(),
+    name: z.string(),
+    role: z.enum(STAFF_ROLES),
+    specialisms: z.array(z.string()),
+    languages: z.array(z.string()),
+    maxCaseload: z.int().nullable(),
+    active: z.boolean(),
+    createdAt: isoTime,
+    updatedAt: isoTime,
+  })
+  .meta({ id: 'Staff' });
+
+const name = z.string().trim().min(1).max(200);
+const maxCaseload = z.int().min(0).max(500).nullable();
+const createBody = z.strictObject({
+  programId: z.uuid().nullable().optional(),
+  name,
+  role: z.enum(STAFF_ROLES),
+  specialisms: z.array(tag).max(20).optional(),
+  languages: z.array(tag).max(20).optional(),
+  maxCaseload: maxCaseload.optional(),
+});
+const patchBody = z.strictObject({
+  name: name.optional(),
+  specialisms: z.array(tag).max(20).optional(),
+  languages: z.array(tag).max(20).optional(),
+  maxCaseload: maxCaseload.optional(),
+  active: z.boolean().optional(),
+});
+const tokenSchema = z
+  .object({ id: z.uuid(), token: z.string().describe('Shown once; only a keyed hash is stored') })
+  .meta({ id: 'NewToken' });
+
+export const staffRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+  app.post(
+    '/v1/staff',
+    { config: { auth: ['admin'] }, schema: { tags: ['staff'], body: createBody, response: { 201: staffSchema, ...errorResponses(400, 409, 422) } } },
+    async (request, reply) => idempotent(deps, request, reply, 201, async (tx) => toStaffView(await createStaff(tx, request.body))),
+  );
+
+  app.get(
+    '/v1/staff',
+    {
+      config: { auth: ['admin', 'lead'] },
+      schema: {
+        tags: ['staff'],
+        querystring: z.strictObject({
+          programId: z.uuid().optional(),
+          role: z.enum(STAFF_ROLES).optional(),
+          active: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+          limit: limitParam,
+          cursor: cursorParam,
+        }),
+        response: { 200: page(staffSchema), ...errorResponses(400) },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, ...filter } = request.query;
+      const rows = await listStaff(deps.db, request.principal, { ...filter, limit, after: decodeCursor(cursor) });
+      return toPage(rows, limit, toStaffView);
+    },
+  );
+
+  app.get(
+    '/v1/staff/:id',
+    { config: { auth: ['admin'] }, schema: { tags: ['staff'], params: idParams, response: { 200: staffSchema, ...errorResponses(400, 404) } } },
+    async (request) => toStaffView(await getStaff(deps.db, request.principal, request.params.id)),
+  );
+
+  app.patch(
+    '/v1/staff/:id',
+    {
+      config: { auth: ['admin'] },
+      schema: { tags: ['staff'], params: idParams, body: patchBody, response: { 200: staffSchema, ...errorResponses(400, 404) } },
+    },
+    async (request) => toStaffView(await updateStaff(deps.db, request.principal, request.params.id, request.body)),
+  );
+
+  app.post(
+    '/v1/staff/:id/tokens',
+    {
+      config: { auth: ['admin'] },
+      schema: {
+        tags: ['staff'],
+        params: idParams,
+        body: z.strictObject({ label: z.string().trim().min(1).max(100) }),
+        response: { 201: tokenSchema, ...errorResponses(400, 404, 409, 422) },
+      },
+    },
+    async (request, reply) =>
+      idempotent(deps, request, reply, 201, async (tx) => {
+        await getStaff(tx, request.principal, request.params.id);
+        return createToken(tx, deps.secret, request.params.id, request.body.label);
+      }),
+  );
+
+  app.delete(
+    '/v1/tokens/:id',
+    { config: { auth: ['admin'] }, schema: { tags: ['staff'], params: idParams, response: { 204: z.null(), ...errorResponses(400, 404) } } },
+    async (request, reply) => {
+      await revokeToken(deps.db, request.params.id, deps.clock.now());
+      return reply.code(204).send(null);
+    },
+  );
+};

@@ -1,0 +1,134 @@
+import { createPostgresBackend, type JobsOptions, Queue, type Processor, Worker, type WorkerOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { JOBS, type JobName, type Payload, QUEUE_NAMES, type QueueName } from './jobs.js';
+
+export type QueueBackendKind = 'redis' | 'postgres';
+export type QueueHealth = 'ok' | 'degraded';
+
+export interface QueueSystemOptions {
+  /** Set: BullMQ on Redis. Unset: BullMQ's PostgreSQL backend in `databaseUrl`. */
+  redisUrl?: string | undefined;
+  databaseUrl: string;
+  /** Redis key prefix (hash-tagged for Cluster) or PostgreSQL schema; tests use their own. */
+  namespace?: string;
+  logger: Logger;
+}
+
+export interface QueueSystem {
+  kind: QueueBackendKind;
+  /** Adds a job; rejects at once when the backend is down (callers treat that as "reconcile will do it"). */
+  enqueue<Q extends QueueName, J extends JobName<Q>>(queue: Q, name: J, payload: Payload<Q, J>, opts?: JobsOptions): Promise<void>;
+  queue(name: QueueName): Queue;
+  createWorker(name: QueueName, processor: Processor, opts?: Partial<WorkerOptions>): Worker;
+  health(): Promise<QueueHealth>;
+  close(): Promise<void>;
+}
+
+type AnyQueueCtor = new (name: string, opts: Record<string, unknown>, factory?: unknown) => Queue;
+type AnyWorkerCtor = new (name: string, p: Processor, opts: Record<string, unknown>, factory?: unknown) => Worker;
+
+export function createQueueSystem(opts: QueueSystemOptions): QueueSystem {
+  const log = opts.logger;
+  const queues = new Map<QueueName, Queue>();
+  const workers = new Set<Worker>();
+  const closers: (() => Promise<unknown>)[] = [];
+  let base: { connection: unknown; prefix?: string };
+  let workerBase: () => { connection: unknown; prefix?: string };
+  let factory: unknown;
+  let producerRedis: Redis | undefined;
+
+  if (opts.redisUrl) {
+    const prefix = `{${opts.namespace ?? 'overture'}}`;
+    // Producers fail fast when Redis is down; workers retry forever.
+    producerRedis = new Redis(opts.redisUrl, {
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      retryStrategy: (times) => Math.min(times * 200, 2000),
+      lazyConnect: false,
+    });
+    producerRedis.on('error', (err) => log.debug({ err: err.message }, 'redis producer connection error'));
+    const redis = producerRedis;
+    closers.push(async () => redis.quit().catch(() => redis.disconnect()));
+    base = { connection: producerRedis, prefix };
+    workerBase = () => {
+      const conn = new Redis(opts.redisUrl!, { maxRetriesPerRequest: null, retryStrategy: (t) => Math.min(t * 200, 2000) });
+      conn.on('error', (err) => log.debug({ err: err.message }, 'redis worker connection error'));
+      closers.push(async () => conn.quit().catch(() => conn.disconnect()));
+      return { connection: conn, prefix };
+    };
+  } else {
+    const schema = opts.namespace ? `bullmq_${opts.namespace.replace(/[^a-z0-9_]/gi, '_')}` : 'bullmq';
+    const connection = { connectionString: opts.databaseUrl, schema, migrate: true, max: 4, application_name: 'overture-queue' };
+    base = { connection };
+    workerBase = () => ({ connection });
+    factory = createPostgresBackend;
+  }
+  const QueueCtor = Queue as unknown as AnyQueueCtor;
+  const WorkerCtor = Worker as unknown as AnyWorkerCtor;
+
+  function queue(name: QueueName): Queue {
+    let q = queues.get(name);
+    if (!q) {
+      q = new QueueCtor(name, { ...base, defaultJobOptions: { removeOnComplete: 1000, removeOnFail: 5000 } }, factory);
+      q.on('error', (err: Error) => log.debug({ err: err.message, queue: name }, 'queue error'));
+      queues.set(name, q);
+    }
+    return q;
+  }
+
+  return {
+    kind: opts.redisUrl ? 'redis' : 'postgres',
+    queue,
+    async enqueue(qName, name, payload, jobOpts) {
+      const schema = (JOBS[qName] as Record<string, { parse(v: unknown): unknown }>)[name];
+      if (!schema) throw new Error(`unknown job ${qName}/${name}`);
+      const data = schema.parse(payload);
+      if (producerRedis && producerRedis.status !== 'ready') throw new Error('queue backend unavailable');
+      await queue(qName).add(name, data, { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, ...jobOpts });
+    },
+    createWorker(name, processor, wOpts) {
+      const worker = new WorkerCtor(name, processor, { ...workerBase(), concurrency: 4, ...wOpts }, factory);
+      worker.on('error', (err: Error) => log.warn({ err: err.message, queue: name }, 'worker error'));
+      workers.add(worker);
+      return worker;
+    },
+    async health() {
+      if (producerRedis) return producerRedis.status === 'ready' ? 'ok' : 'degraded';
+      try {
+        await queue(QUEUE_NAMES[0]!).getJobCounts('waiting');
+        return 'ok';
+      } catch {
+        return 'degraded';
+      }
+    },
+    async close() {
+      await Promise.allSettled([...workers].map((w) => w.close()));
+      await Promise.allSettled([...queues.values()].map((q) => q.close()));
+      await Promise.allSettled(closers.map((c) => c()));
+    },
+  };
+}
+
+/** A Redis that evicts keys can silently drop delayed jobs; say so loudly. */
+export async function checkRedisPolicy(redisUrl: string, logger: Logger): Promise<string | undefined> {
+  const conn = new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true });
+  conn.on('error', () => {});
+  try {
+    await conn.connect();
+    const res = (await conn.config('GET', 'maxmemory-policy')) as string[];
+    const policy = res[1];
+    if (policy && policy !== 'noeviction') {
+      logger.warn(
+        `!!! Redis maxmemory-policy is "${policy}", not "noeviction": Redis may evict queued reminders. ` +
+          'Set `maxmemory-policy noeviction` (reconcile will still catch them, but late). !!!',
+      );
+    }
+    return policy;
+  } catch (err) {
+    logger.warn({ err: (err as Error).message }, 'could not read Redis maxmemory-policy (CONFIG may be disabled)');
+    return undefined;
+  } finally {
+    conn.disconnect();
+  }
+}

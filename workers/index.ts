@@ -1,0 +1,66 @@
+import type { Job, Worker } from 'bullmq';
+import { sql } from 'drizzle-orm';
+import { JOBS, type QueueName, SCHEDULES } from '../src/queue/jobs.js';
+import { heartbeat } from './processors/heartbeat.js';
+import type { ProcessorMap, WorkerDeps } from './types.js';
+
+export const processors: ProcessorMap = {
+  maintenance: { heartbeat },
+};
+
+/** Refuses to start when a job in the map has no processor (or a processor has no job). */
+export function assertEveryJobHandled(map: Record<string, Record<string, unknown>>) {
+  for (const [queue, jobs] of Object.entries(JOBS)) {
+    for (const name of Object.keys(jobs)) {
+      if (typeof map[queue]?.[name] !== 'function') throw new Error(`job ${queue}/${name} has no processor`);
+    }
+    for (const name of Object.keys(map[queue] ?? {})) {
+      if (!(name in jobs)) throw new Error(`processor ${queue}/${name} handles no known job`);
+    }
+  }
+}
+
+export interface RunningWorkers {
+  workers: Worker[];
+  close(deadlineMs?: number): Promise<void>;
+}
+
+export async function startWorkers(deps: WorkerDeps, opts: { schedules?: boolean } = {}): Promise<RunningWorkers> {
+  assertEveryJobHandled(processors);
+  const workers: Worker[] = [];
+  for (const queue of Object.keys(JOBS) as QueueName[]) {
+    const table = processors[queue] as Record<string, (p: unknown, d: WorkerDeps, j: Job) => Promise<unknown>>;
+    const schemas = JOBS[queue] as Record<string, { parse(v: unknown): unknown }>;
+    const worker = deps.queues.createWorker(queue, async (job) => {
+      const processor = table[job.name];
+      const schema = schemas[job.name];
+      if (!processor || !schema) throw new Error(`no processor for ${queue}/${job.name}`);
+      return processor(schema.parse(job.data), deps, job);
+    });
+    worker.on('failed', (job, err) =>
+      deps.logger.warn({ queue, job: job?.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed'),
+    );
+    workers.push(worker);
+  }
+  if (opts.schedules !== false) await upsertSchedules(deps);
+  return {
+    workers,
+    async close(deadlineMs = 10_000) {
+      // Active jobs finish; past the deadline they are left to BullMQ's stalled-job recovery.
+      const closing = Promise.allSettled(workers.map((w) => w.close()));
+      const deadline = new Promise((r) => setTimeout(r, deadlineMs).unref());
+      await Promise.race([closing, deadline]);
+      await Promise.allSettled(workers.map((w) => w.close(true)));
+    },
+  };
+}
+
+/** Upserted under an advisory lock, so concurrent worker starts create each scheduler once. */
+export async function upsertSchedules(deps: WorkerDeps) {
+  await deps.db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(7242004)`);
+    for (const s of SCHEDULES) {
+      await deps.queues.queue(s.queue).upsertJobScheduler(s.name, { every: s.every }, { name: s.name, data: {} });
+    }
+  });
+}
