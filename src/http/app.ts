@@ -1,4 +1,4 @@
-import Fastify, { type FastifyPluginAsync } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyPluginAsync } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { uuidv7 } from '../db/ids.js';
 import type { AppDeps } from './deps.js';
@@ -33,7 +33,7 @@ export const app: FastifyPluginAsync<AppDeps> = async (instance, deps) => {
 /** Builds the Fastify server exactly as production runs it; tests call this too. */
 export async function buildServer(deps: AppDeps) {
   const server = Fastify({
-    loggerInstance: deps.logger,
+    loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: 256 * 1024,
     requestIdHeader: false,
     genReqId: (req) => {

@@ -84,7 +84,7 @@ export function createQueueSystem(opts: QueueSystemOptions): QueueSystem {
       const schema = (JOBS[qName] as Record<string, { parse(v: unknown): unknown }>)[name];
       if (!schema) throw new Error(`unknown job ${qName}/${name}`);
       const data = schema.parse(payload);
-      if (producerRedis && producerRedis.status !== 'ready') throw new Error('queue backend unavailable');
+      if (producerRedis && producerRedis.status !== 'ready') await readyWithin(producerRedis, 500);
       await queue(qName).add(name, data, { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, ...jobOpts });
     },
     createWorker(name, processor, wOpts) {
@@ -108,6 +108,21 @@ export function createQueueSystem(opts: QueueSystemOptions): QueueSystem {
       await Promise.allSettled(closers.map((c) => c()));
     },
   };
+}
+
+/** Fail fast: a producer waits at most `ms` for Redis, then the caller falls back on reconcile. */
+function readyWithin(redis: Redis, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      reject(new Error('queue backend unavailable'));
+    }, ms);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    redis.once('ready', onReady);
+  });
 }
 
 /** A Redis that evicts keys can silently drop delayed jobs; say so loudly. */

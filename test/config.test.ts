@@ -1,0 +1,58 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config/env.js';
+
+describe('config', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ port: 3000, host: '127.0.0.1', dataDir: './.overture', role: 'all', logLevel: 'info' });
+    expect(c.databaseUrl).toBeUndefined();
+    expect(c.redisUrl).toBeUndefined();
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ DATABASE_URL: 'mysql://x/y', OVERTURE_SECRET: 'x'.repeat(32) }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'postgres://h/db' }, 'OVERTURE_SECRET'],
+    [{ REDIS_URL: 'http://localhost' }, 'REDIS_URL'],
+    [{ OVERTURE_ROLE: 'both' }, 'OVERTURE_ROLE'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ OVERTURE_SECRET: 'short' }, 'OVERTURE_SECRET'],
+    [{ OVERTURE_BOOTSTRAP_ADMIN_TOKEN: 'ovt_tooshort' }, 'OVERTURE_BOOTSTRAP_ADMIN_TOKEN'],
+  ])('rejects %j naming %s', (env, variable) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(variable);
+  });
+
+  it('never echoes a secret value in the message', () => {
+    try {
+      loadConfig({ OVERTURE_SECRET: 'hunter2-secret' });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as Error).message).not.toContain('hunter2');
+    }
+  });
+
+  it('accepts a production configuration', () => {
+    const c = loadConfig({
+      DATABASE_URL: 'postgres://u:p@db:5432/overture',
+      REDIS_URL: 'redis://redis:6379',
+      OVERTURE_SECRET: 'a'.repeat(64),
+      OVERTURE_ROLE: 'api',
+      PORT: '8080',
+    });
+    expect(c).toMatchObject({ port: 8080, role: 'api', redisUrl: 'redis://redis:6379' });
+  });
+
+  it('the CLI prints one readable line and exits 1 on bad config', () => {
+    const res = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start'], {
+      env: { ...process.env, PORT: 'not-a-port', DATABASE_URL: '', TEST_DATABASE_URL: '' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(res.status).toBe(1);
+    expect(res.stderr.trim().split('\n')).toHaveLength(1);
+    expect(res.stderr).toContain('PORT');
+  });
+});

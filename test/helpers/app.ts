@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { loadConfig } from '../../src/config/env.js';
+import type { Clock } from '../../src/domain/clock.js';
+import { createProgram } from '../../src/domain/programs/repository.js';
+import type { ProgramSettings } from '../../src/domain/programs/settings.js';
+import type { Role } from '../../src/domain/staff/principal.js';
+import { createStaff } from '../../src/domain/staff/repository.js';
+import { createToken } from '../../src/domain/staff/tokens.js';
+import { buildServer } from '../../src/http/app.js';
+import { createQueueSystem, type QueueSystem } from '../../src/queue/system.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
+
+export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
+
+/** A clock tests move by hand. */
+export class TestClock implements Clock {
+  constructor(public current = new Date()) {}
+  now() {
+    return new Date(this.current);
+  }
+  advance(ms: number) {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  db: TestDatabase;
+  queues: QueueSystem;
+  clock: Clock;
+  close(): Promise<void>;
+  /** Program, staff member and bearer token in one go. */
+  program(settings?: Partial<ProgramSettings>): Promise<{ id: string }>;
+  staff(role: Role, programId: string | null, extra?: { specialisms?: string[]; languages?: string[]; maxCaseload?: number }): Promise<{ id: string; token: string; auth: { authorization: string } }>;
+}
+
+/** The production server (same buildServer), on a database of its own. */
+export async function createTestApp(opts: { clock?: Clock; redisUrl?: string } = {}): Promise<TestApp> {
+  const db = await createTestDatabase();
+  const logger = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
+  const config = loadConfig({ DATABASE_URL: db.url, OVERTURE_SECRET: TEST_SECRET, REDIS_URL: opts.redisUrl ?? '' });
+  const clock = opts.clock ?? { now: () => new Date() };
+  const queues = createQueueSystem({
+    redisUrl: opts.redisUrl,
+    databaseUrl: db.url,
+    namespace: `t${randomBytes(4).toString('hex')}`,
+    logger,
+  });
+  const app = await buildServer({ config, db: db.db, pool: db.pool, secret: TEST_SECRET, clock, queues, logger });
+  await app.ready();
+  return {
+    app,
+    db,
+    queues,
+    clock,
+    async close() {
+      await app.close();
+      await queues.close();
+      await db.close();
+    },
+    async program(settings) {
+      const p = await createProgram(db.db, { name: `Program ${randomBytes(3).toString('hex')}`, settings });
+      return { id: p.id };
+    },
+    async staff(role, programId, extra = {}) {
+      const s = await createStaff(db.db, { role, programId, name: `${role} ${randomBytes(2).toString('hex')}`, ...extra });
+      const { token } = await createToken(db.db, TEST_SECRET, s.id, 'test');
+      return { id: s.id, token, auth: { authorization: `Bearer ${token}` } };
+    },
+  };
+}
+
+/** Asserts an RFC 9457 body and returns it. */
+export function expectProblem(res: { statusCode: number; headers: Record<string, unknown>; json(): unknown }, status: number, code?: string) {
+  const body = res.json() as Record<string, unknown>;
+  if (res.statusCode !== status || (code && body['code'] !== code)) {
+    throw new Error(`expected ${status} ${code ?? ''}, got ${res.statusCode}: ${JSON.stringify(body)}`);
+  }
+  if (!String(res.headers['content-type']).startsWith('application/problem+json')) {
+    throw new Error(`expected problem+json, got ${String(res.headers['content-type'])}`);
+  }
+  for (const k of ['type', 'title', 'status', 'detail', 'instance', 'requestId', 'code']) {
+    if (!(k in body)) throw new Error(`problem lacks ${k}: ${JSON.stringify(body)}`);
+  }
+  return body;
+}
