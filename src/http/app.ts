@@ -7,8 +7,12 @@ import errors from './plugins/errors.js';
 import metrics from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
 import { healthRoutes } from './routes/health.js';
+import { caseRoutes } from './routes/v1/cases.js';
+import { followUpRoutes } from './routes/v1/followups.js';
 import { meRoutes } from './routes/v1/me.js';
+import { notificationRoutes } from './routes/v1/notifications.js';
 import { programRoutes } from './routes/v1/programs.js';
+import { safeguardingRoutes } from './routes/v1/safeguarding.js';
 import { staffRoutes } from './routes/v1/staff.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,100}$/;
@@ -28,6 +32,10 @@ export const app: FastifyPluginAsync<AppDeps> = async (instance, deps) => {
   await f.register(meRoutes, deps);
   await f.register(programRoutes, deps);
   await f.register(staffRoutes, deps);
+  await f.register(caseRoutes, deps);
+  await f.register(followUpRoutes, deps);
+  await f.register(safeguardingRoutes, deps);
+  await f.register(notificationRoutes, deps);
 };
 
 /** Builds the Fastify server exactly as production runs it; tests call this too. */

@@ -1,0 +1,53 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { Tx } from '../../db/client.js';
+import { cases, staff } from '../../db/schema/index.js';
+import { appendAudit } from '../audit/log.js';
+import type { Ctx } from '../context.js';
+import { auditEvent, loadCase, programSettings } from './repository.js';
+
+const IDEOLOGY_WORDS: Record<string, string> = { far_right: 'far-right', islamist: 'Islamist', other: 'other' };
+
+/**
+ * Active interveners of the case's program, best first: a specialism in the case's ideology
+ * (+3), the profile's language (+2), and spare capacity (up to +2); at capacity sinks to the bottom.
+ */
+export async function rankCandidates(tx: Tx, ctx: Ctx, caseId: string) {
+  const found = await loadCase(tx, ctx, caseId);
+  const settings = await programSettings(tx, found.case.programId);
+  const load = sql<number>`(select count(*)::int from ${cases} c where c.assignee_id = ${staff.id} and c.status = 'active')`;
+  const rows = await tx
+    .select({ id: staff.id, name: staff.name, specialisms: staff.specialisms, languages: staff.languages, maxCaseload: staff.maxCaseload, openCases: load })
+    .from(staff)
+    .where(and(eq(staff.programId, found.case.programId), eq(staff.role, 'intervener'), eq(staff.active, true)));
+  const ideology = found.case.ideology;
+  const language = found.profile.language?.split('-')[0] ?? null;
+  const ranked = rows.map((r) => {
+    const cap = r.maxCaseload ?? settings.defaultMaxCaseload;
+    const reasons: string[] = [];
+    let score = 0;
+    if (r.specialisms.includes(ideology)) {
+      score += 3;
+      reasons.push(`specialises in ${IDEOLOGY_WORDS[ideology]} cases`);
+    } else {
+      reasons.push(`no ${IDEOLOGY_WORDS[ideology]} specialism`);
+    }
+    if (language && r.languages.some((l) => l.split('-')[0] === language)) {
+      score += 2;
+      reasons.push(`speaks the profile's language (${language})`);
+    } else if (language) {
+      reasons.push(`does not list the profile's language (${language})`);
+    }
+    const spare = Math.max(0, cap - r.openCases);
+    if (spare === 0) {
+      score -= 10;
+      reasons.push(`at capacity (${r.openCases}/${cap} open cases)`);
+    } else {
+      score += cap > 0 ? (2 * spare) / cap : 0;
+      reasons.push(`${spare} of ${cap} caseload places free`);
+    }
+    return { intervenerId: r.id, name: r.name, score: Math.round(score * 100) / 100, openCases: r.openCases, maxCaseload: cap, reasons };
+  });
+  ranked.sort((a, b) => b.score - a.score || a.openCases - b.openCases || a.intervenerId.localeCompare(b.intervenerId));
+  await appendAudit(tx, [auditEvent(ctx, 'case.candidates', 'case', caseId, found.case.programId)], ctx.clock.now());
+  return ranked;
+}

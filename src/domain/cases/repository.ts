@@ -1,0 +1,405 @@
+import { and, asc, eq, gt, inArray, isNull, type SQL, sql } from 'drizzle-orm';
+import type { Tx } from '../../db/client.js';
+import { uuidv7 } from '../../db/ids.js';
+import { assignments, caseEvents, cases, type Indicator, followUps, profiles, programs, staff } from '../../db/schema/index.js';
+import { appendAudit } from '../audit/log.js';
+import type { Ctx } from '../context.js';
+import { DomainError, invalid, notFound } from '../errors.js';
+import { notify } from '../notifications/notify.js';
+import { type ProgramSettings, resolveSettings } from '../programs/settings.js';
+import { normaliseHandle, type Platform, isSuppressed } from './profile.js';
+import { caseScope } from './scope.js';
+import { type CaseAction, type CaseStatus, checkTransition } from './workflow.js';
+
+export type CaseRow = typeof cases.$inferSelect;
+export type ProfileRow = typeof profiles.$inferSelect;
+export interface CaseWithProfile {
+  case: CaseRow;
+  profile: ProfileRow;
+}
+
+const CLOCK_SKEW_MS = 60_000;
+/** Statuses in which a profile counts as having an open case. */
+const OPEN_STATUSES: CaseStatus[] = ['flagged', 'accepted', 'approved', 'active'];
+
+export function toCaseView({ case: c, profile: p }: CaseWithProfile) {
+  return {
+    id: c.id,
+    programId: c.programId,
+    status: c.status,
+    stage: c.stage,
+    profile: { platform: p.platform, handle: p.handle, url: p.url, displayName: p.displayName, language: p.language },
+    ideology: c.ideology,
+    riskLevel: c.riskLevel,
+    indicators: c.indicators.map((i) => ({ kind: i.kind, evidenceUrl: i.evidenceUrl ?? null, note: i.note ?? null })),
+    assigneeId: c.assigneeId,
+    flaggedAt: c.flaggedAt,
+    acceptedAt: c.acceptedAt,
+    approvedAt: c.approvedAt,
+    contactedAt: c.contactedAt,
+    respondedAt: c.respondedAt,
+    sustainedAt: c.sustainedAt,
+    lastTouchpointAt: c.lastTouchpointAt,
+    closedAt: c.closedAt,
+    outcome: c.outcome,
+    erased: c.erasedAt !== null,
+    version: c.version,
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
+  };
+}
+
+export async function programSettings(tx: Tx, programId: string): Promise<ProgramSettings> {
+  const [p] = await tx.select({ settings: programs.settings }).from(programs).where(eq(programs.id, programId));
+  if (!p) throw notFound('program');
+  return resolveSettings(p.settings);
+}
+
+function audit(ctx: Ctx, action: string, targetType: string, targetId: string | null, programId: string | null) {
+  return { actorId: ctx.principal.staffId, action, targetType, targetId, programId, requestId: ctx.requestId };
+}
+
+export { audit as auditEvent };
+
+export interface CreateCaseInput {
+  programId: string;
+  profile: { platform: Platform; handle: string; url?: string | null; displayName?: string | null; language?: string | null };
+  ideology: CaseRow['ideology'];
+  riskLevel: CaseRow['riskLevel'];
+  indicators: Indicator[];
+  flaggedAt?: Date;
+}
+
+export async function createCase(tx: Tx, ctx: Ctx, input: CreateCaseInput): Promise<CaseWithProfile> {
+  const p = ctx.principal;
+  if (p.programId !== input.programId) throw notFound('program');
+  const now = ctx.clock.now();
+  const flaggedAt = input.flaggedAt ?? now;
+  if (flaggedAt.getTime() > now.getTime() + CLOCK_SKEW_MS) {
+    throw invalid('case.flagged_in_future', 'flaggedAt may be in the past, never in the future.', 'body.flaggedAt');
+  }
+  const handle = normaliseHandle(input.profile.handle);
+  if (!handle) throw invalid('profile.invalid_handle', 'The handle is empty once normalised.', 'body.profile.handle');
+  if (await isSuppressed(tx, ctx.secret, input.profile.platform, handle)) {
+    throw new DomainError(422, 'profile.suppressed', 'This profile was erased on request and may not be flagged again.');
+  }
+  // Serialise flagging of the same profile so two analysts cannot open it twice.
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${input.programId}/${input.profile.platform}/${handle}`}, 0))`);
+  const [dup] = await tx
+    .select({ caseId: profiles.caseId })
+    .from(profiles)
+    .where(and(eq(profiles.programId, input.programId), eq(profiles.platform, input.profile.platform), eq(profiles.handle, handle), eq(profiles.open, true)));
+  if (dup) {
+    throw new DomainError(409, 'case.duplicate', 'This profile already has an open case in the program.', { caseId: dup.caseId });
+  }
+  const id = uuidv7();
+  const [c] = await tx
+    .insert(cases)
+    .values({
+      id,
+      programId: input.programId,
+      ideology: input.ideology,
+      riskLevel: input.riskLevel,
+      platform: input.profile.platform,
+      indicators: input.indicators,
+      flaggedAt,
+      flaggedBy: p.staffId,
+    })
+    .returning();
+  const [prof] = await tx
+    .insert(profiles)
+    .values({
+      caseId: id,
+      programId: input.programId,
+      platform: input.profile.platform,
+      handle,
+      url: input.profile.url ?? null,
+      displayName: input.profile.displayName ?? null,
+      language: input.profile.language?.toLowerCase() ?? null,
+    })
+    .returning();
+  await recordEvent(tx, ctx, c!, 'flagged', null, 'flagged');
+  await appendAudit(tx, [audit(ctx, 'case.create', 'case', id, input.programId)], now);
+  return { case: c!, profile: prof! };
+}
+
+async function recordEvent(
+  tx: Tx,
+  ctx: Ctx,
+  c: CaseRow,
+  kind: string,
+  from: CaseStatus | null,
+  to: CaseStatus | null,
+  reason: string | null = null,
+  data: Record<string, unknown> | null = null,
+) {
+  await tx.insert(caseEvents).values({
+    id: uuidv7(),
+    caseId: c.id,
+    programId: c.programId,
+    actorId: ctx.principal.staffId,
+    kind,
+    fromStatus: from,
+    toStatus: to,
+    reason,
+    data,
+    at: ctx.clock.now(),
+  });
+}
+
+/** Reads a case in the caller's scope; `lock` takes the row for the rest of the transaction. */
+export async function loadCase(tx: Tx, ctx: Ctx, id: string, opts: { lock?: boolean } = {}): Promise<CaseWithProfile> {
+  const q = tx
+    .select({ case: cases, profile: profiles })
+    .from(cases)
+    .innerJoin(profiles, eq(profiles.caseId, cases.id))
+    .where(and(eq(cases.id, id), caseScope(ctx.principal)));
+  const rows = opts.lock ? await q.for('update', { of: cases }) : await q;
+  if (!rows[0]) throw notFound('case');
+  return rows[0];
+}
+
+export async function readCase(tx: Tx, ctx: Ctx, id: string): Promise<CaseWithProfile> {
+  const found = await loadCase(tx, ctx, id);
+  await appendAudit(tx, [audit(ctx, 'case.read', 'case', id, found.case.programId)], ctx.clock.now());
+  return found;
+}
+
+export interface CaseFilter {
+  status?: CaseStatus;
+  stage?: CaseRow['stage'];
+  assigneeId?: string;
+  ideology?: CaseRow['ideology'];
+  platform?: Platform;
+  riskLevel?: CaseRow['riskLevel'];
+  limit: number;
+  after?: string;
+}
+
+export async function listCases(tx: Tx, ctx: Ctx, f: CaseFilter): Promise<CaseWithProfile[]> {
+  const where: SQL[] = [caseScope(ctx.principal)];
+  if (f.status) where.push(eq(cases.status, f.status));
+  if (f.stage) where.push(eq(cases.stage, f.stage));
+  if (f.assigneeId) where.push(eq(cases.assigneeId, f.assigneeId));
+  if (f.ideology) where.push(eq(cases.ideology, f.ideology));
+  if (f.platform) where.push(eq(cases.platform, f.platform));
+  if (f.riskLevel) where.push(eq(cases.riskLevel, f.riskLevel));
+  if (f.after) where.push(gt(cases.id, f.after));
+  const rows = await tx
+    .select({ case: cases, profile: profiles })
+    .from(cases)
+    .innerJoin(profiles, eq(profiles.caseId, cases.id))
+    .where(and(...where))
+    .orderBy(asc(cases.id))
+    .limit(f.limit + 1);
+  await appendAudit(tx, [audit(ctx, 'case.list', 'case', null, ctx.principal.programId)], ctx.clock.now());
+  return rows;
+}
+
+export interface CasePatch {
+  riskLevel?: CaseRow['riskLevel'];
+  ideology?: CaseRow['ideology'];
+  indicators?: Indicator[];
+  profile?: { language?: string | null };
+}
+
+export async function patchCase(tx: Tx, ctx: Ctx, id: string, expectedVersion: number, patch: CasePatch): Promise<CaseWithProfile> {
+  const current = await loadCase(tx, ctx, id, { lock: true });
+  if (current.case.version !== expectedVersion) {
+    throw new DomainError(412, 'precondition.failed', 'The case changed since you read it; fetch it again.', {
+      currentVersion: current.case.version,
+    });
+  }
+  const changed = Object.keys(patch).filter((k) => k !== 'profile');
+  const [c] = await tx
+    .update(cases)
+    .set({
+      ...(patch.riskLevel ? { riskLevel: patch.riskLevel } : {}),
+      ...(patch.ideology ? { ideology: patch.ideology } : {}),
+      ...(patch.indicators ? { indicators: patch.indicators } : {}),
+      version: sql`${cases.version} + 1`,
+      updatedAt: ctx.clock.now(),
+    })
+    .where(and(eq(cases.id, id), eq(cases.version, expectedVersion)))
+    .returning();
+  let profile = current.profile;
+  if (patch.profile && 'language' in patch.profile) {
+    changed.push('profile.language');
+    [profile] = (await tx
+      .update(profiles)
+      .set({ language: patch.profile.language?.toLowerCase() ?? null })
+      .where(eq(profiles.caseId, id))
+      .returning()) as [ProfileRow];
+  }
+  // Field names only: values may carry notes about the person.
+  await recordEvent(tx, ctx, c!, 'edited', null, null, null, { fields: changed });
+  await appendAudit(tx, [audit(ctx, 'case.update', 'case', id, c!.programId)], ctx.clock.now());
+  return { case: c!, profile };
+}
+
+async function transition(
+  tx: Tx,
+  ctx: Ctx,
+  id: string,
+  action: CaseAction,
+  apply: (current: CaseWithProfile, to: CaseStatus, settings: ProgramSettings) => Promise<Partial<typeof cases.$inferInsert>>,
+  reason: string | null,
+  data: Record<string, unknown> | null = null,
+): Promise<CaseWithProfile> {
+  const current = await loadCase(tx, ctx, id, { lock: true });
+  const settings = await programSettings(tx, current.case.programId);
+  const to = checkTransition(action, current.case.status, settings);
+  const changes = await apply(current, to, settings);
+  const now = ctx.clock.now();
+  const [c] = await tx
+    .update(cases)
+    .set({ ...changes, status: to, version: sql`${cases.version} + 1`, updatedAt: now })
+    .where(eq(cases.id, id))
+    .returning();
+  const open = OPEN_STATUSES.includes(to);
+  let profile = current.profile;
+  if (open !== current.profile.open) {
+    [profile] = (await tx.update(profiles).set({ open }).where(eq(profiles.caseId, id)).returning()) as [ProfileRow];
+  }
+  await recordEvent(tx, ctx, c!, action, current.case.status, to, reason, data);
+  await appendAudit(tx, [audit(ctx, `case.${action}`, 'case', id, c!.programId)], now);
+  return { case: c!, profile };
+}
+
+export function triage(tx: Tx, ctx: Ctx, id: string, decision: 'accept' | 'reject', reason: string) {
+  const now = ctx.clock.now();
+  return transition(tx, ctx, id, decision === 'accept' ? 'triage_accept' : 'triage_reject', async () => (decision === 'accept' ? { acceptedAt: now } : {}), reason);
+}
+
+export function approve(tx: Tx, ctx: Ctx, id: string, note: string | null) {
+  const now = ctx.clock.now();
+  return transition(tx, ctx, id, 'approve', async () => ({ approvedAt: now }), note);
+}
+
+/** Open cases an intervener holds, counted in SQL. */
+export async function openCaseload(tx: Tx, staffId: string): Promise<number> {
+  const [r] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(cases)
+    .where(and(eq(cases.assigneeId, staffId), eq(cases.status, 'active')));
+  return r?.n ?? 0;
+}
+
+async function startAssignment(tx: Tx, ctx: Ctx, c: CaseRow, staffId: string, extra: { override?: boolean; overrideReason?: string | null }) {
+  const now = ctx.clock.now();
+  await tx
+    .update(assignments)
+    .set({ endedAt: now })
+    .where(and(eq(assignments.caseId, c.id), isNull(assignments.endedAt)));
+  const assignmentId = uuidv7();
+  await tx.insert(assignments).values({
+    id: assignmentId,
+    caseId: c.id,
+    staffId,
+    assignedBy: ctx.principal.staffId,
+    startedAt: now,
+    override: extra.override ?? false,
+    overrideReason: extra.overrideReason ?? null,
+  });
+  // Outstanding reminders follow the case to its new holder.
+  await tx
+    .update(followUps)
+    .set({ assigneeId: staffId })
+    .where(and(eq(followUps.caseId, c.id), inArray(followUps.status, ['pending', 'due', 'overdue'])));
+  await notify(tx, [staffId], { kind: 'case_assigned', programId: c.programId, caseId: c.id, subjectId: assignmentId, occurrence: assignmentId });
+}
+
+export interface AssignInput {
+  intervenerId: string;
+  override?: boolean;
+  reason?: string | null;
+}
+
+export async function assign(tx: Tx, ctx: Ctx, id: string, input: AssignInput) {
+  if (input.override && !input.reason?.trim()) {
+    throw invalid('assignment.reason_required', 'An override needs a reason, which is recorded.', 'body.reason');
+  }
+  return transition(
+    tx,
+    ctx,
+    id,
+    'assign',
+    async (current, _to, settings) => {
+      if (current.case.assigneeId === input.intervenerId && current.case.status === 'active') {
+        throw new DomainError(409, 'case.already_assigned', 'The case is already assigned to this intervener.');
+      }
+      // Locking the intervener serialises concurrent assignments to them: the cap holds.
+      const [holder] = await tx
+        .select()
+        .from(staff)
+        .where(and(eq(staff.id, input.intervenerId), eq(staff.programId, current.case.programId), eq(staff.role, 'intervener')))
+        .for('update');
+      if (!holder) throw invalid('assignment.unknown_intervener', 'No intervener with this id in the program.', 'body.intervenerId');
+      if (!holder.active) throw new DomainError(409, 'staff.inactive', 'This intervener is deactivated and cannot take cases.');
+      const cap = holder.maxCaseload ?? settings.defaultMaxCaseload;
+      const load = await openCaseload(tx, holder.id);
+      if (load >= cap && !input.override) {
+        throw new DomainError(409, 'staff.over_capacity', `This intervener holds ${load} open cases (cap ${cap}).`, { openCases: load, maxCaseload: cap });
+      }
+      await startAssignment(tx, ctx, current.case, holder.id, { override: load >= cap, overrideReason: load >= cap ? input.reason ?? null : null });
+      return { assigneeId: holder.id };
+    },
+    input.reason ?? null,
+    { intervenerId: input.intervenerId, override: input.override ?? false },
+  );
+}
+
+export async function close(tx: Tx, ctx: Ctx, id: string, outcome: NonNullable<CaseRow['outcome']>, note: string | null) {
+  const now = ctx.clock.now();
+  return transition(
+    tx,
+    ctx,
+    id,
+    'close',
+    async () => {
+      await tx
+        .update(assignments)
+        .set({ endedAt: now })
+        .where(and(eq(assignments.caseId, id), isNull(assignments.endedAt)));
+      // Nothing is due on a closed case.
+      await tx
+        .update(followUps)
+        .set({ status: 'cancelled', cancelledAt: now, version: sql`${followUps.version} + 1` })
+        .where(and(eq(followUps.caseId, id), inArray(followUps.status, ['pending', 'due', 'overdue'])));
+      return { closedAt: now, outcome };
+    },
+    note,
+    { outcome },
+  );
+}
+
+export async function reopen(tx: Tx, ctx: Ctx, id: string, reason: string) {
+  return transition(
+    tx,
+    ctx,
+    id,
+    'reopen',
+    async (current) => {
+      const holderId = current.case.assigneeId;
+      const [holder] = holderId ? await tx.select().from(staff).where(eq(staff.id, holderId)) : [];
+      if (!holder?.active) {
+        throw new DomainError(409, 'case.no_assignee', 'The last holder is no longer active; reopen needs someone to hold the case.');
+      }
+      await startAssignment(tx, ctx, current.case, holder.id, {});
+      return { closedAt: null, outcome: null };
+    },
+    reason,
+  );
+}
+
+export async function caseEventsOf(tx: Tx, ctx: Ctx, id: string, limit: number, after?: string) {
+  const found = await loadCase(tx, ctx, id);
+  const rows = await tx
+    .select()
+    .from(caseEvents)
+    .where(and(eq(caseEvents.caseId, id), after ? gt(caseEvents.id, after) : undefined))
+    .orderBy(asc(caseEvents.id))
+    .limit(limit + 1);
+  await appendAudit(tx, [audit(ctx, 'case.events.read', 'case', id, found.case.programId)], ctx.clock.now());
+  return rows;
+}

@@ -1,0 +1,36 @@
+import type { CASE_STATUSES } from '../../db/schema/enums.js';
+import { DomainError } from '../errors.js';
+import type { Role } from '../staff/principal.js';
+
+export type CaseStatus = (typeof CASE_STATUSES)[number];
+export type CaseAction = 'triage_accept' | 'triage_reject' | 'approve' | 'assign' | 'close' | 'reopen';
+
+interface Transition {
+  from: readonly CaseStatus[];
+  to: CaseStatus | 'same';
+  roles: readonly Role[];
+}
+
+/** Every allowed status change, in one place. Anything else is 409 case.invalid_transition. */
+export const TRANSITIONS: Record<CaseAction, Transition> = {
+  triage_accept: { from: ['flagged'], to: 'accepted', roles: ['analyst', 'lead'] },
+  triage_reject: { from: ['flagged'], to: 'rejected', roles: ['analyst', 'lead'] },
+  approve: { from: ['accepted'], to: 'approved', roles: ['lead'] },
+  // `accepted` is assignable only when the program does not require approval (checked below).
+  assign: { from: ['accepted', 'approved', 'active'], to: 'active', roles: ['lead'] },
+  close: { from: ['accepted', 'approved', 'active'], to: 'closed', roles: ['lead', 'intervener'] },
+  reopen: { from: ['closed'], to: 'active', roles: ['lead'] },
+};
+
+export function checkTransition(action: CaseAction, status: CaseStatus, opts: { requireApproval: boolean }): CaseStatus {
+  const t = TRANSITIONS[action];
+  const allowed =
+    t.from.includes(status) && !(action === 'assign' && status === 'accepted' && opts.requireApproval);
+  if (!allowed) {
+    const hint = action === 'assign' && status === 'accepted' ? ' This program requires approval before assignment.' : '';
+    throw new DomainError(409, 'case.invalid_transition', `Cannot ${action.replace('_', ' ')} a case that is ${status}.${hint}`, {
+      currentStatus: status,
+    });
+  }
+  return t.to === 'same' ? status : t.to;
+}

@@ -1,0 +1,45 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Tx } from '../../db/client.js';
+import { uuidv7 } from '../../db/ids.js';
+import { followUps } from '../../db/schema/index.js';
+import type { Ctx } from '../context.js';
+
+export type FollowUpRow = typeof followUps.$inferSelect;
+export const OUTSTANDING = ['pending', 'due', 'overdue'] as const;
+
+export interface NewFollowUp {
+  caseId: string;
+  programId: string;
+  assigneeId: string | null;
+  dueAt: Date;
+  kind: FollowUpRow['kind'];
+  note?: string | null;
+}
+
+/** Inserts a pending follow-up. (Its delayed job is requested by the workers' scheduling code.) */
+export async function insertFollowUp(tx: Tx, ctx: Ctx, f: NewFollowUp): Promise<FollowUpRow> {
+  const [row] = await tx
+    .insert(followUps)
+    .values({
+      id: uuidv7(),
+      caseId: f.caseId,
+      programId: f.programId,
+      assigneeId: f.assigneeId,
+      dueAt: f.dueAt,
+      kind: f.kind,
+      note: f.note ?? null,
+      createdBy: ctx.principal.staffId,
+      createdAt: ctx.clock.now(),
+    })
+    .returning();
+  return row!;
+}
+
+export async function hasOutstandingFollowUp(tx: Tx, caseId: string): Promise<boolean> {
+  const rows = await tx
+    .select({ id: followUps.id })
+    .from(followUps)
+    .where(and(eq(followUps.caseId, caseId), inArray(followUps.status, [...OUTSTANDING])))
+    .limit(1);
+  return rows.length > 0;
+}

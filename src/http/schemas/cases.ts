@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import { CASE_STATUSES, IDEOLOGIES, OUTCOMES, PLATFORMS, RISK_LEVELS, STAGES } from '../../db/schema/enums.js';
+import { isoTime, nullableTime } from './common.js';
+
+export const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000);
+const language = z.string().trim().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a language tag such as en or pt-BR');
+
+export const indicatorInput = z.strictObject({
+  kind: z.string().trim().min(1).max(100),
+  evidenceUrl: httpUrl.nullable().optional(),
+  note: z.string().trim().max(500).nullable().optional(),
+});
+
+export const profileInput = z.strictObject({
+  platform: z.enum(PLATFORMS),
+  handle: z.string().trim().min(1).max(200),
+  url: httpUrl.nullable().optional(),
+  displayName: z.string().trim().max(200).nullable().optional(),
+  language: language.nullable().optional(),
+});
+
+export const createCaseBody = z.strictObject({
+  programId: z.uuid(),
+  profile: profileInput,
+  ideology: z.enum(IDEOLOGIES),
+  riskLevel: z.enum(RISK_LEVELS),
+  indicators: z.array(indicatorInput).max(50),
+  flaggedAt: isoTime.optional(),
+});
+
+export const patchCaseBody = z.strictObject({
+  riskLevel: z.enum(RISK_LEVELS).optional(),
+  ideology: z.enum(IDEOLOGIES).optional(),
+  indicators: z.array(indicatorInput).max(50).optional(),
+  profile: z.strictObject({ language: language.nullable().optional() }).optional(),
+});
+
+export const caseSchema = z
+  .object({
+    id: z.uuid(),
+    programId: z.uuid(),
+    status: z.enum(CASE_STATUSES),
+    stage: z.enum(STAGES),
+    profile: z.object({
+      platform: z.enum(PLATFORMS),
+      handle: z.string().nullable(),
+      url: z.string().nullable(),
+      displayName: z.string().nullable(),
+      language: z.string().nullable(),
+    }),
+    ideology: z.enum(IDEOLOGIES),
+    riskLevel: z.enum(RISK_LEVELS),
+    indicators: z.array(z.object({ kind: z.string(), evidenceUrl: z.string().nullable(), note: z.string().nullable() })),
+    assigneeId: z.uuid().nullable(),
+    flaggedAt: isoTime,
+    acceptedAt: nullableTime,
+    approvedAt: nullableTime,
+    contactedAt: nullableTime,
+    respondedAt: nullableTime,
+    sustainedAt: nullableTime,
+    lastTouchpointAt: nullableTime,
+    closedAt: nullableTime,
+    outcome: z.enum(OUTCOMES).nullable(),
+    erased: z.boolean(),
+    version: z.int(),
+    createdAt: isoTime,
+    updatedAt: isoTime,
+  })
+  .meta({ id: 'Case' });
+
+export const caseFilter = z.strictObject({
+  status: z.enum(CASE_STATUSES).optional(),
+  stage: z.enum(STAGES).optional(),
+  assigneeId: z.uuid().optional(),
+  ideology: z.enum(IDEOLOGIES).optional(),
+  platform: z.enum(PLATFORMS).optional(),
+  riskLevel: z.enum(RISK_LEVELS).optional(),
+});
+
+const reason = z.string().trim().min(1).max(1000);
+export const triageBody = z.strictObject({ decision: z.enum(['accept', 'reject']), reason });
+export const approveBody = z.strictObject({ note: z.string().trim().max(1000).nullable().optional() });
+export const assignBody = z.strictObject({ intervenerId: z.uuid(), override: z.boolean().optional(), reason: reason.nullable().optional() });
+export const closeBody = z.strictObject({ outcome: z.enum(OUTCOMES), note: z.string().trim().max(1000).nullable().optional() });
+export const reopenBody = z.strictObject({ reason });
+
+export const candidateSchema = z.object({
+  intervenerId: z.uuid(),
+  name: z.string(),
+  score: z.number(),
+  openCases: z.int(),
+  maxCaseload: z.int(),
+  reasons: z.array(z.string()),
+});
+
+export const caseEventSchema = z.object({
+  id: z.uuid(),
+  kind: z.string(),
+  actorId: z.uuid().nullable(),
+  fromStatus: z.enum(CASE_STATUSES).nullable(),
+  toStatus: z.enum(CASE_STATUSES).nullable(),
+  reason: z.string().nullable(),
+  data: z.record(z.string(), z.unknown()).nullable(),
+  at: isoTime,
+});

@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, expectProblem, type TestApp } from './helpers/app.js';
+import { activeCase, call, flagBody, ok } from './helpers/story.js';
+
+let t: TestApp;
+let programId: string;
+let lead: Awaited<ReturnType<TestApp['staff']>>;
+let analyst: Awaited<ReturnType<TestApp['staff']>>;
+let sam: Awaited<ReturnType<TestApp['staff']>>;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  programId = (await t.program()).id;
+  lead = await t.staff('lead', programId);
+  analyst = await t.staff('analyst', programId);
+  sam = await t.staff('intervener', programId, { specialisms: ['far_right'], languages: ['en'], maxCaseload: 3 });
+});
+afterAll(() => t.close());
+
+describe('flagging', () => {
+  it('normalises the handle and refuses a second open case for it', async () => {
+    const body = flagBody(programId);
+    const res = await call(t, analyst, 'POST', '/v1/cases', { ...body, profile: { ...body.profile, handle: '@Some_One_1' } });
+    expect(res.statusCode).toBe(201);
+    const c = res.json();
+    expect(c).toMatchObject({ status: 'flagged', stage: 'none', profile: { handle: 'some_one_1', platform: 'x' }, assigneeId: null, version: 1 });
+    const dup = await call(t, analyst, 'POST', '/v1/cases', { ...body, profile: { ...body.profile, handle: 'SOME_ONE_1' } });
+    expect(expectProblem(dup, 409, 'case.duplicate')['caseId']).toBe(c.id);
+  });
+
+  it('validates the flag', async () => {
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    expectProblem(await call(t, analyst, 'POST', '/v1/cases', flagBody(programId, { flaggedAt: future })), 400, 'case.flagged_in_future');
+    const bad = flagBody(programId, { indicators: [{ kind: '', evidenceUrl: 'javascript:alert(1)' }] });
+    const res = expectProblem(await call(t, analyst, 'POST', '/v1/cases', bad), 400, 'request.invalid');
+    expect((res['errors'] as { path: string }[]).map((e) => e.path).sort()).toEqual(['body.indicators.0.evidenceUrl', 'body.indicators.0.kind']);
+    const other = await t.program();
+    expectProblem(await call(t, analyst, 'POST', '/v1/cases', flagBody(other.id)), 404, 'program.not_found');
+    expectProblem(await call(t, sam, 'POST', '/v1/cases', flagBody(programId)), 403, 'auth.forbidden');
+  });
+});
+
+describe('workflow', () => {
+  it('runs flag → triage → approve → candidates → assign → close → reopen with events', async () => {
+    const c = await ok<{ id: string }>(t, analyst, 'POST', '/v1/cases', flagBody(programId));
+    expectProblem(await call(t, lead, 'POST', `/v1/cases/${c.id}/approve`, {}), 409, 'case.invalid_transition');
+    const accepted = await ok(t, analyst, 'POST', `/v1/cases/${c.id}/triage`, { decision: 'accept', reason: 'clear indicators' });
+    expect(accepted['status']).toBe('accepted');
+    expectProblem(await call(t, lead, 'POST', `/v1/cases/${c.id}/assignment`, { intervenerId: sam.id }), 409, 'case.invalid_transition');
+    expect((await ok(t, lead, 'POST', `/v1/cases/${c.id}/approve`, { note: 'ok' }))['status']).toBe('approved');
+
+    const other = await t.staff('intervener', programId, { specialisms: ['islamist'], languages: ['ar'] });
+    const cands = await ok<{ items: { intervenerId: string; score: number; reasons: string[] }[] }>(t, lead, 'GET', `/v1/cases/${c.id}/candidates`);
+    expect(cands.items[0]!.intervenerId).toBe(sam.id);
+    expect(cands.items[0]!.reasons.join(' ')).toContain('far-right');
+    expect(cands.items.find((i) => i.intervenerId === other.id)!.score).toBeLessThan(cands.items[0]!.score);
+
+    const assigned = await ok(t, lead, 'POST', `/v1/cases/${c.id}/assignment`, { intervenerId: sam.id });
+    expect(assigned).toMatchObject({ status: 'active', assigneeId: sam.id });
+    expect((await call(t, sam, 'GET', `/v1/cases/${c.id}`)).statusCode).toBe(200);
+    expectProblem(await call(t, analyst, 'GET', `/v1/cases/${c.id}`), 404, 'case.not_found');
+
+    const closed = await ok(t, sam, 'POST', `/v1/cases/${c.id}/close`, { outcome: 'positive_change' });
+    expect(closed).toMatchObject({ status: 'closed', outcome: 'positive_change' });
+    expectProblem(await call(t, sam, 'GET', `/v1/cases/${c.id}`), 404);
+    const reopened = await ok(t, lead, 'POST', `/v1/cases/${c.id}/reopen`, { reason: 'new contact' });
+    expect(reopened).toMatchObject({ status: 'active', assigneeId: sam.id, closedAt: null, outcome: null });
+
+    const events = await ok<{ items: { kind: string; actorId: string; toStatus: string | null }[] }>(t, lead, 'GET', `/v1/cases/${c.id}/events`);
+    expect(events.items.map((e) => e.kind)).toEqual(['flagged', 'triage_accept', 'approve', 'assign', 'close', 'reopen']);
+    expect(events.items[4]!.actorId).toBe(sam.id);
+  });
+
+  it('skips approval when the program does not require it', async () => {
+    const p = await t.program({ requireApproval: false });
+    const l = await t.staff('lead', p.id);
+    const i = await t.staff('intervener', p.id);
+    const c = await ok<{ id: string }>(t, l, 'POST', '/v1/cases', flagBody(p.id));
+    await ok(t, l, 'POST', `/v1/cases/${c.id}/triage`, { decision: 'accept', reason: 'r' });
+    expect((await ok(t, l, 'POST', `/v1/cases/${c.id}/assignment`, { intervenerId: i.id }))['status']).toBe('active');
+  });
+
+  it('enforces the caseload cap unless overridden with a reason', async () => {
+    const p = await t.program({ defaultMaxCaseload: 1 });
+    const l = await t.staff('lead', p.id);
+    const i = await t.staff('intervener', p.id);
+    await activeCase(t, l, p.id, i.id);
+    const c = await ok<{ id: string }>(t, l, 'POST', '/v1/cases', flagBody(p.id));
+    await ok(t, l, 'POST', `/v1/cases/${c.id}/triage`, { decision: 'accept', reason: 'r' });
+    await ok(t, l, 'POST', `/v1/cases/${c.id}/approve`, {});
+    expectProblem(await call(t, l, 'POST', `/v1/cases/${c.id}/assignment`, { intervenerId: i.id }), 409, 'staff.over_capacity');
+    expectProblem(await call(t, l, 'POST', `/v1/cases/${c.id}/assignment`, { intervenerId: i.id, override: true }), 400, 'assignment.reason_required');
+    const forced = await ok(t, l, 'POST', `/v1/cases/${c.id}/assignment`, { intervenerId: i.id, override: true, reason: 'only Arabic speaker' });
+    expect(forced['assigneeId']).toBe(i.id);
+  });
+});
