@@ -14,6 +14,7 @@ import { notificationRoutes } from './routes/v1/notifications.js';
 import { programRoutes } from './routes/v1/programs.js';
 import { safeguardingRoutes } from './routes/v1/safeguarding.js';
 import { staffRoutes } from './routes/v1/staff.js';
+import { touchpointRoutes } from './routes/v1/touchpoints.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,100}$/;
 
@@ -33,6 +34,7 @@ export const app: FastifyPluginAsync<AppDeps> = async (instance, deps) => {
   await f.register(programRoutes, deps);
   await f.register(staffRoutes, deps);
   await f.register(caseRoutes, deps);
+  await f.register(touchpointRoutes, deps);
   await f.register(followUpRoutes, deps);
   await f.register(safeguardingRoutes, deps);
   await f.register(notificationRoutes, deps);

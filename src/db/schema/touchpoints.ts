@@ -1,7 +1,9 @@
 import { index, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { cases } from './cases.js';
 import { createdAt, id, ts } from './columns.js';
-import { channel, direction, sentiment } from './enums.js';
+import { type APPROACHES, channel, direction, sentiment } from './enums.js';
+
+export type Approach = (typeof APPROACHES)[number];
 
 export const touchpoints = pgTable(
   'touchpoints',
@@ -14,7 +16,7 @@ export const touchpoints = pgTable(
     direction: direction('direction').notNull(),
     channel: channel('channel').notNull(),
     occurredAt: ts('occurred_at').notNull(),
-    approaches: text('approaches').array(),
+    approaches: text('approaches').array().$type<Approach[]>(),
     sentiment: sentiment('sentiment'),
     costCents: integer('cost_cents'),
     summary: text('summary'),

@@ -1,0 +1,84 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { APPROACHES, CHANNELS, DIRECTIONS, SENTIMENTS } from '../../../db/schema/enums.js';
+import { listTouchpoints, logTouchpoint, toTouchpointView } from '../../../domain/touchpoints/repository.js';
+import { ctxOf, flushJobs } from '../../ctx.js';
+import type { AppDeps } from '../../deps.js';
+import { idempotent } from '../../idempotency.js';
+import { cursorParam, decodeCursor, errorResponses, idParams, isoTime, limitParam, page, toPage } from '../../schemas/common.js';
+
+const touchpointBody = z.strictObject({
+  direction: z.enum(DIRECTIONS),
+  channel: z.enum(CHANNELS),
+  occurredAt: isoTime,
+  approaches: z.array(z.enum(APPROACHES)).max(APPROACHES.length).optional(),
+  sentiment: z.enum(SENTIMENTS).optional(),
+  costCents: z.int().min(0).max(1_000_000).optional(),
+  summary: z.string().trim().max(500).optional(),
+});
+
+const touchpointSchema = z
+  .object({
+    id: z.uuid(),
+    caseId: z.uuid(),
+    direction: z.enum(DIRECTIONS),
+    channel: z.enum(CHANNELS),
+    occurredAt: isoTime,
+    approaches: z.array(z.enum(APPROACHES)),
+    sentiment: z.enum(SENTIMENTS).nullable(),
+    costCents: z.int().nullable(),
+    summary: z.string().nullable(),
+    loggedBy: z.uuid(),
+    createdAt: isoTime,
+  })
+  .meta({ id: 'Touchpoint' });
+
+const cursorSchema = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
+
+export const touchpointRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+  app.post(
+    '/v1/cases/:id/touchpoints',
+    {
+      config: { auth: ['lead', 'intervener'] },
+      schema: {
+        tags: ['touchpoints'],
+        summary: 'Log a message a person sent or received (Overture never sends anything)',
+        params: idParams,
+        body: touchpointBody,
+        response: { 201: touchpointSchema, ...errorResponses(400, 404, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const ctx = ctxOf(deps, request);
+      const result = await idempotent(
+        deps,
+        request,
+        reply,
+        201,
+        async (tx) => toTouchpointView(await logTouchpoint(tx, ctx, request.params.id, request.body)),
+        (v) => v.caseId,
+      );
+      await flushJobs(deps, ctx);
+      return result;
+    },
+  );
+
+  app.get(
+    '/v1/cases/:id/touchpoints',
+    {
+      config: { auth: ['lead', 'analyst', 'intervener'] },
+      schema: {
+        tags: ['touchpoints'],
+        params: idParams,
+        querystring: z.strictObject({ limit: limitParam, cursor: cursorParam }),
+        response: { 200: page(touchpointSchema), ...errorResponses(400, 404) },
+      },
+    },
+    async (request) => {
+      const { limit, cursor } = request.query;
+      const after = decodeCursor(cursor, cursorSchema);
+      const rows = await deps.db.transaction((tx) => listTouchpoints(tx, ctxOf(deps, request), request.params.id, { limit, after }));
+      return toPage(rows, limit, toTouchpointView, (r) => [r.occurredAt.toISOString(), r.id]);
+    },
+  );
+};

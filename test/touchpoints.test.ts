@@ -1,0 +1,125 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { followUps } from '../src/db/schema/index.js';
+import { createTestApp, expectProblem, type TestApp } from './helpers/app.js';
+import { activeCase, call, flagBody, ok } from './helpers/story.js';
+
+let t: TestApp;
+let programId: string;
+let lead: Awaited<ReturnType<TestApp['staff']>>;
+let analyst: Awaited<ReturnType<TestApp['staff']>>;
+let sam: Awaited<ReturnType<TestApp['staff']>>;
+let kim: Awaited<ReturnType<TestApp['staff']>>;
+
+const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+
+beforeAll(async () => {
+  t = await createTestApp();
+  programId = (await t.program({ sustainedMinMessages: 5, sustainedMinInbound: 2, followUpAfter: 'P3D' })).id;
+  lead = await t.staff('lead', programId);
+  analyst = await t.staff('analyst', programId);
+  sam = await t.staff('intervener', programId, { specialisms: ['far_right'], languages: ['en'] });
+  kim = await t.staff('intervener', programId);
+});
+afterAll(() => t.close());
+
+describe('the full story', () => {
+  it('flag → triage → approve → candidates → assign → outbound → inbound × N → sustained → close', async () => {
+    const flagged = await ok<{ id: string }>(t, analyst, 'POST', '/v1/cases', flagBody(programId, { flaggedAt: minutesAgo(600) }));
+    const id = flagged.id;
+    await ok(t, analyst, 'POST', `/v1/cases/${id}/triage`, { decision: 'accept', reason: 'public posts escalate' });
+    await ok(t, lead, 'POST', `/v1/cases/${id}/approve`, {});
+    const cands = await ok<{ items: { intervenerId: string }[] }>(t, lead, 'GET', `/v1/cases/${id}/candidates`);
+    expect(cands.items[0]!.intervenerId).toBe(sam.id);
+    await ok(t, lead, 'POST', `/v1/cases/${id}/assignment`, { intervenerId: sam.id });
+
+    const opened = minutesAgo(300);
+    const replied = minutesAgo(200);
+    const second = minutesAgo(50);
+    const first = await ok(t, sam, 'POST', `/v1/cases/${id}/touchpoints`, {
+      direction: 'outbound',
+      channel: 'paid_message',
+      occurredAt: opened,
+      approaches: ['empathetic', 'nonjudgmental'],
+      costCents: 100,
+      summary: 'Opened with shared experience',
+    });
+    expect(first).toMatchObject({ caseId: id, direction: 'outbound', loggedBy: sam.id, approaches: ['empathetic', 'nonjudgmental'] });
+    let c = await ok(t, sam, 'GET', `/v1/cases/${id}`);
+    expect(c).toMatchObject({ stage: 'contacted', contactedAt: opened, respondedAt: null });
+
+    // The outbound message scheduled a follow-up followUpAfter (P3D) later.
+    const fus = await t.db.db.select().from(followUps).where(eq(followUps.caseId, id));
+    expect(fus).toHaveLength(1);
+    expect(fus[0]!.dueAt.getTime() - new Date(first['occurredAt'] as string).getTime()).toBe(3 * 86_400_000);
+    expect(fus[0]!.assigneeId).toBe(sam.id);
+
+    await ok(t, sam, 'POST', `/v1/cases/${id}/touchpoints`, { direction: 'inbound', channel: 'direct_message', occurredAt: replied });
+    c = await ok(t, sam, 'GET', `/v1/cases/${id}`);
+    expect(c).toMatchObject({ stage: 'responded', contactedAt: opened, respondedAt: replied, sustainedAt: null });
+
+    // A second outbound does not add another follow-up while one is outstanding.
+    await ok(t, sam, 'POST', `/v1/cases/${id}/touchpoints`, { direction: 'outbound', channel: 'direct_message', occurredAt: minutesAgo(150) });
+    expect(await t.db.db.select().from(followUps).where(eq(followUps.caseId, id))).toHaveLength(1);
+    await ok(t, sam, 'POST', `/v1/cases/${id}/touchpoints`, { direction: 'outbound', channel: 'direct_message', occurredAt: minutesAgo(100) });
+    c = await ok(t, sam, 'GET', `/v1/cases/${id}`);
+    expect(c['stage']).toBe('responded');
+    await ok(t, sam, 'POST', `/v1/cases/${id}/touchpoints`, { direction: 'inbound', channel: 'direct_message', occurredAt: second });
+    c = await ok(t, sam, 'GET', `/v1/cases/${id}`);
+    expect(c).toMatchObject({ stage: 'sustained', contactedAt: opened, respondedAt: replied, sustainedAt: second });
+
+    const list = await ok<{ items: { direction: string }[] }>(t, sam, 'GET', `/v1/cases/${id}/touchpoints`);
+    expect(list.items.map((i) => i.direction)).toEqual(['outbound', 'inbound', 'outbound', 'outbound', 'inbound']);
+
+    const closed = await ok(t, sam, 'POST', `/v1/cases/${id}/close`, { outcome: 'positive_change', note: 'moved on' });
+    expect(closed).toMatchObject({ status: 'closed', stage: 'sustained', outcome: 'positive_change' });
+    const after = await t.db.db.select().from(followUps).where(eq(followUps.caseId, id));
+    expect(after.every((f) => f.status === 'cancelled')).toBe(true);
+  });
+
+  it('touchpoints logged out of order give the right stage and holders', async () => {
+    const c = await activeCase(t, lead, programId, sam.id, { flaggedAt: minutesAgo(1000) });
+    // Logged late and backwards: the reply (t=-80) arrives before the opener (t=-90) is logged.
+    await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'inbound', channel: 'direct_message', occurredAt: minutesAgo(80) });
+    expect((await ok(t, sam, 'GET', `/v1/cases/${c.id}`))['stage']).toBe('none');
+    await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'outbound', channel: 'direct_message', occurredAt: minutesAgo(90) });
+    const read = await ok(t, sam, 'GET', `/v1/cases/${c.id}`);
+    expect(read['stage']).toBe('responded');
+  });
+});
+
+describe('touchpoint rules', () => {
+  it('refuses future, pre-flag and invalid touchpoints', async () => {
+    const c = await activeCase(t, lead, programId, sam.id, { flaggedAt: minutesAgo(60) });
+    const base = { direction: 'outbound', channel: 'direct_message' };
+    expectProblem(await call(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { ...base, occurredAt: new Date(Date.now() + 3_600_000).toISOString() }), 400, 'touchpoint.in_future');
+    expectProblem(await call(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { ...base, occurredAt: minutesAgo(120) }), 400, 'touchpoint.before_flagged');
+    expectProblem(await call(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { ...base, occurredAt: minutesAgo(1), approaches: ['shouting'] }), 400, 'request.invalid');
+    expectProblem(await call(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { ...base, occurredAt: minutesAgo(1), summary: 'x'.repeat(501) }), 400, 'request.invalid');
+    expectProblem(await call(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { ...base, occurredAt: minutesAgo(1), sentBy: 'system' }), 400, 'request.invalid');
+  });
+
+  it('outbound needs an active case; only the holder or a lead may log', async () => {
+    const flagged = await ok<{ id: string }>(t, lead, 'POST', '/v1/cases', flagBody(programId));
+    expectProblem(
+      await call(t, lead, 'POST', `/v1/cases/${flagged.id}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: minutesAgo(0) }),
+      409,
+      'touchpoint.case_not_active',
+    );
+    const c = await activeCase(t, lead, programId, sam.id);
+    expectProblem(await call(t, kim, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: minutesAgo(0) }), 404, 'case.not_found');
+    expectProblem(await call(t, analyst, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: minutesAgo(0) }), 403);
+    const byLead = await call(t, lead, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: minutesAgo(0) });
+    expect(byLead.statusCode).toBe(201);
+  });
+
+  it('credits stages to the holder at the moment after a reassignment', async () => {
+    const c = await activeCase(t, lead, programId, sam.id, { flaggedAt: minutesAgo(500) });
+    await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: minutesAgo(1) });
+    await ok(t, lead, 'POST', `/v1/cases/${c.id}/assignment`, { intervenerId: kim.id });
+    await ok(t, kim, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'inbound', channel: 'comment', occurredAt: new Date().toISOString() });
+    const { cases } = await import('../src/db/schema/index.js');
+    const [row] = await t.db.db.select().from(cases).where(eq(cases.id, c.id));
+    expect(row).toMatchObject({ contactedBy: sam.id, respondedBy: kim.id, stage: 'responded' });
+  });
+});
