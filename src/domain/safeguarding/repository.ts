@@ -1,0 +1,126 @@
+import { and, desc, eq, lt, type SQL, sql } from 'drizzle-orm';
+import type { Tx } from '../../db/client.js';
+import { uuidv7 } from '../../db/ids.js';
+import { cases, safeguardingConcerns } from '../../db/schema/index.js';
+import { appendAudit } from '../audit/log.js';
+import { auditEvent, loadCase } from '../cases/repository.js';
+import { caseScope } from '../cases/scope.js';
+import type { Ctx } from '../context.js';
+import { DomainError, notFound } from '../errors.js';
+import { leadsOf, notify } from '../notifications/notify.js';
+import type { Principal } from '../staff/principal.js';
+
+export type ConcernRow = typeof safeguardingConcerns.$inferSelect;
+
+export function toConcernView(c: ConcernRow) {
+  return {
+    id: c.id,
+    caseId: c.caseId,
+    severity: c.severity,
+    concern: c.concern,
+    actionTaken: c.actionTaken,
+    status: c.status,
+    raisedBy: c.raisedBy,
+    raisedAt: c.raisedAt,
+    acknowledgedBy: c.acknowledgedBy,
+    acknowledgedAt: c.acknowledgedAt,
+  };
+}
+
+/**
+ * The concerns a caller may list, as SQL over concerns joined to their case: a lead the program's,
+ * an intervener those on cases they hold now, an analyst the ones they raised.
+ */
+function concernScope(p: Principal): SQL {
+  switch (p.role) {
+    case 'lead':
+      return eq(safeguardingConcerns.programId, p.programId!);
+    case 'intervener':
+      return caseScope(p);
+    case 'analyst':
+      return and(eq(safeguardingConcerns.programId, p.programId!), eq(safeguardingConcerns.raisedBy, p.staffId))!;
+    default:
+      return sql`false`;
+  }
+}
+
+export interface NewConcern {
+  severity: ConcernRow['severity'];
+  concern: string;
+  actionTaken?: string | null;
+}
+
+/** Anyone who can see the case may raise a concern; every lead hears of it in the same transaction. */
+export async function raiseConcern(tx: Tx, ctx: Ctx, caseId: string, input: NewConcern): Promise<ConcernRow> {
+  const { case: c } = await loadCase(tx, ctx, caseId);
+  const now = ctx.clock.now();
+  const id = uuidv7();
+  const [row] = await tx
+    .insert(safeguardingConcerns)
+    .values({
+      id,
+      caseId,
+      programId: c.programId,
+      severity: input.severity,
+      concern: input.concern,
+      actionTaken: input.actionTaken?.trim() ? input.actionTaken.trim() : null,
+      raisedBy: ctx.principal.staffId,
+      raisedAt: now,
+    })
+    .returning();
+  await notify(tx, await leadsOf(tx, c.programId), {
+    kind: 'safeguarding_raised',
+    programId: c.programId,
+    caseId,
+    subjectId: id,
+    occurrence: id,
+  });
+  await appendAudit(tx, [auditEvent(ctx, 'safeguarding.raise', 'safeguarding_concern', id, c.programId)], now);
+  return row!;
+}
+
+export async function acknowledgeConcern(tx: Tx, ctx: Ctx, id: string, note: string | null): Promise<ConcernRow> {
+  const p = ctx.principal;
+  const [current] = await tx
+    .select()
+    .from(safeguardingConcerns)
+    .where(and(eq(safeguardingConcerns.id, id), p.role === 'lead' ? eq(safeguardingConcerns.programId, p.programId!) : sql`false`))
+    .for('update');
+  if (!current) throw notFound('safeguarding');
+  if (current.status !== 'open') {
+    throw new DomainError(409, 'safeguarding.already_acknowledged', 'This concern was already acknowledged.', {
+      acknowledgedBy: current.acknowledgedBy,
+      acknowledgedAt: current.acknowledgedAt?.toISOString() ?? null,
+    });
+  }
+  const now = ctx.clock.now();
+  const [row] = await tx
+    .update(safeguardingConcerns)
+    .set({ status: 'acknowledged', acknowledgedBy: p.staffId, acknowledgedAt: now, acknowledgeNote: note?.trim() ? note.trim() : null })
+    .where(eq(safeguardingConcerns.id, id))
+    .returning();
+  await appendAudit(tx, [auditEvent(ctx, 'safeguarding.acknowledge', 'safeguarding_concern', id, current.programId)], now);
+  return row!;
+}
+
+export interface ConcernFilter {
+  status?: ConcernRow['status'];
+  limit: number;
+  after?: string;
+}
+
+/** Newest first. */
+export async function listConcerns(tx: Tx, ctx: Ctx, f: ConcernFilter): Promise<ConcernRow[]> {
+  const where: (SQL | undefined)[] = [concernScope(ctx.principal)];
+  if (f.status) where.push(eq(safeguardingConcerns.status, f.status));
+  if (f.after) where.push(lt(safeguardingConcerns.id, f.after));
+  const rows = await tx
+    .select({ concern: safeguardingConcerns })
+    .from(safeguardingConcerns)
+    .innerJoin(cases, eq(cases.id, safeguardingConcerns.caseId))
+    .where(and(...where))
+    .orderBy(desc(safeguardingConcerns.id))
+    .limit(f.limit + 1);
+  await appendAudit(tx, [auditEvent(ctx, 'safeguarding.list', 'safeguarding_concern', null, ctx.principal.programId)], ctx.clock.now());
+  return rows.map((r) => r.concern);
+}
