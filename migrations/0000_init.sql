@@ -219,6 +219,7 @@ CREATE TABLE "touchpoints" (
 	"summary" text,
 	"logged_by" uuid NOT NULL,
 	"holder_id" uuid,
+	"awaiting_response" boolean DEFAULT false NOT NULL,
 	"response_overdue_notified_at" timestamp with time zone,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
@@ -253,4 +254,5 @@ CREATE INDEX "safeguarding_case_idx" ON "safeguarding_concerns" USING btree ("ca
 CREATE UNIQUE INDEX "api_tokens_hash_idx" ON "api_tokens" USING btree ("token_hash");--> statement-breakpoint
 CREATE INDEX "api_tokens_staff_idx" ON "api_tokens" USING btree ("staff_id");--> statement-breakpoint
 CREATE INDEX "staff_program_role_idx" ON "staff" USING btree ("program_id","role");--> statement-breakpoint
-CREATE INDEX "touchpoints_case_idx" ON "touchpoints" USING btree ("case_id","occurred_at","id");
+CREATE INDEX "touchpoints_case_idx" ON "touchpoints" USING btree ("case_id","occurred_at","id");--> statement-breakpoint
+CREATE INDEX "touchpoints_awaiting_idx" ON "touchpoints" USING btree ("occurred_at") WHERE "touchpoints"."awaiting_response";

@@ -1,11 +1,21 @@
 import type { Job, Worker } from 'bullmq';
 import { sql } from 'drizzle-orm';
+import { jobDuration, jobFailures } from '../src/metrics.js';
 import { JOBS, type QueueName, SCHEDULES } from '../src/queue/jobs.js';
-import { heartbeat } from './processors/heartbeat.js';
+import { heartbeat, noContactScan, reconcile, retention, rollup } from './processors/maintenance.js';
+import { followUpDue, followUpOverdue, responseSla, safeguardingEscalate } from './processors/reminders.js';
+import { deliver } from './processors/webhooks.js';
 import type { ProcessorMap, WorkerDeps } from './types.js';
 
 export const processors: ProcessorMap = {
-  maintenance: { heartbeat },
+  reminders: {
+    'follow-up-due': followUpDue,
+    'follow-up-overdue': followUpOverdue,
+    'response-sla': responseSla,
+    'safeguarding-escalate': safeguardingEscalate,
+  },
+  maintenance: { heartbeat, reconcile, 'no-contact-scan': noContactScan, rollup, retention },
+  webhooks: { deliver },
 };
 
 /** Refuses to start when a job in the map has no processor (or a processor has no job). */
@@ -37,9 +47,13 @@ export async function startWorkers(deps: WorkerDeps, opts: { schedules?: boolean
       if (!processor || !schema) throw new Error(`no processor for ${queue}/${job.name}`);
       return processor(schema.parse(job.data), deps, job);
     });
-    worker.on('failed', (job, err) =>
-      deps.logger.warn({ queue, job: job?.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed'),
-    );
+    worker.on('failed', (job, err) => {
+      jobFailures.inc({ queue, job: job?.name ?? 'unknown' });
+      deps.logger.warn({ queue, job: job?.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed');
+    });
+    worker.on('completed', (job) => {
+      if (job.processedOn && job.finishedOn) jobDuration.observe({ queue, job: job.name }, (job.finishedOn - job.processedOn) / 1000);
+    });
     workers.push(worker);
   }
   if (opts.schedules !== false) await upsertSchedules(deps);

@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Db } from '../src/db/client.js';
 import type { Clock } from '../src/domain/clock.js';
+import type { Fetch } from '../src/domain/notifications/webhook.js';
 import type { JobName, Jobs, Payload, QueueName } from '../src/queue/jobs.js';
 import type { QueueSystem } from '../src/queue/system.js';
 
@@ -11,6 +12,8 @@ export interface WorkerDeps {
   clock: Clock;
   logger: Logger;
   secret: string;
+  /** Tests pass their own; production uses the global fetch (webhook only). */
+  fetch?: Fetch;
 }
 
 export type Processor<Q extends QueueName, J extends JobName<Q>> = (payload: Payload<Q, J>, deps: WorkerDeps, job: Job) => Promise<unknown>;

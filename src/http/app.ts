@@ -7,6 +7,7 @@ import errors from './plugins/errors.js';
 import metrics from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
 import { healthRoutes } from './routes/health.js';
+import { adminRoutes } from './routes/v1/admin.js';
 import { caseRoutes } from './routes/v1/cases.js';
 import { followUpRoutes } from './routes/v1/followups.js';
 import { meRoutes } from './routes/v1/me.js';
@@ -38,6 +39,7 @@ export const app: FastifyPluginAsync<AppDeps> = async (instance, deps) => {
   await f.register(followUpRoutes, deps);
   await f.register(safeguardingRoutes, deps);
   await f.register(notificationRoutes, deps);
+  await f.register(adminRoutes, deps);
 };
 
 /** Builds the Fastify server exactly as production runs it; tests call this too. */

@@ -37,6 +37,7 @@ export function createQueueSystem(opts: QueueSystemOptions): QueueSystem {
   let workerBase: () => { connection: unknown; prefix?: string };
   let factory: unknown;
   let producerRedis: Redis | undefined;
+  let everReady = false;
 
   if (opts.redisUrl) {
     const prefix = `{${opts.namespace ?? 'overture'}}`;
@@ -48,6 +49,9 @@ export function createQueueSystem(opts: QueueSystemOptions): QueueSystem {
       lazyConnect: false,
     });
     producerRedis.on('error', (err) => log.debug({ err: err.message }, 'redis producer connection error'));
+    producerRedis.on('ready', () => {
+      everReady = true;
+    });
     const redis = producerRedis;
     closers.push(async () => redis.quit().catch(() => redis.disconnect()));
     base = { connection: producerRedis, prefix };
@@ -84,7 +88,11 @@ export function createQueueSystem(opts: QueueSystemOptions): QueueSystem {
       const schema = (JOBS[qName] as Record<string, { parse(v: unknown): unknown }>)[name];
       if (!schema) throw new Error(`unknown job ${qName}/${name}`);
       const data = schema.parse(payload);
-      if (producerRedis && producerRedis.status !== 'ready') await readyWithin(producerRedis, 500);
+      if (producerRedis && producerRedis.status !== 'ready') {
+        // Only the very first connection is waited for; an outage fails at once.
+        if (everReady) throw new Error('queue backend unavailable');
+        await readyWithin(producerRedis, 500);
+      }
       await queue(qName).add(name, data, { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, ...jobOpts });
     },
     createWorker(name, processor, wOpts) {

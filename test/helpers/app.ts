@@ -29,6 +29,8 @@ export interface TestApp {
   app: FastifyInstance;
   db: TestDatabase;
   queues: QueueSystem;
+  /** The queue namespace, for a second worker process on the same queues. */
+  namespace: string;
   clock: Clock;
   close(): Promise<void>;
   /** Program, staff member and bearer token in one go. */
@@ -37,23 +39,20 @@ export interface TestApp {
 }
 
 /** The production server (same buildServer), on a database of its own. */
-export async function createTestApp(opts: { clock?: Clock; redisUrl?: string } = {}): Promise<TestApp> {
+export async function createTestApp(opts: { clock?: Clock; redisUrl?: string; queues?: QueueSystem } = {}): Promise<TestApp> {
   const db = await createTestDatabase();
   const logger = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
   const config = loadConfig({ DATABASE_URL: db.url, OVERTURE_SECRET: TEST_SECRET, REDIS_URL: opts.redisUrl ?? '' });
   const clock = opts.clock ?? { now: () => new Date() };
-  const queues = createQueueSystem({
-    redisUrl: opts.redisUrl,
-    databaseUrl: db.url,
-    namespace: `t${randomBytes(4).toString('hex')}`,
-    logger,
-  });
+  const namespace = `t${randomBytes(4).toString('hex')}`;
+  const queues = opts.queues ?? createQueueSystem({ redisUrl: opts.redisUrl, databaseUrl: db.url, namespace, logger });
   const app = await buildServer({ config, db: db.db, pool: db.pool, secret: TEST_SECRET, clock, queues, logger });
   await app.ready();
   return {
     app,
     db,
     queues,
+    namespace,
     clock,
     async close() {
       await app.close();

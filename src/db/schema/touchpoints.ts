@@ -1,4 +1,5 @@
-import { index, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { boolean, index, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { cases } from './cases.js';
 import { createdAt, id, ts } from './columns.js';
 import { type APPROACHES, channel, direction, sentiment } from './enums.js';
@@ -23,9 +24,14 @@ export const touchpoints = pgTable(
     loggedBy: uuid('logged_by').notNull(),
     /** Who held the case when it was logged (reports credit stages to them). */
     holderId: uuid('holder_id'),
+    /** Inbound only: no later outbound yet and no response-SLA reminder yet (reconcile scans these). */
+    awaitingResponse: boolean('awaiting_response').notNull().default(false),
     /** Inbound only: when the response-SLA reminder fired (at most once). */
     responseOverdueNotifiedAt: ts('response_overdue_notified_at'),
     createdAt: createdAt(),
   },
-  (t) => [index('touchpoints_case_idx').on(t.caseId, t.occurredAt, t.id)],
+  (t) => [
+    index('touchpoints_case_idx').on(t.caseId, t.occurredAt, t.id),
+    index('touchpoints_awaiting_idx').on(t.occurredAt).where(sql`${t.awaitingResponse}`),
+  ],
 );

@@ -6,6 +6,7 @@ import { appendAudit } from '../audit/log.js';
 import type { Ctx } from '../context.js';
 import { DomainError, invalid, notFound } from '../errors.js';
 import { notify } from '../notifications/notify.js';
+import { webhookJobs } from '../reminders/jobs.js';
 import { type ProgramSettings, resolveSettings } from '../programs/settings.js';
 import { normaliseHandle, type Platform, isSuppressed } from './profile.js';
 import { caseScope } from './scope.js';
@@ -306,7 +307,8 @@ async function startAssignment(tx: Tx, ctx: Ctx, c: CaseRow, staffId: string, ex
     .update(followUps)
     .set({ assigneeId: staffId })
     .where(and(eq(followUps.caseId, c.id), inArray(followUps.status, ['pending', 'due', 'overdue'])));
-  await notify(tx, [staffId], { kind: 'case_assigned', programId: c.programId, caseId: c.id, subjectId: assignmentId, occurrence: assignmentId });
+  const ids = await notify(tx, [staffId], { kind: 'case_assigned', programId: c.programId, caseId: c.id, subjectId: assignmentId, occurrence: assignmentId });
+  ctx.jobs.push(...(await webhookJobs(tx, c.programId, ids)));
 }
 
 export interface AssignInput {

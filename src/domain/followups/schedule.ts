@@ -3,6 +3,7 @@ import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
 import { followUps } from '../../db/schema/index.js';
 import type { Ctx } from '../context.js';
+import { followUpDueJob } from '../reminders/jobs.js';
 
 export type FollowUpRow = typeof followUps.$inferSelect;
 export const OUTSTANDING = ['pending', 'due', 'overdue'] as const;
@@ -16,7 +17,7 @@ export interface NewFollowUp {
   note?: string | null;
 }
 
-/** Inserts a pending follow-up. (Its delayed job is requested by the workers' scheduling code.) */
+/** Inserts a pending follow-up and asks for its delayed `due` job (enqueued after commit). */
 export async function insertFollowUp(tx: Tx, ctx: Ctx, f: NewFollowUp): Promise<FollowUpRow> {
   const [row] = await tx
     .insert(followUps)
@@ -32,6 +33,7 @@ export async function insertFollowUp(tx: Tx, ctx: Ctx, f: NewFollowUp): Promise<
       createdAt: ctx.clock.now(),
     })
     .returning();
+  ctx.jobs.push(followUpDueJob(row!, ctx.clock.now()));
   return row!;
 }
 

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
 import { type Approach, assignments, cases, touchpoints } from '../../db/schema/index.js';
@@ -8,6 +8,7 @@ import type { Ctx } from '../context.js';
 import { DomainError, invalid } from '../errors.js';
 import { hasOutstandingFollowUp, insertFollowUp } from '../followups/schedule.js';
 import { ms } from '../programs/settings.js';
+import { responseSlaJob } from '../reminders/jobs.js';
 import { deriveStage } from './stage.js';
 
 export type TouchpointRow = typeof touchpoints.$inferSelect;
@@ -38,6 +39,15 @@ export function toTouchpointView(t: TouchpointRow) {
     loggedBy: t.loggedBy,
     createdAt: t.createdAt,
   };
+}
+
+async function answeredAfter(tx: Tx, caseId: string, at: Date): Promise<boolean> {
+  const rows = await tx
+    .select({ id: touchpoints.id })
+    .from(touchpoints)
+    .where(and(eq(touchpoints.caseId, caseId), eq(touchpoints.direction, 'outbound'), gt(touchpoints.occurredAt, at)))
+    .limit(1);
+  return rows.length > 0;
 }
 
 /** Who held the case when the touchpoint happened (falls back to the holder now). */
@@ -87,11 +97,20 @@ export async function logTouchpoint(tx: Tx, ctx: Ctx, caseId: string, input: Tou
       summary: input.summary ?? null,
       loggedBy: ctx.principal.staffId,
       holderId: await holderAt(tx, caseId, input.occurredAt, c.assigneeId),
+      awaitingResponse: input.direction === 'inbound' && !(await answeredAfter(tx, caseId, input.occurredAt)),
       createdAt: now,
     })
     .returning();
+  if (input.direction === 'outbound') {
+    // Earlier inbound messages are answered now: no response-SLA reminder for them.
+    await tx
+      .update(touchpoints)
+      .set({ awaitingResponse: false })
+      .where(and(eq(touchpoints.caseId, caseId), eq(touchpoints.awaitingResponse, true), lt(touchpoints.occurredAt, input.occurredAt)));
+  }
 
   const settings = await programSettings(tx, c.programId);
+  if (row!.awaitingResponse) ctx.jobs.push(responseSlaJob(row!, settings, now));
   const all = await tx
     .select({
       direction: touchpoints.direction,

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { migrationStatus } from '../../db/migrate.js';
 import type { AppDeps } from '../deps.js';
-import { registry } from '../plugins/metrics.js';
+import { registry, watchQueueDepth } from '../../metrics.js';
 
 const readySchema = z.object({
   status: z.enum(['ready', 'not_ready']),
@@ -13,6 +13,7 @@ const readySchema = z.object({
 });
 
 export const healthRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+  watchQueueDepth(deps.queues);
   app.get(
     '/healthz',
     { config: { auth: 'public' }, schema: { tags: ['health'], security: [], response: { 200: z.object({ status: z.literal('ok') }) } } },

@@ -1,0 +1,146 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { Db, Tx } from '../../db/client.js';
+import { cases, followUps, programs, safeguardingConcerns, touchpoints } from '../../db/schema/index.js';
+import type { Clock } from '../clock.js';
+import type { JobRequest } from '../context.js';
+import { leadsOf, notify } from '../notifications/notify.js';
+import { ms, resolveSettings } from '../programs/settings.js';
+import { followUpDueJob, followUpOverdueJob, responseSlaJob, safeguardingJob, webhookJobs } from './jobs.js';
+
+/** What a reminder run did, and the jobs to enqueue once it committed. */
+export interface Fired {
+  outcome: 'fired' | 'stale' | 'early' | 'answered';
+  jobs: JobRequest[];
+}
+
+async function settingsOf(tx: Tx, programId: string) {
+  const [p] = await tx.select({ settings: programs.settings }).from(programs).where(eq(programs.id, programId));
+  return resolveSettings(p?.settings);
+}
+
+async function lockFollowUp(tx: Tx, id: string) {
+  const [f] = await tx.select().from(followUps).where(eq(followUps.id, id)).for('update');
+  return f;
+}
+
+/**
+ * At dueAt a pending follow-up becomes `due` and its holder is told, once. Replays, duplicate
+ * deliveries and jobs for an older version (snoozed, completed, cancelled) change nothing.
+ */
+export async function fireFollowUpDue(db: Db, clock: Clock, followUpId: string, version: number): Promise<Fired> {
+  return db.transaction(async (tx) => {
+    const f = await lockFollowUp(tx, followUpId);
+    if (!f || f.version !== version || f.status !== 'pending') return { outcome: 'stale', jobs: [] };
+    const now = clock.now();
+    if (f.dueAt > now) return { outcome: 'early', jobs: [followUpDueJob(f, now)] };
+    const settings = await settingsOf(tx, f.programId);
+    await tx.update(followUps).set({ status: 'due', dueNotifiedAt: now }).where(eq(followUps.id, f.id));
+    const ids = await notify(tx, f.assigneeId ? [f.assigneeId] : [], {
+      kind: 'follow_up_due',
+      programId: f.programId,
+      caseId: f.caseId,
+      subjectId: f.id,
+      occurrence: `${f.id}-v${f.version}`,
+    });
+    return { outcome: 'fired', jobs: [followUpOverdueJob(f, settings, now), ...(await webhookJobs(tx, f.programId, ids))] };
+  });
+}
+
+/** At dueAt + overdueGrace an unfinished follow-up becomes `overdue` and every lead is told, once. */
+export async function fireFollowUpOverdue(db: Db, clock: Clock, followUpId: string, version: number): Promise<Fired> {
+  return db.transaction(async (tx) => {
+    const f = await lockFollowUp(tx, followUpId);
+    if (!f || f.version !== version || (f.status !== 'pending' && f.status !== 'due')) return { outcome: 'stale', jobs: [] };
+    const now = clock.now();
+    const settings = await settingsOf(tx, f.programId);
+    if (f.dueAt.getTime() + ms(settings, 'overdueGrace') > now.getTime()) {
+      return { outcome: 'early', jobs: [followUpOverdueJob(f, settings, now)] };
+    }
+    const ids: string[] = [];
+    if (f.status === 'pending') {
+      // The due reminder never ran (queue outage): the holder hears of it first, still once.
+      ids.push(
+        ...(await notify(tx, f.assigneeId ? [f.assigneeId] : [], {
+          kind: 'follow_up_due',
+          programId: f.programId,
+          caseId: f.caseId,
+          subjectId: f.id,
+          occurrence: `${f.id}-v${f.version}`,
+        })),
+      );
+    }
+    await tx
+      .update(followUps)
+      .set({ status: 'overdue', overdueNotifiedAt: now, dueNotifiedAt: f.dueNotifiedAt ?? now })
+      .where(eq(followUps.id, f.id));
+    ids.push(
+      ...(await notify(tx, await leadsOf(tx, f.programId), {
+        kind: 'follow_up_overdue',
+        programId: f.programId,
+        caseId: f.caseId,
+        subjectId: f.id,
+        occurrence: `${f.id}-v${f.version}`,
+      })),
+    );
+    return { outcome: 'fired', jobs: await webhookJobs(tx, f.programId, ids) };
+  });
+}
+
+/** An inbound message with no outbound reply within responseSla: the holder is told, once. */
+export async function fireResponseSla(db: Db, clock: Clock, touchpointId: string): Promise<Fired> {
+  return db.transaction(async (tx) => {
+    const [t] = await tx.select().from(touchpoints).where(eq(touchpoints.id, touchpointId)).for('update');
+    if (!t || !t.awaitingResponse) return { outcome: 'stale', jobs: [] };
+    const now = clock.now();
+    const settings = await settingsOf(tx, t.programId);
+    if (t.occurredAt.getTime() + ms(settings, 'responseSla') > now.getTime()) {
+      return { outcome: 'early', jobs: [responseSlaJob(t, settings, now)] };
+    }
+    const [c] = await tx.select({ status: cases.status, assigneeId: cases.assigneeId }).from(cases).where(eq(cases.id, t.caseId));
+    const [answered] = await tx
+      .select({ id: touchpoints.id })
+      .from(touchpoints)
+      .where(and(eq(touchpoints.caseId, t.caseId), eq(touchpoints.direction, 'outbound'), sql`${touchpoints.occurredAt} > ${t.occurredAt}`))
+      .limit(1);
+    if (answered || c?.status !== 'active' || !c.assigneeId) {
+      await tx.update(touchpoints).set({ awaitingResponse: false }).where(eq(touchpoints.id, t.id));
+      return { outcome: 'answered', jobs: [] };
+    }
+    await tx.update(touchpoints).set({ awaitingResponse: false, responseOverdueNotifiedAt: now }).where(eq(touchpoints.id, t.id));
+    const ids = await notify(tx, [c.assigneeId], {
+      kind: 'response_overdue',
+      programId: t.programId,
+      caseId: t.caseId,
+      subjectId: t.id,
+      occurrence: t.id,
+    });
+    return { outcome: 'fired', jobs: await webhookJobs(tx, t.programId, ids) };
+  });
+}
+
+/**
+ * Unacknowledged after safeguardingAckWithin: leads and admins are told, and again each period
+ * until someone acknowledges. A period missed during an outage fires once, not once per period.
+ */
+export async function fireSafeguardingEscalation(db: Db, clock: Clock, concernId: string, period: number): Promise<Fired> {
+  return db.transaction(async (tx) => {
+    const [c] = await tx.select().from(safeguardingConcerns).where(eq(safeguardingConcerns.id, concernId)).for('update');
+    if (!c || c.status !== 'open') return { outcome: 'stale', jobs: [] };
+    const now = clock.now();
+    const settings = await settingsOf(tx, c.programId);
+    const ack = ms(settings, 'safeguardingAckWithin');
+    const current = Math.floor((now.getTime() - c.raisedAt.getTime()) / ack);
+    if (current < period) return { outcome: 'early', jobs: [safeguardingJob(c, period, settings, now)] };
+    const next = safeguardingJob(c, Math.max(current, c.escalations) + 1, settings, now);
+    if (c.escalations >= current) return { outcome: 'stale', jobs: [next] };
+    await tx.update(safeguardingConcerns).set({ escalations: current }).where(eq(safeguardingConcerns.id, c.id));
+    const ids = await notify(tx, await leadsOf(tx, c.programId, true), {
+      kind: 'safeguarding_unacknowledged',
+      programId: c.programId,
+      caseId: c.caseId,
+      subjectId: c.id,
+      occurrence: `${c.id}-p${current}`,
+    });
+    return { outcome: 'fired', jobs: [next, ...(await webhookJobs(tx, c.programId, ids))] };
+  });
+}
