@@ -90,6 +90,30 @@ describe('HTTP basics', () => {
     expect(docs.body).toContain('swagger');
   });
 
+  it('serves the queue board to admins only', async () => {
+    const anon = await t.app.inject({ url: '/admin/queues' });
+    expect(anon.statusCode).toBe(302);
+    expect(anon.headers.location).toBe('/admin/queues/login');
+    expect((await t.app.inject({ url: '/admin/queues/login' })).body).toContain('admin');
+    const p = await t.program();
+    const lead = await t.staff('lead', p.id);
+    expectProblem(await t.app.inject({ url: '/admin/queues/api/queues', headers: lead.auth }), 403, 'auth.forbidden');
+    expectProblem(await t.app.inject({ url: '/admin/queues/api/queues' }), 401, 'auth.unauthorized');
+    const page = await t.app.inject({ url: '/admin/queues', headers: admin.auth });
+    expect(page.statusCode).toBe(200);
+    const api = await t.app.inject({ url: '/admin/queues/api/queues', headers: admin.auth });
+    expect(api.statusCode).toBe(200);
+    expect(api.json().queues.map((q: { name: string }) => q.name).sort()).toEqual(['maintenance', 'reminders', 'webhooks']);
+    // Signing in with a token sets a cookie that works for the board only.
+    expectProblem(await t.app.inject({ method: 'POST', url: '/admin/queues/login', payload: { token: lead.token } }), 401);
+    const login = await t.app.inject({ method: 'POST', url: '/admin/queues/login', payload: { token: admin.token } });
+    expect(login.statusCode).toBe(204);
+    const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+    expect(String(login.headers['set-cookie'])).toContain('HttpOnly');
+    expect((await t.app.inject({ url: '/admin/queues/api/queues', headers: { cookie } })).statusCode).toBe(200);
+    expectProblem(await t.app.inject({ url: '/v1/me', headers: { cookie } }), 401);
+  });
+
   it('exposes Prometheus metrics', async () => {
     const res = await t.app.inject({ url: '/metrics' });
     expect(res.statusCode).toBe(200);

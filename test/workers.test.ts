@@ -186,3 +186,36 @@ describe.each(backends)('workers on $backend', ({ redisUrl }) => {
     }
   });
 });
+
+describe('queue outage', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    // Nothing listens on port 1: every enqueue fails, as when Redis is down.
+    t = await createTestApp({ redisUrl: 'redis://127.0.0.1:1' });
+  });
+  afterAll(() => t.close());
+
+  it('writes still commit, readyz stays 200 and says degraded, and reconcile fires what is due', async () => {
+    const programId = (await t.program({ followUpAfter: 'PT1S', overdueGrace: 'PT1H' })).id;
+    const lead = await t.staff('lead', programId);
+    const sam = await t.staff('intervener', programId);
+    const c = await activeCase(t, lead, programId, sam.id);
+    const started = Date.now();
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/v1/cases/${c.id}/touchpoints`,
+      headers: sam.auth,
+      payload: { direction: 'outbound', channel: 'comment', occurredAt: iso(0) },
+    });
+    expect(res.statusCode).toBe(201);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    const [f] = await t.db.db.select().from(followUps).where(eq(followUps.caseId, c.id));
+    expect(f!.status).toBe('pending');
+    const ready = await t.app.inject({ url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json().queue).toEqual({ backend: 'redis', state: 'degraded' });
+    await sleep(1_100);
+    await reconcile(t.db.db, t.clock);
+    expect((await inbox(t, sam.id, 'follow_up_due')).filter((n) => n.subjectId === f!.id)).toHaveLength(1);
+  });
+});

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyPluginAsync } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { uuidv7 } from '../db/ids.js';
 import type { AppDeps } from './deps.js';
@@ -6,6 +6,7 @@ import auth from './plugins/auth.js';
 import errors from './plugins/errors.js';
 import metrics from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
+import { queueBoard } from './plugins/queue-board.js';
 import { healthRoutes } from './routes/health.js';
 import { adminRoutes } from './routes/v1/admin.js';
 import { caseRoutes } from './routes/v1/cases.js';
@@ -40,6 +41,7 @@ export const app: FastifyPluginAsync<AppDeps> = async (instance, deps) => {
   await f.register(safeguardingRoutes, deps);
   await f.register(notificationRoutes, deps);
   await f.register(adminRoutes, deps);
+  await queueBoard(f as unknown as FastifyInstance, deps);
 };
 
 /** Builds the Fastify server exactly as production runs it; tests call this too. */

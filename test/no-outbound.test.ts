@@ -1,0 +1,78 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reconcile, scanNoContact } from '../src/domain/reminders/scan.js';
+import { createTestApp, type TestApp } from './helpers/app.js';
+import { activeCase, ok } from './helpers/story.js';
+import { sleep } from './helpers/workers.js';
+
+/** The one module allowed to make outbound HTTP: the signed staff webhook. */
+const WEBHOOK_MODULE = path.join('src', 'domain', 'notifications', 'webhook.ts');
+/** Browser code served to staff, calling back to this server only. */
+const SAME_ORIGIN_PAGES = [path.join('src', 'http', 'plugins', 'queue-board.ts')];
+const OUTBOUND = /\bfetch\s*\(|\bhttps?\.(request|get)\s*\(|from ['"](undici|axios|got|node-fetch|superagent)['"]|\bnew\s+WebSocket\s*\(|\bnet\.connect\s*\(|XMLHttpRequest/;
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = path.join(dir, name);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+describe('Overture never contacts anyone', () => {
+  it('no module but the staff webhook makes outbound requests', () => {
+    const offenders = [...files('src'), ...files('workers')]
+      .filter((f) => f !== WEBHOOK_MODULE && !SAME_ORIGIN_PAGES.includes(f))
+      .filter((f) => OUTBOUND.test(readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '')));
+    for (const page of SAME_ORIGIN_PAGES) {
+      // Its only fetch is to a relative path on this server.
+      const targets = [...readFileSync(page, 'utf8').matchAll(/fetch\(([^,)]+)/g)].map((m) => m[1]!.trim());
+      expect(targets.every((t) => /^['`]\$\{BOARD_PATH\}|^'\//.test(t))).toBe(true);
+    }
+    expect(offenders).toEqual([]);
+    expect(readFileSync(WEBHOOK_MODULE, 'utf8')).toMatch(/\bfetch\b/);
+  });
+
+  describe('at run time', () => {
+    let t: TestApp;
+    const calls: string[] = [];
+    const originals = { fetch: globalThis.fetch, httpRequest: http.request, httpsRequest: https.request };
+    beforeAll(async () => {
+      t = await createTestApp();
+      globalThis.fetch = (async (input: unknown) => {
+        calls.push(`fetch ${String(input)}`);
+        throw new Error('outbound request during a no-webhook story');
+      }) as typeof fetch;
+      (http as { request: unknown }).request = (...args: unknown[]) => {
+        calls.push(`http ${JSON.stringify(args[0]).slice(0, 80)}`);
+        return (originals.httpRequest as (...a: unknown[]) => unknown)(...args);
+      };
+      (https as { request: unknown }).request = (...args: unknown[]) => {
+        calls.push(`https ${JSON.stringify(args[0]).slice(0, 80)}`);
+        return (originals.httpsRequest as (...a: unknown[]) => unknown)(...args);
+      };
+    });
+    afterAll(async () => {
+      globalThis.fetch = originals.fetch;
+      (http as { request: unknown }).request = originals.httpRequest;
+      (https as { request: unknown }).request = originals.httpsRequest;
+      await t.close();
+    });
+
+    it('a whole case story with reminders makes no outbound request', async () => {
+      const p = await t.program({ followUpAfter: 'PT1S', overdueGrace: 'PT1S', responseSla: 'PT1S', noContactAlertAfter: 'PT1S' });
+      const lead = await t.staff('lead', p.id);
+      const sam = await t.staff('intervener', p.id);
+      const c = await activeCase(t, lead, p.id, sam.id);
+      await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'outbound', channel: 'paid_message', occurredAt: new Date().toISOString() });
+      await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'inbound', channel: 'paid_message', occurredAt: new Date().toISOString() });
+      await sleep(2_100);
+      const r = await reconcile(t.db.db, t.clock);
+      await scanNoContact(t.db.db, t.clock);
+      expect(r.followUpsOverdue + r.followUpsDue + r.responsesOverdue).toBeGreaterThan(0);
+      expect(calls).toEqual([]);
+    });
+  });
+});
