@@ -22,6 +22,8 @@ export function createDb(url: string, opts: { max?: number; onError?: (err: Erro
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
     application_name: 'overture',
+    // Day arithmetic on ISO durations ('P1D'::interval) must not depend on the server's zone.
+    options: '-c timezone=UTC',
   });
   // An idle client dying (server restart) must not crash the process; the pool replaces it.
   pool.on('error', (err) => opts.onError?.(err));

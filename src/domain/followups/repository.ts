@@ -6,6 +6,7 @@ import { auditEvent, loadCase } from '../cases/repository.js';
 import { caseScope } from '../cases/scope.js';
 import type { Ctx } from '../context.js';
 import { DomainError, invalid, notFound } from '../errors.js';
+import { followUpDueJob } from '../reminders/jobs.js';
 import type { Principal } from '../staff/principal.js';
 import { type FollowUpRow, insertFollowUp, OUTSTANDING } from './schedule.js';
 
@@ -142,9 +143,12 @@ export function cancelFollowUp(tx: Tx, ctx: Ctx, id: string) {
 }
 
 /** Moves the reminder to `until` and re-arms it: it may fire (and escalate) again. */
-export function snoozeFollowUp(tx: Tx, ctx: Ctx, id: string, until: Date) {
+export async function snoozeFollowUp(tx: Tx, ctx: Ctx, id: string, until: Date) {
   if (until.getTime() <= ctx.clock.now().getTime()) {
     throw invalid('follow_up.until_in_past', 'until must be in the future.', 'body.until');
   }
-  return act(tx, ctx, id, 'snooze', { dueAt: until, status: 'pending', dueNotifiedAt: null, overdueNotifiedAt: null });
+  const row = await act(tx, ctx, id, 'snooze', { dueAt: until, status: 'pending', dueNotifiedAt: null, overdueNotifiedAt: null });
+  // A new version: jobs for the old one are now stale, this one fires at `until`.
+  ctx.jobs.push(followUpDueJob(row, ctx.clock.now()));
+  return row;
 }

@@ -3,11 +3,12 @@ import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
 import { cases, safeguardingConcerns } from '../../db/schema/index.js';
 import { appendAudit } from '../audit/log.js';
-import { auditEvent, loadCase } from '../cases/repository.js';
+import { auditEvent, loadCase, programSettings } from '../cases/repository.js';
 import { caseScope } from '../cases/scope.js';
 import type { Ctx } from '../context.js';
 import { DomainError, notFound } from '../errors.js';
 import { leadsOf, notify } from '../notifications/notify.js';
+import { safeguardingJob, webhookJobs } from '../reminders/jobs.js';
 import type { Principal } from '../staff/principal.js';
 
 export type ConcernRow = typeof safeguardingConcerns.$inferSelect;
@@ -68,13 +69,16 @@ export async function raiseConcern(tx: Tx, ctx: Ctx, caseId: string, input: NewC
       raisedAt: now,
     })
     .returning();
-  await notify(tx, await leadsOf(tx, c.programId), {
+  const ids = await notify(tx, await leadsOf(tx, c.programId), {
     kind: 'safeguarding_raised',
     programId: c.programId,
     caseId,
     subjectId: id,
     occurrence: id,
   });
+  // Re-escalation starts one acknowledgement period after raising; leads' webhooks go out now.
+  const settings = await programSettings(tx, c.programId);
+  ctx.jobs.push(safeguardingJob(row!, 1, settings, now), ...(await webhookJobs(tx, c.programId, ids)));
   await appendAudit(tx, [auditEvent(ctx, 'safeguarding.raise', 'safeguarding_concern', id, c.programId)], now);
   return row!;
 }

@@ -1,4 +1,90 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
+import type { Tx } from '../../../db/client.js';
+import type { Ctx } from '../../../domain/context.js';
+import {
+  cancelFollowUp,
+  completeFollowUp,
+  createFollowUp,
+  listFollowUps,
+  snoozeFollowUp,
+  toFollowUpView,
+} from '../../../domain/followups/repository.js';
+import type { FollowUpRow } from '../../../domain/followups/schedule.js';
+import { ctxOf, flushJobs } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';
+import { idempotent } from '../../idempotency.js';
+import { decodeCursor, errorResponses, idParams, page, toPage } from '../../schemas/common.js';
+import { createFollowUpBody, emptyBody, followUpCursor, followUpQuery, followUpSchema, snoozeBody } from '../../schemas/followups.js';
 
-export const followUpRoutes: FastifyPluginAsyncZod<AppDeps> = async (_app, _deps) => {};
+/** Reminders for staff, never messages to profiles. Analysts and admins have none. */
+const FOLLOW_UP_ROLES = ['lead', 'intervener'] as const;
+
+export const followUpRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+  app.post(
+    '/v1/cases/:id/follow-ups',
+    {
+      config: { auth: FOLLOW_UP_ROLES },
+      schema: {
+        tags: ['follow-ups'],
+        summary: "Schedule a reminder for the case's current holder",
+        params: idParams,
+        body: createFollowUpBody,
+        response: { 201: followUpSchema, ...errorResponses(400, 404, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const ctx = ctxOf(deps, request);
+      const result = await idempotent(
+        deps,
+        request,
+        reply,
+        201,
+        async (tx) => toFollowUpView(await createFollowUp(tx, ctx, request.params.id, request.body)),
+        (v) => v.caseId,
+      );
+      await flushJobs(deps, ctx);
+      return result;
+    },
+  );
+
+  app.get(
+    '/v1/follow-ups',
+    {
+      config: { auth: FOLLOW_UP_ROLES },
+      schema: {
+        tags: ['follow-ups'],
+        summary: 'Follow-ups by due time: an intervener sees their own, a lead the program’s',
+        querystring: followUpQuery,
+        response: { 200: page(followUpSchema), ...errorResponses(400) },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, ...filter } = request.query;
+      const after = decodeCursor(cursor, followUpCursor);
+      const rows = await deps.db.transaction((tx) => listFollowUps(tx, ctxOf(deps, request), { ...filter, limit, after }));
+      return toPage(rows, limit, toFollowUpView, (r) => [r.dueAt.toISOString(), r.id]);
+    },
+  );
+
+  /** Each answers the follow-up; acting on one that is done or cancelled is 409 follow_up.invalid_transition. */
+  function action<B extends z.ZodType>(path: string, summary: string, body: B, run: (tx: Tx, ctx: Ctx, id: string, body: z.output<B>) => Promise<FollowUpRow>) {
+    app.post(
+      `/v1/follow-ups/:id/${path}`,
+      {
+        config: { auth: FOLLOW_UP_ROLES },
+        schema: { tags: ['follow-ups'], summary, params: idParams, body, response: { 200: followUpSchema, ...errorResponses(400, 404, 409) } },
+      },
+      async (request) => {
+        const ctx = ctxOf(deps, request);
+        const updated = await deps.db.transaction((tx) => run(tx, ctx, (request.params as { id: string }).id, request.body as z.output<B>));
+        await flushJobs(deps, ctx);
+        return toFollowUpView(updated);
+      },
+    );
+  }
+
+  action('complete', 'Mark the follow-up done', emptyBody, (tx, ctx, id) => completeFollowUp(tx, ctx, id));
+  action('cancel', 'Cancel the follow-up', emptyBody, (tx, ctx, id) => cancelFollowUp(tx, ctx, id));
+  action('snooze', 'Move the follow-up to a later time and re-arm it', snoozeBody, (tx, ctx, id, b) => snoozeFollowUp(tx, ctx, id, b.until));
+};

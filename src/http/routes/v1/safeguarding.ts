@@ -1,4 +1,74 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { acknowledgeConcern, listConcerns, raiseConcern, toConcernView } from '../../../domain/safeguarding/repository.js';
+import { ctxOf, flushJobs } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';
+import { idempotent } from '../../idempotency.js';
+import { decodeCursor, errorResponses, idParams, page, toPage } from '../../schemas/common.js';
+import { acknowledgeBody, concernQuery, concernSchema, raiseConcernBody } from '../../schemas/safeguarding.js';
 
-export const safeguardingRoutes: FastifyPluginAsyncZod<AppDeps> = async (_app, _deps) => {};
+export const safeguardingRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+  app.post(
+    '/v1/cases/:id/safeguarding',
+    {
+      config: { auth: ['lead', 'analyst', 'intervener'] },
+      schema: {
+        tags: ['safeguarding'],
+        summary: 'Raise a safeguarding concern; every lead of the program is notified at once',
+        params: idParams,
+        body: raiseConcernBody,
+        response: { 201: concernSchema, ...errorResponses(400, 404, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const ctx = ctxOf(deps, request);
+      const result = await idempotent(
+        deps,
+        request,
+        reply,
+        201,
+        async (tx) => toConcernView(await raiseConcern(tx, ctx, request.params.id, request.body)),
+        (v) => v.caseId,
+      );
+      await flushJobs(deps, ctx);
+      return result;
+    },
+  );
+
+  app.post(
+    '/v1/safeguarding/:id/acknowledge',
+    {
+      config: { auth: ['lead'] },
+      schema: {
+        tags: ['safeguarding'],
+        summary: 'Acknowledge a concern (stops its escalation)',
+        params: idParams,
+        body: acknowledgeBody,
+        response: { 200: concernSchema, ...errorResponses(400, 404, 409) },
+      },
+    },
+    async (request) => {
+      const ctx = ctxOf(deps, request);
+      const updated = await deps.db.transaction((tx) => acknowledgeConcern(tx, ctx, request.params.id, request.body?.note ?? null));
+      await flushJobs(deps, ctx);
+      return toConcernView(updated);
+    },
+  );
+
+  app.get(
+    '/v1/safeguarding',
+    {
+      config: { auth: ['lead', 'analyst', 'intervener'] },
+      schema: {
+        tags: ['safeguarding'],
+        summary: "Concerns, newest first: a lead's program, an intervener's current cases, the ones an analyst raised",
+        querystring: concernQuery,
+        response: { 200: page(concernSchema), ...errorResponses(400) },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, status } = request.query;
+      const rows = await deps.db.transaction((tx) => listConcerns(tx, ctxOf(deps, request), { status, limit, after: decodeCursor(cursor) }));
+      return toPage(rows, limit, toConcernView);
+    },
+  );
+};

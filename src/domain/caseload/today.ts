@@ -1,0 +1,58 @@
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import type { Tx } from '../../db/client.js';
+import { cases, followUps, programs } from '../../db/schema/index.js';
+import { appendAudit } from '../audit/log.js';
+import { auditEvent } from '../cases/repository.js';
+import { caseScope } from '../cases/scope.js';
+import type { Ctx } from '../context.js';
+import { OUTSTANDING } from '../followups/schedule.js';
+import { DEFAULT_SETTINGS } from '../programs/settings.js';
+
+export interface CaseloadItem {
+  id: string;
+  stage: (typeof cases.$inferSelect)['stage'];
+  riskLevel: (typeof cases.$inferSelect)['riskLevel'];
+  lastTouchpointAt: Date | null;
+  nextFollowUpAt: Date | null;
+  awaitingReply: boolean;
+  overdueFollowUps: number;
+}
+
+/**
+ * The intervener's active cases with what needs doing, in one query: cases with overdue follow-ups
+ * first, then those whose last message was theirs to answer, then by the next follow-up due.
+ */
+export async function todayView(tx: Tx, ctx: Ctx): Promise<CaseloadItem[]> {
+  const now = ctx.clock.now().toISOString();
+  // Settings hold only overrides; ISO 8601 durations are valid PostgreSQL interval input. Epoch
+  // seconds keep a day 24 h long, as in parseDuration, whatever the session time zone does.
+  const graceSeconds = sql`extract(epoch from coalesce(${programs.settings} ->> 'overdueGrace', ${DEFAULT_SETTINGS.overdueGrace})::interval)::float8`;
+  const due = tx
+    .select({
+      nextDueAt: sql<Date | null>`min(${followUps.dueAt})`.mapWith(followUps.dueAt).as('next_due_at'),
+      overdue: sql<number>`count(*) filter (where ${followUps.status} = 'overdue' or ${followUps.dueAt} + ${graceSeconds} * interval '1 second' <= ${now}::timestamptz)::int`.as(
+        'overdue',
+      ),
+    })
+    .from(followUps)
+    .where(and(eq(followUps.caseId, cases.id), inArray(followUps.status, [...OUTSTANDING])))
+    .as('due');
+  const awaitingReply = sql<boolean>`coalesce(${cases.lastTouchpointDirection} = 'inbound', false)`;
+  const rows = await tx
+    .select({
+      id: cases.id,
+      stage: cases.stage,
+      riskLevel: cases.riskLevel,
+      lastTouchpointAt: cases.lastTouchpointAt,
+      nextFollowUpAt: due.nextDueAt,
+      awaitingReply,
+      overdueFollowUps: due.overdue,
+    })
+    .from(cases)
+    .innerJoin(programs, eq(programs.id, cases.programId))
+    .leftJoinLateral(due, sql`true`)
+    .where(caseScope(ctx.principal))
+    .orderBy(desc(sql`${due.overdue} > 0`), desc(awaitingReply), sql`${due.nextDueAt} asc nulls last`, asc(cases.id));
+  await appendAudit(tx, [auditEvent(ctx, 'caseload.read', 'case', null, ctx.principal.programId)], ctx.clock.now());
+  return rows;
+}

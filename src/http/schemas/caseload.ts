@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { RISK_LEVELS, STAGES } from '../../db/schema/enums.js';
+import { nullableTime } from './common.js';
+
+export const caseloadItemSchema = z
+  .object({
+    id: z.uuid(),
+    stage: z.enum(STAGES),
+    riskLevel: z.enum(RISK_LEVELS),
+    lastTouchpointAt: nullableTime,
+    nextFollowUpAt: nullableTime.describe('Earliest dueAt of the pending, due or overdue follow-ups'),
+    awaitingReply: z.boolean().describe('The last touchpoint was inbound: the person is waiting for an answer'),
+    overdueFollowUps: z.int().min(0),
+  })
+  .meta({ id: 'CaseloadItem' });
+
+export const caseloadSchema = z.object({ items: z.array(caseloadItemSchema) }).meta({ id: 'Caseload' });

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { FOLLOW_UP_KINDS, FOLLOW_UP_STATUSES } from '../../db/schema/enums.js';
+import { cursorParam, isoTime, limitParam, nullableTime } from './common.js';
+
+export const createFollowUpBody = z.strictObject({
+  dueAt: isoTime,
+  kind: z.enum(FOLLOW_UP_KINDS),
+  note: z.string().trim().max(500).nullable().optional(),
+});
+
+export const snoozeBody = z.strictObject({ until: isoTime });
+/** complete and cancel take no fields; the body may be left out. */
+export const emptyBody = z.strictObject({}).nullish();
+
+export const followUpSchema = z
+  .object({
+    id: z.uuid(),
+    caseId: z.uuid(),
+    assigneeId: z.uuid().nullable(),
+    dueAt: isoTime,
+    kind: z.enum(FOLLOW_UP_KINDS),
+    note: z.string().nullable(),
+    status: z.enum(FOLLOW_UP_STATUSES),
+    createdAt: isoTime,
+    completedAt: nullableTime,
+  })
+  .meta({ id: 'FollowUp' });
+
+export const followUpQuery = z.strictObject({
+  status: z.enum(FOLLOW_UP_STATUSES).optional(),
+  assigneeId: z.uuid().optional().describe("An intervener sees only their own: another assignee's id gives an empty list"),
+  caseId: z.uuid().optional(),
+  dueFrom: isoTime.optional().describe('Inclusive'),
+  dueTo: isoTime.optional().describe('Exclusive'),
+  limit: limitParam,
+  cursor: cursorParam,
+});
+
+/** The last (dueAt, id) of a page; the time must be a real instant, not just well-formed. */
+export const followUpCursor = z.tuple([
+  z.iso
+    .datetime({ offset: true })
+    .refine((s) => !Number.isNaN(Date.parse(s)))
+    .transform((s) => new Date(s)),
+  z.uuid(),
+]);

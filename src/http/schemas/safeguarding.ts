@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { CONCERN_STATUSES, SEVERITIES } from '../../db/schema/enums.js';
+import { cursorParam, isoTime, limitParam, nullableTime } from './common.js';
+
+export const raiseConcernBody = z.strictObject({
+  severity: z.enum(SEVERITIES),
+  concern: z.string().trim().min(1).max(2000),
+  actionTaken: z.string().trim().max(2000).nullable().optional(),
+});
+
+export const acknowledgeBody = z.strictObject({ note: z.string().trim().max(2000).nullable().optional() }).nullish();
+
+export const concernSchema = z
+  .object({
+    id: z.uuid(),
+    caseId: z.uuid(),
+    severity: z.enum(SEVERITIES),
+    concern: z.string().nullable().describe('Null once the case is erased'),
+    actionTaken: z.string().nullable(),
+    status: z.enum(CONCERN_STATUSES),
+    raisedBy: z.uuid(),
+    raisedAt: isoTime,
+    acknowledgedBy: z.uuid().nullable(),
+    acknowledgedAt: nullableTime,
+  })
+  .meta({ id: 'SafeguardingConcern' });
+
+export const concernQuery = z.strictObject({
+  status: z.enum(CONCERN_STATUSES).optional(),
+  limit: limitParam,
+  cursor: cursorParam,
+});

@@ -1,0 +1,149 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditLog, cases, followUps } from '../src/db/schema/index.js';
+import { createTestApp, expectProblem, TestClock, type TestApp } from './helpers/app.js';
+import { activeCase, call, ok } from './helpers/story.js';
+
+type Who = Awaited<ReturnType<TestApp['staff']>>;
+interface Item {
+  id: string;
+  stage: string;
+  riskLevel: string;
+  lastTouchpointAt: string | null;
+  nextFollowUpAt: string | null;
+  awaitingReply: boolean;
+  overdueFollowUps: number;
+}
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+let t: TestApp;
+let clock: TestClock;
+let programId: string;
+let lead: Who;
+let sam: Who;
+let ivy: Who;
+let analyst: Who;
+let admin: Who;
+
+beforeAll(async () => {
+  clock = new TestClock(new Date(Math.floor(Date.now() / 1000) * 1000));
+  t = await createTestApp({ clock });
+  programId = (await t.program({ overdueGrace: 'PT1H', defaultMaxCaseload: 50 })).id;
+  lead = await t.staff('lead', programId);
+  analyst = await t.staff('analyst', programId);
+  admin = await t.staff('admin', null);
+  sam = await t.staff('intervener', programId);
+  ivy = await t.staff('intervener', programId);
+});
+afterAll(() => t.close());
+
+async function followUp(caseId: string, dueAt: Date) {
+  return ok<{ id: string }>(t, sam, 'POST', `/v1/cases/${caseId}/follow-ups`, { dueAt: dueAt.toISOString(), kind: 'follow_up' });
+}
+
+async function lastTouch(caseId: string, direction: 'inbound' | 'outbound', at: Date) {
+  await t.db.db.update(cases).set({ lastTouchpointAt: at, lastTouchpointDirection: direction }).where(eq(cases.id, caseId));
+}
+
+describe('GET /v1/me/caseload', () => {
+  it('lists the active cases with what needs doing, overdue first, then awaiting reply, then by next follow-up', async () => {
+    const t0 = clock.now();
+    const at = (ms: number) => new Date(t0.getTime() + ms);
+    // Created in this order, so ids ascend A < … < G.
+    const A = (await activeCase(t, lead, programId, sam.id, { riskLevel: 'high' })).id;
+    const B = (await activeCase(t, lead, programId, sam.id)).id;
+    const B2 = (await activeCase(t, lead, programId, sam.id)).id;
+    const C = (await activeCase(t, lead, programId, sam.id)).id;
+    const D = (await activeCase(t, lead, programId, sam.id)).id;
+    const E = (await activeCase(t, lead, programId, sam.id)).id;
+    const F = (await activeCase(t, lead, programId, sam.id)).id;
+    const G = (await activeCase(t, lead, programId, sam.id)).id;
+    const closed = (await activeCase(t, lead, programId, sam.id)).id;
+    const ivys = (await activeCase(t, lead, programId, ivy.id)).id;
+
+    // C: one marked overdue by the worker, one past dueAt + grace but not yet marked.
+    const cMarked = await followUp(C, at(10 * MINUTE));
+    await t.db.db.update(followUps).set({ status: 'overdue' }).where(eq(followUps.id, cMarked.id));
+    await followUp(C, at(90 * MINUTE));
+    // E: exactly at dueAt + grace when we look, and awaiting a reply.
+    await followUp(E, at(2 * HOUR));
+    await lastTouch(E, 'inbound', at(-30 * MINUTE));
+    // F: past dueAt, within grace.
+    const fDue = await followUp(F, at(150 * MINUTE));
+    await t.db.db.update(followUps).set({ status: 'due' }).where(eq(followUps.id, fDue.id));
+    await lastTouch(F, 'outbound', at(-HOUR));
+    // B: awaiting a reply, next follow-up later; B2 awaiting with nothing scheduled.
+    await followUp(B, at(5 * HOUR));
+    await lastTouch(B, 'inbound', at(-2 * HOUR));
+    await lastTouch(B2, 'inbound', at(-3 * HOUR));
+    await followUp(D, at(4 * HOUR));
+    // G: only finished follow-ups, which count for nothing.
+    const gDone = await followUp(G, at(20 * MINUTE));
+    await ok(t, sam, 'POST', `/v1/follow-ups/${gDone.id}/complete`);
+    const gCancelled = await followUp(G, at(30 * MINUTE));
+    await ok(t, sam, 'POST', `/v1/follow-ups/${gCancelled.id}/cancel`);
+    await followUp(closed, at(10 * MINUTE));
+    await ok(t, lead, 'POST', `/v1/cases/${closed}/close`, { outcome: 'disengaged' });
+    await ok(t, lead, 'POST', `/v1/cases/${ivys}/follow-ups`, { dueAt: at(MINUTE).toISOString(), kind: 'review' });
+
+    clock.advance(3 * HOUR);
+    const { items } = await ok<{ items: Item[] }>(t, sam, 'GET', '/v1/me/caseload');
+    expect(items.map((i) => i.id)).toEqual([E, C, B, B2, F, D, A, G]);
+    const byId = Object.fromEntries(items.map((i) => [i.id, i]));
+    expect(Object.keys(byId[A]!).sort()).toEqual(['awaitingReply', 'id', 'lastTouchpointAt', 'nextFollowUpAt', 'overdueFollowUps', 'riskLevel', 'stage']);
+    expect(byId[E]).toMatchObject({ overdueFollowUps: 1, awaitingReply: true, nextFollowUpAt: at(2 * HOUR).toISOString(), lastTouchpointAt: at(-30 * MINUTE).toISOString() });
+    expect(byId[C]).toMatchObject({ overdueFollowUps: 2, awaitingReply: false, nextFollowUpAt: at(10 * MINUTE).toISOString(), lastTouchpointAt: null });
+    expect(byId[B]).toMatchObject({ overdueFollowUps: 0, awaitingReply: true, nextFollowUpAt: at(5 * HOUR).toISOString() });
+    expect(byId[B2]).toMatchObject({ overdueFollowUps: 0, awaitingReply: true, nextFollowUpAt: null });
+    expect(byId[F]).toMatchObject({ overdueFollowUps: 0, awaitingReply: false, nextFollowUpAt: at(150 * MINUTE).toISOString() });
+    expect(byId[D]).toMatchObject({ overdueFollowUps: 0, nextFollowUpAt: at(4 * HOUR).toISOString() });
+    expect(byId[A]).toEqual({ id: A, stage: 'none', riskLevel: 'high', lastTouchpointAt: null, nextFollowUpAt: null, awaitingReply: false, overdueFollowUps: 0 });
+    expect(byId[G]).toMatchObject({ overdueFollowUps: 0, nextFollowUpAt: null });
+
+    // A minute earlier E was still within its grace.
+    clock.advance(-MINUTE);
+    const earlier = await ok<{ items: Item[] }>(t, sam, 'GET', '/v1/me/caseload');
+    expect(earlier.items.map((i) => i.id)).toEqual([C, E, B, B2, F, D, A, G]);
+    clock.advance(MINUTE);
+
+    expect((await ok<{ items: Item[] }>(t, ivy, 'GET', '/v1/me/caseload')).items.map((i) => i.id)).toEqual([ivys]);
+  });
+
+  it("uses the program's overdueGrace, the default when it has none", async () => {
+    const p = (await t.program()).id;
+    const l = await t.staff('lead', p);
+    const i = await t.staff('intervener', p);
+    const c = (await activeCase(t, l, p, i.id)).id;
+    await ok(t, i, 'POST', `/v1/cases/${c}/follow-ups`, { dueAt: new Date(clock.now().getTime() + HOUR).toISOString(), kind: 'check_in' });
+    clock.advance(3 * HOUR);
+    expect((await ok<{ items: Item[] }>(t, i, 'GET', '/v1/me/caseload')).items[0]!.overdueFollowUps).toBe(0);
+    clock.advance(22 * HOUR);
+    expect((await ok<{ items: Item[] }>(t, i, 'GET', '/v1/me/caseload')).items[0]!.overdueFollowUps).toBe(1);
+  });
+
+  it('is empty for an intervener with no active case, and follows reassignment', async () => {
+    const i = await t.staff('intervener', programId);
+    expect(await ok(t, i, 'GET', '/v1/me/caseload')).toEqual({ items: [] });
+    const c = (await activeCase(t, lead, programId, i.id)).id;
+    expect((await ok<{ items: Item[] }>(t, i, 'GET', '/v1/me/caseload')).items.map((x) => x.id)).toEqual([c]);
+    await ok(t, lead, 'POST', `/v1/cases/${c}/assignment`, { intervenerId: ivy.id });
+    expect(await ok(t, i, 'GET', '/v1/me/caseload')).toEqual({ items: [] });
+  });
+
+  it('is for interveners only, audited once per call', async () => {
+    for (const who of [lead, analyst, admin]) expectProblem(await call(t, who, 'GET', '/v1/me/caseload'), 403, 'auth.forbidden');
+    expectProblem(await call(t, sam, 'GET', '/v1/me/caseload?limit=5'), 400, 'request.invalid');
+    const count = async () => {
+      const [r] = await t.db.db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(auditLog)
+        .where(and(eq(auditLog.action, 'caseload.read'), eq(auditLog.actorId, sam.id)));
+      return r!.n;
+    };
+    const before = await count();
+    await ok(t, sam, 'GET', '/v1/me/caseload');
+    expect(await count()).toBe(before + 1);
+  });
+});
