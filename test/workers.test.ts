@@ -53,6 +53,53 @@ describe.each(backends)('workers on $backend', ({ redisUrl }) => {
     }
   });
 
+  it('snooze and cancel prevent firing; a snoozed follow-up fires at its new time', async () => {
+    const w = await workersFor(t);
+    try {
+      const snoozed = await caseWithFollowUp();
+      const cancelled = await caseWithFollowUp();
+      const completed = await caseWithFollowUp();
+      const later = await ok<{ version?: number; dueAt: string }>(t, sam, 'POST', `/v1/follow-ups/${snoozed.followUp.id}/snooze`, { until: iso(2_500) });
+      await ok(t, sam, 'POST', `/v1/follow-ups/${cancelled.followUp.id}/cancel`, {});
+      await ok(t, sam, 'POST', `/v1/follow-ups/${completed.followUp.id}/complete`, {});
+      await sleep(1_600);
+      const dueFor = async (id: string) => (await inbox(t, sam.id, 'follow_up_due')).filter((n) => n.subjectId === id).length;
+      expect(await dueFor(snoozed.followUp.id)).toBe(0);
+      await expect.poll(() => dueFor(snoozed.followUp.id), { timeout: 10_000 }).toBe(1);
+      expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(later.dueAt));
+      await reconcile(t.db.db, t.clock);
+      expect(await dueFor(cancelled.followUp.id)).toBe(0);
+      expect(await dueFor(completed.followUp.id)).toBe(0);
+      const [c] = await t.db.db.select().from(followUps).where(eq(followUps.id, cancelled.followUp.id));
+      expect(c!.status).toBe('cancelled');
+    } finally {
+      await w.close(5_000);
+    }
+  });
+
+  it('safeguarding re-escalates every period until acknowledged, then stops', async () => {
+    const p = await t.program({ safeguardingAckWithin: 'PT1S' });
+    const l = await t.staff('lead', p.id);
+    const admin = await t.staff('admin', null);
+    const i = await t.staff('intervener', p.id);
+    const w = await workersFor(t);
+    try {
+      const c = await activeCase(t, l, p.id, i.id);
+      const concern = await ok<{ id: string }>(t, i, 'POST', `/v1/cases/${c.id}/safeguarding`, { severity: 'urgent', concern: 'talked about hurting someone' });
+      expect((await inbox(t, l.id, 'safeguarding_raised')).filter((n) => n.subjectId === concern.id)).toHaveLength(1);
+      const escalations = async (who: string) => (await inbox(t, who, 'safeguarding_unacknowledged')).filter((n) => n.subjectId === concern.id).length;
+      await expect.poll(() => escalations(l.id), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+      expect(await escalations(admin.id)).toBeGreaterThanOrEqual(2);
+      await ok(t, l, 'POST', `/v1/safeguarding/${concern.id}/acknowledge`, { note: 'called the hotline' });
+      const after = await escalations(l.id);
+      await sleep(2_200);
+      await reconcile(t.db.db, t.clock);
+      expect(await escalations(l.id)).toBe(after);
+    } finally {
+      await w.close(5_000);
+    }
+  });
+
   it('duplicate delivery of the same job produces one notification', async () => {
     const { followUp } = await caseWithFollowUp();
     await sleep(1_100);
