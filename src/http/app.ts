@@ -14,6 +14,7 @@ import { followUpRoutes } from './routes/v1/followups.js';
 import { meRoutes } from './routes/v1/me.js';
 import { notificationRoutes } from './routes/v1/notifications.js';
 import { programRoutes } from './routes/v1/programs.js';
+import { reportRoutes } from './routes/v1/reports.js';
 import { safeguardingRoutes } from './routes/v1/safeguarding.js';
 import { staffRoutes } from './routes/v1/staff.js';
 import { touchpointRoutes } from './routes/v1/touchpoints.js';
@@ -40,6 +41,7 @@ export const app: FastifyPluginAsync<AppDeps> = async (instance, deps) => {
   await f.register(followUpRoutes, deps);
   await f.register(safeguardingRoutes, deps);
   await f.register(notificationRoutes, deps);
+  await f.register(reportRoutes, deps);
   await f.register(adminRoutes, deps);
   await queueBoard(f as unknown as FastifyInstance, deps);
 };

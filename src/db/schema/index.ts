@@ -7,3 +7,4 @@ export * from './programs.js';
 export * from './safeguarding.js';
 export * from './staff.js';
 export * from './touchpoints.js';
+export * from './reports.js';

@@ -1,0 +1,37 @@
+import type { ReportRow } from './engagement.js';
+
+const RATES = ['responseRate', 'sustainedRate', 'positiveRate'] as const;
+const COUNTS = ['flagged', 'accepted', 'contacted', 'responded', 'sustained', 'positive'] as const;
+
+/** RFC 4180 field: quoted when it holds a comma, a quote or a line break. */
+function field(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** The same numbers as the JSON report, one line per group, intervals as two columns. */
+export function* reportCsv(rows: ReportRow[], withVsRest: boolean): Generator<string> {
+  const header = [
+    'group',
+    ...COUNTS,
+    ...RATES.flatMap((r) => [r, `${r}Low`, `${r}High`]),
+    'medianHoursToFirstResponse',
+    'costPerSustainedCents',
+    'suppressed',
+    ...(withVsRest ? ['responseRateDiff', 'sustainedRateDiff', 'pValue', 'responsePValue'] : []),
+  ];
+  yield `${header.join(',')}\r\n`;
+  for (const r of rows) {
+    const cells = [
+      r.group,
+      ...COUNTS.map((c) => r[c]),
+      ...RATES.flatMap((k) => [r[k]?.value, r[k]?.ci95[0], r[k]?.ci95[1]]),
+      r.medianHoursToFirstResponse,
+      r.costPerSustainedCents,
+      r.suppressed,
+      ...(withVsRest ? [r.vsRest?.responseRateDiff, r.vsRest?.sustainedRateDiff, r.vsRest?.pValue, r.vsRest?.responsePValue] : []),
+    ];
+    yield `${cells.map(field).join(',')}\r\n`;
+  }
+}

@@ -1,0 +1,286 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import type { ProgramSettings } from '../programs/settings.js';
+import { COUNT_FIELDS, type CountField, type Counts, type Dimension } from './contributions.js';
+import { type Rate, rateDiff, twoProportionPValue, wilson } from './stats.js';
+
+export interface Window {
+  programId: string;
+  /** Inclusive UTC day, YYYY-MM-DD. */
+  from: string;
+  /** Exclusive UTC day, YYYY-MM-DD. */
+  to: string;
+}
+
+/** Summed funnel counts per group (plus `total`), and median response seconds, from either source. */
+export interface Aggregates {
+  groups: Map<string, Counts>;
+  total: Counts;
+  medianSeconds: Map<string, number>;
+}
+
+const ZERO: Counts = { flagged: 0, accepted: 0, contacted: 0, responded: 0, sustained: 0, positive: 0, costCents: 0 };
+
+interface AggRow extends Record<string, unknown> {
+  dimension: string;
+  group_key: string;
+  flagged: number;
+  accepted: number;
+  contacted: number;
+  responded: number;
+  sustained: number;
+  positive: number;
+  cost_cents: number;
+}
+
+function toAggregates(rows: AggRow[], medians: { dimension: string; group_key: string; median: number | null }[], dim: Dimension | null): Aggregates {
+  const groups = new Map<string, Counts>();
+  let total = { ...ZERO };
+  for (const r of rows) {
+    const counts: Counts = {
+      flagged: Number(r.flagged),
+      accepted: Number(r.accepted),
+      contacted: Number(r.contacted),
+      responded: Number(r.responded),
+      sustained: Number(r.sustained),
+      positive: Number(r.positive),
+      costCents: Number(r.cost_cents),
+    };
+    if (r.dimension === 'total') total = counts;
+    else if (r.dimension === dim && counts.flagged + counts.contacted + counts.responded + counts.sustained + counts.positive > 0) {
+      groups.set(r.group_key, counts);
+    }
+  }
+  const medianSeconds = new Map<string, number>();
+  for (const m of medians) {
+    if (m.median === null) continue;
+    medianSeconds.set(m.dimension === 'total' ? 'total' : m.group_key, Number(m.median));
+  }
+  return { groups, total, medianSeconds };
+}
+
+/** The fast path: sums of the rollup rows of the window's days. */
+export async function fromRollups(db: Db, w: Window, dim: Dimension | null): Promise<Aggregates> {
+  const dims = dim ? ['total', dim] : ['total'];
+  const dimList = sql.join(
+    dims.map((d) => sql`${d}`),
+    sql`, `,
+  );
+  const rows = await db.execute<AggRow>(sql`
+    select dimension, group_key, sum(flagged)::int as flagged, sum(accepted)::int as accepted, sum(contacted)::int as contacted,
+           sum(responded)::int as responded, sum(sustained)::int as sustained, sum(positive)::int as positive,
+           sum(cost_cents)::bigint as cost_cents
+      from engagement_rollup
+     where program_id = ${w.programId} and dimension in (${dimList}) and day >= ${w.from}::date and day < ${w.to}::date
+     group by dimension, group_key`);
+  const medians = await db.execute<{ dimension: string; group_key: string; median: number | null }>(sql`
+    select dimension, group_key, percentile_cont(0.5) within group (order by seconds) as median
+      from engagement_response
+     where program_id = ${w.programId} and dimension in (${dimList}) and day >= ${w.from}::date and day < ${w.to}::date
+     group by dimension, group_key`);
+  return toAggregates(rows.rows, medians.rows, dim);
+}
+
+const GROUP_EXPR: Record<Exclude<Dimension, 'intervener' | 'approach'>, string> = {
+  ideology: 'c.ideology::text',
+  platform: 'c.platform::text',
+  riskLevel: 'c.risk_level::text',
+  cohort: `to_char(c.flagged_at at time zone 'UTC', 'YYYY-MM')`,
+};
+
+const FACTS = `(c.accepted_at is not null)::int as accepted, (c.contacted_at is not null)::int as contacted,
+  (c.responded_at is not null)::int as responded, (c.sustained_at is not null)::int as sustained,
+  (c.outcome is not distinct from 'positive_change')::int as positive, c.outbound_cost_cents as cost,
+  case when c.responded_at is not null and c.contacted_at is not null
+       then floor(extract(epoch from c.responded_at - c.contacted_at))::int end as secs`;
+
+function rawFacts(dim: Dimension | 'total'): string {
+  if (dim === 'total') return `select 'total'::text as g, 1 as flagged, ${FACTS} from cohort c`;
+  if (dim === 'approach') {
+    return `select a.g, 1 as flagged, ${FACTS} from cohort c
+      cross join lateral (select distinct unnest(c.first_outbound_approaches) as g) a`;
+  }
+  if (dim === 'intervener') {
+    return `
+      select coalesce(c.contacted_by, c.assignee_id)::text as g, 1 as flagged, (c.accepted_at is not null)::int as accepted,
+             0 as contacted, 0 as responded, 0 as sustained, 0 as positive, 0 as cost, null::int as secs
+        from cohort c where coalesce(c.contacted_by, c.assignee_id) is not null
+      union all select c.contacted_by::text, 0, 0, 1, 0, 0, 0, c.outbound_cost_cents, null from cohort c
+        where c.contacted_at is not null and c.contacted_by is not null
+      union all select c.responded_by::text, 0, 0, 0, 1, 0, 0, 0,
+             case when c.contacted_at is not null then floor(extract(epoch from c.responded_at - c.contacted_at))::int end
+        from cohort c where c.responded_at is not null and c.responded_by is not null
+      union all select c.sustained_by::text, 0, 0, 0, 0, 1, 0, 0, null from cohort c
+        where c.sustained_at is not null and c.sustained_by is not null
+      union all select c.assignee_id::text, 0, 0, 0, 0, 0, 1, 0, null from cohort c
+        where c.outcome = 'positive_change' and c.assignee_id is not null`;
+  }
+  return `select ${GROUP_EXPR[dim]} as g, 1 as flagged, ${FACTS} from cohort c`;
+}
+
+/** The slow path, kept for verification and tests: the same figures straight from the cases. */
+export async function fromRaw(db: Db, w: Window, dim: Dimension | null): Promise<Aggregates> {
+  const parts = [`select 'total' as dimension, * from (${rawFacts('total')}) t`];
+  if (dim) parts.push(`select '${dim}' as dimension, * from (${rawFacts(dim)}) d`);
+  const { rows } = await db.$client.query<AggRow & { median: number | null }>(
+    `with cohort as (
+       select * from cases where program_id = $1 and flagged_at >= $2::date and flagged_at < $3::date
+     ), facts as (${parts.join(' union all ')})
+     select dimension, g as group_key, sum(flagged)::int as flagged, sum(accepted)::int as accepted,
+            sum(contacted)::int as contacted, sum(responded)::int as responded, sum(sustained)::int as sustained,
+            sum(positive)::int as positive, sum(cost)::bigint as cost_cents,
+            percentile_cont(0.5) within group (order by secs) as median
+       from facts group by dimension, g`,
+    [w.programId, w.from, w.to],
+  );
+  return toAggregates(rows, rows, dim);
+}
+
+export interface ReportRow {
+  group: string;
+  flagged: number | null;
+  accepted: number | null;
+  contacted: number | null;
+  responded: number | null;
+  sustained: number | null;
+  positive: number | null;
+  responseRate: Rate | null;
+  sustainedRate: Rate | null;
+  positiveRate: Rate | null;
+  medianHoursToFirstResponse: number | null;
+  costPerSustainedCents: number | null;
+  suppressed: boolean;
+  vsRest?: { responseRateDiff: number | null; sustainedRateDiff: number | null; pValue: number | null; responsePValue: number | null } | null;
+}
+
+/**
+ * Which cells to hide: any count in (0, minCellSize), then, per column, a second cell wherever a
+ * single hidden cell could be recovered by subtracting the shown ones from the total.
+ */
+export function suppressionMask(rows: Counts[], total: Counts, min: number): { rows: Set<CountField>[]; total: Set<CountField> } {
+  const small = (v: number) => v > 0 && v < min;
+  const masks = rows.map((r) => new Set(COUNT_FIELDS.filter((f) => small(r[f]))));
+  const totalMask = new Set(COUNT_FIELDS.filter((f) => small(total[f])));
+  for (const f of COUNT_FIELDS) {
+    const hidden = masks.filter((m) => m.has(f)).length;
+    if (hidden !== 1 || totalMask.has(f)) continue;
+    let pick = -1;
+    rows.forEach((r, i) => {
+      if (!masks[i]!.has(f) && r[f] > 0 && (pick < 0 || r[f] < rows[pick]![f])) pick = i;
+    });
+    if (pick >= 0) masks[pick]!.add(f);
+    else totalMask.add(f);
+  }
+  return { rows: masks, total: totalMask };
+}
+
+function shapeRow(group: string, k: Counts, hidden: Set<CountField>, medianSeconds: number | undefined): ReportRow {
+  const show = (f: CountField) => (hidden.has(f) ? null : k[f]);
+  const rate = (f: CountField) => (hidden.has(f) || hidden.has('contacted') ? null : wilson(k[f], k.contacted));
+  return {
+    group,
+    flagged: show('flagged'),
+    accepted: show('accepted'),
+    contacted: show('contacted'),
+    responded: show('responded'),
+    sustained: show('sustained'),
+    positive: show('positive'),
+    responseRate: rate('responded'),
+    sustainedRate: rate('sustained'),
+    positiveRate: rate('positive'),
+    medianHoursToFirstResponse: hidden.has('responded') || medianSeconds === undefined ? null : Math.round((medianSeconds / 3600) * 100) / 100,
+    costPerSustainedCents: hidden.has('sustained') || k.sustained === 0 ? null : Math.round(k.costCents / k.sustained),
+    suppressed: hidden.size > 0,
+  };
+}
+
+export function definitionOf(settings: ProgramSettings, dim: Dimension | null) {
+  return {
+    cohort: 'cases flagged in [from, to), UTC days',
+    flagged: 'every case flagged in the window (including erased cases, which remain as anonymous counts)',
+    accepted: 'accepted at triage',
+    contacted: 'a first outbound touchpoint was logged',
+    responded: 'an inbound touchpoint after the first outbound one',
+    sustained: `at least ${settings.sustainedMinMessages} touchpoints since first contact, of which at least ${settings.sustainedMinInbound} inbound`,
+    positive: 'closed with outcome positive_change',
+    rates: 'over contacted; 95% Wilson score interval',
+    medianHoursToFirstResponse: 'median time from first outbound to first inbound, over responded cases',
+    costPerSustainedCents: 'outbound costCents of the group divided by its sustained cases',
+    sustainedMinMessages: settings.sustainedMinMessages,
+    sustainedMinInbound: settings.sustainedMinInbound,
+    minCellSize: settings.minCellSize,
+    suppression: `counts between 1 and ${settings.minCellSize - 1} are hidden (null), with the rates built on them, and a second cell where one hidden cell could be recovered from the total`,
+    ...(dim === 'intervener'
+      ? { intervener: 'each stage is credited to the intervener holding the case when it was reached (flagged and accepted: the holder at first contact, or now; positive: the holder at close)' }
+      : {}),
+    ...(dim === 'approach'
+      ? {
+          approach: "the approaches of the case's first outbound touchpoint; a case counts once in each",
+          vsRest: 'difference against all other contacted cases; pValue: two-sided two-proportion z-test of sustainedRate (responsePValue: of responseRate)',
+        }
+      : {}),
+    stageRulesNote: 'stages are derived when touchpoints are logged, with the settings in force then',
+  };
+}
+
+/** Turns aggregates into the report rows: rates, intervals, medians, suppression, total last. */
+export function buildRows(agg: Aggregates, settings: ProgramSettings, dim: Dimension | null): ReportRow[] {
+  const keys = [...agg.groups.keys()].sort();
+  const counts = keys.map((k) => agg.groups.get(k)!);
+  const mask = suppressionMask(counts, agg.total, settings.minCellSize);
+  const rows = keys.map((k, i) => shapeRow(k, counts[i]!, mask.rows[i]!, agg.medianSeconds.get(k)));
+  if (dim === 'approach') {
+    rows.forEach((row, i) => {
+      const a = counts[i]!;
+      const t = agg.total;
+      const restN = t.contacted - a.contacted;
+      row.vsRest = row.suppressed
+        ? null
+        : {
+            responseRateDiff: rateDiff(a.responded, a.contacted, t.responded - a.responded, restN),
+            sustainedRateDiff: rateDiff(a.sustained, a.contacted, t.sustained - a.sustained, restN),
+            pValue: twoProportionPValue(a.sustained, a.contacted, t.sustained - a.sustained, restN),
+            responsePValue: twoProportionPValue(a.responded, a.contacted, t.responded - a.responded, restN),
+          };
+    });
+  }
+  const total = shapeRow('total', agg.total, mask.total, agg.medianSeconds.get('total'));
+  if (dim === 'approach') total.vsRest = null;
+  return [...rows, total];
+}
+
+export interface TrendBucket {
+  start: string;
+  contacted: number | null;
+  responded: number | null;
+  sustained: number | null;
+  suppressed: boolean;
+}
+
+/** Contacted / responded / sustained events per day or ISO week, zero-filled, small counts hidden. */
+export async function trend(db: Db, w: Window, interval: 'day' | 'week', minCellSize: number): Promise<TrendBucket[]> {
+  const { rows } = await db.$client.query<{ start: string; contacted: number; responded: number; sustained: number }>(
+    `with buckets as (
+       select generate_series(date_trunc($4, $2::date), $3::date - 1, ('1 ' || $4)::interval)::date as start
+     )
+     select to_char(b.start, 'YYYY-MM-DD') as start,
+            coalesce(sum(e.contacted), 0)::int as contacted, coalesce(sum(e.responded), 0)::int as responded,
+            coalesce(sum(e.sustained), 0)::int as sustained
+       from buckets b
+       left join engagement_events e
+         on e.program_id = $1 and e.day >= greatest(b.start, $2::date) and e.day < least(b.start + ('1 ' || $4)::interval, $3::date)
+      group by b.start order by b.start`,
+    [w.programId, w.from, w.to, interval],
+  );
+  return rows.map((r) => {
+    const hide = (v: number) => v > 0 && v < minCellSize;
+    const suppressed = hide(r.contacted) || hide(r.responded) || hide(r.sustained);
+    return {
+      start: r.start,
+      contacted: hide(r.contacted) ? null : r.contacted,
+      responded: hide(r.responded) ? null : r.responded,
+      sustained: hide(r.sustained) ? null : r.sustained,
+      suppressed,
+    };
+  });
+}

@@ -1,0 +1,44 @@
+import { eq, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { rollupDirty } from '../../db/schema/index.js';
+import { appendAudit } from '../audit/log.js';
+import { programSettings } from '../cases/repository.js';
+import type { Ctx } from '../context.js';
+import { notFound } from '../errors.js';
+import type { Dimension } from './contributions.js';
+import { buildRows, definitionOf, fromRollups, type Window, trend } from './engagement.js';
+import { rollupAll } from './rollup.js';
+
+/** Brings the program's rollups current (cheap: only dirty cases) and says how fresh they are. */
+async function freshen(db: Db, programId: string, now: Date): Promise<Date> {
+  await rollupAll(db, { programId, maxPasses: 5 });
+  const [oldest] = await db
+    .select({ at: sql<Date | null>`min(${rollupDirty.markedAt})` })
+    .from(rollupDirty)
+    .where(eq(rollupDirty.programId, programId));
+  return oldest?.at ? new Date(oldest.at) : now;
+}
+
+function assertProgram(ctx: Ctx, programId: string) {
+  if (ctx.principal.role !== 'lead' || ctx.principal.programId !== programId) throw notFound('program');
+}
+
+export async function engagementReport(db: Db, ctx: Ctx, w: Window, dim: Dimension | null) {
+  assertProgram(ctx, w.programId);
+  const now = ctx.clock.now();
+  const settings = await programSettings(db, w.programId);
+  const asOf = await freshen(db, w.programId, now);
+  const rows = buildRows(await fromRollups(db, w, dim), settings, dim);
+  await appendAudit(db, [{ actorId: ctx.principal.staffId, action: 'report.engagement', targetType: 'program', targetId: w.programId, programId: w.programId, requestId: ctx.requestId }], now);
+  return { rows, asOf, definition: definitionOf(settings, dim) };
+}
+
+export async function engagementTrend(db: Db, ctx: Ctx, w: Window, interval: 'day' | 'week') {
+  assertProgram(ctx, w.programId);
+  const now = ctx.clock.now();
+  const settings = await programSettings(db, w.programId);
+  const asOf = await freshen(db, w.programId, now);
+  const buckets = await trend(db, w, interval, settings.minCellSize);
+  await appendAudit(db, [{ actorId: ctx.principal.staffId, action: 'report.trend', targetType: 'program', targetId: w.programId, programId: w.programId, requestId: ctx.requestId }], now);
+  return { interval, buckets, asOf };
+}

@@ -1,0 +1,113 @@
+import { Readable } from 'node:stream';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { DIMENSIONS } from '../../../domain/reports/contributions.js';
+import { reportCsv } from '../../../domain/reports/csv.js';
+import { engagementReport, engagementTrend } from '../../../domain/reports/service.js';
+import { invalid } from '../../../domain/errors.js';
+import { ctxOf } from '../../ctx.js';
+import type { AppDeps } from '../../deps.js';
+import { errorResponses, isoTime } from '../../schemas/common.js';
+
+/** A UTC day: `YYYY-MM-DD`, or an ISO time at 00:00 UTC (rollups are per UTC day). */
+const day = z
+  .string()
+  .refine((v) => /^\d{4}-\d{2}-\d{2}$/.test(v) || /^\d{4}-\d{2}-\d{2}T00:00(:00(\.0+)?)?(Z|\+00:00)$/.test(v), 'must be a UTC day: YYYY-MM-DD')
+  .transform((v) => v.slice(0, 10))
+  .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v), 'is not a calendar date');
+
+const windowQuery = { programId: z.uuid(), from: day, to: day };
+const MAX_DAYS = 3660;
+
+function checkWindow(from: string, to: string) {
+  const days = (Date.parse(to) - Date.parse(from)) / 86_400_000;
+  if (days <= 0) throw invalid('report.invalid_window', '`to` must be after `from`.', 'querystring.to');
+  if (days > MAX_DAYS) throw invalid('report.invalid_window', `A report spans at most ${MAX_DAYS} days.`, 'querystring.from');
+}
+
+const rate = z.object({ value: z.number(), ci95: z.tuple([z.number(), z.number()]) }).nullable();
+const count = z.int().nullable();
+const rowSchema = z.object({
+  group: z.string(),
+  flagged: count,
+  accepted: count,
+  contacted: count,
+  responded: count,
+  sustained: count,
+  positive: count,
+  responseRate: rate,
+  sustainedRate: rate,
+  positiveRate: rate,
+  medianHoursToFirstResponse: z.number().nullable(),
+  costPerSustainedCents: z.number().nullable(),
+  suppressed: z.boolean(),
+  vsRest: z
+    .object({
+      responseRateDiff: z.number().nullable(),
+      sustainedRateDiff: z.number().nullable(),
+      pValue: z.number().nullable(),
+      responsePValue: z.number().nullable(),
+    })
+    .nullable()
+    .optional(),
+});
+const reportSchema = z
+  .object({ rows: z.array(rowSchema), asOf: isoTime, definition: z.record(z.string(), z.union([z.string(), z.number()])) })
+  .meta({ id: 'EngagementReport', description: 'JSON by default; with format=csv, RFC 4180 text/csv with the same numbers' });
+const trendSchema = z
+  .object({
+    interval: z.enum(['day', 'week']),
+    buckets: z.array(
+      z.object({ start: z.string(), contacted: count, responded: count, sustained: count, suppressed: z.boolean() }),
+    ),
+    asOf: isoTime,
+  })
+  .meta({ id: 'EngagementTrend' });
+
+export const reportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+  app.get(
+    '/v1/reports/engagement',
+    {
+      config: { auth: ['lead'] },
+      schema: {
+        tags: ['reports'],
+        querystring: z.strictObject({
+          ...windowQuery,
+          groupBy: z.enum(DIMENSIONS).optional(),
+          format: z.enum(['json', 'csv']).default('json'),
+        }),
+        response: { 200: reportSchema, ...errorResponses(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { programId, from, to, groupBy, format } = request.query;
+      checkWindow(from, to);
+      const report = await engagementReport(deps.db, ctxOf(deps, request), { programId, from, to }, groupBy ?? null);
+      if (format === 'csv') {
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="engagement-${groupBy ?? 'total'}-${from}-${to}.csv"`)
+          .header('x-overture-as-of', report.asOf.toISOString())
+          .send(Readable.from(reportCsv(report.rows, groupBy === 'approach')) as never);
+      }
+      return report;
+    },
+  );
+
+  app.get(
+    '/v1/reports/engagement/trend',
+    {
+      config: { auth: ['lead'] },
+      schema: {
+        tags: ['reports'],
+        querystring: z.strictObject({ ...windowQuery, interval: z.enum(['day', 'week']).default('day') }),
+        response: { 200: trendSchema, ...errorResponses(400, 404) },
+      },
+    },
+    async (request) => {
+      const { programId, from, to, interval } = request.query;
+      checkWindow(from, to);
+      return engagementTrend(deps.db, ctxOf(deps, request), { programId, from, to }, interval);
+    },
+  );
+};
