@@ -5,6 +5,7 @@ import { createDb } from './db/client.js';
 import { uuidv7 } from './db/ids.js';
 import { runMigrations } from './db/migrate.js';
 import { staff } from './db/schema/index.js';
+import { verifyAudit } from './domain/audit/query.js';
 import { createToken } from './domain/staff/tokens.js';
 import { createLogger } from './logger.js';
 import { openDatabase, start } from './runtime.js';
@@ -17,6 +18,7 @@ const USAGE = `Usage: overture <command>
                               create an admin and print a token for it (shown once)
   token create --staff ID [--label LABEL]
                               print a new token for a staff member (shown once)
+  audit verify                recompute the audit hash chain (exit 3 if broken)
 `;
 
 async function withDatabase<T>(config: Config, fn: (h: ReturnType<typeof createDb>, secret: string) => Promise<T>): Promise<T> {
@@ -51,6 +53,12 @@ async function main(argv: string[]): Promise<number> {
       await withDatabase(config, async (h) => runMigrations(h.db));
       process.stdout.write('migrations applied\n');
       return 0;
+    case 'audit': {
+      if (sub !== 'verify') break;
+      const result = await withDatabase(config, async (h) => verifyAudit(h.db));
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+      return result.ok ? 0 : 3;
+    }
     case 'token': {
       if (sub !== 'create') break;
       const { values } = parseArgs({

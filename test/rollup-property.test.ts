@@ -32,7 +32,7 @@ const caseSpec = fc.record({
   approaches: fc.uniqueArray(fc.constantFrom(...APPROACHES), { maxLength: 3 }),
   cost: fc.integer({ min: 0, max: 500 }),
 });
-type Spec = fc.infer<typeof caseSpec>;
+type Spec = typeof caseSpec extends fc.Arbitrary<infer T> ? T : never;
 
 function facts(s: Spec, staffIds: (string | null)[]) {
   const flaggedAt = new Date(BASE + s.flagHour * HOUR);

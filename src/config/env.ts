@@ -29,6 +29,8 @@ export const envSchema = z
     ),
     OVERTURE_ROLE: z.preprocess(blankToUndefined, z.enum(ROLES).default('all')),
     LOG_LEVEL: z.preprocess(blankToUndefined, z.enum(LOG_LEVELS).default('info')),
+    OVERTURE_RATE_LIMIT_PER_IP: z.preprocess(blankToUndefined, z.coerce.number().int().min(0).default(1200)),
+    OVERTURE_RATE_LIMIT_PER_TOKEN: z.preprocess(blankToUndefined, z.coerce.number().int().min(0).default(600)),
   })
   .superRefine((env, ctx) => {
     if (env.DATABASE_URL && !env.OVERTURE_SECRET) {
@@ -52,6 +54,8 @@ export interface Config {
   bootstrapAdminToken: string | undefined;
   role: (typeof ROLES)[number];
   logLevel: (typeof LOG_LEVELS)[number];
+  /** Requests per minute; 0 turns the limit off (benchmarks). */
+  rateLimit: { perIp: number; perToken: number };
 }
 
 export class ConfigError extends Error {
@@ -76,5 +80,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bootstrapAdminToken: e.OVERTURE_BOOTSTRAP_ADMIN_TOKEN,
     role: e.OVERTURE_ROLE,
     logLevel: e.LOG_LEVEL,
+    rateLimit: { perIp: e.OVERTURE_RATE_LIMIT_PER_IP, perToken: e.OVERTURE_RATE_LIMIT_PER_TOKEN },
   };
 }

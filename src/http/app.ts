@@ -6,9 +6,11 @@ import auth from './plugins/auth.js';
 import errors from './plugins/errors.js';
 import metrics from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
+import security from './plugins/security.js';
 import { queueBoard } from './plugins/queue-board.js';
 import { healthRoutes } from './routes/health.js';
 import { adminRoutes } from './routes/v1/admin.js';
+import { auditRoutes } from './routes/v1/audit.js';
 import { caseRoutes } from './routes/v1/cases.js';
 import { followUpRoutes } from './routes/v1/followups.js';
 import { meRoutes } from './routes/v1/me.js';
@@ -30,6 +32,7 @@ export const app: FastifyPluginAsync<AppDeps> = async (instance, deps) => {
   await f.register(openapi);
   await f.register(metrics);
   await f.register(errors);
+  await f.register(security, deps);
   await f.register(auth, deps);
 
   await f.register(healthRoutes, deps);
@@ -43,6 +46,7 @@ export const app: FastifyPluginAsync<AppDeps> = async (instance, deps) => {
   await f.register(notificationRoutes, deps);
   await f.register(reportRoutes, deps);
   await f.register(adminRoutes, deps);
+  await f.register(auditRoutes, deps);
   await queueBoard(f as unknown as FastifyInstance, deps);
 };
 

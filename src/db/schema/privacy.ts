@@ -1,4 +1,4 @@
-import { bigint, integer, jsonb, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, jsonb, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, ts } from './columns.js';
 
 /** Keyed hashes of platform + normalised handle of erased profiles; never the handle. */
@@ -25,7 +25,9 @@ export const idempotencyKeys = pgTable(
   (t) => [primaryKey({ columns: [t.tokenId, t.key] })],
 );
 
-export const auditLog = pgTable('audit_log', {
+export const auditLog = pgTable(
+  'audit_log',
+  {
   seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
   id: uuid('id').notNull().unique(),
   at: ts('at').notNull(),
@@ -34,10 +36,13 @@ export const auditLog = pgTable('audit_log', {
   targetType: text('target_type').notNull(),
   targetId: uuid('target_id'),
   programId: uuid('program_id'),
+  caseId: uuid('case_id'),
   requestId: text('request_id'),
   prevHash: text('prev_hash').notNull(),
   hash: text('hash').notNull(),
-});
+  },
+  (t) => [index('audit_log_actor_idx').on(t.actorId, t.seq), index('audit_log_case_idx').on(t.caseId, t.seq)],
+);
 
 /** Last run of each scheduled job, for admins and readiness. */
 export const jobRuns = pgTable('job_runs', {

@@ -14,7 +14,21 @@ export interface AuditEvent {
   targetType: string;
   targetId: string | null;
   programId?: string | null;
+  /** The case the entry concerns (for GET /v1/audit?caseId=); defaults to targetId for cases. */
+  caseId?: string | null;
   requestId?: string | null;
+}
+
+/** An entry for something a caller did, in a request or a job. */
+export function auditEvent(
+  ctx: { principal: { staffId: string }; requestId: string | null },
+  action: string,
+  targetType: string,
+  targetId: string | null,
+  programId: string | null,
+  caseId?: string | null,
+): AuditEvent {
+  return { actorId: ctx.principal.staffId, action, targetType, targetId, programId, caseId, requestId: ctx.requestId };
 }
 
 export interface AuditEntry {
@@ -25,6 +39,7 @@ export interface AuditEntry {
   targetType: string;
   targetId: string | null;
   programId: string | null;
+  caseId: string | null;
   requestId: string | null;
 }
 
@@ -34,6 +49,7 @@ export function canonicalEntry(e: AuditEntry): string {
     action: e.action,
     actorId: e.actorId,
     at: e.at.toISOString(),
+    caseId: e.caseId,
     id: e.id,
     programId: e.programId,
     requestId: e.requestId,
@@ -69,6 +85,7 @@ async function appendLocked(tx: Tx, events: AuditEvent[], now: Date): Promise<vo
       targetType: ev.targetType,
       targetId: ev.targetId,
       programId: ev.programId ?? null,
+      caseId: ev.caseId ?? (ev.targetType === 'case' ? ev.targetId : null),
       requestId: ev.requestId ?? null,
     };
     const hash = chainHash(prevHash, entry);

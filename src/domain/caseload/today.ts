@@ -1,8 +1,7 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { cases, followUps, programs } from '../../db/schema/index.js';
-import { appendAudit } from '../audit/log.js';
-import { auditEvent } from '../cases/repository.js';
+import { appendAudit, auditEvent } from '../audit/log.js';
 import { caseScope } from '../cases/scope.js';
 import type { Ctx } from '../context.js';
 import { OUTSTANDING } from '../followups/schedule.js';

@@ -1,9 +1,9 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { cases, staff } from '../../db/schema/index.js';
-import { appendAudit } from '../audit/log.js';
+import { appendAudit, auditEvent } from '../audit/log.js';
 import type { Ctx } from '../context.js';
-import { auditEvent, loadCase, programSettings } from './repository.js';
+import { loadCase, programSettings } from './repository.js';
 
 const IDEOLOGY_WORDS: Record<string, string> = { far_right: 'far-right', islamist: 'Islamist', other: 'other' };
 

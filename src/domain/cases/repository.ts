@@ -2,7 +2,7 @@ import { and, asc, eq, gt, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
 import { assignments, caseEvents, cases, type Indicator, followUps, profiles, programs, staff } from '../../db/schema/index.js';
-import { appendAudit } from '../audit/log.js';
+import { appendAudit, auditEvent } from '../audit/log.js';
 import type { Ctx } from '../context.js';
 import { DomainError, invalid, notFound } from '../errors.js';
 import { notify } from '../notifications/notify.js';
@@ -56,11 +56,7 @@ export async function programSettings(tx: Tx, programId: string): Promise<Progra
   return resolveSettings(p.settings);
 }
 
-function audit(ctx: Ctx, action: string, targetType: string, targetId: string | null, programId: string | null) {
-  return { actorId: ctx.principal.staffId, action, targetType, targetId, programId, requestId: ctx.requestId };
-}
-
-export { audit as auditEvent };
+const audit = auditEvent;
 
 export interface CreateCaseInput {
   programId: string;

@@ -1,8 +1,8 @@
 import { and, asc, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { cases, followUps } from '../../db/schema/index.js';
-import { appendAudit } from '../audit/log.js';
-import { auditEvent, loadCase } from '../cases/repository.js';
+import { appendAudit, auditEvent } from '../audit/log.js';
+import { loadCase } from '../cases/repository.js';
 import { caseScope } from '../cases/scope.js';
 import type { Ctx } from '../context.js';
 import { DomainError, invalid, notFound } from '../errors.js';
@@ -65,7 +65,7 @@ export async function createFollowUp(tx: Tx, ctx: Ctx, caseId: string, input: Ne
     kind: input.kind,
     note: input.note?.trim() ? input.note.trim() : null,
   });
-  await appendAudit(tx, [auditEvent(ctx, 'follow_up.create', 'follow_up', row.id, c.programId)], now);
+  await appendAudit(tx, [auditEvent(ctx, 'follow_up.create', 'follow_up', row.id, c.programId, c.id)], now);
   return row;
 }
 
@@ -130,7 +130,7 @@ async function act(tx: Tx, ctx: Ctx, id: string, action: FollowUpAction, changes
     .set({ ...changes, version: sql`${followUps.version} + 1` })
     .where(and(eq(followUps.id, id), inArray(followUps.status, [...OUTSTANDING])))
     .returning();
-  await appendAudit(tx, [auditEvent(ctx, `follow_up.${action}`, 'follow_up', id, current.programId)], ctx.clock.now());
+  await appendAudit(tx, [auditEvent(ctx, `follow_up.${action}`, 'follow_up', id, current.programId, current.caseId)], ctx.clock.now());
   return row!;
 }
 

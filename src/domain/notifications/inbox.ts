@@ -1,8 +1,7 @@
 import { and, desc, eq, isNotNull, isNull, lt, type SQL } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { notifications } from '../../db/schema/index.js';
-import { appendAudit } from '../audit/log.js';
-import { auditEvent } from '../cases/repository.js';
+import { appendAudit, auditEvent } from '../audit/log.js';
 import type { Ctx } from '../context.js';
 import { notFound } from '../errors.js';
 import { markRead } from './notify.js';
@@ -39,6 +38,6 @@ export async function listInbox(tx: Tx, ctx: Ctx, f: InboxFilter): Promise<Notif
 export async function readNotification(tx: Tx, ctx: Ctx, id: string): Promise<NotificationRow> {
   const row = await markRead(tx, ctx.principal.staffId, id, ctx.clock.now());
   if (!row) throw notFound('notification');
-  await appendAudit(tx, [auditEvent(ctx, 'notification.read', 'notification', id, row.programId)], ctx.clock.now());
+  await appendAudit(tx, [auditEvent(ctx, 'notification.read', 'notification', id, row.programId, row.caseId)], ctx.clock.now());
   return row;
 }

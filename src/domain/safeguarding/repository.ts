@@ -2,8 +2,8 @@ import { and, desc, eq, lt, type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
 import { cases, safeguardingConcerns } from '../../db/schema/index.js';
-import { appendAudit } from '../audit/log.js';
-import { auditEvent, loadCase, programSettings } from '../cases/repository.js';
+import { appendAudit, auditEvent } from '../audit/log.js';
+import { loadCase, programSettings } from '../cases/repository.js';
 import { caseScope } from '../cases/scope.js';
 import type { Ctx } from '../context.js';
 import { DomainError, notFound } from '../errors.js';
@@ -79,7 +79,7 @@ export async function raiseConcern(tx: Tx, ctx: Ctx, caseId: string, input: NewC
   // Re-escalation starts one acknowledgement period after raising; leads' webhooks go out now.
   const settings = await programSettings(tx, c.programId);
   ctx.jobs.push(safeguardingJob(row!, 1, settings, now), ...(await webhookJobs(tx, c.programId, ids)));
-  await appendAudit(tx, [auditEvent(ctx, 'safeguarding.raise', 'safeguarding_concern', id, c.programId)], now);
+  await appendAudit(tx, [auditEvent(ctx, 'safeguarding.raise', 'safeguarding_concern', id, c.programId, caseId)], now);
   return row!;
 }
 
@@ -103,7 +103,7 @@ export async function acknowledgeConcern(tx: Tx, ctx: Ctx, id: string, note: str
     .set({ status: 'acknowledged', acknowledgedBy: p.staffId, acknowledgedAt: now, acknowledgeNote: note?.trim() ? note.trim() : null })
     .where(eq(safeguardingConcerns.id, id))
     .returning();
-  await appendAudit(tx, [auditEvent(ctx, 'safeguarding.acknowledge', 'safeguarding_concern', id, current.programId)], now);
+  await appendAudit(tx, [auditEvent(ctx, 'safeguarding.acknowledge', 'safeguarding_concern', id, current.programId, current.caseId)], now);
   return row!;
 }
 

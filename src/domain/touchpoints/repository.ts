@@ -2,8 +2,8 @@ import { and, asc, desc, eq, gt, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
 import { type Approach, assignments, cases, touchpoints } from '../../db/schema/index.js';
-import { appendAudit } from '../audit/log.js';
-import { auditEvent, loadCase, programSettings } from '../cases/repository.js';
+import { appendAudit, auditEvent } from '../audit/log.js';
+import { loadCase, programSettings } from '../cases/repository.js';
 import type { Ctx } from '../context.js';
 import { DomainError, invalid } from '../errors.js';
 import { hasOutstandingFollowUp, insertFollowUp } from '../followups/schedule.js';
@@ -137,7 +137,7 @@ export async function logTouchpoint(tx: Tx, ctx: Ctx, caseId: string, input: Tou
       kind: 'follow_up',
     });
   }
-  await appendAudit(tx, [auditEvent(ctx, 'touchpoint.create', 'touchpoint', row!.id, c.programId)], now);
+  await appendAudit(tx, [auditEvent(ctx, 'touchpoint.create', 'touchpoint', row!.id, c.programId, caseId)], now);
   return row!;
 }
 

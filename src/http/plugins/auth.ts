@@ -30,7 +30,9 @@ export default fp(async function auth(app: FastifyInstance, deps: AppDeps) {
 
   app.addHook('onRequest', async (request, reply) => {
     const policy = request.routeOptions.config.auth;
-    if (policy === 'public' || policy === undefined) return;
+    if (policy === undefined) return;
+    await app.perIpLimit?.(request);
+    if (policy === 'public') return;
     const header = request.headers.authorization;
     if (!header) throw unauthorized('Send `Authorization: Bearer ovt_…`.');
     const match = /^Bearer (\S+)$/i.exec(header);
@@ -42,6 +44,7 @@ export default fp(async function auth(app: FastifyInstance, deps: AppDeps) {
       throw unauthorized('The token is unknown, revoked, or its holder is deactivated.');
     }
     request.principal = principal;
+    await app.perTokenLimit?.(request);
     if (!policy.includes(principal.role)) throw new DomainError(403, 'auth.forbidden', `The ${principal.role} role may not do this.`);
   });
 });

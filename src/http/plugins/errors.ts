@@ -63,8 +63,9 @@ function validationErrors(err: FastifyError) {
 export default fp(async function errors(app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof DomainError) {
-      if (err.status === 429 || err.status === 503) reply.header('retry-after', String(err.extra['retryAfter'] ?? 1));
-      return sendProblem(reply, problem(request, err.status, err.code, err.message, err.extra));
+      const { retryAfter, ...extra } = err.extra;
+      if (err.status === 429 || err.status === 503) reply.header('retry-after', String(retryAfter ?? 1));
+      return sendProblem(reply, problem(request, err.status, err.code, err.message, extra));
     }
     if (hasZodFastifySchemaValidationErrors(err) || err.validation) {
       const errors = validationErrors(err);

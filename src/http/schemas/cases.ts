@@ -83,6 +83,7 @@ export const approveBody = z.strictObject({ note: z.string().trim().max(1000).nu
 export const assignBody = z.strictObject({ intervenerId: z.uuid(), override: z.boolean().optional(), reason: reason.nullable().optional() });
 export const closeBody = z.strictObject({ outcome: z.enum(OUTCOMES), note: z.string().trim().max(1000).nullable().optional() });
 export const reopenBody = z.strictObject({ reason });
+export const eraseBody = z.strictObject({ reason: z.string().trim().min(1).max(500).describe('Why (never identity: it is kept)') });
 
 export const candidateSchema = z.object({
   intervenerId: z.uuid(),

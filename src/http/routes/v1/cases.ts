@@ -16,6 +16,7 @@ import {
   triage,
 } from '../../../domain/cases/repository.js';
 import type { Ctx } from '../../../domain/context.js';
+import { eraseOnRequest } from '../../../domain/retention/erase.js';
 import type { Tx } from '../../../db/client.js';
 import { etag, requireIfMatch } from '../../concurrency.js';
 import { ctxOf, flushJobs } from '../../ctx.js';
@@ -30,6 +31,7 @@ import {
   caseSchema,
   closeBody,
   createCaseBody,
+  eraseBody,
   patchCaseBody,
   reopenBody,
   triageBody,
@@ -130,6 +132,13 @@ export const caseRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
   action('assignment', ['lead'], assignBody, (tx, ctx, id, b) => assign(tx, ctx, id, b), 'Assign (or reassign) the case to an intervener');
   action('close', ['lead', 'intervener'], closeBody, (tx, ctx, id, b) => close(tx, ctx, id, b.outcome, b.note ?? null), 'Close the case with an outcome');
   action('reopen', ['lead'], reopenBody, (tx, ctx, id, b) => reopen(tx, ctx, id, b.reason), 'Reopen a closed case with its last holder');
+  action(
+    'erase',
+    ['lead'],
+    eraseBody,
+    (tx, ctx, id, b) => eraseOnRequest(tx, ctx, id, b.reason),
+    'Erase identity and free text now; the profile goes on the suppression list; anonymous counts remain',
+  );
 
   app.get(
     '/v1/cases/:id/candidates',

@@ -1,0 +1,46 @@
+import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { auditLog } from '../../db/schema/index.js';
+import { chainHash, GENESIS_HASH } from './log.js';
+
+export type AuditRow = typeof auditLog.$inferSelect;
+
+export async function listAudit(db: Db, f: { actorId?: string; caseId?: string; afterSeq?: number; limit: number }) {
+  const where: SQL[] = [];
+  if (f.actorId) where.push(eq(auditLog.actorId, f.actorId));
+  if (f.caseId) where.push(eq(auditLog.caseId, f.caseId));
+  if (f.afterSeq !== undefined) where.push(gt(auditLog.seq, f.afterSeq));
+  return db
+    .select()
+    .from(auditLog)
+    .where(and(...where))
+    .orderBy(asc(auditLog.seq))
+    .limit(f.limit + 1);
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  checked: number;
+  firstBrokenId: string | null;
+}
+
+/**
+ * Walks the whole chain in order and recomputes every hash: an entry edited, inserted or removed
+ * behind the application's back breaks the chain at the first entry that no longer fits.
+ */
+export async function verifyAudit(db: Db, batch = 5000): Promise<VerifyResult> {
+  let prev = GENESIS_HASH;
+  let checked = 0;
+  let afterSeq = 0;
+  for (;;) {
+    const rows = await db.select().from(auditLog).where(gt(auditLog.seq, afterSeq)).orderBy(asc(auditLog.seq)).limit(batch);
+    if (rows.length === 0) return { ok: true, checked, firstBrokenId: null };
+    for (const r of rows) {
+      const expected = chainHash(prev, r);
+      if (r.prevHash !== prev || r.hash !== expected) return { ok: false, checked, firstBrokenId: r.id };
+      prev = r.hash;
+      checked++;
+    }
+    afterSeq = rows.at(-1)!.seq;
+  }
+}

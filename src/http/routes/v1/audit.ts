@@ -1,0 +1,63 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { listAudit, verifyAudit } from '../../../domain/audit/query.js';
+import type { AppDeps } from '../../deps.js';
+import { cursorParam, decodeCursor, errorResponses, isoTime, limitParam, page, toPage } from '../../schemas/common.js';
+
+const entrySchema = z
+  .object({
+    id: z.uuid(),
+    at: isoTime,
+    actorId: z.uuid().nullable(),
+    action: z.string(),
+    targetType: z.string(),
+    targetId: z.uuid().nullable(),
+    programId: z.uuid().nullable(),
+    caseId: z.uuid().nullable(),
+    requestId: z.string().nullable(),
+    hash: z.string(),
+    prevHash: z.string(),
+  })
+  .meta({ id: 'AuditEntry' });
+
+export const auditRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+  app.get(
+    '/v1/audit',
+    {
+      config: { auth: ['admin'] },
+      schema: {
+        tags: ['audit'],
+        summary: 'Append-only entries, oldest first, one for every read or write of case data',
+        querystring: z.strictObject({ actorId: z.uuid().optional(), caseId: z.uuid().optional(), limit: limitParam, cursor: cursorParam }),
+        response: { 200: page(entrySchema), ...errorResponses(400) },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, actorId, caseId } = request.query;
+      const afterSeq = decodeCursor(cursor, z.int().min(0));
+      const rows = await listAudit(deps.db, { actorId, caseId, afterSeq, limit });
+      return toPage(
+        rows,
+        limit,
+        ({ seq: _seq, ...entry }) => entry,
+        (r) => r.seq,
+      );
+    },
+  );
+
+  app.get(
+    '/v1/audit/verify',
+    {
+      config: { auth: ['admin'] },
+      schema: {
+        tags: ['audit'],
+        summary: 'Recompute the hash chain; reports the first entry that no longer fits',
+        response: {
+          200: z.object({ ok: z.boolean(), checked: z.int(), firstBrokenId: z.uuid().nullable() }).meta({ id: 'AuditVerification' }),
+          ...errorResponses(),
+        },
+      },
+    },
+    async () => verifyAudit(deps.db),
+  );
+};
