@@ -39,10 +39,19 @@ export interface TestApp {
 }
 
 /** The production server (same buildServer), on a database of its own. */
-export async function createTestApp(opts: { clock?: Clock; redisUrl?: string; queues?: QueueSystem } = {}): Promise<TestApp> {
+export async function createTestApp(
+  opts: { clock?: Clock; redisUrl?: string; queues?: QueueSystem; rateLimit?: { perIp: number; perToken: number } } = {},
+): Promise<TestApp> {
   const db = await createTestDatabase();
   const logger = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
-  const config = loadConfig({ DATABASE_URL: db.url, OVERTURE_SECRET: TEST_SECRET, REDIS_URL: opts.redisUrl ?? '' });
+  const config = loadConfig({
+    DATABASE_URL: db.url,
+    OVERTURE_SECRET: TEST_SECRET,
+    REDIS_URL: opts.redisUrl ?? '',
+    // Tests send hundreds of requests from one address; test/security.test.ts sets its own limits.
+    OVERTURE_RATE_LIMIT_PER_IP: String(opts.rateLimit?.perIp ?? 0),
+    OVERTURE_RATE_LIMIT_PER_TOKEN: String(opts.rateLimit?.perToken ?? 0),
+  });
   const clock = opts.clock ?? { now: () => new Date() };
   const namespace = `t${randomBytes(4).toString('hex')}`;
   const queues = opts.queues ?? createQueueSystem({ redisUrl: opts.redisUrl, databaseUrl: db.url, namespace, logger });

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { jobRuns } from '../../src/db/schema/index.js';
 import { reconcile as reconcileDue, scanNoContact } from '../../src/domain/reminders/scan.js';
 import { rollupAll } from '../../src/domain/reports/rollup.js';
+import { applyRetention } from '../../src/domain/retention/erase.js';
 import { enqueueRequests } from '../../src/queue/requests.js';
 import type { Processor, WorkerDeps } from '../types.js';
 
@@ -47,5 +48,6 @@ export const noContactScan: Processor<'maintenance', 'no-contact-scan'> = async 
 /** Incremental: applies only the cases marked dirty since the last pass. */
 export const rollup: Processor<'maintenance', 'rollup'> = async (_p, deps) => recorded(deps, 'rollup', () => rollupAll(deps.db));
 
-// Filled by the privacy issue (retention purge); scheduled now so the schedule is stable.
-export const retention: Processor<'maintenance', 'retention'> = async (_p, deps) => recorded(deps, 'retention', async () => ({ erased: 0 }));
+/** Each program's retention periods; batched and safe on two workers at once. */
+export const retention: Processor<'maintenance', 'retention'> = async (_p, deps) =>
+  recorded(deps, 'retention', () => applyRetention(deps.db, deps.clock.now()));
