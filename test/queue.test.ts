@@ -3,7 +3,7 @@ import { eq } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobRuns } from '../src/db/schema/index.js';
-import { JOBS } from '../src/queue/jobs.js';
+import { JOBS, SCHEDULES } from '../src/queue/jobs.js';
 import { createQueueSystem, type QueueSystem } from '../src/queue/system.js';
 import { assertEveryJobHandled, processors, startWorkers } from '../workers/index.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
@@ -58,7 +58,8 @@ describe.each(backends)('queues on $name', ({ redisUrl }) => {
     const b = await startWorkers(deps);
     try {
       const schedulers = await queues.queue('maintenance').getJobSchedulers();
-      expect(schedulers.map((s) => s.key).sort()).toEqual(['heartbeat']);
+      expect(schedulers.map((s) => s.key).sort()).toEqual(SCHEDULES.map((s) => s.name).sort());
+      expect(SCHEDULES.map((s) => s.name).sort()).toEqual(['heartbeat', 'no-contact-scan', 'reconcile', 'retention', 'rollup']);
     } finally {
       await a.close(5_000);
       await b.close(5_000);

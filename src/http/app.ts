@@ -29,11 +29,12 @@ export const app: FastifyPluginAsync<AppDeps> = async (instance, deps) => {
   f.setValidatorCompiler(validatorCompiler);
   f.setSerializerCompiler(serializerCompiler);
 
-  await f.register(openapi);
-  await f.register(metrics);
   await f.register(errors);
   await f.register(security, deps);
+  // Before every route, so each one's auth policy is checked and recorded.
   await f.register(auth, deps);
+  await f.register(openapi);
+  await f.register(metrics);
 
   await f.register(healthRoutes, deps);
   await f.register(meRoutes, deps);

@@ -13,6 +13,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal;
   }
+  interface FastifyInstance {
+    /** Every route with its auth policy, as registered (the hostile-client tests iterate it). */
+    routeTable: { method: string; url: string; auth: 'public' | readonly Role[] | 'own' }[];
+  }
 }
 
 export const ALL_ROLES: readonly Role[] = ['admin', 'lead', 'analyst', 'intervener'];
@@ -22,10 +26,17 @@ const unauthorized = (detail: string) => new DomainError(401, 'auth.unauthorized
 export default fp(async function auth(app: FastifyInstance, deps: AppDeps) {
   app.decorateRequest('principal', null as unknown as Principal);
 
+  const routeTable: FastifyInstance['routeTable'] = [];
+  app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
+    const methods = (Array.isArray(route.method) ? route.method : [route.method]).filter((m) => m !== 'HEAD');
     // Swagger UI and Bull Board bring their own routes; the board checks admins itself.
-    if (route.url.startsWith('/docs') || route.url === '/openapi.json' || route.url.startsWith('/admin/queues')) return;
+    if (route.url.startsWith('/docs') || route.url.startsWith('/admin/queues')) {
+      for (const method of methods) routeTable.push({ method, url: route.url, auth: route.url.startsWith('/docs') ? 'public' : 'own' });
+      return;
+    }
     if (!route.config?.auth) throw new Error(`route ${route.method} ${route.url} has no auth policy`);
+    for (const method of methods) routeTable.push({ method, url: route.url, auth: route.config.auth });
   });
 
   app.addHook('onRequest', async (request, reply) => {
