@@ -83,7 +83,7 @@ export async function start(opts: StartOptions): Promise<Running> {
 
     let workers: RunningWorkers | undefined;
     if (config.role !== 'api') {
-      workers = await startWorkers({ db: handle.db, queues, clock, logger, secret: database.secret });
+      workers = await startWorkers({ db: handle.db, queues, clock, logger, secret: database.secret }, { every: { reconcile: config.reconcileEveryMs } });
       closers.push({ name: 'workers', close: () => workers!.close(8_000) });
     }
     let url: string | undefined;

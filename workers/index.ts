@@ -35,7 +35,10 @@ export interface RunningWorkers {
   close(deadlineMs?: number): Promise<void>;
 }
 
-export async function startWorkers(deps: WorkerDeps, opts: { schedules?: boolean } = {}): Promise<RunningWorkers> {
+export async function startWorkers(
+  deps: WorkerDeps,
+  opts: { schedules?: boolean; every?: Partial<Record<string, number>> } = {},
+): Promise<RunningWorkers> {
   assertEveryJobHandled(processors);
   const workers: Worker[] = [];
   for (const queue of Object.keys(JOBS) as QueueName[]) {
@@ -56,10 +59,19 @@ export async function startWorkers(deps: WorkerDeps, opts: { schedules?: boolean
     });
     workers.push(worker);
   }
-  if (opts.schedules !== false) await upsertSchedules(deps);
+  let heal: NodeJS.Timeout | undefined;
+  if (opts.schedules !== false) {
+    await upsertSchedules(deps, opts.every);
+    // A flushed or replaced Redis loses its schedulers: put them back (idempotent) every minute.
+    heal = setInterval(() => {
+      upsertSchedules(deps, opts.every).catch((err: Error) => deps.logger.warn({ err: err.message }, 'could not upsert job schedulers'));
+    }, Math.min(60_000, opts.every?.['reconcile'] ?? 60_000));
+    heal.unref();
+  }
   return {
     workers,
     async close(deadlineMs = 10_000) {
+      if (heal) clearInterval(heal);
       // Active jobs finish; past the deadline they are left to BullMQ's stalled-job recovery.
       const closing = Promise.allSettled(workers.map((w) => w.close()));
       const deadline = new Promise((r) => setTimeout(r, deadlineMs).unref());
@@ -70,11 +82,11 @@ export async function startWorkers(deps: WorkerDeps, opts: { schedules?: boolean
 }
 
 /** Upserted under an advisory lock, so concurrent worker starts create each scheduler once. */
-export async function upsertSchedules(deps: WorkerDeps) {
+export async function upsertSchedules(deps: WorkerDeps, every: Partial<Record<string, number>> = {}) {
   await deps.db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(7242004)`);
     for (const s of SCHEDULES) {
-      await deps.queues.queue(s.queue).upsertJobScheduler(s.name, { every: s.every }, { name: s.name, data: {} });
+      await deps.queues.queue(s.queue).upsertJobScheduler(s.name, { every: every[s.name] ?? s.every }, { name: s.name, data: {} });
     }
   });
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDuration } from '../domain/programs/duration.js';
 
 export const ROLES = ['all', 'api', 'worker'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -29,6 +30,13 @@ export const envSchema = z
     ),
     OVERTURE_ROLE: z.preprocess(blankToUndefined, z.enum(ROLES).default('all')),
     LOG_LEVEL: z.preprocess(blankToUndefined, z.enum(LOG_LEVELS).default('info')),
+    OVERTURE_RECONCILE_INTERVAL: z.preprocess(
+      blankToUndefined,
+      z
+        .string()
+        .refine((v) => (parseDuration(v) ?? 0) >= 1000, 'must be an ISO 8601 duration of at least PT1S')
+        .default('PT1M'),
+    ),
     OVERTURE_RATE_LIMIT_PER_IP: z.preprocess(blankToUndefined, z.coerce.number().int().min(0).default(1200)),
     OVERTURE_RATE_LIMIT_PER_TOKEN: z.preprocess(blankToUndefined, z.coerce.number().int().min(0).default(600)),
   })
@@ -56,6 +64,8 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   /** Requests per minute; 0 turns the limit off (benchmarks). */
   rateLimit: { perIp: number; perToken: number };
+  /** How often the reconcile safety net runs (ms). */
+  reconcileEveryMs: number;
 }
 
 export class ConfigError extends Error {
@@ -81,5 +91,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     role: e.OVERTURE_ROLE,
     logLevel: e.LOG_LEVEL,
     rateLimit: { perIp: e.OVERTURE_RATE_LIMIT_PER_IP, perToken: e.OVERTURE_RATE_LIMIT_PER_TOKEN },
+    reconcileEveryMs: parseDuration(e.OVERTURE_RECONCILE_INTERVAL)!,
   };
 }

@@ -9,6 +9,8 @@ import path from 'node:path';
 export interface EmbeddedOptions {
   /** The cluster's data directory (created on first start). */
   dataDir: string;
+  /** A fixed port (e.g. to restart on the same address); a free one otherwise. */
+  port?: number;
   /** Extra server settings, e.g. fsync=off for throwaway test clusters. */
   settings?: Record<string, string>;
   log?: (line: string) => void;
@@ -167,7 +169,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     log('embedded PostgreSQL was still running (previous process died?); restarting it');
     await run(pg_ctl, ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '30'], runAs);
   }
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const logFile = path.join(parent, 'postgres.log');
   if (ids) {
     await writeFile(logFile, '', { flag: 'a' });
