@@ -12,6 +12,7 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/migrations ./migrations
+COPY --from=build /app/src/http/pages ./src/http/pages
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/bin ./bin
 USER node

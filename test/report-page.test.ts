@@ -1,0 +1,359 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestApp, type TestApp } from './helpers/app.js';
+import { activeCase, flagBody, ok } from './helpers/story.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const OUTPUT_DIR = fileURLToPath(new URL('../test-output/', import.meta.url));
+
+type Staff = Awaited<ReturnType<TestApp['staff']>>;
+interface Rate {
+  value: number;
+  ci95: [number, number];
+}
+interface Row {
+  group: string;
+  suppressed: boolean;
+  [field: string]: unknown;
+}
+interface Report {
+  rows: Row[];
+  asOf: string;
+  definition: Record<string, unknown>;
+}
+
+// The table's display rules, as the page promises them: counts as integers, rates as
+// `value% (low–high%)`, hours to one decimal, cents as money, null as "suppressed" (or "—").
+const pct = (x: number) => (x * 100).toFixed(1);
+const COUNT_FIELDS = ['flagged', 'accepted', 'contacted', 'responded', 'sustained', 'positive'];
+const RATE_FIELDS = ['responseRate', 'sustainedRate', 'positiveRate'];
+function expectedCells(row: Row, groupBy: string): Record<string, string> {
+  const shown = (v: unknown, show: (v: never) => string) => (v == null ? (row.suppressed ? 'suppressed' : '—') : show(v as never));
+  const cells: Record<string, string> = {};
+  for (const f of COUNT_FIELDS) cells[f] = shown(row[f], (n: number) => n.toLocaleString('en-US'));
+  for (const f of RATE_FIELDS) cells[f] = shown(row[f], (r: Rate) => `${pct(r.value)}% (${pct(r.ci95[0])}–${pct(r.ci95[1])}%)`);
+  cells['medianHoursToFirstResponse'] = shown(row['medianHoursToFirstResponse'], (h: number) => h.toFixed(1));
+  cells['costPerSustainedCents'] = shown(row['costPerSustainedCents'], (c: number) => (c / 100).toFixed(2));
+  if (groupBy === 'approach') {
+    const vs = row['vsRest'] as { responseRateDiff: number | null; sustainedRateDiff: number | null; pValue: number | null; responsePValue: number | null } | null;
+    const diff = (d: number) => `${d > 0 ? '+' : d < 0 ? '−' : '±'}${Math.abs(d * 100).toFixed(1)} pp`;
+    cells['vsRest.responseRateDiff'] = shown(vs?.responseRateDiff, diff);
+    cells['vsRest.sustainedRateDiff'] = shown(vs?.sustainedRateDiff, diff);
+    const p = (p: number) => (p < 0.001 ? '< 0.001' : p.toFixed(3));
+    cells['vsRest.responsePValue'] = shown(vs?.responsePValue, p);
+    cells['vsRest.pValue'] = shown(vs?.pValue, p);
+  }
+  return cells;
+}
+
+/** The rendered table as { group, label, cells } per body row, read through locators (no DOM types here). */
+async function readTable(page: Page) {
+  const out: { group: string; label: string; cells: Record<string, string> }[] = [];
+  const rows = page.locator('#report-table tbody tr');
+  for (let i = 0; i < (await rows.count()); i++) {
+    const tr = rows.nth(i);
+    const cells: Record<string, string> = {};
+    const tds = tr.locator('td');
+    for (let j = 0; j < (await tds.count()); j++) {
+      cells[(await tds.nth(j).getAttribute('data-field'))!] = ((await tds.nth(j).textContent()) ?? '').trim();
+    }
+    out.push({ group: (await tr.getAttribute('data-group'))!, label: ((await tr.locator('th').textContent()) ?? '').trim(), cells });
+  }
+  return out;
+}
+
+/** How many of the canvas's pixels were painted (alpha > 0), and how many it has. */
+async function painted(page: Page, id: string) {
+  return page.evaluate<{ painted: number; total: number }>(`(() => {
+    const c = document.getElementById(${JSON.stringify(id)});
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let painted = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) painted++;
+    return { painted, total: d.length / 4 };
+  })()`);
+}
+
+describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', () => {
+  let t: TestApp;
+  let base: string;
+  let programId: string;
+  let lead: Staff;
+  let sam: Staff;
+  let kim: Staff;
+  let profileDir: string;
+  let context: BrowserContext;
+  let page: Page;
+  const pageErrors: string[] = [];
+  const cspViolations: string[] = [];
+  const foreignRequests: string[] = [];
+
+  const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+  let handles = 0;
+  const profile = (platform: string) => ({ platform, handle: `@report_page_${process.pid}_${++handles}`, language: 'en' });
+
+  /** One case through the API: flagged, or active with touchpoints ('o' outbound, 'i' inbound), maybe closed. */
+  async function seedCase(c: {
+    ideology: string;
+    platform: string;
+    riskLevel: string;
+    intervener?: Staff;
+    touches?: string;
+    approaches?: string[];
+    costCents?: number;
+    outcome?: string;
+  }) {
+    const extra = { ideology: c.ideology, riskLevel: c.riskLevel, profile: profile(c.platform), flaggedAt: minutesAgo(600) };
+    if (!c.intervener) {
+      await ok(t, lead, 'POST', '/v1/cases', flagBody(programId, extra));
+      return;
+    }
+    const { id } = await activeCase(t, lead, programId, c.intervener.id, extra);
+    for (const [i, d] of [...(c.touches ?? '')].entries()) {
+      await ok(t, c.intervener, 'POST', `/v1/cases/${id}/touchpoints`, {
+        direction: d === 'o' ? 'outbound' : 'inbound',
+        channel: 'direct_message',
+        occurredAt: minutesAgo(500 - 37 * (i + 1)),
+        ...(i === 0 ? { approaches: c.approaches ?? ['empathetic'], ...(c.costCents ? { costCents: c.costCents } : {}) } : {}),
+      });
+    }
+    if (c.outcome) await ok(t, c.intervener, 'POST', `/v1/cases/${id}/close`, { outcome: c.outcome, note: 'seeded' });
+  }
+
+  const report = async (q: Record<string, string>, format?: 'csv') => {
+    const res = await t.app.inject({ method: 'GET', url: `/v1/reports/engagement?${new URLSearchParams({ ...q, ...(format ? { format } : {}) })}`, headers: lead.auth });
+    expect(res.statusCode, res.body).toBe(200);
+    return res;
+  };
+
+  /** Picks a grouping, shows the report, and waits until the table holds it. */
+  async function show(groupBy: string) {
+    const before = (await page.locator('#report').getAttribute('data-rendered')) ?? '0';
+    await page.selectOption('#group-by', groupBy);
+    await page.click('#show');
+    // A selector, not waitForFunction: the page's CSP (rightly) forbids the eval that would need.
+    await page.locator(`#report[data-rendered="${Number(before) + 1}"]`).waitFor({ state: 'visible' });
+    return { programId, from: await page.inputValue('#from'), to: await page.inputValue('#to'), groupBy };
+  }
+
+  async function expectTableMatchesApi(q: Record<string, string>) {
+    const api = (await report(q)).json() as Report;
+    const table = await readTable(page);
+    expect(table.map((r) => r.group)).toEqual(api.rows.map((r) => r.group));
+    expect(api.rows.at(-1)!.group).toBe('total');
+    for (const [i, row] of api.rows.entries()) {
+      const label = row.group === 'total' ? 'Total' : q['groupBy'] === 'intervener' ? `${row.group.slice(0, 8)}…` : row.group;
+      expect(table[i]!.label).toBe(label);
+      expect(table[i]!.cells, `row ${row.group}`).toEqual(expectedCells(row, q['groupBy']!));
+    }
+    return api;
+  }
+
+  beforeAll(async () => {
+    t = await createTestApp();
+    programId = (await t.program({ minCellSize: 1, sustainedMinMessages: 3, sustainedMinInbound: 1 })).id;
+    lead = await t.staff('lead', programId);
+    sam = await t.staff('intervener', programId, { specialisms: ['far_right'], languages: ['en'] });
+    kim = await t.staff('intervener', programId, { specialisms: ['islamist'], languages: ['en'] });
+
+    // 7 cases: 6 accepted, 5 contacted, 4 responded, 2 sustained, 1 positive.
+    await seedCase({ ideology: 'far_right', platform: 'x', riskLevel: 'medium', intervener: sam, touches: 'oio', costCents: 250, outcome: 'positive_change' });
+    await seedCase({ ideology: 'far_right', platform: 'youtube', riskLevel: 'high', intervener: sam, touches: 'oi', approaches: ['questioning'] });
+    await seedCase({ ideology: 'far_right', platform: 'x', riskLevel: 'low', intervener: sam });
+    await seedCase({ ideology: 'islamist', platform: 'telegram', riskLevel: 'medium', intervener: kim, touches: 'oiio', approaches: ['empathetic', 'personal_story'], costCents: 120 });
+    await seedCase({ ideology: 'islamist', platform: 'x', riskLevel: 'low', intervener: kim, touches: 'o', approaches: ['informational'] });
+    await seedCase({ ideology: 'other', platform: 'tiktok', riskLevel: 'low', intervener: kim, touches: 'oi', approaches: ['humour'] });
+    await seedCase({ ideology: 'other', platform: 'reddit', riskLevel: 'high' });
+
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const address = t.app.server.address();
+    if (!address || typeof address === 'string') throw new Error('the app is not listening on TCP');
+    base = `http://127.0.0.1:${address.port}`;
+
+    profileDir = await mkdtemp(path.join(tmpdir(), 'overture-chromium-'));
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      acceptDownloads: true,
+      viewport: { width: 1440, height: 1000 },
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    context.on('request', (r) => {
+      if (!r.url().startsWith(`${base}/`) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) foreignRequests.push(r.url());
+    });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('console', (m) => {
+      if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await context?.close();
+    if (profileDir) await rm(profileDir, { recursive: true, force: true });
+    await t?.close();
+  });
+
+  it('serves the page with a strict CSP and only the allow-listed assets', async () => {
+    const res = await t.app.inject({ method: 'GET', url: '/reports' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    const csp = String(res.headers['content-security-policy']);
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(res.headers['cache-control']).toBe('no-cache');
+    expect(res.body).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline script
+    expect(res.body).not.toMatch(/https?:\/\//); // nothing from another origin
+
+    const links = [...res.body.matchAll(/(?:src|href)="(\/reports\/assets\/[^"]+)"/g)].map((m) => m[1]!);
+    expect(links.map((l) => l.split('?')[0]).sort()).toEqual(['/reports/assets/chart.umd.js', '/reports/assets/reports.css', '/reports/assets/reports.js']);
+    for (const link of links) {
+      const asset = await t.app.inject({ method: 'GET', url: link });
+      expect(asset.statusCode, link).toBe(200);
+      expect(asset.headers['content-type']).toBe(link.includes('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8');
+      expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+      const again = await t.app.inject({ method: 'GET', url: link.split('?')[0]!, headers: { 'if-none-match': String(asset.headers['etag']) } });
+      expect(again.statusCode).toBe(304);
+    }
+    const chart = await t.app.inject({ method: 'GET', url: '/reports/assets/chart.umd.js' });
+    expect(chart.body).toContain('Chart.js v4');
+    expect(chart.headers['cache-control']).toBe('no-cache');
+
+    for (const url of [
+      '/reports/assets/reports.html',
+      '/reports/assets/..%2F..%2F..%2Fpackage.json',
+      '/reports/assets/%2E%2E%2Freports-page.ts',
+      '/reports/assets/__proto__',
+      '/reports/assets/..%2F..%2Fsrc%2Fhttp%2Fpages%2Freports.html',
+      '/reports/assets/..%2Fpages%2Freports.js',
+    ]) {
+      const res = await t.app.inject({ method: 'GET', url });
+      expect(res.statusCode, url).toBe(404);
+      expect(res.body).not.toContain('"name"');
+    }
+  });
+
+  it('a lead pastes a token, picks a grouping, and sees the charts, the right figures and the CSV', async () => {
+    await page.goto(`${base}/reports`);
+    await expect.poll(() => page.title()).toBe('Engagement report · Overture');
+    expect(await page.inputValue('#to')).toBe(new Date(Date.now() + 86_400_000).toISOString().slice(0, 10));
+    expect(await page.inputValue('#from')).toBe(new Date(Date.now() - 89 * 86_400_000).toISOString().slice(0, 10));
+
+    await page.fill('#token', lead.token);
+    await page.click('#save-token');
+    await page.locator('#signed-in').waitFor({ state: 'visible' });
+    await expect.poll(() => page.locator('#program').inputValue()).toBe(programId);
+    const storage = await page.evaluate<{ session: string | null; local: number; cookie: string }>(
+      `({ session: sessionStorage.getItem('overture.token'), local: localStorage.length, cookie: document.cookie })`,
+    );
+    expect(storage).toEqual({ session: lead.token, local: 0, cookie: '' });
+
+    // The token survives a reload of the tab (sessionStorage), and the page signs in by itself.
+    await page.reload();
+    await page.locator('#signed-in').waitFor({ state: 'visible' });
+    await expect.poll(() => page.locator('#program').inputValue()).toBe(programId);
+
+    const q = await show('ideology');
+    const api = await expectTableMatchesApi(q);
+    const total = api.rows.at(-1)!;
+    expect(total).toMatchObject({ flagged: 7, accepted: 6, contacted: 5, responded: 4, sustained: 2, positive: 1, suppressed: false });
+    expect(await page.locator('#report-table .suppressed').count()).toBe(0);
+    expect(await page.locator('#report-table tr[data-group="total"] td[data-field="responseRate"]').textContent()).toBe(
+      `80.0% (${pct((total['responseRate'] as Rate).ci95[0])}–${pct((total['responseRate'] as Rate).ci95[1])}%)`,
+    );
+
+    // asOf and the definition sit under the title.
+    // asOf is "now" when nothing waits for the rollup, so the page's own fetch is a moment older.
+    const asOf = (await page.locator('#as-of').getAttribute('datetime'))!;
+    expect(Math.abs(Date.parse(asOf) - Date.parse(api.asOf))).toBeLessThan(60_000);
+    expect(await page.locator('#as-of').textContent()).toBe(`${asOf.slice(0, 19).replace('T', ' ')} UTC`);
+    for (const [key, value] of Object.entries(api.definition)) {
+      const dt = page.locator('#definition dt', { hasText: new RegExp(`^${key}$`) });
+      expect(await dt.count(), key).toBe(1);
+      expect(await dt.locator('xpath=following-sibling::dd[1]').textContent()).toBe(typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
+    }
+
+    for (const id of ['funnel-chart', 'rates-chart', 'trend-chart']) {
+      const p = await painted(page, id);
+      expect(p.total, id).toBeGreaterThan(10_000);
+      expect(p.painted / p.total, `${id} is blank`).toBeGreaterThan(0.01);
+    }
+
+    await mkdir(OUTPUT_DIR, { recursive: true });
+    await page.screenshot({ path: path.join(OUTPUT_DIR, 'report-page.png'), fullPage: true });
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    expect(download.suggestedFilename()).toBe(`engagement-ideology-${q.from}-${q.to}.csv`);
+    const csv = await readFile((await download.path())!, 'utf8');
+    expect(csv).toBe((await report(q, 'csv')).body);
+    expect(csv.trim().split(/\r?\n/)).toHaveLength(api.rows.length + 1);
+
+    // Another grouping: approach rows also carry the comparison with the rest.
+    const qa = await show('approach');
+    await expectTableMatchesApi(qa);
+    expect(await page.locator('#report-table th', { hasText: 'p-value' }).count()).toBe(2);
+    const qi = await show('intervener');
+    await expectTableMatchesApi(qi);
+
+    expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
+    expect(foreignRequests).toEqual([]);
+  }, 90_000);
+
+  it('marks suppressed cells as suppressed when a group is smaller than minCellSize', async () => {
+    const current = await t.app.inject({ method: 'GET', url: `/v1/programs/${programId}`, headers: lead.auth });
+    await ok(t, lead, 'PATCH', `/v1/programs/${programId}`, { settings: { minCellSize: 3 } }, { 'if-match': String(current.headers['etag']) });
+
+    const q = await show('ideology');
+    const api = await expectTableMatchesApi(q);
+    const small = api.rows.filter((r) => r.suppressed);
+    expect(small.length).toBeGreaterThan(0);
+    for (const row of small) {
+      const cells = page.locator(`#report-table tr[data-group="${row.group}"] td .suppressed`);
+      expect(await cells.count(), row.group).toBeGreaterThan(0);
+      expect(await cells.first().textContent()).toBe('suppressed');
+    }
+    expect(await page.locator('#rates-suppressed').textContent()).toContain(small[0]!.group);
+    await page.screenshot({ path: path.join(OUTPUT_DIR, 'report-page-suppressed.png'), fullPage: true });
+  }, 60_000);
+
+  it('shows the problem detail for a refused token, and forgetting the token clears it', async () => {
+    const intervenerPage = await context.newPage();
+    await intervenerPage.goto(`${base}/reports`);
+    await intervenerPage.fill('#token', sam.token);
+    await intervenerPage.click('#save-token');
+    await intervenerPage.locator('#alert').waitFor({ state: 'visible' });
+    expect(await intervenerPage.locator('#alert .detail').textContent()).toBe('The intervener role may not do this.');
+    expect(await intervenerPage.locator('#alert').textContent()).toContain('403');
+    await intervenerPage.close();
+
+    // A 400 from the API (a window too long) shows its detail too.
+    await page.fill('#from', '2000-01-01');
+    await page.click('#show');
+    await page.locator('#alert').waitFor({ state: 'visible' });
+    const q = { programId, from: '2000-01-01', to: await page.inputValue('#to'), groupBy: await page.inputValue('#group-by') };
+    const refused = await t.app.inject({ method: 'GET', url: `/v1/reports/engagement?${new URLSearchParams(q)}`, headers: lead.auth });
+    expect(refused.statusCode).toBe(400);
+    expect(await page.locator('#alert .detail').textContent()).toBe(refused.json().detail);
+    expect(await page.locator('#alert').textContent()).toContain('400');
+
+    await page.click('#forget-token');
+    await page.locator('#token-form').waitFor({ state: 'visible' });
+    expect(await page.evaluate<number>('sessionStorage.length')).toBe(0);
+    expect(await page.locator('#report').isHidden()).toBe(true);
+
+    await page.fill('#token', `ovt_${'x'.repeat(40)}`);
+    await page.click('#save-token');
+    await page.locator('#alert').waitFor({ state: 'visible' });
+    expect(await page.locator('#alert .detail').textContent()).toBe('The token is unknown, revoked, or its holder is deactivated.');
+    expect(await page.locator('#alert').textContent()).toContain('401');
+    expect(await page.evaluate<number>('sessionStorage.length')).toBe(0);
+
+    expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
+  }, 60_000);
+});
