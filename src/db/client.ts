@@ -26,8 +26,12 @@ export function createDb(url: string, opts: { max?: number; onError?: (err: Erro
     // Day arithmetic on ISO durations ('P1D'::interval) must not depend on the server's zone.
     options: '-c timezone=UTC',
   });
-  // An idle client dying (server restart) must not crash the process; the pool replaces it.
+  // A client dying (server restart) must not crash the process: idle ones are reported by the
+  // pool, checked-out ones between two queries only by the client itself.
   pool.on('error', (err) => opts.onError?.(err));
+  pool.on('connect', (client) => {
+    client.on('error', (err) => opts.onError?.(err));
+  });
   const db = drizzle(pool, { schema }) as Db;
   return {
     db,

@@ -42,8 +42,9 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_VALIDATION: 'request.invalid',
 };
 
-/** PostgreSQL errors that mean "try again shortly", not "your request was wrong". */
-function isUnavailable(err: { code?: string; message?: string }): boolean {
+/** PostgreSQL errors that mean "try again shortly", not "your request was wrong" (drizzle wraps them in `cause`). */
+function isUnavailable(err: { code?: string; message?: string; cause?: unknown }, depth = 0): boolean {
+  if (err.cause && typeof err.cause === 'object' && depth < 3 && isUnavailable(err.cause as typeof err, depth + 1)) return true;
   const code = err.code ?? '';
   return (
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300', '40001', '40P01'].includes(code) ||
