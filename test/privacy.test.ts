@@ -66,6 +66,20 @@ describe('audit log', () => {
     expectProblem(await call(t, lead, 'GET', '/v1/audit'), 403);
   });
 
+  it('group-commits concurrent reads: one durable entry per read, one valid chain', async () => {
+    const p = await t.program();
+    const lead = await t.staff('lead', p.id);
+    const sam = await t.staff('intervener', p.id);
+    const c = await activeCase(t, lead, p.id, sam.id);
+    const reads = await Promise.all(Array.from({ length: 40 }, () => call(t, sam, 'GET', `/v1/cases/${c.id}`)));
+    expect(reads.every((r) => r.statusCode === 200)).toBe(true);
+    const entries = await t.db.db.select().from(auditLog).where(eq(auditLog.caseId, c.id));
+    expect(entries.filter((e) => e.action === 'case.read')).toHaveLength(40);
+    // Fewer distinct commit times than reads: they shared transactions.
+    expect(new Set(entries.filter((e) => e.action === 'case.read').map((e) => e.at.getTime())).size).toBeLessThan(40);
+    expect(await verifyAudit(t.db.db)).toMatchObject({ ok: true });
+  });
+
   it('stays one valid chain under concurrent writers', async () => {
     const p = await t.program();
     const lead = await t.staff('lead', p.id);

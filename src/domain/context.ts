@@ -1,4 +1,5 @@
 import type { Clock } from './clock.js';
+import type { AuditEvent } from './audit/log.js';
 import type { Principal } from './staff/principal.js';
 
 /** Jobs to enqueue once the transaction that made them necessary has committed. */
@@ -19,4 +20,6 @@ export interface Ctx {
   secret: string;
   /** Filled by domain code, drained by the caller after commit. */
   jobs: JobRequest[];
+  /** Audits a read: resolves once the entry is durable (group-committed with other reads). */
+  recordRead(events: AuditEvent[]): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { cases, followUps, programs } from '../../db/schema/index.js';
-import { appendAudit, auditEvent } from '../audit/log.js';
+import { auditEvent } from '../audit/log.js';
 import { caseScope } from '../cases/scope.js';
 import type { Ctx } from '../context.js';
 import { OUTSTANDING } from '../followups/schedule.js';
@@ -52,6 +52,6 @@ export async function todayView(tx: Tx, ctx: Ctx): Promise<CaseloadItem[]> {
     .leftJoinLateral(due, sql`true`)
     .where(caseScope(ctx.principal))
     .orderBy(desc(sql`${due.overdue} > 0`), desc(awaitingReply), sql`${due.nextDueAt} asc nulls last`, asc(cases.id));
-  await appendAudit(tx, [auditEvent(ctx, 'caseload.read', 'case', null, ctx.principal.programId)], ctx.clock.now());
+  await ctx.recordRead([auditEvent(ctx, 'caseload.read', 'case', null, ctx.principal.programId)]);
   return rows;
 }

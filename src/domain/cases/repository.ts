@@ -158,7 +158,7 @@ export async function loadCase(tx: Tx, ctx: Ctx, id: string, opts: { lock?: bool
 
 export async function readCase(tx: Tx, ctx: Ctx, id: string): Promise<CaseWithProfile> {
   const found = await loadCase(tx, ctx, id);
-  await appendAudit(tx, [audit(ctx, 'case.read', 'case', id, found.case.programId)], ctx.clock.now());
+  await ctx.recordRead([audit(ctx, 'case.read', 'case', id, found.case.programId)]);
   return found;
 }
 
@@ -189,7 +189,7 @@ export async function listCases(tx: Tx, ctx: Ctx, f: CaseFilter): Promise<CaseWi
     .where(and(...where))
     .orderBy(asc(cases.id))
     .limit(f.limit + 1);
-  await appendAudit(tx, [audit(ctx, 'case.list', 'case', null, ctx.principal.programId)], ctx.clock.now());
+  await ctx.recordRead([audit(ctx, 'case.list', 'case', null, ctx.principal.programId)]);
   return rows;
 }
 
@@ -398,6 +398,6 @@ export async function caseEventsOf(tx: Tx, ctx: Ctx, id: string, limit: number, 
     .where(and(eq(caseEvents.caseId, id), after ? gt(caseEvents.id, after) : undefined))
     .orderBy(asc(caseEvents.id))
     .limit(limit + 1);
-  await appendAudit(tx, [audit(ctx, 'case.events.read', 'case', id, found.case.programId)], ctx.clock.now());
+  await ctx.recordRead([audit(ctx, 'case.events.read', 'case', id, found.case.programId)]);
   return rows;
 }

@@ -155,6 +155,6 @@ export async function listTouchpoints(tx: Tx, ctx: Ctx, caseId: string, page: { 
     )
     .orderBy(asc(touchpoints.occurredAt), asc(touchpoints.id))
     .limit(page.limit + 1);
-  await appendAudit(tx, [auditEvent(ctx, 'touchpoint.list', 'case', caseId, found.case.programId)], ctx.clock.now());
+  await ctx.recordRead([auditEvent(ctx, 'touchpoint.list', 'case', caseId, found.case.programId)]);
   return rows;
 }

@@ -65,7 +65,7 @@ export const caseRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     },
     async (request) => {
       const { limit, cursor, ...filter } = request.query;
-      const rows = await deps.db.transaction((tx) => listCases(tx, ctxOf(deps, request), { ...filter, limit, after: decodeCursor(cursor) }));
+      const rows = await listCases(deps.db, ctxOf(deps, request), { ...filter, limit, after: decodeCursor(cursor) });
       return toPage(rows, limit, toCaseView, (r) => r.case.id);
     },
   );
@@ -77,7 +77,7 @@ export const caseRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
       schema: { tags: ['cases'], params: idParams, response: { 200: caseSchema, ...errorResponses(400, 404) } },
     },
     async (request, reply) => {
-      const found = await deps.db.transaction((tx) => readCase(tx, ctxOf(deps, request), request.params.id));
+      const found = await readCase(deps.db, ctxOf(deps, request), request.params.id);
       reply.header('etag', etag(found.case.version));
       return toCaseView(found);
     },
@@ -166,7 +166,7 @@ export const caseRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     },
     async (request) => {
       const { limit, cursor } = request.query;
-      const rows = await deps.db.transaction((tx) => caseEventsOf(tx, ctxOf(deps, request), request.params.id, limit, decodeCursor(cursor)));
+      const rows = await caseEventsOf(deps.db, ctxOf(deps, request), request.params.id, limit, decodeCursor(cursor));
       return toPage(rows, limit, (r) => ({
         id: r.id,
         kind: r.kind,

@@ -33,6 +33,6 @@ export const meRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
         response: { 200: caseloadSchema, ...errorResponses(400) },
       },
     },
-    async (request) => ({ items: await deps.db.transaction((tx) => todayView(tx, ctxOf(deps, request))) }),
+    async (request) => ({ items: await todayView(deps.db, ctxOf(deps, request)) }),
   );
 };

@@ -77,7 +77,7 @@ export const touchpointRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps
     async (request) => {
       const { limit, cursor } = request.query;
       const after = decodeCursor(cursor, cursorSchema);
-      const rows = await deps.db.transaction((tx) => listTouchpoints(tx, ctxOf(deps, request), request.params.id, { limit, after }));
+      const rows = await listTouchpoints(deps.db, ctxOf(deps, request), request.params.id, { limit, after });
       return toPage(rows, limit, toTouchpointView, (r) => [r.occurredAt.toISOString(), r.id]);
     },
   );
