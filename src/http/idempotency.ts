@@ -4,6 +4,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Tx } from '../db/client.js';
 import { idempotencyKeys } from '../db/schema/index.js';
 import { DomainError } from '../domain/errors.js';
+import type { Ctx } from '../domain/context.js';
+import { ctxOf, flushJobs } from './ctx.js';
 import type { AppDeps } from './deps.js';
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
@@ -109,4 +111,20 @@ export async function idempotent<T>(
       .catch(() => {});
     throw err;
   }
+}
+
+/**
+ * A creating POST about a case: idempotent, the stored response tied to the case (so erasure can
+ * drop it), and the jobs it asked for enqueued once it committed.
+ */
+export async function createForCase<T extends { caseId: string }>(
+  deps: AppDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  run: (tx: Tx, ctx: Ctx) => Promise<T>,
+): Promise<T> {
+  const ctx = ctxOf(deps, request);
+  const result = await idempotent(deps, request, reply, 201, (tx) => run(tx, ctx), (v) => v.caseId);
+  await flushJobs(deps, ctx);
+  return result;
 }

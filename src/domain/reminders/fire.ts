@@ -90,7 +90,7 @@ export async function fireFollowUpOverdue(db: Db, clock: Clock, followUpId: stri
 export async function fireResponseSla(db: Db, clock: Clock, touchpointId: string): Promise<Fired> {
   return db.transaction(async (tx) => {
     const [t] = await tx.select().from(touchpoints).where(eq(touchpoints.id, touchpointId)).for('update');
-    if (!t || !t.awaitingResponse) return { outcome: 'stale', jobs: [] };
+    if (!t?.awaitingResponse) return { outcome: 'stale', jobs: [] };
     const now = clock.now();
     const settings = await settingsOf(tx, t.programId);
     if (t.occurredAt.getTime() + ms(settings, 'responseSla') > now.getTime()) {
@@ -125,7 +125,7 @@ export async function fireResponseSla(db: Db, clock: Clock, touchpointId: string
 export async function fireSafeguardingEscalation(db: Db, clock: Clock, concernId: string, period: number): Promise<Fired> {
   return db.transaction(async (tx) => {
     const [c] = await tx.select().from(safeguardingConcerns).where(eq(safeguardingConcerns.id, concernId)).for('update');
-    if (!c || c.status !== 'open') return { outcome: 'stale', jobs: [] };
+    if (c?.status !== 'open') return { outcome: 'stale', jobs: [] };
     const now = clock.now();
     const settings = await settingsOf(tx, c.programId);
     const ack = ms(settings, 'safeguardingAckWithin');

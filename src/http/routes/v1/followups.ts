@@ -13,7 +13,7 @@ import {
 import type { FollowUpRow } from '../../../domain/followups/schedule.js';
 import { ctxOf, flushJobs } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';
-import { idempotent } from '../../idempotency.js';
+import { createForCase } from '../../idempotency.js';
 import { decodeCursor, errorResponses, idParams, page, toPage } from '../../schemas/common.js';
 import { createFollowUpBody, emptyBody, followUpCursor, followUpQuery, followUpSchema, snoozeBody } from '../../schemas/followups.js';
 
@@ -33,19 +33,7 @@ export const followUpRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) 
         response: { 201: followUpSchema, ...errorResponses(400, 404, 409, 422) },
       },
     },
-    async (request, reply) => {
-      const ctx = ctxOf(deps, request);
-      const result = await idempotent(
-        deps,
-        request,
-        reply,
-        201,
-        async (tx) => toFollowUpView(await createFollowUp(tx, ctx, request.params.id, request.body)),
-        (v) => v.caseId,
-      );
-      await flushJobs(deps, ctx);
-      return result;
-    },
+    async (request, reply) => createForCase(deps, request, reply, async (tx, ctx) => toFollowUpView(await createFollowUp(tx, ctx, request.params.id, request.body))),
   );
 
   app.get(

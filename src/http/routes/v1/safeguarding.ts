@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { acknowledgeConcern, listConcerns, raiseConcern, toConcernView } from '../../../domain/safeguarding/repository.js';
 import { ctxOf, flushJobs } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';
-import { idempotent } from '../../idempotency.js';
+import { createForCase } from '../../idempotency.js';
 import { decodeCursor, errorResponses, idParams, page, toPage } from '../../schemas/common.js';
 import { acknowledgeBody, concernQuery, concernSchema, raiseConcernBody } from '../../schemas/safeguarding.js';
 
@@ -19,19 +19,7 @@ export const safeguardingRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
         response: { 201: concernSchema, ...errorResponses(400, 404, 409, 422) },
       },
     },
-    async (request, reply) => {
-      const ctx = ctxOf(deps, request);
-      const result = await idempotent(
-        deps,
-        request,
-        reply,
-        201,
-        async (tx) => toConcernView(await raiseConcern(tx, ctx, request.params.id, request.body)),
-        (v) => v.caseId,
-      );
-      await flushJobs(deps, ctx);
-      return result;
-    },
+    async (request, reply) => createForCase(deps, request, reply, async (tx, ctx) => toConcernView(await raiseConcern(tx, ctx, request.params.id, request.body))),
   );
 
   app.post(

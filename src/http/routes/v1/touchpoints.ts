@@ -2,9 +2,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { APPROACHES, CHANNELS, DIRECTIONS, SENTIMENTS } from '../../../db/schema/enums.js';
 import { listTouchpoints, logTouchpoint, toTouchpointView } from '../../../domain/touchpoints/repository.js';
-import { ctxOf, flushJobs } from '../../ctx.js';
+import { ctxOf, } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';
-import { idempotent } from '../../idempotency.js';
+import { createForCase } from '../../idempotency.js';
 import { cursorParam, decodeCursor, errorResponses, idParams, isoTime, limitParam, page, toPage } from '../../schemas/common.js';
 
 const touchpointBody = z.strictObject({
@@ -48,19 +48,7 @@ export const touchpointRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps
         response: { 201: touchpointSchema, ...errorResponses(400, 404, 409, 422) },
       },
     },
-    async (request, reply) => {
-      const ctx = ctxOf(deps, request);
-      const result = await idempotent(
-        deps,
-        request,
-        reply,
-        201,
-        async (tx) => toTouchpointView(await logTouchpoint(tx, ctx, request.params.id, request.body)),
-        (v) => v.caseId,
-      );
-      await flushJobs(deps, ctx);
-      return result;
-    },
+    async (request, reply) => createForCase(deps, request, reply, async (tx, ctx) => toTouchpointView(await logTouchpoint(tx, ctx, request.params.id, request.body))),
   );
 
   app.get(
