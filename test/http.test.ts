@@ -118,6 +118,9 @@ describe('HTTP basics', () => {
     const res = await t.app.inject({ url: '/metrics' });
     expect(res.statusCode).toBe(200);
     expect(res.body).toContain('overture_http_request_duration_seconds');
+    expect(res.body).toMatch(/overture_queue_depth\{queue="reminders",state="delayed"\} \d+/);
+    expect(res.body).toContain('overture_job_duration_seconds');
+    expect(res.body).toContain('overture_job_failures_total');
   });
 });
 
