@@ -9,6 +9,11 @@ export class DomainError extends Error {
     super(message);
     this.name = 'DomainError';
   }
+
+  /** For handlers that only know Fastify's convention (e.g. Bull Board's own). */
+  get statusCode(): number {
+    return this.status;
+  }
 }
 
 export const notFound = (what: string) => new DomainError(404, `${what}.not_found`, `No such ${what}, or it is outside your scope.`);

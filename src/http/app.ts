@@ -1,9 +1,10 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { uuidv7 } from '../db/ids.js';
+import { DomainError } from '../domain/errors.js';
 import type { AppDeps } from './deps.js';
-import auth from './plugins/auth.js';
-import errors from './plugins/errors.js';
+import auth, { recordRoutes } from './plugins/auth.js';
+import errors, { problem, sendProblem } from './plugins/errors.js';
 import metrics from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
 import security from './plugins/security.js';
@@ -27,6 +28,17 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{8,100}$/;
 /** The whole HTTP app as one plugin: external → app → routes, in that order. */
 export const app: FastifyPluginAsync<AppDeps> = async (instance, deps) => {
   const f = instance.withTypeProvider<ZodTypeProvider>();
+  // JSON.parse keeps `__proto__` and `constructor` as plain own keys, which the strict request
+  // schemas then refuse by name like any other unknown field (never reaching a prototype).
+  f.removeContentTypeParser('application/json');
+  f.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    if (body === '') return done(new DomainError(400, 'request.empty_body', 'The body is empty but content-type is application/json.'), undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(new DomainError(400, 'request.invalid_json', 'The body is not valid JSON.'), undefined);
+    }
+  });
   f.setValidatorCompiler(validatorCompiler);
   f.setSerializerCompiler(serializerCompiler);
 
@@ -66,8 +78,15 @@ export async function buildServer(deps: AppDeps) {
     ajv: undefined,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     return503OnClosing: true,
+    // Errors raised while routing (bad percent-encoding, over-long parameters) are problems too.
+    frameworkErrors: (error, request, reply) => {
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      const status = tooLong ? 414 : 400;
+      void sendProblem(reply, problem(request, status, tooLong ? 'request.uri_too_long' : 'request.invalid_url', error.message));
+    },
     forceCloseConnections: 'idle',
   });
+  recordRoutes(server);
   server.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

@@ -15,8 +15,27 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     /** Every route with its auth policy, as registered (the hostile-client tests iterate it). */
-    routeTable: { method: string; url: string; auth: 'public' | readonly Role[] | 'own' }[];
+    routeTable: RouteEntry[];
   }
+}
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  /** `own`: Bull Board's routes, which check for an admin themselves. */
+  auth: 'public' | readonly Role[] | 'own';
+}
+
+/** Records every route of the server (call on the root instance, before the app registers). */
+export function recordRoutes(server: FastifyInstance) {
+  const table: RouteEntry[] = [];
+  server.decorate('routeTable', table);
+  server.addHook('onRoute', (route) => {
+    const methods = (Array.isArray(route.method) ? route.method : [route.method]).filter((m) => m !== 'HEAD');
+    const auth = route.config?.auth ?? (route.url.startsWith('/docs') ? 'public' : route.url.startsWith('/admin/queues') ? 'own' : undefined);
+    if (!auth) return;
+    for (const method of methods) table.push({ method, url: route.url, auth });
+  });
 }
 
 export const ALL_ROLES: readonly Role[] = ['admin', 'lead', 'analyst', 'intervener'];
@@ -26,17 +45,10 @@ const unauthorized = (detail: string) => new DomainError(401, 'auth.unauthorized
 export default fp(async function auth(app: FastifyInstance, deps: AppDeps) {
   app.decorateRequest('principal', null as unknown as Principal);
 
-  const routeTable: FastifyInstance['routeTable'] = [];
-  app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (route) => {
-    const methods = (Array.isArray(route.method) ? route.method : [route.method]).filter((m) => m !== 'HEAD');
     // Swagger UI and Bull Board bring their own routes; the board checks admins itself.
-    if (route.url.startsWith('/docs') || route.url.startsWith('/admin/queues')) {
-      for (const method of methods) routeTable.push({ method, url: route.url, auth: route.url.startsWith('/docs') ? 'public' : 'own' });
-      return;
-    }
-    if (!route.config?.auth) throw new Error(`route ${route.method} ${route.url} has no auth policy`);
-    for (const method of methods) routeTable.push({ method, url: route.url, auth: route.config.auth });
+    if (route.config?.auth || route.url.startsWith('/docs') || route.url.startsWith('/admin/queues')) return;
+    throw new Error(`route ${route.method} ${route.url} has no auth policy`);
   });
 
   app.addHook('onRequest', async (request, reply) => {

@@ -30,6 +30,7 @@ export function problem(request: FastifyRequest, status: number, code: string, d
 }
 
 export function sendProblem(reply: FastifyReply, p: Problem) {
+  if (p.status === 401) reply.header('www-authenticate', 'Bearer');
   return reply.code(p.status).type('application/problem+json').send(p);
 }
 

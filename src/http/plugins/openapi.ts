@@ -22,7 +22,19 @@ export default fp(async function openapi(app: FastifyInstance) {
       },
       security: [{ bearer: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: (input) => {
+      const out = jsonSchemaTransform(input);
+      const schema = out.schema as Record<string, unknown>;
+      // Every operation gets a stable operationId (generated clients name methods after it) and a summary.
+      const words = `${input.route.method} ${input.url}`
+        .replace(/[/:{}-]+/g, ' ')
+        .trim()
+        .split(/\s+/)
+        .filter((w) => w !== 'v1');
+      schema['operationId'] ??= words.map((w, i) => (i === 0 ? w.toLowerCase() : w[0]!.toUpperCase() + w.slice(1))).join('');
+      schema['summary'] ??= `${String(input.route.method)} ${input.url}`;
+      return out;
+    },
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { persistAuthorization: false } });

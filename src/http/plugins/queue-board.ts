@@ -59,7 +59,10 @@ export async function queueBoard(app: FastifyInstance, deps: AppDeps) {
       const token = header ?? cookieToken(request);
       const principal = token ? await authenticate(deps.db, deps.secret, token) : undefined;
       if (principal?.role === 'admin') return;
-      if (!header && request.method === 'GET' && !request.url.includes('/api/')) return reply.redirect(`${BOARD_PATH}/login`);
+      // Only a browser that sent no credentials at all is sent to sign in.
+      if (request.headers.authorization === undefined && request.method === 'GET' && !request.url.includes('/api/')) {
+        return reply.redirect(`${BOARD_PATH}/login`);
+      }
       return sendProblem(reply, problem(request, principal ? 403 : 401, principal ? 'auth.forbidden' : 'auth.unauthorized', 'The queue board is for admins.'));
     });
     await board.register(serverAdapter.registerPlugin(), { prefix: BOARD_PATH });

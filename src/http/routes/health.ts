@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { migrationStatus } from '../../db/migrate.js';
 import type { AppDeps } from '../deps.js';
+import { errorResponses } from '../schemas/common.js';
 import { registry, watchQueueDepth } from '../../metrics.js';
 
 const readySchema = z.object({
@@ -12,11 +13,16 @@ const readySchema = z.object({
   queue: z.object({ backend: z.enum(['redis', 'postgres']), state: z.enum(['ok', 'degraded']) }),
 });
 
+const tooMany = errorResponses()[429]!;
+
 export const healthRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
   watchQueueDepth(deps.queues);
   app.get(
     '/healthz',
-    { config: { auth: 'public' }, schema: { tags: ['health'], security: [], response: { 200: z.object({ status: z.literal('ok') }) } } },
+    {
+      config: { auth: 'public' },
+      schema: { tags: ['health'], security: [], response: { 200: z.object({ status: z.literal('ok') }), 429: tooMany } },
+    },
     async () => ({ status: 'ok' as const }),
   );
 
@@ -24,7 +30,7 @@ export const healthRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =>
     '/readyz',
     {
       config: { auth: 'public' },
-      schema: { tags: ['health'], security: [], response: { 200: readySchema, 503: readySchema } },
+      schema: { tags: ['health'], security: [], response: { 200: readySchema, 503: readySchema, 429: tooMany } },
     },
     async (_request, reply) => {
       let database: 'ok' | 'unreachable' = 'ok';

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
 import { invalid } from '../../domain/errors.js';
 
@@ -61,7 +62,11 @@ export function toPage<R, V>(rows: R[], limit: number, view: (r: R) => V, key: (
   };
 }
 
-/** Error responses every authenticated route may give, for the OpenAPI document. */
+const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: problemSchema } } });
+
+/** Error responses every authenticated route may give (problem+json), for the OpenAPI document. */
 export function errorResponses(...statuses: number[]) {
-  return Object.fromEntries([401, 403, 429, ...statuses].map((s) => [s, problemSchema]));
+  return Object.fromEntries(
+    [...new Set([401, 403, 413, 415, 429, ...statuses])].map((s) => [s, problemResponse(STATUS_CODES[s] ?? 'Error')]),
+  );
 }

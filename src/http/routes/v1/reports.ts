@@ -76,7 +76,13 @@ export const reportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =>
           groupBy: z.enum(DIMENSIONS).optional(),
           format: z.enum(['json', 'csv']).default('json'),
         }),
-        response: { 200: reportSchema, ...errorResponses(400, 404) },
+        response: {
+          200: {
+            description: 'The report: JSON, or RFC 4180 CSV with format=csv',
+            content: { 'application/json': { schema: reportSchema }, 'text/csv': { schema: z.string() } },
+          },
+          ...errorResponses(400, 404),
+        },
       },
     },
     async (request, reply) => {

@@ -1,0 +1,395 @@
+import type { Role } from '../../src/domain/staff/principal.js';
+import type { Relation, TargetKind, Who, World } from '../helpers/world.js';
+
+/**
+ * One entry per route of `app.routeTable`: who may call it, what each role gets for an object in
+ * each relation to it (API.md: 403 for a role that may never do this, 404 for missing or out of
+ * scope), and how to build a valid request. route-policies.test.ts fails when the table and the
+ * app disagree in either direction.
+ */
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+/** Status per relation; null: the relation means nothing for this route (e.g. another intervener's job). */
+export type ByRelation = Record<Relation, number | null>;
+
+export interface CallContext {
+  w: World;
+  role: Role;
+  caller: Who;
+  /** The resolved `:id` / `:name` / `programId` (a random uuid for "missing"); '' without a target. */
+  target: string;
+}
+
+export interface RequestSpec {
+  /** The path with parameters filled and any query. */
+  url: string;
+  payload?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface RoutePolicy {
+  method: Method;
+  /** Exactly as in app.routeTable (`:id`, `*`). */
+  url: string;
+  /** What routeTable must record for it. */
+  auth: 'public' | readonly Role[] | 'own';
+  /** Being added by someone else: may be missing from the app. */
+  optional?: true;
+  /** What `:id` (or `:name`, or the `programId` field) refers to; without one a route is checked per role. */
+  target?: TargetKind;
+  expect: Record<Role, number | ByRelation>;
+  /** Succeeding changes the object: each allowed call gets a fresh one. */
+  mutates?: true;
+  /** PATCH: send If-Match with the current version of this kind of row. */
+  ifMatch?: 'case' | 'program';
+  /** Bull Board: its own (non-problem) bodies for its own 4xx. */
+  board?: true;
+  request: (c: CallContext) => RequestSpec;
+}
+
+const S = (own: number, otherIntervener: number | null, otherProgram: number | null, missing: number): ByRelation => ({
+  own,
+  otherIntervener,
+  otherProgram,
+  missing,
+});
+const DENY = S(403, 403, 403, 403);
+/** In scope for a lead: the whole program. */
+const PROGRAM = (ok: number) => S(ok, ok, 404, 404);
+/** In scope for an intervener (and an analyst on a case in triage): only their own. */
+const OWN = (ok: number) => S(ok, 404, 404, 404);
+const ALL = (status: number) => ({ admin: status, lead: status, analyst: status, intervener: status });
+const only = (roles: Role[], status: number | ByRelation, otherwise: number | ByRelation = 403) =>
+  Object.fromEntries((['admin', 'lead', 'analyst', 'intervener'] as const).map((r) => [r, roles.includes(r) ? status : otherwise])) as Record<
+    Role,
+    number | ByRelation
+  >;
+
+const soon = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
+const day = (days: number) => soon(days).slice(0, 10);
+const path = (url: string, target: string) => url.replace(/:(id|name|file)\b/, target);
+const unique = () => Math.random().toString(36).slice(2, 10);
+const READERS: Role[] = ['lead', 'analyst', 'intervener'];
+
+/** A case route: `GET|POST /v1/cases/:id{suffix}`. */
+function caseRoute(
+  method: Method,
+  suffix: string,
+  auth: Role[],
+  expect: Partial<Record<Role, ByRelation>>,
+  payload?: (c: CallContext) => unknown,
+  extra: Partial<RoutePolicy> = {},
+): RoutePolicy {
+  const url = `/v1/cases/:id${suffix}`;
+  return {
+    method,
+    url,
+    auth,
+    target: 'case',
+    expect: { admin: DENY, lead: DENY, analyst: DENY, intervener: DENY, ...expect },
+    request: (c) => ({ url: path(url, c.target), ...(payload ? { payload: payload(c) } : {}) }),
+    ...extra,
+  };
+}
+
+const get = (url: string, auth: RoutePolicy['auth'], expect: Record<Role, number | ByRelation>, extra: Partial<RoutePolicy> = {}): RoutePolicy => ({
+  method: 'GET',
+  url,
+  auth,
+  expect,
+  request: (c) => ({ url: path(url, c.target) }),
+  ...extra,
+});
+
+const BOARD = '/admin/queues';
+/** Board routes: an admin reaches Bull Board (its own statuses), anyone else gets 403. */
+function board(method: Method, url: string, adminStatus: number, filled = url, payload?: unknown): RoutePolicy {
+  return {
+    method,
+    url: `${BOARD}${url}`,
+    auth: 'own',
+    board: true,
+    expect: { admin: adminStatus, lead: 403, analyst: 403, intervener: 403 },
+    request: () => ({ url: `${BOARD}${filled}`, ...(payload !== undefined ? { payload } : method === 'GET' ? {} : { payload: {} }) }),
+  };
+}
+/** Mutating board calls name a queue that does not exist, so they change nothing (Bull Board answers 404). */
+const NOQ = 'no-such-queue';
+
+export const ROUTE_POLICIES: RoutePolicy[] = [
+  // Swagger UI (public).
+  get('/docs', 'public', ALL(200)),
+  get('/docs/static/index.html', 'public', ALL(302)),
+  get('/docs/static/swagger-initializer.js', 'public', ALL(200)),
+  get('/docs/json', 'public', ALL(200)),
+  get('/docs/yaml', 'public', ALL(200)),
+  { ...get('/docs/static/*', 'public', ALL(200)), request: () => ({ url: '/docs/static/favicon-32x32.png' }) },
+  get('/openapi.json', 'public', ALL(200)),
+  // Health and metrics (public).
+  get('/healthz', 'public', ALL(200)),
+  get('/readyz', 'public', ALL(200)),
+  get('/metrics', 'public', ALL(200)),
+  // The lead's report page (static; its data comes from /v1/reports with the lead's token).
+  get('/reports', 'public', ALL(200), { optional: true }),
+  { ...get('/reports/assets/:file', 'public', ALL(200), { optional: true }), request: () => ({ url: '/reports/assets/reports.js' }) },
+
+  // Me.
+  get('/v1/me', ['admin', 'lead', 'analyst', 'intervener'], ALL(200)),
+  get('/v1/me/caseload', ['intervener'], only(['intervener'], 200)),
+  get('/v1/me/notifications', ['admin', 'lead', 'analyst', 'intervener'], ALL(200), { request: () => ({ url: '/v1/me/notifications?unread=true' }) }),
+  {
+    method: 'POST',
+    url: '/v1/me/notifications/:id/read',
+    auth: ['admin', 'lead', 'analyst', 'intervener'],
+    target: 'notification',
+    // An inbox is personal: nobody, not even an admin or a lead, reads another's.
+    expect: { admin: OWN(200), lead: OWN(200), analyst: OWN(200), intervener: OWN(200) },
+    mutates: true,
+    request: (c) => ({ url: `/v1/me/notifications/${c.target}/read`, payload: {} }),
+  },
+
+  // Programs.
+  {
+    method: 'POST',
+    url: '/v1/programs',
+    auth: ['admin'],
+    expect: only(['admin'], 201),
+    mutates: true,
+    request: () => ({ url: '/v1/programs', payload: { name: `Hostile ${unique()}`, settings: { minCellSize: 3 } } }),
+  },
+  get('/v1/programs', ['admin', 'lead'], only(['admin', 'lead'], 200)),
+  get('/v1/programs/:id', ['admin', 'lead'], { admin: S(200, 200, 200, 404), lead: PROGRAM(200), analyst: DENY, intervener: DENY }, { target: 'program' }),
+  {
+    method: 'PATCH',
+    url: '/v1/programs/:id',
+    auth: ['admin', 'lead'],
+    target: 'program',
+    expect: { admin: S(200, 200, 200, 404), lead: PROGRAM(200), analyst: DENY, intervener: DENY },
+    ifMatch: 'program',
+    request: (c) => ({ url: `/v1/programs/${c.target}`, payload: { settings: { followUpAfter: 'P2D' } } }),
+  },
+
+  // Staff and tokens (admin).
+  {
+    method: 'POST',
+    url: '/v1/staff',
+    auth: ['admin'],
+    expect: only(['admin'], 201),
+    mutates: true,
+    request: (c) => ({ url: '/v1/staff', payload: { programId: c.w.programId, name: `New ${unique()}`, role: 'intervener', languages: ['en'] } }),
+  },
+  get('/v1/staff', ['admin', 'lead'], only(['admin', 'lead'], 200)),
+  get('/v1/staff/:id', ['admin'], only(['admin'], S(200, 200, 200, 404), DENY), { target: 'staff' }),
+  {
+    method: 'PATCH',
+    url: '/v1/staff/:id',
+    auth: ['admin'],
+    target: 'staff',
+    expect: only(['admin'], S(200, 200, 200, 404), DENY),
+    mutates: true,
+    request: (c) => ({ url: `/v1/staff/${c.target}`, payload: { maxCaseload: 12, languages: ['en', 'de'] } }),
+  },
+  {
+    method: 'POST',
+    url: '/v1/staff/:id/tokens',
+    auth: ['admin'],
+    target: 'staff',
+    expect: only(['admin'], S(201, 201, 201, 404), DENY),
+    mutates: true,
+    request: (c) => ({ url: `/v1/staff/${c.target}/tokens`, payload: { label: 'laptop' } }),
+  },
+  {
+    method: 'DELETE',
+    url: '/v1/tokens/:id',
+    auth: ['admin'],
+    target: 'token',
+    expect: only(['admin'], S(204, 204, 204, 404), DENY),
+    mutates: true,
+    request: (c) => ({ url: `/v1/tokens/${c.target}` }),
+  },
+
+  // Cases.
+  {
+    method: 'POST',
+    url: '/v1/cases',
+    auth: ['analyst', 'lead'],
+    target: 'program',
+    // The programId field: only the caller's own program (another's is 404, as if missing).
+    expect: only(['analyst', 'lead'], S(201, null, 404, 404), S(403, null, 403, 403)),
+    mutates: true,
+    request: (c) => ({ url: '/v1/cases', payload: c.w.flagBody(c.target).body }),
+  },
+  get('/v1/cases', READERS, only(READERS, 200), { request: () => ({ url: '/v1/cases?limit=200' }) }),
+  caseRoute('GET', '', READERS, { lead: PROGRAM(200), analyst: OWN(200), intervener: OWN(200) }),
+  caseRoute('PATCH', '', READERS, { lead: PROGRAM(200), analyst: OWN(200), intervener: OWN(200) }, () => ({ riskLevel: 'high', profile: { language: 'de' } }), {
+    mutates: true,
+    ifMatch: 'case',
+  }),
+  // The fixtures are active cases (in triage for an analyst): lead's triage is a wrong state.
+  caseRoute('POST', '/triage', ['analyst', 'lead'], { lead: PROGRAM(409), analyst: OWN(200) }, () => ({ decision: 'accept', reason: 'meets criteria' }), {
+    mutates: true,
+  }),
+  caseRoute('POST', '/approve', ['lead'], { lead: PROGRAM(409) }, () => ({ note: 'ok' })),
+  caseRoute('POST', '/assignment', ['lead'], { lead: PROGRAM(200) }, (c) => ({ intervenerId: c.w.spare.id }), { mutates: true }),
+  caseRoute('POST', '/close', ['lead', 'intervener'], { lead: PROGRAM(200), intervener: OWN(200) }, () => ({ outcome: 'disengaged', note: 'went quiet' }), {
+    mutates: true,
+  }),
+  caseRoute('POST', '/reopen', ['lead'], { lead: PROGRAM(409) }, () => ({ reason: 'new contact' })),
+  caseRoute('POST', '/erase', ['lead'], { lead: PROGRAM(200) }, () => ({ reason: 'request received' }), { mutates: true }),
+  caseRoute('GET', '/candidates', ['lead'], { lead: PROGRAM(200) }),
+  caseRoute('GET', '/events', ['lead'], { lead: PROGRAM(200) }),
+  caseRoute(
+    'POST',
+    '/touchpoints',
+    ['lead', 'intervener'],
+    { lead: PROGRAM(201), intervener: OWN(201) },
+    () => ({ direction: 'outbound', channel: 'direct_message', occurredAt: soon(0), approaches: ['empathetic'], sentiment: 'neutral', costCents: 0, summary: 'said hello' }),
+    { mutates: true },
+  ),
+  caseRoute('GET', '/touchpoints', READERS, { lead: PROGRAM(200), analyst: OWN(200), intervener: OWN(200) }),
+  caseRoute('POST', '/follow-ups', ['lead', 'intervener'], { lead: PROGRAM(201), intervener: OWN(201) }, () => ({ dueAt: soon(2), kind: 'follow_up', note: 'check' }), {
+    mutates: true,
+  }),
+  caseRoute(
+    'POST',
+    '/safeguarding',
+    READERS,
+    { lead: PROGRAM(201), analyst: OWN(201), intervener: OWN(201) },
+    () => ({ severity: 'high', concern: 'mentions a date', actionTaken: 'none yet' }),
+    { mutates: true },
+  ),
+
+  // Follow-ups.
+  get('/v1/follow-ups', ['lead', 'intervener'], only(['lead', 'intervener'], 200), { request: () => ({ url: '/v1/follow-ups?status=pending' }) }),
+  ...(['complete', 'cancel', 'snooze'] as const).map(
+    (action): RoutePolicy => ({
+      method: 'POST',
+      url: `/v1/follow-ups/:id/${action}`,
+      auth: ['lead', 'intervener'],
+      target: 'followUp',
+      expect: { admin: DENY, lead: PROGRAM(200), analyst: DENY, intervener: OWN(200) },
+      mutates: true,
+      request: (c) => ({ url: `/v1/follow-ups/${c.target}/${action}`, payload: action === 'snooze' ? { until: soon(5) } : {} }),
+    }),
+  ),
+
+  // Safeguarding.
+  {
+    method: 'POST',
+    url: '/v1/safeguarding/:id/acknowledge',
+    auth: ['lead'],
+    target: 'concern',
+    expect: only(['lead'], PROGRAM(200), DENY),
+    mutates: true,
+    request: (c) => ({ url: `/v1/safeguarding/${c.target}/acknowledge`, payload: { note: 'called the police liaison' } }),
+  },
+  get('/v1/safeguarding', READERS, only(READERS, 200), { request: () => ({ url: '/v1/safeguarding?status=open' }) }),
+
+  // Reports (lead, own program in the programId query).
+  ...['/v1/reports/engagement', '/v1/reports/engagement/trend'].map(
+    (url): RoutePolicy => ({
+      method: 'GET',
+      url,
+      auth: ['lead'],
+      target: 'program',
+      expect: only(['lead'], S(200, null, 404, 404), S(403, null, 403, 403)),
+      request: (c) => ({ url: `${url}?programId=${c.target}&from=${day(-30)}&to=${day(1)}${url.endsWith('trend') ? '&interval=week' : '&groupBy=platform'}` }),
+    }),
+  ),
+
+  // Admin.
+  {
+    method: 'POST',
+    url: '/v1/admin/jobs/:name/run',
+    auth: ['admin'],
+    target: 'job',
+    expect: only(['admin'], S(202, null, null, 404), S(403, null, null, 403)),
+    request: (c) => ({ url: `/v1/admin/jobs/${c.target}/run?wait=false` }),
+  },
+  get('/v1/audit', ['admin'], only(['admin'], 200), { request: () => ({ url: '/v1/audit?limit=200' }) }),
+  get('/v1/audit/verify', ['admin'], only(['admin'], 200)),
+
+  // Bull Board: the sign-in page is public (routeTable should say so); the rest checks admins itself.
+  get(`${BOARD}/login`, 'public', ALL(200)),
+  {
+    method: 'POST',
+    url: `${BOARD}/login`,
+    auth: 'public',
+    expect: { admin: 204, lead: 401, analyst: 401, intervener: 401 },
+    request: (c) => ({ url: `${BOARD}/login`, payload: { token: c.caller.token } }),
+  },
+  board('GET', '', 200),
+  board('GET', '/metrics-history', 200),
+  board('GET', '/job-schedulers', 200),
+  board('GET', '/queue/:queueName', 200, '/queue/maintenance'),
+  board('GET', '/queue/:queueName/:jobId', 200, '/queue/maintenance/j1'),
+  board('GET', '/api/redis/stats', 200),
+  board('GET', '/api/queues', 200),
+  board('GET', '/api/job-schedulers', 200),
+  board('GET', '/api/queues/:queueName/metrics', 200, '/api/queues/maintenance/metrics'),
+  board('GET', '/api/queues/:queueName/default-job-options', 200, '/api/queues/maintenance/default-job-options'),
+  board('GET', '/api/queues/:queueName/workers', 200, '/api/queues/maintenance/workers'),
+  board('GET', '/api/queues/:queueName/rate-limit', 200, '/api/queues/maintenance/rate-limit'),
+  board('GET', '/api/queues/:queueName/job-data-schema', 200, '/api/queues/maintenance/job-data-schema'),
+  // Pauses and resumes every queue: no worker runs in these tests, and resume comes right after pause.
+  board('PUT', '/api/queues/pause', 200),
+  board('PUT', '/api/queues/resume', 200),
+  board('GET', '/api/queues/:queueName/:jobId/logs', 200, '/api/queues/maintenance/j1/logs'),
+  board('GET', '/api/queues/:queueName/:jobId/flow', 404, '/api/queues/maintenance/j1/flow'),
+  board('GET', '/api/queues/:queueName/:jobId', 404, '/api/queues/maintenance/j1'),
+  board('POST', '/api/queues/:queueName/add', 404, `/api/queues/${NOQ}/add`, { name: 'x', data: {} }),
+  board('PUT', '/api/queues/:queueName/retry/:queueStatus', 404, `/api/queues/${NOQ}/retry/failed`),
+  board('PUT', '/api/queues/:queueName/promote', 404, `/api/queues/${NOQ}/promote`),
+  board('PUT', '/api/queues/:queueName/clean/:queueStatus', 404, `/api/queues/${NOQ}/clean/failed`),
+  board('PUT', '/api/queues/:queueName/pause', 404, `/api/queues/${NOQ}/pause`),
+  board('PUT', '/api/queues/:queueName/resume', 404, `/api/queues/${NOQ}/resume`),
+  board('PUT', '/api/queues/:queueName/concurrency', 404, `/api/queues/${NOQ}/concurrency`, { concurrency: 2 }),
+  board('PUT', '/api/queues/:queueName/rate-limit', 404, `/api/queues/${NOQ}/rate-limit`, { max: 10, duration: 1000 }),
+  board('PUT', '/api/queues/:queueName/rate-limit/release', 404, `/api/queues/${NOQ}/rate-limit/release`),
+  board('PUT', '/api/queues/:queueName/empty', 404, `/api/queues/${NOQ}/empty`),
+  board('PUT', '/api/queues/:queueName/obliterate', 404, `/api/queues/${NOQ}/obliterate`),
+  board('PUT', '/api/queues/:queueName/job-schedulers/:schedulerId/remove', 404, `/api/queues/${NOQ}/job-schedulers/s1/remove`),
+  board('PATCH', '/api/queues/:queueName/job-schedulers/:schedulerId', 404, `/api/queues/${NOQ}/job-schedulers/s1`, { every: 60_000 }),
+  board('PUT', '/api/queues/:queueName/job-schedulers/:schedulerId/run', 404, `/api/queues/${NOQ}/job-schedulers/s1/run`),
+  board('PUT', '/api/queues/:queueName/:jobId/retry', 404, `/api/queues/${NOQ}/j1/retry`),
+  board('PUT', '/api/queues/:queueName/:jobId/clean', 404, `/api/queues/${NOQ}/j1/clean`),
+  board('PUT', '/api/queues/:queueName/:jobId/promote', 404, `/api/queues/${NOQ}/j1/promote`),
+  board('PATCH', '/api/queues/:queueName/:jobId/update-data', 404, `/api/queues/${NOQ}/j1/update-data`, { jobData: {} }),
+  board('PATCH', '/api/queues/:queueName/:jobId/delay', 404, `/api/queues/${NOQ}/j1/delay`, { runAt: Date.now() + 60_000 }),
+  board('PATCH', '/api/queues/:queueName/:jobId/priority', 404, `/api/queues/${NOQ}/j1/priority`, { priority: 1 }),
+  board('PUT', '/api/queues/:queueName/:jobId/remove-unprocessed-children', 404, `/api/queues/${NOQ}/j1/remove-unprocessed-children`),
+  board('GET', '/static/*', 200, '/static/favicon-32x32.png'),
+];
+
+export const routeKey = (r: { method: string; url: string }) => `${r.method} ${r.url}`;
+
+export function policyOf(method: string, url: string): RoutePolicy | undefined {
+  return ROUTE_POLICIES.find((p) => p.method === method && p.url === url);
+}
+
+/** The status a role gets for an object in `relation` (null: not applicable); routes without a target ignore it. */
+export function expected(p: RoutePolicy, role: Role, relation: Relation = 'own'): number | null {
+  const e = p.expect[role];
+  return typeof e === 'number' ? (relation === 'own' ? e : null) : e[relation];
+}
+
+/** Roles with any non-403 answer: what routeTable's auth array must list. */
+export function allowedRoles(p: RoutePolicy): Role[] {
+  return (['admin', 'lead', 'analyst', 'intervener'] as const).filter((r) => {
+    const e = p.expect[r];
+    return typeof e === 'number' ? e !== 403 : Object.values(e).some((s) => s !== null && s !== 403);
+  });
+}
+
+/** A role that gets the route's success status on its own object (for fuzzing and mass assignment). */
+export function actingRole(p: RoutePolicy): Role | undefined {
+  const order: Role[] = ['lead', 'intervener', 'analyst', 'admin'];
+  return order.find((r) => {
+    const s = expected(p, r, 'own');
+    return s !== null && s < 300;
+  });
+}
+
+export function isPublic(p: RoutePolicy): boolean {
+  return p.auth === 'public';
+}
