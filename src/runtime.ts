@@ -12,6 +12,8 @@ import { bootstrapAdmin } from './domain/staff/tokens.js';
 import { buildServer } from './http/app.js';
 import { checkRedisPolicy, createQueueSystem, type QueueSystem } from './queue/system.js';
 
+const DRAIN_MS = 750;
+
 export interface Database {
   url: string;
   secret: string;
@@ -89,7 +91,16 @@ export async function start(opts: StartOptions): Promise<Running> {
     let url: string | undefined;
     if (config.role !== 'worker') {
       const server = await buildServer({ config, db: handle.db, pool: handle.pool, secret: database.secret, clock, queues, logger });
-      closers.push({ name: 'http server', close: () => server.close() });
+      closers.push({
+        name: 'http server',
+        close: async () => {
+          // Drain: readyz says 503 so load balancers stop sending, while requests already sent
+          // (even those still in the accept queue) are served; then stop listening and finish.
+          server.draining = true;
+          await new Promise((r) => setTimeout(r, DRAIN_MS));
+          await server.close();
+        },
+      });
       url = await server.listen({ port: config.port, host: config.host });
     }
     return { url, close: closeAll };

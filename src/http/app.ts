@@ -23,6 +23,13 @@ import { safeguardingRoutes } from './routes/v1/safeguarding.js';
 import { staffRoutes } from './routes/v1/staff.js';
 import { touchpointRoutes } from './routes/v1/touchpoints.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Set on shutdown, before the listener closes (readyz answers 503). */
+    draining: boolean;
+  }
+}
+
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,100}$/;
 
 /** The whole HTTP app as one plugin: external → app → routes, in that order. */
@@ -87,6 +94,7 @@ export async function buildServer(deps: AppDeps) {
     forceCloseConnections: 'idle',
   });
   recordRoutes(server);
+  server.decorate('draining', false);
   server.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

@@ -94,32 +94,44 @@ describe('worker processes under faults', () => {
     const caseId = await activeCaseVia(base, s, sam.id);
     const ids = await createFollowUps(base, s, 40, 3_000);
 
-    const answers: Answer[] = [];
+    const answers: (Answer & { sentAt: number })[] = [];
     let stop = false;
     const client = async () => {
       for (let i = 0; !stop; i++) {
-        answers.push(
-          i % 2
+        const sentAt = Date.now();
+        answers.push({
+          sentAt,
+          ...(i % 2
             ? await request(`${base}/v1/cases/${caseId}`, 'GET', sam.token)
             : await request(`${base}/v1/cases/${caseId}/touchpoints`, 'POST', sam.token, {
                 direction: i % 4 ? 'inbound' : 'outbound',
                 channel: 'comment',
                 occurredAt: new Date().toISOString(),
-              }),
-        );
+              })),
+        });
       }
     };
     const clients = Array.from({ length: 6 }, client);
     await sleep(1_500);
-    const [apiExit] = await Promise.all([stopService(api, 'SIGTERM'), sleep(1_000).then(() => stopService(worker, 'SIGTERM'))]);
+    const sigterm = Date.now();
+    const [apiExit, , draining] = await Promise.all([
+      stopService(api, 'SIGTERM'),
+      sleep(1_000).then(() => stopService(worker, 'SIGTERM')),
+      sleep(250).then(() => request(`${base}/readyz`, 'GET', null)),
+    ]);
+    // While it drains, readyz tells load balancers to move away.
+    expect(draining.status).toBe(503);
     await sleep(500);
     stop = true;
     await Promise.all(clients);
 
     expect(apiExit).toBe(0);
     expect(await worker.exited).toBe(0);
-    // Answered requests succeeded (or were told 503 while closing); the rest found the port closed.
-    const failed = answers.filter((a) => (a.status === 0 && a.error !== 'ECONNREFUSED') || (a.status >= 500 && a.status !== 503));
+    // Every request already sent when SIGTERM arrived was answered, and answered well; later ones
+    // were answered (or told 503) while the API drained, or found the port closed.
+    const inFlight = answers.filter((a) => a.sentAt < sigterm);
+    expect(inFlight.filter((a) => a.status === 0 || a.status >= 500).map((a) => `${a.status} ${a.error ?? a.body.slice(0, 80)}`)).toEqual([]);
+    const failed = answers.filter((a) => a.sentAt >= sigterm && a.status >= 500 && a.status !== 503);
     expect(failed.map((a) => `${a.status} ${a.error ?? a.body.slice(0, 80)}`)).toEqual([]);
     expect(answers.filter((a) => a.status === 200 || a.status === 201).length).toBeGreaterThan(10);
 

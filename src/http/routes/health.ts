@@ -42,7 +42,8 @@ export const healthRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =>
         database = 'unreachable';
       }
       const queueState = database === 'ok' ? await deps.queues.health() : 'degraded';
-      const ready = database === 'ok' && migrations?.current === true;
+      // While shutting down, readyz turns 503 so load balancers move traffic away first.
+      const ready = database === 'ok' && migrations?.current === true && !app.draining;
       return reply.code(ready ? 200 : 503).send({
         status: ready ? 'ready' : 'not_ready',
         database,
