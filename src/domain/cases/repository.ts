@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, inArray, isNull, type SQL, sql } from 'drizzle-orm';
-import type { Tx } from '../../db/client.js';
+import type { Db, Tx } from '../../db/client.js';
+import type { Principal } from '../staff/principal.js';
 import { uuidv7 } from '../../db/ids.js';
 import { assignments, caseEvents, cases, type Indicator, followUps, profiles, programs, staff } from '../../db/schema/index.js';
 import { appendAudit, auditEvent } from '../audit/log.js';
@@ -144,8 +145,29 @@ async function recordEvent(
   });
 }
 
+const preparedLoads = new WeakMap<object, Map<string, ReturnType<typeof prepareLoad>>>();
+
+function prepareLoad(db: Db, role: Principal['role']) {
+  return db
+    .select({ case: cases, profile: profiles })
+    .from(cases)
+    .innerJoin(profiles, eq(profiles.caseId, cases.id))
+    .where(and(eq(cases.id, sql.placeholder('id')), caseScope(role === 'admin' ? null : role)))
+    .prepare(`overture_load_case_${role}`);
+}
+
 /** Reads a case in the caller's scope; `lock` takes the row for the rest of the transaction. */
 export async function loadCase(tx: Tx, ctx: Ctx, id: string, opts: { lock?: boolean } = {}): Promise<CaseWithProfile> {
+  if (!opts.lock && '$client' in tx) {
+    // The hot read path (every GET of a case): built once, prepared on each connection.
+    let byRole = preparedLoads.get(tx);
+    if (!byRole) preparedLoads.set(tx, (byRole = new Map()));
+    let q = byRole.get(ctx.principal.role);
+    if (!q) byRole.set(ctx.principal.role, (q = prepareLoad(tx, ctx.principal.role)));
+    const [row] = await q.execute({ id, programId: ctx.principal.programId, staffId: ctx.principal.staffId });
+    if (!row) throw notFound('case');
+    return row;
+  }
   const q = tx
     .select({ case: cases, profile: profiles })
     .from(cases)

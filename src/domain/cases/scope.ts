@@ -9,14 +9,18 @@ export const ANALYST_STATUSES = ['flagged', 'accepted', 'rejected'] as const;
  * The SQL filter for the cases a caller may see. Out of scope is indistinguishable from missing
  * (404): an intervener sees only what is assigned to them now, an admin no case contents at all.
  */
-export function caseScope(p: Principal): SQL {
-  switch (p.role) {
+export function caseScope(p: Principal | Principal['role'] | null): SQL {
+  // A role alone gives the filter with placeholders (`programId`, `staffId`) for prepared queries.
+  const role = typeof p === 'string' ? p : p?.role;
+  const programId = typeof p === 'object' && p ? p.programId! : sql.placeholder('programId');
+  const staffId = typeof p === 'object' && p ? p.staffId : sql.placeholder('staffId');
+  switch (role) {
     case 'lead':
-      return eq(cases.programId, p.programId!);
+      return eq(cases.programId, programId);
     case 'analyst':
-      return and(eq(cases.programId, p.programId!), inArray(cases.status, [...ANALYST_STATUSES]))!;
+      return and(eq(cases.programId, programId), inArray(cases.status, [...ANALYST_STATUSES]))!;
     case 'intervener':
-      return and(eq(cases.assigneeId, p.staffId), eq(cases.status, 'active'))!;
+      return and(eq(cases.assigneeId, staffId), eq(cases.status, 'active'))!;
     default:
       return sql`false`;
   }

@@ -35,11 +35,10 @@ export async function revokeToken(db: Tx, tokenId: string, now: Date) {
   }
 }
 
-/** Resolves a bearer token to its active holder; undefined for anything not valid right now. */
-export async function authenticate(db: Tx, secret: string, token: string): Promise<Principal | undefined> {
-  if (!TOKEN_PATTERN.test(token)) return undefined;
-  const hash = hashToken(secret, token);
-  const rows = await db
+const prepared = new WeakMap<object, ReturnType<typeof prepareByTokenHash>>();
+
+function prepareByTokenHash(db: Tx) {
+  return db
     .select({
       tokenId: apiTokens.id,
       tokenHash: apiTokens.tokenHash,
@@ -51,7 +50,25 @@ export async function authenticate(db: Tx, secret: string, token: string): Promi
     })
     .from(apiTokens)
     .innerJoin(staff, eq(staff.id, apiTokens.staffId))
-    .where(and(eq(apiTokens.tokenHash, hash), isNull(apiTokens.revokedAt), eq(staff.active, true)));
+    .where(and(eq(apiTokens.tokenHash, sql.placeholder('hash')), isNull(apiTokens.revokedAt), eq(staff.active, true)))
+    .prepare('overture_auth_by_token');
+}
+
+/** Every request authenticates: the query is built once and prepared on each connection. */
+function byTokenHash(db: Tx) {
+  let q = prepared.get(db);
+  if (!q) {
+    q = prepareByTokenHash(db);
+    prepared.set(db, q);
+  }
+  return q;
+}
+
+/** Resolves a bearer token to its active holder; undefined for anything not valid right now. */
+export async function authenticate(db: Tx, secret: string, token: string): Promise<Principal | undefined> {
+  if (!TOKEN_PATTERN.test(token)) return undefined;
+  const hash = hashToken(secret, token);
+  const rows = await byTokenHash(db).execute({ hash });
   const row = rows[0];
   if (!row || !timingSafeEqual(Buffer.from(row.tokenHash), Buffer.from(hash))) return undefined;
   // Last use is recorded at minute precision, so a busy token does not write on every request.
