@@ -4,6 +4,7 @@ import { cases, followUps, programs } from '../../db/schema/index.js';
 import { auditEvent } from '../audit/log.js';
 import { caseScope } from '../cases/scope.js';
 import type { Ctx } from '../context.js';
+import { forbidden } from '../errors.js';
 import { OUTSTANDING } from '../followups/schedule.js';
 import { DEFAULT_SETTINGS } from '../programs/settings.js';
 
@@ -21,8 +22,8 @@ export interface CaseloadItem {
  * The intervener's active cases with what needs doing, in one query: cases with overdue follow-ups
  * first, then those whose last message was theirs to answer, then by the next follow-up due.
  */
-export async function todayView(tx: Tx, ctx: Ctx): Promise<CaseloadItem[]> {
-  const now = ctx.clock.now().toISOString();
+function caseloadQuery(tx: Tx) {
+  const now = sql.placeholder('now');
   // Settings hold only overrides; ISO 8601 durations are valid PostgreSQL interval input. Epoch
   // seconds keep a day 24 h long, as in parseDuration, whatever the session time zone does.
   const graceSeconds = sql`extract(epoch from coalesce(${programs.settings} ->> 'overdueGrace', ${DEFAULT_SETTINGS.overdueGrace})::interval)::float8`;
@@ -37,7 +38,7 @@ export async function todayView(tx: Tx, ctx: Ctx): Promise<CaseloadItem[]> {
     .where(and(eq(followUps.caseId, cases.id), inArray(followUps.status, [...OUTSTANDING])))
     .as('due');
   const awaitingReply = sql<boolean>`coalesce(${cases.lastTouchpointDirection} = 'inbound', false)`;
-  const rows = await tx
+  return tx
     .select({
       id: cases.id,
       stage: cases.stage,
@@ -50,8 +51,20 @@ export async function todayView(tx: Tx, ctx: Ctx): Promise<CaseloadItem[]> {
     .from(cases)
     .innerJoin(programs, eq(programs.id, cases.programId))
     .leftJoinLateral(due, sql`true`)
-    .where(caseScope(ctx.principal))
-    .orderBy(desc(sql`${due.overdue} > 0`), desc(awaitingReply), sql`${due.nextDueAt} asc nulls last`, asc(cases.id));
+    .where(caseScope('intervener'))
+    .orderBy(desc(sql`${due.overdue} > 0`), desc(awaitingReply), sql`${due.nextDueAt} asc nulls last`, asc(cases.id))
+    .prepare('overture_caseload');
+}
+
+const prepared = new WeakMap<object, ReturnType<typeof caseloadQuery>>();
+
+export async function todayView(tx: Tx, ctx: Ctx): Promise<CaseloadItem[]> {
+  // The caseload is an intervener's own: the prepared query has their scope built in.
+  if (ctx.principal.role !== 'intervener') throw forbidden('The caseload view is for interveners.');
+  // Built once and prepared on each connection: interveners open this view all day.
+  let q = prepared.get(tx);
+  if (!q) prepared.set(tx, (q = caseloadQuery(tx)));
+  const rows = await q.execute({ now: ctx.clock.now().toISOString(), staffId: ctx.principal.staffId });
   await ctx.recordRead([auditEvent(ctx, 'caseload.read', 'case', null, ctx.principal.programId)]);
   return rows;
 }
