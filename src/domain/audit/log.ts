@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
-import { desc, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
-import { auditLog } from '../../db/schema/index.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
-const AUDIT_CHAIN_LOCK = 7242003;
 
 /** What happened, to what, by whom. Ids only: never handles, notes or summaries. */
 export interface AuditEvent {
@@ -63,20 +61,12 @@ export function chainHash(prevHash: string, e: AuditEntry): string {
 }
 
 /**
- * Appends entries to the hash chain. The advisory lock serialises appenders across every
- * process; it is held until the surrounding transaction ends, so call this last in a write.
+ * Appends entries to the hash chain, one database round trip each (overture_audit_append takes
+ * the chain lock, reads the head and inserts). The lock serialises appenders across every process
+ * and is held until the surrounding transaction ends, so call this last in a write.
  */
 export async function appendAudit(tx: Tx, events: AuditEvent[], now = new Date()): Promise<void> {
-  if (events.length === 0) return;
-  // Nested: a savepoint inside the caller's transaction, or a transaction of its own.
-  await tx.transaction(async (t) => appendLocked(t, events, now));
-}
-
-async function appendLocked(tx: Tx, events: AuditEvent[], now: Date): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK})`);
-  const head = await tx.select({ hash: auditLog.hash }).from(auditLog).orderBy(desc(auditLog.seq)).limit(1);
-  let prevHash = head[0]?.hash ?? GENESIS_HASH;
-  const rows = events.map((ev) => {
+  for (const ev of events) {
     const entry: AuditEntry = {
       id: uuidv7(),
       at: now,
@@ -88,10 +78,9 @@ async function appendLocked(tx: Tx, events: AuditEvent[], now: Date): Promise<vo
       caseId: ev.caseId ?? (ev.targetType === 'case' ? ev.targetId : null),
       requestId: ev.requestId ?? null,
     };
-    const hash = chainHash(prevHash, entry);
-    const row = { ...entry, prevHash, hash };
-    prevHash = hash;
-    return row;
-  });
-  await tx.insert(auditLog).values(rows);
+    await tx.execute(
+      sql`select overture_audit_append(${entry.id}, ${entry.at.toISOString()}::timestamptz, ${entry.actorId}, ${entry.action}, ${entry.targetType},
+        ${entry.targetId}, ${entry.programId}, ${entry.caseId}, ${entry.requestId}, ${canonicalEntry(entry)})`,
+    );
+  }
 }
