@@ -7,6 +7,9 @@ import { followUpDue, followUpOverdue, responseSla, safeguardingEscalate } from 
 import { deliver } from './processors/webhooks.js';
 import type { ProcessorMap, WorkerDeps } from './types.js';
 
+/** Reminders are short transactions: many at once. Maintenance jobs are big: one or two. */
+const CONCURRENCY: Record<QueueName, number> = { reminders: 16, webhooks: 8, maintenance: 2 };
+
 export const processors: ProcessorMap = {
   reminders: {
     'follow-up-due': followUpDue,
@@ -44,12 +47,16 @@ export async function startWorkers(
   for (const queue of Object.keys(JOBS) as QueueName[]) {
     const table = processors[queue] as Record<string, (p: unknown, d: WorkerDeps, j: Job) => Promise<unknown>>;
     const schemas = JOBS[queue] as Record<string, { parse(v: unknown): unknown }>;
-    const worker = deps.queues.createWorker(queue, async (job) => {
+    const worker = deps.queues.createWorker(
+      queue,
+      async (job) => {
       const processor = table[job.name];
       const schema = schemas[job.name];
       if (!processor || !schema) throw new Error(`no processor for ${queue}/${job.name}`);
       return processor(schema.parse(job.data), deps, job);
-    });
+      },
+      { concurrency: CONCURRENCY[queue] },
+    );
     worker.on('failed', (job, err) => {
       jobFailures.inc({ queue, job: job?.name ?? 'unknown' });
       deps.logger.warn({ queue, job: job?.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed');
