@@ -63,7 +63,10 @@ export async function todayView(tx: Tx, ctx: Ctx): Promise<CaseloadItem[]> {
   if (ctx.principal.role !== 'intervener') throw forbidden('The caseload view is for interveners.');
   // Built once and prepared on each connection: interveners open this view all day.
   let q = prepared.get(tx);
-  if (!q) prepared.set(tx, (q = caseloadQuery(tx)));
+  if (!q) {
+    q = caseloadQuery(tx);
+    prepared.set(tx, q);
+  }
   const rows = await q.execute({ now: ctx.clock.now().toISOString(), staffId: ctx.principal.staffId });
   await ctx.recordRead([auditEvent(ctx, 'caseload.read', 'case', null, ctx.principal.programId)]);
   return rows;

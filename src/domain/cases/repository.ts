@@ -161,9 +161,15 @@ export async function loadCase(tx: Tx, ctx: Ctx, id: string, opts: { lock?: bool
   if (!opts.lock && '$client' in tx) {
     // The hot read path (every GET of a case): built once, prepared on each connection.
     let byRole = preparedLoads.get(tx);
-    if (!byRole) preparedLoads.set(tx, (byRole = new Map()));
+    if (!byRole) {
+      byRole = new Map();
+      preparedLoads.set(tx, byRole);
+    }
     let q = byRole.get(ctx.principal.role);
-    if (!q) byRole.set(ctx.principal.role, (q = prepareLoad(tx, ctx.principal.role)));
+    if (!q) {
+      q = prepareLoad(tx, ctx.principal.role);
+      byRole.set(ctx.principal.role, q);
+    }
     const [row] = await q.execute({ id, programId: ctx.principal.programId, staffId: ctx.principal.staffId });
     if (!row) throw notFound('case');
     return row;
