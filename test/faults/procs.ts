@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pino from 'pino';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../src/db/client.js';
+import { notifications } from '../../src/db/schema/index.js';
 import { createProgram } from '../../src/domain/programs/repository.js';
 import type { ProgramSettings } from '../../src/domain/programs/settings.js';
 import type { Role } from '../../src/domain/staff/principal.js';
@@ -201,4 +203,14 @@ export async function activeCaseVia(base: string, s: Seeded, intervenerId: strin
   await must('POST', `/v1/cases/${c.id}/approve`, {});
   await must('POST', `/v1/cases/${c.id}/assignment`, { intervenerId });
   return c.id;
+}
+
+/** How many notifications of a kind each subject (follow-up id) got, counted in PostgreSQL. */
+export async function notificationCounts(db: Db, kind: 'follow_up_due' | 'follow_up_overdue', ids: string[]) {
+  const rows = await db
+    .select({ subjectId: notifications.subjectId, n: sql<number>`count(*)::int` })
+    .from(notifications)
+    .where(and(eq(notifications.kind, kind), inArray(notifications.subjectId, ids)))
+    .groupBy(notifications.subjectId);
+  return new Map(rows.map((r) => [r.subjectId!, r.n]));
 }

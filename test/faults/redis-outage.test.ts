@@ -1,6 +1,6 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { followUps, notifications, touchpoints } from '../../src/db/schema/index.js';
+import { followUps, touchpoints } from '../../src/db/schema/index.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import {
   activeCaseVia,
@@ -13,17 +13,10 @@ import {
   startRedis,
   startService,
   stopService,
+  notificationCounts,
 } from './procs.js';
 
-/** Follow-ups and their due notifications, counted straight from PostgreSQL. */
-async function dueNotifications(db: TestDatabase, ids: string[]) {
-  const rows = await db.db
-    .select({ subjectId: notifications.subjectId, n: sql<number>`count(*)::int` })
-    .from(notifications)
-    .where(and(eq(notifications.kind, 'follow_up_due'), inArray(notifications.subjectId, ids)))
-    .groupBy(notifications.subjectId);
-  return new Map(rows.map((r) => [r.subjectId!, r.n]));
-}
+const dueNotifications = (db: TestDatabase, ids: string[]) => notificationCounts(db.db, 'follow_up_due', ids);
 
 describe('Redis down for 10 s during a stream of writes', () => {
   let redis: RedisServer;

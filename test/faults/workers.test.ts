@@ -1,6 +1,6 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { followUps, notifications } from '../../src/db/schema/index.js';
+import { followUps } from '../../src/db/schema/index.js';
 import { createQueueSystem } from '../../src/queue/system.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import {
@@ -16,16 +16,10 @@ import {
   startRedis,
   startService,
   stopService,
+  notificationCounts,
 } from './procs.js';
 
-async function dueCounts(db: TestDatabase, ids: string[]) {
-  const rows = await db.db
-    .select({ subjectId: notifications.subjectId, n: sql<number>`count(*)::int` })
-    .from(notifications)
-    .where(and(eq(notifications.kind, 'follow_up_due'), inArray(notifications.subjectId, ids)))
-    .groupBy(notifications.subjectId);
-  return new Map(rows.map((r) => [r.subjectId!, r.n]));
-}
+const dueCounts = (db: TestDatabase, ids: string[]) => notificationCounts(db.db, 'follow_up_due', ids);
 
 async function createFollowUps(base: string, s: Seeded, n: number, spreadMs: number): Promise<string[]> {
   const sam = s.interveners[0]!;
