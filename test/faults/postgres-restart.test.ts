@@ -7,9 +7,10 @@ import { createDb, type DbHandle } from '../../src/db/client.js';
 import { type EmbeddedServer, startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { cases } from '../../src/db/schema/index.js';
-import { type Answer, freePort, type RedisServer, request, seedProgram, type Seeded, type Service, sleep, startRedis, startService, stopService } from './procs.js';
+import { type Answer, freePort, type RedisServer, request, seedProgram, type Seeded, type Service, sleep, startRedis, startService, stopService, hasRedisServer
+} from './procs.js';
 
-describe('PostgreSQL restart under a steady write load', () => {
+describe.runIf(hasRedisServer)('PostgreSQL restart under a steady write load', () => {
   let dir: string;
   let pg: EmbeddedServer;
   let port: number;

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { mkdtemp } from 'node:fs/promises';
@@ -15,6 +15,9 @@ import type { ProgramSettings } from '../../src/domain/programs/settings.js';
 import type { Role } from '../../src/domain/staff/principal.js';
 import { createStaff } from '../../src/domain/staff/repository.js';
 import { createToken } from '../../src/domain/staff/tokens.js';
+
+/** These tests start redis-server themselves; on a machine without it (npm test on a fresh laptop) they are skipped. CI installs it. */
+export const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
 
 export const SECRET = 'fault-test-secret-0123456789abcdef0123456789';
 export const quietLogger = pino({ level: 'silent' });

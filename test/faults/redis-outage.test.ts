@@ -14,11 +14,12 @@ import {
   startService,
   stopService,
   notificationCounts,
+  hasRedisServer,
 } from './procs.js';
 
 const dueNotifications = (db: TestDatabase, ids: string[]) => notificationCounts(db.db, 'follow_up_due', ids);
 
-describe('Redis down for 10 s during a stream of writes', () => {
+describe.runIf(hasRedisServer)('Redis down for 10 s during a stream of writes', () => {
   let redis: RedisServer;
   let db: TestDatabase;
   let svc: Service;
@@ -101,7 +102,7 @@ describe('Redis down for 10 s during a stream of writes', () => {
   }, 120_000);
 });
 
-describe('Redis restarted empty', () => {
+describe.runIf(hasRedisServer)('Redis restarted empty', () => {
   let redis: RedisServer;
   let db: TestDatabase;
   let svc: Service;

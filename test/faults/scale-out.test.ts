@@ -6,9 +6,10 @@ import { createToken } from '../../src/domain/staff/tokens.js';
 import { SCHEDULES } from '../../src/queue/jobs.js';
 import { createQueueSystem } from '../../src/queue/system.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { activeCaseVia, quietLogger, type RedisServer, request, SECRET, type Service, seedProgram, sleep, startRedis, startService, stopService } from './procs.js';
+import { activeCaseVia, quietLogger, type RedisServer, request, SECRET, type Service, seedProgram, sleep, startRedis, startService, stopService, hasRedisServer
+} from './procs.js';
 
-describe('scale-out: two API and two worker processes on one database and one Redis', () => {
+describe.runIf(hasRedisServer)('scale-out: two API and two worker processes on one database and one Redis', () => {
   let redis: RedisServer;
   let db: TestDatabase;
   const services: Service[] = [];

@@ -17,6 +17,7 @@ import {
   startService,
   stopService,
   notificationCounts,
+  hasRedisServer,
 } from './procs.js';
 
 const dueCounts = (db: TestDatabase, ids: string[]) => notificationCounts(db.db, 'follow_up_due', ids);
@@ -37,7 +38,7 @@ async function createFollowUps(base: string, s: Seeded, n: number, spreadMs: num
   return ids;
 }
 
-describe('worker processes under faults', () => {
+describe.runIf(hasRedisServer)('worker processes under faults', () => {
   let redis: RedisServer;
   let db: TestDatabase;
   const services: Service[] = [];
