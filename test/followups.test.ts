@@ -1,8 +1,8 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditLog, followUps } from '../src/db/schema/index.js';
+import { followUps } from '../src/db/schema/index.js';
 import { createTestApp, expectProblem, type TestApp } from './helpers/app.js';
-import { activeCase, call, flagBody, ok } from './helpers/story.js';
+import { activeCase, call, flagBody, ok, auditCount } from './helpers/story.js';
 
 type Who = Awaited<ReturnType<TestApp['staff']>>;
 interface FollowUp {
@@ -33,14 +33,6 @@ let otherIntervener: Who;
 let otherProgramId: string;
 
 const inHours = (h: number) => new Date(Date.now() + h * 3_600_000).toISOString();
-
-async function auditCount(action: string, actorId: string) {
-  const [r] = await t.db.db
-    .select({ n: sql<number>`count(*)::int` })
-    .from(auditLog)
-    .where(and(eq(auditLog.action, action), eq(auditLog.actorId, actorId)));
-  return r!.n;
-}
 
 async function stored(id: string) {
   const [row] = await t.db.db.select().from(followUps).where(eq(followUps.id, id));
@@ -80,13 +72,13 @@ describe('POST /v1/cases/{id}/follow-ups', () => {
   it("schedules a reminder for the case's holder, by the holder or a lead, and audits it", async () => {
     const c = await activeCase(t, lead, programId, sam.id);
     const dueAt = inHours(24);
-    const before = await auditCount('follow_up.create', sam.id);
+    const before = await auditCount(t, 'follow_up.create', sam.id);
     const res = await call(t, sam, 'POST', `/v1/cases/${c.id}/follow-ups`, { dueAt, kind: 'check_in', note: '  ask about the match  ' });
     expect(res.statusCode).toBe(201);
     const f = res.json() as FollowUp;
     expect(Object.keys(f).sort()).toEqual(['assigneeId', 'caseId', 'completedAt', 'createdAt', 'dueAt', 'id', 'kind', 'note', 'status']);
     expect(f).toMatchObject({ caseId: c.id, assigneeId: sam.id, dueAt, kind: 'check_in', note: 'ask about the match', status: 'pending', completedAt: null });
-    expect(await auditCount('follow_up.create', sam.id)).toBe(before + 1);
+    expect(await auditCount(t, 'follow_up.create', sam.id)).toBe(before + 1);
     expect((await stored(f.id)).version).toBe(1);
 
     const byLead = await ok<FollowUp>(t, lead, 'POST', `/v1/cases/${c.id}/follow-ups`, { dueAt, kind: 'review' });
@@ -237,9 +229,9 @@ describe('GET /v1/follow-ups', () => {
   });
 
   it('audits each list once', async () => {
-    const before = await auditCount('follow_up.list', l.id);
+    const before = await auditCount(t, 'follow_up.list', l.id);
     await ok(t, l, 'GET', '/v1/follow-ups?limit=1');
-    expect(await auditCount('follow_up.list', l.id)).toBe(before + 1);
+    expect(await auditCount(t, 'follow_up.list', l.id)).toBe(before + 1);
   });
 });
 
@@ -252,13 +244,13 @@ describe('complete, snooze, cancel', () => {
 
   it('completes: done with completedAt, version bumped, audited; again is 409', async () => {
     const { f } = await fresh();
-    const before = await auditCount('follow_up.complete', sam.id);
+    const before = await auditCount(t, 'follow_up.complete', sam.id);
     const done = await ok<FollowUp>(t, sam, 'POST', `/v1/follow-ups/${f.id}/complete`);
     expect(done).toMatchObject({ id: f.id, status: 'done', dueAt: f.dueAt });
     expect(Date.parse(done.completedAt!)).toBeGreaterThan(0);
     expect(Object.keys(done)).toHaveLength(9);
     expect((await stored(f.id)).version).toBe(2);
-    expect(await auditCount('follow_up.complete', sam.id)).toBe(before + 1);
+    expect(await auditCount(t, 'follow_up.complete', sam.id)).toBe(before + 1);
     const again = expectProblem(await call(t, sam, 'POST', `/v1/follow-ups/${f.id}/complete`), 409, 'follow_up.invalid_transition');
     expect(again['currentStatus']).toBe('done');
     expectProblem(await call(t, sam, 'POST', `/v1/follow-ups/${f.id}/cancel`), 409, 'follow_up.invalid_transition');
@@ -289,7 +281,7 @@ describe('complete, snooze, cancel', () => {
     expect(row).toMatchObject({ dueNotifiedAt: null, overdueNotifiedAt: null, version: 2 });
     await ok(t, lead, 'POST', `/v1/follow-ups/${f.id}/snooze`, { until: inHours(72) });
     expect((await stored(f.id)).version).toBe(3);
-    expect(await auditCount('follow_up.snooze', sam.id)).toBeGreaterThanOrEqual(1);
+    expect(await auditCount(t, 'follow_up.snooze', sam.id)).toBeGreaterThanOrEqual(1);
   });
 
   it('validates the snooze and the action bodies', async () => {

@@ -26,6 +26,11 @@ describe('Overture never contacts anyone', () => {
     const offenders = [...files('src'), ...files('workers')]
       .filter((f) => f !== WEBHOOK_MODULE && !SAME_ORIGIN_PAGES.includes(f))
       .filter((f) => OUTBOUND.test(readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '')));
+    // The report page's browser code talks to this server only: no absolute or protocol-relative URL.
+    for (const page of readdirSync(path.join('src', 'http', 'pages')).map((f) => path.join('src', 'http', 'pages', f))) {
+      const text = readFileSync(page, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+      expect(text, page).not.toMatch(/['"`](https?:)?\/\/|sendBeacon|new WebSocket|XMLHttpRequest|<script[^>]+src=["']?(https?:)?\/\//);
+    }
     for (const page of SAME_ORIGIN_PAGES) {
       // Its only fetch is to a relative path on this server.
       const targets = [...readFileSync(page, 'utf8').matchAll(/fetch\(([^,)]+)/g)].map((m) => m[1]!.trim());

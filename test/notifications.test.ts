@@ -1,10 +1,10 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditLog, notifications } from '../src/db/schema/index.js';
+import { notifications } from '../src/db/schema/index.js';
 import { notify } from '../src/domain/notifications/notify.js';
 import { createTestApp, expectProblem, type TestApp } from './helpers/app.js';
-import { activeCase, call, ok } from './helpers/story.js';
+import { activeCase, call, ok, auditCount } from './helpers/story.js';
 
 type Who = Awaited<ReturnType<TestApp['staff']>>;
 interface Notification {
@@ -26,14 +26,6 @@ let analyst: Who;
 let admin: Who;
 let sam: Who;
 let ivy: Who;
-
-async function auditCount(action: string, actorId: string) {
-  const [r] = await t.db.db
-    .select({ n: sql<number>`count(*)::int` })
-    .from(auditLog)
-    .where(and(eq(auditLog.action, action), eq(auditLog.actorId, actorId)));
-  return r!.n;
-}
 
 beforeAll(async () => {
   t = await createTestApp();
@@ -102,9 +94,9 @@ describe('GET /v1/me/notifications', () => {
   });
 
   it('audits each inbox read once', async () => {
-    const before = await auditCount('notification.list', sam.id);
+    const before = await auditCount(t, 'notification.list', sam.id);
     await ok(t, sam, 'GET', '/v1/me/notifications');
-    expect(await auditCount('notification.list', sam.id)).toBe(before + 1);
+    expect(await auditCount(t, 'notification.list', sam.id)).toBe(before + 1);
   });
 });
 
@@ -129,7 +121,7 @@ describe('POST /v1/me/notifications/{id}/read', () => {
     expect((await ok<Page<Notification>>(t, i, 'GET', '/v1/me/notifications?unread=true')).items.map((n) => n.id)).toEqual([unread.items[0]!.id]);
     expect((await ok<Page<Notification>>(t, i, 'GET', '/v1/me/notifications?unread=false')).items.map((n) => n.id)).toEqual([target.id]);
     expect((await ok<Page<Notification>>(t, i, 'GET', '/v1/me/notifications')).items).toHaveLength(2);
-    expect(await auditCount('notification.read', i.id)).toBe(2);
+    expect(await auditCount(t, 'notification.read', i.id)).toBe(2);
   });
 
   it("answers 404 for someone else's or a missing notification, 400 for a bad id or body", async () => {

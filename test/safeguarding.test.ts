@@ -1,8 +1,8 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditLog, notifications, safeguardingConcerns, staff } from '../src/db/schema/index.js';
+import { notifications, safeguardingConcerns, staff } from '../src/db/schema/index.js';
 import { createTestApp, expectProblem, type TestApp } from './helpers/app.js';
-import { activeCase, call, flagBody, ok } from './helpers/story.js';
+import { activeCase, call, flagBody, ok, auditCount } from './helpers/story.js';
 
 type Who = Awaited<ReturnType<TestApp['staff']>>;
 interface Concern {
@@ -36,14 +36,6 @@ let otherLead: Who;
 let otherIntervener: Who;
 
 const body = (extra: Record<string, unknown> = {}) => ({ severity: 'urgent', concern: 'Said he plans to hurt himself tonight.', ...extra });
-
-async function auditCount(action: string, actorId: string) {
-  const [r] = await t.db.db
-    .select({ n: sql<number>`count(*)::int` })
-    .from(auditLog)
-    .where(and(eq(auditLog.action, action), eq(auditLog.actorId, actorId)));
-  return r!.n;
-}
 
 beforeAll(async () => {
   t = await createTestApp();
@@ -86,7 +78,7 @@ describe('POST /v1/cases/{id}/safeguarding', () => {
     expect(sent.every((n) => n.kind === 'safeguarding_raised' && n.caseId === c.id && n.programId === programId)).toBe(true);
     const inbox = await ok<Page<{ kind: string; caseId: string }>>(t, lead2, 'GET', '/v1/me/notifications?unread=true');
     expect(inbox.items[0]).toMatchObject({ kind: 'safeguarding_raised', caseId: c.id });
-    expect(await auditCount('safeguarding.raise', sam.id)).toBeGreaterThanOrEqual(1);
+    expect(await auditCount(t, 'safeguarding.raise', sam.id)).toBeGreaterThanOrEqual(1);
   });
 
   it('replays with the same Idempotency-Key: one concern, one notification per lead', async () => {
@@ -146,7 +138,7 @@ describe('POST /v1/safeguarding/{id}/acknowledge', () => {
     expect(Date.parse(acked.acknowledgedAt!)).toBeGreaterThan(0);
     const [row] = await t.db.db.select().from(safeguardingConcerns).where(eq(safeguardingConcerns.id, raised.id));
     expect(row!.acknowledgeNote).toBe('Called the crisis team.');
-    expect(await auditCount('safeguarding.acknowledge', lead2.id)).toBe(1);
+    expect(await auditCount(t, 'safeguarding.acknowledge', lead2.id)).toBe(1);
 
     const again = expectProblem(await call(t, lead, 'POST', `/v1/safeguarding/${raised.id}/acknowledge`, {}), 409, 'safeguarding.already_acknowledged');
     expect(again['acknowledgedBy']).toBe(lead2.id);
@@ -247,8 +239,8 @@ describe('GET /v1/safeguarding', () => {
     expectProblem(await call(t, l, 'GET', '/v1/safeguarding?status=closed'), 400, 'request.invalid');
     expectProblem(await call(t, l, 'GET', '/v1/safeguarding?severity=urgent'), 400, 'request.invalid');
     expectProblem(await call(t, l, 'GET', '/v1/safeguarding?cursor=garbage'), 400, 'pagination.invalid_cursor');
-    const before = await auditCount('safeguarding.list', l.id);
+    const before = await auditCount(t, 'safeguarding.list', l.id);
     await ok(t, l, 'GET', '/v1/safeguarding?limit=1');
-    expect(await auditCount('safeguarding.list', l.id)).toBe(before + 1);
+    expect(await auditCount(t, 'safeguarding.list', l.id)).toBe(before + 1);
   });
 });

@@ -2,9 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { envFlag, log, onCleanup, REPO_ROOT, sleep } from './env.js';
+import { freePort } from '../../src/db/embedded.js';
+
+export { freePort };
 
 export interface ServerProcess {
   url: string;
@@ -13,18 +15,6 @@ export interface ServerProcess {
   output(): string;
   /** SIGTERM, then SIGKILL after 15 s; resolves when it exited. */
   stop(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 /** What the child inherits: nothing that would point it at another database, Redis or port. */

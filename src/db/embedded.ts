@@ -50,7 +50,8 @@ async function binaries() {
   return mod;
 }
 
-function freePort(): Promise<number> {
+/** A port nothing listens on right now (loopback). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();

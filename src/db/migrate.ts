@@ -19,8 +19,11 @@ interface Journal {
   entries: { idx: number; tag: string; when: number }[];
 }
 
+let shipped: Journal | undefined;
+/** The migrations this build ships: read once (readyz asks on every probe). */
 function journal(): Journal {
-  return JSON.parse(readFileSync(path.join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as Journal;
+  shipped ??= JSON.parse(readFileSync(path.join(MIGRATIONS_DIR, 'meta', '_journal.json'), 'utf8')) as Journal;
+  return shipped;
 }
 
 /** Applies pending migrations; concurrent callers are serialised by an advisory lock. */

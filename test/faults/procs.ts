@@ -2,7 +2,6 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { mkdtemp } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -15,21 +14,15 @@ import type { ProgramSettings } from '../../src/domain/programs/settings.js';
 import type { Role } from '../../src/domain/staff/principal.js';
 import { createStaff } from '../../src/domain/staff/repository.js';
 import { createToken } from '../../src/domain/staff/tokens.js';
+import { freePort } from '../../src/db/embedded.js';
+
+export { freePort };
 
 /** These tests start redis-server themselves; on a machine without it (npm test on a fresh laptop) they are skipped. CI installs it. */
 export const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
 
 export const SECRET = 'fault-test-secret-0123456789abcdef0123456789';
 export const quietLogger = pino({ level: 'silent' });
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

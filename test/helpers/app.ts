@@ -40,7 +40,7 @@ export interface TestApp {
 
 /** The production server (same buildServer), on a database of its own. */
 export async function createTestApp(
-  opts: { clock?: Clock; redisUrl?: string; queues?: QueueSystem; rateLimit?: { perIp: number; perToken: number } } = {},
+  opts: { clock?: Clock; redisUrl?: string; rateLimit?: { perIp: number; perToken: number } } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase();
   const logger = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
@@ -54,7 +54,7 @@ export async function createTestApp(
   });
   const clock = opts.clock ?? { now: () => new Date() };
   const namespace = `t${randomBytes(4).toString('hex')}`;
-  const queues = opts.queues ?? createQueueSystem({ redisUrl: opts.redisUrl, databaseUrl: db.url, namespace, logger });
+  const queues = createQueueSystem({ redisUrl: opts.redisUrl, databaseUrl: db.url, namespace, logger });
   const app = await buildServer({ config, db: db.db, pool: db.pool, secret: TEST_SECRET, clock, queues, logger });
   await app.ready();
   return {

@@ -1,3 +1,5 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { auditLog } from '../../src/db/schema/index.js';
 import type { TestApp } from './app.js';
 
 type Who = { auth: { authorization: string } };
@@ -33,4 +35,13 @@ export async function activeCase(t: TestApp, lead: Who, programId: string, inter
   await ok(t, lead, 'POST', `/v1/cases/${c.id}/triage`, { decision: 'accept', reason: 'meets criteria' });
   await ok(t, lead, 'POST', `/v1/cases/${c.id}/approve`, {});
   return ok<{ id: string; status: string; assigneeId: string; version: number }>(t, lead, 'POST', `/v1/cases/${c.id}/assignment`, { intervenerId });
+}
+
+/** Audit entries of one action by one actor. */
+export async function auditCount(t: TestApp, action: string, actorId: string): Promise<number> {
+  const [r] = await t.db.db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(auditLog)
+    .where(and(eq(auditLog.action, action), eq(auditLog.actorId, actorId)));
+  return r!.n;
 }

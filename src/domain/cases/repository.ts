@@ -57,7 +57,6 @@ export async function programSettings(tx: Tx, programId: string): Promise<Progra
   return resolveSettings(p.settings);
 }
 
-const audit = auditEvent;
 
 export interface CreateCaseInput {
   programId: string;
@@ -117,7 +116,7 @@ export async function createCase(tx: Tx, ctx: Ctx, input: CreateCaseInput): Prom
     })
     .returning();
   await recordEvent(tx, ctx, c!, 'flagged', null, 'flagged');
-  await appendAudit(tx, [audit(ctx, 'case.create', 'case', id, input.programId)], now);
+  await appendAudit(tx, [auditEvent(ctx, 'case.create', 'case', id, input.programId)], now);
   return { case: c!, profile: prof! };
 }
 
@@ -186,7 +185,7 @@ export async function loadCase(tx: Tx, ctx: Ctx, id: string, opts: { lock?: bool
 
 export async function readCase(tx: Tx, ctx: Ctx, id: string): Promise<CaseWithProfile> {
   const found = await loadCase(tx, ctx, id);
-  await ctx.recordRead([audit(ctx, 'case.read', 'case', id, found.case.programId)]);
+  await ctx.recordRead([auditEvent(ctx, 'case.read', 'case', id, found.case.programId)]);
   return found;
 }
 
@@ -217,7 +216,7 @@ export async function listCases(tx: Tx, ctx: Ctx, f: CaseFilter): Promise<CaseWi
     .where(and(...where))
     .orderBy(asc(cases.id))
     .limit(f.limit + 1);
-  await ctx.recordRead([audit(ctx, 'case.list', 'case', null, ctx.principal.programId)]);
+  await ctx.recordRead([auditEvent(ctx, 'case.list', 'case', null, ctx.principal.programId)]);
   return rows;
 }
 
@@ -258,7 +257,7 @@ export async function patchCase(tx: Tx, ctx: Ctx, id: string, expectedVersion: n
   }
   // Field names only: values may carry notes about the person.
   await recordEvent(tx, ctx, c!, 'edited', null, null, null, { fields: changed });
-  await appendAudit(tx, [audit(ctx, 'case.update', 'case', id, c!.programId)], ctx.clock.now());
+  await appendAudit(tx, [auditEvent(ctx, 'case.update', 'case', id, c!.programId)], ctx.clock.now());
   return { case: c!, profile };
 }
 
@@ -287,7 +286,7 @@ async function transition(
     [profile] = (await tx.update(profiles).set({ open }).where(eq(profiles.caseId, id)).returning()) as [ProfileRow];
   }
   await recordEvent(tx, ctx, c!, action, current.case.status, to, reason, data);
-  await appendAudit(tx, [audit(ctx, `case.${action}`, 'case', id, c!.programId)], now);
+  await appendAudit(tx, [auditEvent(ctx, `case.${action}`, 'case', id, c!.programId)], now);
   return { case: c!, profile };
 }
 
@@ -426,6 +425,6 @@ export async function caseEventsOf(tx: Tx, ctx: Ctx, id: string, limit: number, 
     .where(and(eq(caseEvents.caseId, id), after ? gt(caseEvents.id, after) : undefined))
     .orderBy(asc(caseEvents.id))
     .limit(limit + 1);
-  await ctx.recordRead([audit(ctx, 'case.events.read', 'case', id, found.case.programId)]);
+  await ctx.recordRead([auditEvent(ctx, 'case.events.read', 'case', id, found.case.programId)]);
   return rows;
 }
