@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiTokens } from '../src/db/schema/index.js';
 import { hashToken } from '../src/domain/staff/tokens.js';
-import { createTestApp, expectProblem, type TestApp } from './helpers/app.js';
+import { createTestApp, expectProblem, TEST_SECRET, type TestApp } from './helpers/app.js';
 
 let t: TestApp;
 let admin: Awaited<ReturnType<TestApp['staff']>>;
@@ -90,6 +91,24 @@ describe('authentication', () => {
     }
     const analyst = await t.staff('analyst', programId);
     expectProblem(await t.app.inject({ method: 'GET', url: '/v1/staff', headers: analyst.auth }), 403);
+  });
+
+  it('the CLI prints a working token for an existing staff member, and refuses a deactivated one', async () => {
+    const s = await t.staff('lead', programId);
+    const run = (id: string) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'token', 'create', '--staff', id, '--label', 'ops'], {
+        env: { ...process.env, DATABASE_URL: t.db.url, OVERTURE_SECRET: TEST_SECRET },
+        encoding: 'utf8',
+      });
+    const res = run(s.id);
+    expect(res.status).toBe(0);
+    const token = /token (ovt_\S+)/.exec(res.stdout)![1]!;
+    const me = await t.app.inject({ method: 'GET', url: '/v1/me', headers: { authorization: `Bearer ${token}` } });
+    expect(me.json()).toMatchObject({ id: s.id, role: 'lead' });
+    await t.app.inject({ method: 'PATCH', url: `/v1/staff/${s.id}`, headers: admin.auth, payload: { active: false } });
+    const refused = run(s.id);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('deactivated');
   });
 
   it('checks auth before validating the body', async () => {

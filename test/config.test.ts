@@ -6,6 +6,8 @@ describe('config', () => {
   it('has the documented defaults', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({ port: 3000, host: '127.0.0.1', dataDir: './.overture', role: 'all', logLevel: 'info' });
+    expect(c).toMatchObject({ reconcileEveryMs: 60_000, rateLimit: { perIp: 1200, perToken: 600 } });
+    expect(loadConfig({ OVERTURE_RECONCILE_INTERVAL: 'PT5S', OVERTURE_RATE_LIMIT_PER_TOKEN: '0' })).toMatchObject({ reconcileEveryMs: 5_000, rateLimit: { perToken: 0 } });
     expect(c.databaseUrl).toBeUndefined();
     expect(c.redisUrl).toBeUndefined();
   });
@@ -20,6 +22,9 @@ describe('config', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ OVERTURE_SECRET: 'short' }, 'OVERTURE_SECRET'],
     [{ OVERTURE_BOOTSTRAP_ADMIN_TOKEN: 'ovt_tooshort' }, 'OVERTURE_BOOTSTRAP_ADMIN_TOKEN'],
+    [{ OVERTURE_RECONCILE_INTERVAL: 'PT0.5S' }, 'OVERTURE_RECONCILE_INTERVAL'],
+    [{ OVERTURE_RECONCILE_INTERVAL: 'every minute' }, 'OVERTURE_RECONCILE_INTERVAL'],
+    [{ OVERTURE_RATE_LIMIT_PER_IP: '-1' }, 'OVERTURE_RATE_LIMIT_PER_IP'],
   ])('rejects %j naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(variable);
