@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { eq } from 'drizzle-orm';
+import { desc, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, cases } from '../src/db/schema/index.js';
+import { appendAudit } from '../src/domain/audit/log.js';
 import { verifyAudit } from '../src/domain/audit/query.js';
 import { applyRetention } from '../src/domain/retention/erase.js';
 import { createTestApp, expectProblem, TEST_SECRET, type TestApp } from './helpers/app.js';
@@ -37,6 +38,8 @@ async function findEverywhere(needle: string): Promise<string[]> {
 }
 
 describe('audit log', () => {
+  const logged = async () => (await t.db.pool.query<{ n: number }>('select count(*)::int as n from audit_log')).rows[0]!.n;
+
   it('appends one chained entry per read and write of case data, filterable, with no identity in it', async () => {
     const p = await t.program();
     const lead = await t.staff('lead', p.id);
@@ -87,6 +90,49 @@ describe('audit log', () => {
     const v = await ok<{ ok: boolean; checked: number; firstBrokenId: string | null }>(t, admin, 'GET', '/v1/audit/verify');
     expect(v).toMatchObject({ ok: true, firstBrokenId: null });
     expect(v.checked).toBeGreaterThan(12);
+  });
+
+  it('chains entries at commit: a rollback leaves none, and an open write does not hold up other writers', async () => {
+    const before = await logged();
+    const event = { actorId: null, action: 'test.append', targetType: 'case', targetId: null };
+    // Rolled back: nothing in the log, nothing left waiting.
+    await expect(
+      t.db.db.transaction(async (tx) => {
+        await appendAudit(tx, [event, event]);
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    expect(await logged()).toBe(before);
+
+    // A transaction that appended and has not committed yet (a slow request) ...
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    let appended!: () => void;
+    const slowAppended = new Promise<void>((r) => {
+      appended = r;
+    });
+    const slow = t.db.db.transaction(async (tx) => {
+      await appendAudit(tx, [{ ...event, action: 'test.slow' }]);
+      const inTx = await tx.execute(sql`select (select count(*) from audit_log)::int as logged, (select count(*) from audit_pending)::int as pending`);
+      expect(inTx.rows[0]).toEqual({ logged: before, pending: 1 });
+      appended();
+      await held;
+    });
+    await slowAppended;
+    // ... does not stop others from appending and committing meanwhile.
+    await Promise.all(Array.from({ length: 8 }, () => t.db.db.transaction((tx) => appendAudit(tx, [event, event]))));
+    expect(await logged()).toBe(before + 16);
+    release();
+    await slow;
+
+    expect(await logged()).toBe(before + 17);
+    const pending = await t.db.pool.query('select count(*)::int as n from audit_pending');
+    expect(pending.rows[0].n).toBe(0);
+    const last = await t.db.db.select().from(auditLog).orderBy(desc(auditLog.seq)).limit(1);
+    expect(last[0]!.action).toBe('test.slow');
+    expect(await verifyAudit(t.db.db)).toMatchObject({ ok: true, firstBrokenId: null });
   });
 
   it('reports the first broken entry after an edit behind the application\'s back', async () => {

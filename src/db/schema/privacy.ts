@@ -44,6 +44,26 @@ export const auditLog = pgTable(
   (t) => [index('audit_log_actor_idx').on(t.actorId, t.seq), index('audit_log_case_idx').on(t.caseId, t.seq)],
 );
 
+/**
+ * Audit entries of the open transaction, waiting for its commit: a deferred constraint trigger
+ * (migration 0006) chains each one into audit_log at commit and deletes it here, so the chain
+ * lock is held only for the commit itself, never while the application works. Always empty
+ * between transactions.
+ */
+export const auditPending = pgTable('audit_pending', {
+  id: uuid('id').primaryKey(),
+  at: ts('at').notNull(),
+  actorId: uuid('actor_id'),
+  action: text('action').notNull(),
+  targetType: text('target_type').notNull(),
+  targetId: uuid('target_id'),
+  programId: uuid('program_id'),
+  caseId: uuid('case_id'),
+  requestId: text('request_id'),
+  /** canonicalEntry() of the entry, hashed into the chain. */
+  canonical: text('canonical').notNull(),
+});
+
 /** Last run of each scheduled job, for admins and readiness. */
 export const jobRuns = pgTable('job_runs', {
   name: text('name').primaryKey(),

@@ -61,12 +61,14 @@ export function chainHash(prevHash: string, e: AuditEntry): string {
 }
 
 /**
- * Appends entries to the hash chain, one database round trip each (overture_audit_append takes
- * the chain lock, reads the head and inserts). The lock serialises appenders across every process
- * and is held until the surrounding transaction ends, so call this last in a write.
+ * Appends entries to the hash chain in one round trip. They wait in audit_pending and are chained
+ * into audit_log (in this order) when the surrounding transaction commits, by a deferred trigger
+ * that takes the chain lock only for the commit itself (migration 0006); a rollback drops them
+ * with everything else. Outside a transaction the statement is its own.
  */
 export async function appendAudit(tx: Tx, events: AuditEvent[], now = new Date()): Promise<void> {
-  for (const ev of events) {
+  if (events.length === 0) return;
+  const values = events.map((ev) => {
     const entry: AuditEntry = {
       id: uuidv7(),
       at: now,
@@ -78,9 +80,11 @@ export async function appendAudit(tx: Tx, events: AuditEvent[], now = new Date()
       caseId: ev.caseId ?? (ev.targetType === 'case' ? ev.targetId : null),
       requestId: ev.requestId ?? null,
     };
-    await tx.execute(
-      sql`select overture_audit_append(${entry.id}, ${entry.at.toISOString()}::timestamptz, ${entry.actorId}, ${entry.action}, ${entry.targetType},
-        ${entry.targetId}, ${entry.programId}, ${entry.caseId}, ${entry.requestId}, ${canonicalEntry(entry)})`,
-    );
-  }
+    return sql`(${entry.id}::uuid, ${entry.at.toISOString()}::timestamptz, ${entry.actorId}::uuid, ${entry.action}, ${entry.targetType},
+      ${entry.targetId}::uuid, ${entry.programId}::uuid, ${entry.caseId}::uuid, ${entry.requestId}, ${canonicalEntry(entry)})`;
+  });
+  await tx.execute(
+    sql`insert into audit_pending (id, at, actor_id, action, target_type, target_id, program_id, case_id, request_id, canonical)
+      values ${sql.join(values, sql`, `)}`,
+  );
 }
