@@ -25,11 +25,8 @@ export const idempotencyKeys = pgTable(
   (t) => [primaryKey({ columns: [t.tokenId, t.key] })],
 );
 
-export const auditLog = pgTable(
-  'audit_log',
-  {
-  seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-  id: uuid('id').notNull().unique(),
+/** What an audit entry says (canonicalEntry hashes these and the id). */
+const auditEntryColumns = () => ({
   at: ts('at').notNull(),
   actorId: uuid('actor_id'),
   action: text('action').notNull(),
@@ -38,6 +35,14 @@ export const auditLog = pgTable(
   programId: uuid('program_id'),
   caseId: uuid('case_id'),
   requestId: text('request_id'),
+});
+
+export const auditLog = pgTable(
+  'audit_log',
+  {
+  seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+  id: uuid('id').notNull().unique(),
+  ...auditEntryColumns(),
   prevHash: text('prev_hash').notNull(),
   hash: text('hash').notNull(),
   },
@@ -52,14 +57,7 @@ export const auditLog = pgTable(
  */
 export const auditPending = pgTable('audit_pending', {
   id: uuid('id').primaryKey(),
-  at: ts('at').notNull(),
-  actorId: uuid('actor_id'),
-  action: text('action').notNull(),
-  targetType: text('target_type').notNull(),
-  targetId: uuid('target_id'),
-  programId: uuid('program_id'),
-  caseId: uuid('case_id'),
-  requestId: text('request_id'),
+  ...auditEntryColumns(),
   /** canonicalEntry() of the entry, hashed into the chain. */
   canonical: text('canonical').notNull(),
 });
