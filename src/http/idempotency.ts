@@ -1,7 +1,8 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Tx } from '../db/client.js';
+import { hotQuery } from '../db/hot.js';
 import { idempotencyKeys } from '../db/schema/index.js';
 import { DomainError } from '../domain/errors.js';
 import type { Ctx } from '../domain/context.js';
@@ -64,15 +65,17 @@ export async function idempotent<T>(
   }
   const tokenId = request.principal.tokenId;
   const hash = requestHash(request);
-  const claimed = await deps.db
-    .insert(idempotencyKeys)
-    .values({ tokenId, key, requestHash: hash, expiresAt: sql`now() + make_interval(hours => ${KEEP_HOURS})` })
-    .onConflictDoUpdate({
-      target: [idempotencyKeys.tokenId, idempotencyKeys.key],
-      set: { requestHash: hash, responseStatus: null, responseBody: null, createdAt: sql`now()`, expiresAt: sql`now() + make_interval(hours => ${KEEP_HOURS})` },
-      setWhere: sql`${idempotencyKeys.expiresAt} < now() or (${idempotencyKeys.responseStatus} is null and ${idempotencyKeys.createdAt} < now() - make_interval(secs => ${ABANDONED_AFTER_S}))`,
-    })
-    .returning({ key: idempotencyKeys.key });
+  const claimed = await hotQuery(
+    deps.db,
+    'idempotency_claim',
+    `insert into idempotency_keys (token_id, key, request_hash, expires_at) values ($1, $2, $3, now() + make_interval(hours => ${KEEP_HOURS}))
+     on conflict (token_id, key) do update
+       set request_hash = excluded.request_hash, response_status = null, response_body = null, created_at = now(), expires_at = excluded.expires_at
+       where idempotency_keys.expires_at < now()
+          or (idempotency_keys.response_status is null and idempotency_keys.created_at < now() - make_interval(secs => ${ABANDONED_AFTER_S}))
+     returning key`,
+    [tokenId, key, hash],
+  );
 
   if (claimed.length === 0) {
     const [existing] = await deps.db
@@ -95,10 +98,12 @@ export async function idempotent<T>(
       const result = await run(tx);
       reply.code(status);
       const serialized = String(reply.serialize(result));
-      await tx
-        .update(idempotencyKeys)
-        .set({ responseStatus: status, responseBody: seal(deps.secret, serialized), caseId: caseIdOf(result) })
-        .where(and(eq(idempotencyKeys.tokenId, tokenId), eq(idempotencyKeys.key, key)));
+      await hotQuery(
+        tx,
+        'idempotency_store',
+        'update idempotency_keys set response_status = $3, response_body = $4, case_id = $5 where token_id = $1 and key = $2',
+        [tokenId, key, status, seal(deps.secret, serialized), caseIdOf(result)],
+      );
       return serialized;
     });
     // Sent only after commit: a 201 always means the write is durable.

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
+import { hotQuery } from '../../db/hot.js';
 import { uuidv7 } from '../../db/ids.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -68,7 +68,8 @@ export function chainHash(prevHash: string, e: AuditEntry): string {
  */
 export async function appendAudit(tx: Tx, events: AuditEvent[], now = new Date()): Promise<void> {
   if (events.length === 0) return;
-  const values = events.map((ev) => {
+  const values: unknown[] = [];
+  const rows = events.map((ev, i) => {
     const entry: AuditEntry = {
       id: uuidv7(),
       at: now,
@@ -80,11 +81,15 @@ export async function appendAudit(tx: Tx, events: AuditEvent[], now = new Date()
       caseId: ev.caseId ?? (ev.targetType === 'case' ? ev.targetId : null),
       requestId: ev.requestId ?? null,
     };
-    return sql`(${entry.id}::uuid, ${entry.at.toISOString()}::timestamptz, ${entry.actorId}::uuid, ${entry.action}, ${entry.targetType},
-      ${entry.targetId}::uuid, ${entry.programId}::uuid, ${entry.caseId}::uuid, ${entry.requestId}, ${canonicalEntry(entry)})`;
+    values.push(entry.id, entry.at, entry.actorId, entry.action, entry.targetType, entry.targetId, entry.programId, entry.caseId, entry.requestId, canonicalEntry(entry));
+    const n = i * 10;
+    return `($${n + 1}::uuid, $${n + 2}::timestamptz, $${n + 3}::uuid, $${n + 4}, $${n + 5}, $${n + 6}::uuid, $${n + 7}::uuid, $${n + 8}::uuid, $${n + 9}, $${n + 10})`;
   });
-  await tx.execute(
-    sql`insert into audit_pending (id, at, actor_id, action, target_type, target_id, program_id, case_id, request_id, canonical)
-      values ${sql.join(values, sql`, `)}`,
+  // A write's one entry, or a small batch of reads, is a statement prepared per size.
+  await hotQuery(
+    tx,
+    events.length <= 16 ? `audit_append_${events.length}` : null,
+    `insert into audit_pending (id, at, actor_id, action, target_type, target_id, program_id, case_id, request_id, canonical) values ${rows.join(', ')}`,
+    values,
   );
 }

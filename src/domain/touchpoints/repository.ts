@@ -1,13 +1,14 @@
-import { and, asc, desc, eq, gt, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
+import { hotQuery } from '../../db/hot.js';
 import { uuidv7 } from '../../db/ids.js';
-import { type Approach, assignments, cases, touchpoints } from '../../db/schema/index.js';
+import { type Approach, cases, touchpoints } from '../../db/schema/index.js';
 import { appendAudit, auditEvent } from '../audit/log.js';
-import { loadCase, programSettings } from '../cases/repository.js';
+import { loadCase } from '../cases/repository.js';
 import type { Ctx } from '../context.js';
 import { DomainError, invalid } from '../errors.js';
-import { hasOutstandingFollowUp, insertFollowUp } from '../followups/schedule.js';
-import { ms } from '../programs/settings.js';
+import { insertFollowUp, OUTSTANDING } from '../followups/schedule.js';
+import { ms, resolveSettings } from '../programs/settings.js';
 import { responseSlaJob } from '../reminders/jobs.js';
 import { deriveStage } from './stage.js';
 
@@ -41,24 +42,31 @@ export function toTouchpointView(t: TouchpointRow) {
   };
 }
 
-async function answeredAfter(tx: Tx, caseId: string, at: Date): Promise<boolean> {
-  const rows = await tx
-    .select({ id: touchpoints.id })
-    .from(touchpoints)
-    .where(and(eq(touchpoints.caseId, caseId), eq(touchpoints.direction, 'outbound'), gt(touchpoints.occurredAt, at)))
-    .limit(1);
-  return rows.length > 0;
+interface WriteContext {
+  settings: Record<string, unknown> | null;
+  /** Who held the case when the touchpoint happened. */
+  holderId: string | null;
+  /** An outbound message already came after it (an inbound one logged late is answered). */
+  answered: boolean;
+  /** A follow-up is pending, due or overdue. */
+  outstanding: boolean;
 }
 
-/** Who held the case when the touchpoint happened (falls back to the holder now). */
-async function holderAt(tx: Tx, caseId: string, at: Date, current: string | null): Promise<string | null> {
-  const [row] = await tx
-    .select({ staffId: assignments.staffId })
-    .from(assignments)
-    .where(and(eq(assignments.caseId, caseId), lte(assignments.startedAt, at), or(isNull(assignments.endedAt), gt(assignments.endedAt, at))))
-    .orderBy(desc(assignments.startedAt))
-    .limit(1);
-  return row?.staffId ?? current;
+/** What a touchpoint write needs to know besides the case, in one round trip. */
+async function writeContext(tx: Tx, c: { id: string; programId: string }, at: Date): Promise<WriteContext> {
+  const [row] = await hotQuery<WriteContext>(
+    tx,
+    'touchpoint_context',
+    `select
+       (select settings from programs where id = $2) as "settings",
+       (select staff_id from assignments
+         where case_id = $1 and started_at <= $3 and (ended_at is null or ended_at > $3)
+         order by started_at desc limit 1) as "holderId",
+       exists (select 1 from touchpoints where case_id = $1 and direction = 'outbound' and occurred_at > $3) as "answered",
+       exists (select 1 from follow_ups where case_id = $1 and status in (${OUTSTANDING.map((st) => `'${st}'`).join(', ')})) as "outstanding"`,
+    [c.id, c.programId, at],
+  );
+  return row!;
 }
 
 /**
@@ -82,6 +90,7 @@ export async function logTouchpoint(tx: Tx, ctx: Ctx, caseId: string, input: Tou
   if (input.occurredAt < c.flaggedAt) {
     throw invalid('touchpoint.before_flagged', 'occurredAt cannot be before the case was flagged.', 'body.occurredAt');
   }
+  const known = await writeContext(tx, c, input.occurredAt);
   const [row] = await tx
     .insert(touchpoints)
     .values({
@@ -96,39 +105,38 @@ export async function logTouchpoint(tx: Tx, ctx: Ctx, caseId: string, input: Tou
       costCents: input.costCents ?? null,
       summary: input.summary ?? null,
       loggedBy: ctx.principal.staffId,
-      holderId: await holderAt(tx, caseId, input.occurredAt, c.assigneeId),
-      awaitingResponse: input.direction === 'inbound' && !(await answeredAfter(tx, caseId, input.occurredAt)),
+      holderId: known.holderId ?? c.assigneeId,
+      awaitingResponse: input.direction === 'inbound' && !known.answered,
       createdAt: now,
     })
     .returning();
   if (input.direction === 'outbound') {
     // Earlier inbound messages are answered now: no response-SLA reminder for them.
-    await tx
-      .update(touchpoints)
-      .set({ awaitingResponse: false })
-      .where(and(eq(touchpoints.caseId, caseId), eq(touchpoints.awaitingResponse, true), lt(touchpoints.occurredAt, input.occurredAt)));
+    await hotQuery(
+      tx,
+      'touchpoint_answered',
+      'update touchpoints set awaiting_response = false where case_id = $1 and awaiting_response and occurred_at < $2',
+      [caseId, input.occurredAt],
+    );
   }
 
-  const settings = await programSettings(tx, c.programId);
+  const settings = resolveSettings(known.settings);
   if (row!.awaitingResponse) ctx.jobs.push(responseSlaJob(row!, settings, now));
-  const all = await tx
-    .select({
-      direction: touchpoints.direction,
-      occurredAt: touchpoints.occurredAt,
-      holderId: touchpoints.holderId,
-      approaches: touchpoints.approaches,
-      costCents: touchpoints.costCents,
-    })
-    .from(touchpoints)
-    .where(eq(touchpoints.caseId, caseId))
-    .orderBy(asc(touchpoints.occurredAt), asc(touchpoints.id));
+  const all = await hotQuery<Parameters<typeof deriveStage>[0][number]>(
+    tx,
+    'touchpoint_history',
+    // approaches is an enum array, which node-postgres does not parse: read it as text[].
+    `select direction, occurred_at as "occurredAt", holder_id as "holderId", approaches::text[] as "approaches", cost_cents as "costCents"
+       from touchpoints where case_id = $1 order by occurred_at, id`,
+    [caseId],
+  );
   const facts = deriveStage(all, { minMessages: settings.sustainedMinMessages, minInbound: settings.sustainedMinInbound });
   await tx
     .update(cases)
     .set({ ...facts, version: sql`${cases.version} + 1`, updatedAt: now })
     .where(eq(cases.id, caseId));
 
-  if (input.direction === 'outbound' && !(await hasOutstandingFollowUp(tx, caseId))) {
+  if (input.direction === 'outbound' && !known.outstanding) {
     await insertFollowUp(tx, ctx, {
       caseId,
       programId: c.programId,
