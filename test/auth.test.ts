@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiTokens } from '../src/db/schema/index.js';
-import { hashToken } from '../src/domain/staff/tokens.js';
+import { AUTH_CACHE_MS, hashToken } from '../src/domain/staff/tokens.js';
 import { createTestApp, expectProblem, TEST_SECRET, type TestApp } from './helpers/app.js';
 
 let t: TestApp;
@@ -75,6 +75,27 @@ describe('authentication', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json().active).toBe(false);
     expectProblem(await t.app.inject({ method: 'GET', url: '/v1/me', headers: s.auth }), 401);
+  });
+
+  it('a revocation by another process (here: straight in the database) is honoured within AUTH_CACHE_MS', async () => {
+    const s = await t.staff('intervener', programId);
+    const me = () => t.app.inject({ method: 'GET', url: '/v1/me', headers: s.auth });
+    expect((await me()).statusCode).toBe(200);
+    await t.db.db.update(apiTokens).set({ revokedAt: new Date() }).where(eq(apiTokens.staffId, s.id));
+    // This process remembered the token a moment ago and has not heard of the change ...
+    expect((await me()).statusCode).toBe(200);
+    await new Promise((r) => setTimeout(r, AUTH_CACHE_MS + 100));
+    // ... and looks it up again once the entry is AUTH_CACHE_MS old.
+    expectProblem(await me(), 401);
+    expectProblem(await me(), 401);
+  });
+
+  it('never remembers a refused token', async () => {
+    const s = await t.staff('intervener', programId);
+    await t.db.db.update(apiTokens).set({ revokedAt: new Date() }).where(eq(apiTokens.staffId, s.id));
+    expectProblem(await t.app.inject({ method: 'GET', url: '/v1/me', headers: s.auth }), 401);
+    await t.db.db.update(apiTokens).set({ revokedAt: null }).where(eq(apiTokens.staffId, s.id));
+    expect((await t.app.inject({ method: 'GET', url: '/v1/me', headers: s.auth })).statusCode).toBe(200);
   });
 
   it('a token hashed under another deployment secret is refused', async () => {

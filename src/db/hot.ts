@@ -1,3 +1,5 @@
+import { getTableColumns, type Table } from 'drizzle-orm';
+import { getTableConfig } from 'drizzle-orm/pg-core';
 import type pg from 'pg';
 import type { Tx } from './client.js';
 
@@ -15,4 +17,30 @@ export async function hotQuery<R extends pg.QueryResultRow>(tx: Tx, name: string
   const client = (tx as unknown as { session: { client: pg.Pool | pg.PoolClient } }).session.client;
   const res = await client.query<R>(name ? { name: `overture_${name}`, text, values } : { text, values });
   return res.rows;
+}
+
+type ColumnKey<T extends Table> = keyof T['_']['columns'] & string;
+
+function columnName<T extends Table>(table: T, key: ColumnKey<T>): string {
+  const col = (getTableColumns(table) as Record<string, { name: string }>)[key];
+  if (!col) throw new Error(`no column ${key}`);
+  return `"${col.name}"`;
+}
+
+/** Every column as `"snake_name" as "camelKey"`: rows come back shaped like drizzle's. */
+export function selectList(table: Table): string {
+  return Object.entries(getTableColumns(table))
+    .map(([key, col]) => `"${col.name}" as "${key}"`)
+    .join(', ');
+}
+
+/** `insert into t (keys…) values ($1…) returning *`, the row shaped like drizzle's. */
+export function insertReturning<T extends Table>(table: T, keys: readonly ColumnKey<T>[]): string {
+  return `insert into "${getTableConfig(table).name}" (${keys.map((k) => columnName(table, k)).join(', ')})
+    values (${keys.map((_, i) => `$${i + 1}`).join(', ')}) returning ${selectList(table)}`;
+}
+
+/** `"snake_name" = $n, …` for an UPDATE's SET, numbered from `first`. */
+export function setList<T extends Table>(table: T, keys: readonly ColumnKey<T>[], first: number): string {
+  return keys.map((k, i) => `${columnName(table, k)} = $${first + i}`).join(', ');
 }

@@ -4,6 +4,7 @@ import { uuidv7 } from '../../db/ids.js';
 import { programs, staff } from '../../db/schema/index.js';
 import { invalid, notFound } from '../errors.js';
 import type { Principal, Role } from './principal.js';
+import { forgetPrincipals } from './tokens.js';
 
 export type StaffRow = typeof staff.$inferSelect;
 
@@ -88,6 +89,7 @@ export async function updateStaff(
   patch: Partial<Pick<StaffInput, 'name' | 'specialisms' | 'languages' | 'maxCaseload'>> & { active?: boolean },
 ) {
   await getStaff(db, principal, id);
+  forgetPrincipals();
   const [row] = await db
     .update(staff)
     .set({
@@ -101,5 +103,6 @@ export async function updateStaff(
     })
     .where(eq(staff.id, id))
     .returning();
+  forgetPrincipals();
   return row!;
 }

@@ -24,6 +24,7 @@ export async function createToken(db: Tx, secret: string, staffId: string, label
 }
 
 export async function revokeToken(db: Tx, tokenId: string, now: Date) {
+  forgetPrincipals();
   const rows = await db
     .update(apiTokens)
     .set({ revokedAt: now })
@@ -33,6 +34,7 @@ export async function revokeToken(db: Tx, tokenId: string, now: Date) {
     const exists = await db.select({ id: apiTokens.id }).from(apiTokens).where(eq(apiTokens.id, tokenId));
     if (exists.length === 0) throw notFound('token');
   }
+  forgetPrincipals();
 }
 
 const prepared = new WeakMap<object, ReturnType<typeof prepareByTokenHash>>();
@@ -64,21 +66,48 @@ function byTokenHash(db: Tx) {
   return q;
 }
 
+/**
+ * Who a valid token belongs to, remembered for AUTH_CACHE_MS so a client's burst of requests does
+ * not look its token up each time. A change in this process (revoke, deactivate, edit) forgets
+ * them all at once, before and after it is written; another process's change is seen within
+ * AUTH_CACHE_MS. Unknown and refused tokens are never remembered.
+ */
+export const AUTH_CACHE_MS = 2_000;
+const AUTH_CACHE_MAX = 10_000;
+const known = new Map<string, { principal: Principal; until: number }>();
+let generation = 0;
+
+/** Called by every change to staff or tokens. */
+export function forgetPrincipals(): void {
+  known.clear();
+  generation++;
+}
+
 /** Resolves a bearer token to its active holder; undefined for anything not valid right now. */
 export async function authenticate(db: Tx, secret: string, token: string): Promise<Principal | undefined> {
   if (!TOKEN_PATTERN.test(token)) return undefined;
   const hash = hashToken(secret, token);
+  const now = Date.now();
+  const hit = known.get(hash);
+  if (hit && hit.until > now) return hit.principal;
+  const seen = generation;
   const rows = await byTokenHash(db).execute({ hash });
   const row = rows[0];
   if (!row || !timingSafeEqual(Buffer.from(row.tokenHash), Buffer.from(hash))) return undefined;
   // Last use is recorded at minute precision, so a busy token does not write on every request.
-  if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
+  if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > 60_000) {
     await db
       .update(apiTokens)
       .set({ lastUsedAt: sql`now()` })
       .where(eq(apiTokens.id, row.tokenId));
   }
-  return { tokenId: row.tokenId, staffId: row.staffId, role: row.role, programId: row.programId, name: row.name };
+  const principal: Principal = Object.freeze({ tokenId: row.tokenId, staffId: row.staffId, role: row.role, programId: row.programId, name: row.name });
+  // Not if staff or tokens changed while we looked: what we read may be from before the change.
+  if (seen === generation) {
+    if (known.size >= AUTH_CACHE_MAX) known.clear();
+    known.set(hash, { principal, until: now + AUTH_CACHE_MS });
+  }
+  return principal;
 }
 
 /** OVERTURE_BOOTSTRAP_ADMIN_TOKEN: the first admin, created only while no admin exists. */

@@ -1,6 +1,6 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
-import { hotQuery } from '../../db/hot.js';
+import { hotQuery, insertReturning, setList } from '../../db/hot.js';
 import { uuidv7 } from '../../db/ids.js';
 import { type Approach, cases, touchpoints } from '../../db/schema/index.js';
 import { appendAudit, auditEvent } from '../audit/log.js';
@@ -10,7 +10,7 @@ import { DomainError, invalid } from '../errors.js';
 import { insertFollowUp, OUTSTANDING } from '../followups/schedule.js';
 import { ms, resolveSettings } from '../programs/settings.js';
 import { responseSlaJob } from '../reminders/jobs.js';
-import { deriveStage } from './stage.js';
+import { deriveStage, type StageFacts } from './stage.js';
 
 export type TouchpointRow = typeof touchpoints.$inferSelect;
 
@@ -41,6 +41,22 @@ export function toTouchpointView(t: TouchpointRow) {
     createdAt: t.createdAt,
   };
 }
+
+const INSERTED = [
+  'id', 'caseId', 'programId', 'direction', 'channel', 'occurredAt', 'approaches', 'sentiment', 'costCents', 'summary', 'loggedBy',
+  'holderId', 'awaitingResponse', 'createdAt',
+] as const;
+const INSERT_SQL = insertReturning(touchpoints, INSERTED);
+
+/** Every column deriveStage decides (a fact it gains fails to compile until it is listed). */
+const STAGE_FACTS = [
+  'stage', 'contactedAt', 'contactedBy', 'respondedAt', 'respondedBy', 'sustainedAt', 'sustainedBy', 'firstOutboundApproaches',
+  'touchpointCount', 'inboundCount', 'outboundCostCents', 'lastTouchpointAt', 'lastTouchpointDirection',
+] as const satisfies readonly (keyof StageFacts)[];
+type Unlisted = Exclude<keyof StageFacts, (typeof STAGE_FACTS)[number]>;
+const allListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void allListed;
+const STAGE_UPDATE_SQL = `update cases set ${setList(cases, STAGE_FACTS, 3)}, version = version + 1, updated_at = $2 where id = $1`;
 
 interface WriteContext {
   settings: Record<string, unknown> | null;
@@ -91,25 +107,23 @@ export async function logTouchpoint(tx: Tx, ctx: Ctx, caseId: string, input: Tou
     throw invalid('touchpoint.before_flagged', 'occurredAt cannot be before the case was flagged.', 'body.occurredAt');
   }
   const known = await writeContext(tx, c, input.occurredAt);
-  const [row] = await tx
-    .insert(touchpoints)
-    .values({
-      id: uuidv7(),
-      caseId,
-      programId: c.programId,
-      direction: input.direction,
-      channel: input.channel,
-      occurredAt: input.occurredAt,
-      approaches: input.approaches ? [...new Set(input.approaches)] : null,
-      sentiment: input.sentiment ?? null,
-      costCents: input.costCents ?? null,
-      summary: input.summary ?? null,
-      loggedBy: ctx.principal.staffId,
-      holderId: known.holderId ?? c.assigneeId,
-      awaitingResponse: input.direction === 'inbound' && !known.answered,
-      createdAt: now,
-    })
-    .returning();
+  const inserted: { [K in (typeof INSERTED)[number]]: TouchpointRow[K] } = {
+    id: uuidv7(),
+    caseId,
+    programId: c.programId,
+    direction: input.direction,
+    channel: input.channel,
+    occurredAt: input.occurredAt,
+    approaches: input.approaches ? [...new Set(input.approaches)] : null,
+    sentiment: input.sentiment ?? null,
+    costCents: input.costCents ?? null,
+    summary: input.summary ?? null,
+    loggedBy: ctx.principal.staffId,
+    holderId: known.holderId ?? c.assigneeId,
+    awaitingResponse: input.direction === 'inbound' && !known.answered,
+    createdAt: now,
+  };
+  const [row] = await hotQuery<TouchpointRow>(tx, 'touchpoint_insert', INSERT_SQL, INSERTED.map((k) => inserted[k]));
   if (input.direction === 'outbound') {
     // Earlier inbound messages are answered now: no response-SLA reminder for them.
     await hotQuery(
@@ -125,16 +139,12 @@ export async function logTouchpoint(tx: Tx, ctx: Ctx, caseId: string, input: Tou
   const all = await hotQuery<Parameters<typeof deriveStage>[0][number]>(
     tx,
     'touchpoint_history',
-    // approaches is an enum array, which node-postgres does not parse: read it as text[].
-    `select direction, occurred_at as "occurredAt", holder_id as "holderId", approaches::text[] as "approaches", cost_cents as "costCents"
+    `select direction, occurred_at as "occurredAt", holder_id as "holderId", approaches, cost_cents as "costCents"
        from touchpoints where case_id = $1 order by occurred_at, id`,
     [caseId],
   );
   const facts = deriveStage(all, { minMessages: settings.sustainedMinMessages, minInbound: settings.sustainedMinInbound });
-  await tx
-    .update(cases)
-    .set({ ...facts, version: sql`${cases.version} + 1`, updatedAt: now })
-    .where(eq(cases.id, caseId));
+  await hotQuery(tx, 'case_stage_update', STAGE_UPDATE_SQL, [caseId, now, ...STAGE_FACTS.map((k) => facts[k])]);
 
   if (input.direction === 'outbound' && !known.outstanding) {
     await insertFollowUp(tx, ctx, {
