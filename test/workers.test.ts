@@ -4,6 +4,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cases, followUps, notifications, programs } from '../src/db/schema/index.js';
 import { signature } from '../src/domain/notifications/webhook.js';
+import { notify } from '../src/domain/notifications/notify.js';
 import { fireFollowUpDue } from '../src/domain/reminders/fire.js';
 import { reconcile, scanNoContact } from '../src/domain/reminders/scan.js';
 import { jobIds } from '../src/queue/jobs.js';
@@ -108,6 +109,26 @@ describe.each(backends)('workers on $backend', ({ redisUrl }) => {
     expect((await inbox(t, sam.id, 'follow_up_due')).filter((n) => n.subjectId === followUp.id)).toHaveLength(1);
     // A job for an older version is stale too.
     expect((await fireFollowUpDue(t.db.db, t.clock, followUp.id, followUp.version - 1 || 99)).outcome).toBe('stale');
+    // The one-statement path keys its notification exactly as notify() does: no second one.
+    const again = await notify(t.db.db, [sam.id], {
+      kind: 'follow_up_due',
+      programId,
+      caseId: followUp.caseId,
+      subjectId: followUp.id,
+      occurrence: `${followUp.id}-v${followUp.version}`,
+    });
+    expect(again).toEqual([]);
+  });
+
+  it('a due job that arrives early changes nothing and asks to be run again at the due time', async () => {
+    const c = await activeCase(t, lead, programId, sam.id);
+    const created = await ok<{ id: string }>(t, sam, 'POST', `/v1/cases/${c.id}/follow-ups`, { dueAt: iso(60_000), kind: 'check_in' });
+    const [f] = (await t.db.db.select().from(followUps).where(eq(followUps.id, created.id))) as [typeof followUps.$inferSelect];
+    const result = await fireFollowUpDue(t.db.db, t.clock, f.id, f.version);
+    expect(result.outcome).toBe('early');
+    expect(result.jobs).toEqual([expect.objectContaining({ name: 'follow-up-due', jobId: jobIds.followUpDue(f.id, f.version) })]);
+    const [row] = await t.db.db.select().from(followUps).where(eq(followUps.id, f.id));
+    expect(row).toMatchObject({ status: 'pending', dueNotifiedAt: null });
   });
 
   it('a follow-up whose delayed job vanished (Redis flushed) still fires via reconcile', async () => {

@@ -1,11 +1,14 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
+import { hotQuery, selectList } from '../../db/hot.js';
+import { uuidv7 } from '../../db/ids.js';
 import { cases, followUps, programs, safeguardingConcerns, touchpoints } from '../../db/schema/index.js';
 import type { Clock } from '../clock.js';
 import type { JobRequest } from '../context.js';
 import { leadsOf, notify } from '../notifications/notify.js';
 import { ms, resolveSettings } from '../programs/settings.js';
-import { followUpDueJob, followUpOverdueJob, responseSlaJob, safeguardingJob, webhookJobs } from './jobs.js';
+import type { FollowUpRow } from '../followups/schedule.js';
+import { followUpDueJob, followUpOverdueJob, responseSlaJob, safeguardingJob, webhookJobs, webhookJobsFor } from './jobs.js';
 
 /** What a reminder run did, and the jobs to enqueue once it committed. */
 export interface Fired {
@@ -24,10 +27,43 @@ async function lockFollowUp(tx: Tx, id: string) {
 }
 
 /**
+ * A pending follow-up of this version that is due: mark it due and notify its holder, with the
+ * dedupe key notify() would give (`follow_up_due/<id>-v<version>/<staffId>`), so a replay or the
+ * general path can never notify twice.
+ */
+const FIRE_DUE_SQL = `
+  with f as (
+    update follow_ups set status = 'due', due_notified_at = $3
+     where id = $1 and version = $2 and status = 'pending' and due_at <= $3
+    returning ${selectList(followUps)}
+  ), n as (
+    insert into notifications (id, staff_id, program_id, kind, case_id, subject_id, dedupe_key)
+    select $4, f."assigneeId", f."programId", 'follow_up_due', f."caseId", f.id, 'follow_up_due/' || f.id || '-v' || f.version || '/' || f."assigneeId"
+      from f where f."assigneeId" is not null
+    on conflict (dedupe_key) do nothing
+    returning id
+  )
+  select f.*, (select settings from programs where id = f."programId") as "programSettings", (select id from n) as "notificationId" from f`;
+
+/**
  * At dueAt a pending follow-up becomes `due` and its holder is told, once. Replays, duplicate
  * deliveries and jobs for an older version (snoozed, completed, cancelled) change nothing.
  */
 export async function fireFollowUpDue(db: Db, clock: Clock, followUpId: string, version: number): Promise<Fired> {
+  // The usual case (pending, this version, due by now) in one statement and one round trip; it
+  // changes nothing otherwise, and the general path below then finds out what the job met.
+  const now = clock.now();
+  const [fired] = await hotQuery<FollowUpRow & { programSettings: Record<string, unknown> | null; notificationId: string | null }>(
+    db,
+    'follow_up_fire_due',
+    FIRE_DUE_SQL,
+    [followUpId, version, now, uuidv7()],
+  );
+  if (fired) {
+    const settings = resolveSettings(fired.programSettings);
+    const ids = fired.notificationId ? [fired.notificationId] : [];
+    return { outcome: 'fired', jobs: [followUpOverdueJob(fired, settings, now), ...webhookJobsFor(settings, ids)] };
+  }
   return db.transaction(async (tx) => {
     const f = await lockFollowUp(tx, followUpId);
     if (!f || f.version !== version || f.status !== 'pending') return { outcome: 'stale', jobs: [] };

@@ -50,6 +50,11 @@ export function safeguardingJob(c: { id: string; raisedAt: Date }, period: numbe
 export async function webhookJobs(tx: Tx, programId: string | null, notificationIds: string[]): Promise<JobRequest[]> {
   if (!programId || notificationIds.length === 0) return [];
   const [p] = await tx.select({ settings: programs.settings }).from(programs).where(eq(programs.id, programId));
-  if (!p || !resolveSettings(p.settings).staffWebhookUrl) return [];
+  return p ? webhookJobsFor(resolveSettings(p.settings), notificationIds) : [];
+}
+
+/** The same, for a caller that has the program's settings already. */
+export function webhookJobsFor(settings: ProgramSettings, notificationIds: string[]): JobRequest[] {
+  if (!settings.staffWebhookUrl) return [];
   return notificationIds.map((id) => ({ queue: 'webhooks', name: 'deliver', payload: { notificationId: id }, jobId: jobIds.webhook(id) }));
 }
