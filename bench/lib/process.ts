@@ -136,7 +136,9 @@ export async function startService(opts: ServiceOptions): Promise<ServerProcess 
     // PORT=0 would do, but at LOG_LEVEL=warn the service prints nothing, so we pick the port.
     PORT: String(port),
     HOST: '127.0.0.1',
-    OVERTURE_ROLE: 'all',
+    // BENCH_SERVICE_ROLE=api measures an API-only process (docker compose's `api` service; the
+    // bench database is migrated already); the default is npm start's `all` (API and workers).
+    OVERTURE_ROLE: process.env['BENCH_SERVICE_ROLE'] ?? 'all',
     LOG_LEVEL: process.env['BENCH_SERVICE_LOG_LEVEL'] ?? 'warn',
     // The per-address and per-token limits (1200 and 600 a minute by default) would answer 429 to a
     // load test; set far above any bench rate, the limiter still runs on every request.
