@@ -151,7 +151,13 @@ export async function startService(opts: ServiceOptions): Promise<ServerProcess 
   const compiled = process.env['BENCH_SERVICE_JS'];
   const server = await spawnServer({
     label: 'overture',
-    args: [...nodeFlags('overture'), ...(compiled ? [path.resolve(compiled)] : ['--import', 'tsx', 'src/cli.ts']), 'start'],
+    // BENCH_SERVICE_NODE_ARGS: extra node flags for the service only, e.g. V8 heap limits.
+    args: [
+      ...nodeFlags('overture'),
+      ...(process.env['BENCH_SERVICE_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
+      ...(compiled ? [path.resolve(compiled)] : ['--import', 'tsx', 'src/cli.ts']),
+      'start',
+    ],
     env,
     urlLine: UP_LINE,
     pollUrl: `http://127.0.0.1:${port}/readyz`,
