@@ -34,6 +34,5 @@ $$;
 --> statement-breakpoint
 CREATE CONSTRAINT TRIGGER audit_pending_chain AFTER INSERT ON audit_pending
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION overture_audit_chain();
---> statement-breakpoint
--- Replaced by audit_pending + overture_audit_chain (it held the chain lock until commit).
-DROP FUNCTION IF EXISTS overture_audit_append(uuid, timestamptz, uuid, text, text, uuid, uuid, uuid, text, text);
+-- overture_audit_append (0005) stays for one release: processes of the previous version still
+-- call it during a rolling upgrade, and it chains under the same lock, so both can run at once.

@@ -135,6 +135,20 @@ describe('audit log', () => {
     expect(await verifyAudit(t.db.db)).toMatchObject({ ok: true, firstBrokenId: null });
   });
 
+  it('a case id sent in capitals is audited as the same case, and the chain still verifies', async () => {
+    const p = await t.program();
+    const lead = await t.staff('lead', p.id);
+    const sam = await t.staff('intervener', p.id);
+    const c = await activeCase(t, lead, p.id, sam.id);
+    const upper = c.id.toUpperCase();
+    await ok(t, sam, 'GET', `/v1/cases/${upper}`);
+    await ok(t, sam, 'POST', `/v1/cases/${upper}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: new Date().toISOString() });
+    await ok(t, sam, 'GET', `/v1/cases/${upper}/touchpoints`);
+    const entries = await t.db.db.select().from(auditLog).where(eq(auditLog.caseId, c.id));
+    expect(entries.map((e) => e.action).slice(-3)).toEqual(['case.read', 'touchpoint.create', 'touchpoint.list']);
+    expect(await verifyAudit(t.db.db)).toMatchObject({ ok: true, firstBrokenId: null });
+  });
+
   it('reports the first broken entry after an edit behind the application\'s back', async () => {
     const entries = await t.db.db.select().from(auditLog).orderBy(auditLog.seq);
     const victim = entries[Math.floor(entries.length / 2)]!;

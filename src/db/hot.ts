@@ -14,7 +14,9 @@ import type { Tx } from './client.js';
 export async function hotQuery<R extends pg.QueryResultRow>(tx: Tx, name: string | null, text: string, values: unknown[]): Promise<R[]> {
   // Both the database (a pool) and a transaction (its checked-out client) keep their
   // node-postgres client on the drizzle session.
-  const client = (tx as unknown as { session: { client: pg.Pool | pg.PoolClient } }).session.client;
+  const client = (tx as unknown as { session?: { client?: pg.Pool | pg.PoolClient } }).session?.client;
+  // drizzle-orm keeps this on an internal field: fail loudly if an upgrade moves it.
+  if (typeof client?.query !== 'function') throw new Error('hotQuery: no node-postgres client on the drizzle session (drizzle-orm internals changed?)');
   const res = await client.query<R>(name ? { name: `overture_${name}`, text, values } : { text, values });
   return res.rows;
 }

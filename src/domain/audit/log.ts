@@ -41,17 +41,23 @@ export interface AuditEntry {
   requestId: string | null;
 }
 
-/** Canonical JSON: fixed key order, ISO times, nulls explicit. */
+/** A uuid as PostgreSQL returns it: a client may send one in capitals (both are valid). */
+const uuidText = (v: string | null) => (v === null ? null : v.toLowerCase());
+
+/**
+ * Canonical JSON: fixed key order, ISO times, nulls explicit, uuids in lower case, so what is
+ * hashed at append time is exactly what verify rebuilds from the stored columns.
+ */
 export function canonicalEntry(e: AuditEntry): string {
   return JSON.stringify({
     action: e.action,
-    actorId: e.actorId,
+    actorId: uuidText(e.actorId),
     at: e.at.toISOString(),
-    caseId: e.caseId,
-    id: e.id,
-    programId: e.programId,
+    caseId: uuidText(e.caseId),
+    id: uuidText(e.id),
+    programId: uuidText(e.programId),
     requestId: e.requestId,
-    targetId: e.targetId,
+    targetId: uuidText(e.targetId),
     targetType: e.targetType,
   });
 }
