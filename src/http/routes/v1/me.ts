@@ -1,7 +1,8 @@
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { STAFF_ROLES } from '../../../db/schema/enums.js';
-import { todayView } from '../../../domain/caseload/today.js';
+import { caseloadJson, todayView } from '../../../domain/caseload/today.js';
 import { ctxOf } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';
 import { ALL_ROLES } from '../../plugins/auth.js';
@@ -33,6 +34,10 @@ export const meRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
         response: { 200: caseloadSchema, ...errorResponses(400) },
       },
     },
-    async (request) => ({ items: await todayView(deps.db, ctxOf(deps, request)) }),
+    async (request, reply) => {
+      const items = await todayView(deps.db, ctxOf(deps, request));
+      // Already JSON (see caseloadJson): sent as it is, past the typed zod serializer.
+      return (reply as FastifyReply).type('application/json; charset=utf-8').send(caseloadJson(items));
+    },
   );
 };
