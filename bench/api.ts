@@ -37,7 +37,6 @@ function apiClient(base: string) {
 }
 
 interface Seed {
-  programId: string;
   /** Holds `caseloadSize` active cases (P1, P2). */
   reader: { id: string; token: string; cases: string[] };
   /** Holds one active case per P3 connection. */
@@ -102,7 +101,7 @@ async function seed(base: string, adminToken: string, caseloadSize: number, writ
   }
   const writerIds: string[] = [];
   for (let i = 0; i < writerCases; i++) writerIds.push(await activeCase(writer.id));
-  return { programId: program.id, reader: { ...reader, cases: readerCases }, writer: { ...writer, cases: writerIds } };
+  return { reader: { ...reader, cases: readerCases }, writer: { ...writer, cases: writerIds } };
 }
 
 const RUNS = ['p1', 'p2', 'p3'] as const;

@@ -20,8 +20,9 @@ import { createProgram } from '../src/domain/programs/repository.js';
 import { followUpDueJob } from '../src/domain/reminders/jobs.js';
 import { createStaff } from '../src/domain/staff/repository.js';
 import { JOBS } from '../src/queue/jobs.js';
-import { createQueueSystem, type QueueSystem } from '../src/queue/system.js';
-import { startWorkers } from '../workers/index.js';
+import { jobOptions } from '../src/queue/requests.js';
+import { createQueueSystem, JOB_DEFAULTS, type QueueSystem } from '../src/queue/system.js';
+import { CONCURRENCY, startWorkers } from '../workers/index.js';
 import { type BenchPostgres, openBenchPostgres, openPool } from './lib/db.js';
 import { envNumber, installSignalCleanup, isMain, log, onCleanup, runCleanups, sleep } from './lib/env.js';
 import { fmt } from './lib/load.js';
@@ -66,12 +67,7 @@ function bulkEntry(job: JobRequest) {
   return {
     name: job.name,
     data: schema.parse(job.payload),
-    opts: {
-      attempts: 5,
-      backoff: { type: 'exponential' as const, delay: 1000 },
-      ...(job.jobId ? { jobId: job.jobId } : {}),
-      ...(job.delayMs !== undefined ? { delay: Math.max(0, Math.round(job.delayMs)) } : {}),
-    },
+    opts: { ...JOB_DEFAULTS, ...jobOptions(job) },
   };
 }
 
@@ -181,7 +177,7 @@ async function noopRun(backend: Backend, databaseUrl: string, n: number, spread:
       seen.add(id);
       lags.push(now - (dueById.get(id) ?? job.timestamp + job.delay));
       doneAt.push(now);
-    });
+    }, { concurrency: CONCURRENCY.reminders });
     await worker.waitUntilReady();
     const done = await waitFor('no-op', async () => seen.size, n, plan.t0 + (spread + drain) * 1000);
     const stoppedAt = Date.now();
@@ -255,13 +251,13 @@ async function seedFollowUps(db: Db, n: number, spreadSeconds: number, plan: Ret
 /** The real thing: follow-up rows, their delayed jobs, startWorkers; notifications counted in the database. */
 async function realRun(backend: Backend, databaseUrl: string, n: number, spread: number, lead: number, drain: number): Promise<RunFigures> {
   const ns = `bq${randomBytes(4).toString('hex')}r`;
-  // BENCH_WORKER_CONCURRENCY: an experiment, not the app's setting (createWorker's default, 4).
-  const concurrency = process.env['BENCH_WORKER_CONCURRENCY'] ? envNumber('BENCH_WORKER_CONCURRENCY', 4) : undefined;
-  const handle = openPool(databaseUrl, Math.max(10, (concurrency ?? 4) + 6));
+  // BENCH_WORKER_CONCURRENCY: an experiment, not the app's setting (CONCURRENCY.reminders).
+  const concurrency = process.env['BENCH_WORKER_CONCURRENCY'] ? envNumber('BENCH_WORKER_CONCURRENCY', CONCURRENCY.reminders) : undefined;
+  const handle = openPool(databaseUrl, Math.max(10, (concurrency ?? CONCURRENCY.reminders) + 6));
   const system = newQueues(backend, databaseUrl, ns);
   const dispose = system.dispose;
   const queues: QueueSystem = concurrency
-    ? { ...system.queues, createWorker: (name, processor, opts) => system.queues.createWorker(name, processor, { concurrency, ...opts }) }
+    ? { ...system.queues, createWorker: (name, processor, opts) => system.queues.createWorker(name, processor, { ...opts, concurrency }) }
     : system.queues;
   try {
     const seedStart = performance.now();

@@ -20,29 +20,6 @@ const BENCHES = { api: runApi, reports: runReports, queue: runQueue } as const;
 type BenchName = keyof typeof BENCHES;
 const RESULTS = path.join(REPO_ROOT, 'bench', 'results', 'latest.json');
 
-const BENCH_ENV = [
-  'BENCH_SECONDS',
-  'BENCH_WARMUP_SECONDS',
-  'BENCH_CONNECTIONS',
-  'BENCH_CASELOAD',
-  'BENCH_API_REDIS',
-  'BENCH_RATE_LIMIT',
-  'BENCH_CASES',
-  'BENCH_TOUCHPOINTS_PER_CASE',
-  'BENCH_SPAN_DAYS',
-  'BENCH_REPS',
-  'BENCH_CHANGED_CASES',
-  'BENCH_INTERVENERS',
-  'BENCH_FOLLOWUPS',
-  'BENCH_SPREAD_SECONDS',
-  'BENCH_DRAIN_SECONDS',
-  'BENCH_LEAD_SECONDS',
-  'BENCH_QUEUE_BACKENDS',
-  'BENCH_API_RUNS',
-  'BENCH_SERVICE_JS',
-  'BENCH_WORKER_CONCURRENCY',
-];
-
 async function redisVersion(url: string | undefined): Promise<string | null> {
   if (!url) return null;
   const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
@@ -134,7 +111,13 @@ async function main() {
   try {
     previous = JSON.parse(await readFile(RESULTS, 'utf8')) as typeof previous;
   } catch {}
-  const settings = Object.fromEntries(BENCH_ENV.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
+  // Every BENCH_* setting of the run (not BENCH_DATABASE_URL: it may hold a password).
+  const settings = Object.fromEntries(
+    Object.keys(process.env)
+      .filter((k) => k.startsWith('BENCH_') && k !== 'BENCH_DATABASE_URL')
+      .sort()
+      .map((k) => [k, process.env[k]]),
+  );
   const commitAtEnd = gitCommit();
   const out = {
     writtenAt: new Date().toISOString(),

@@ -1,8 +1,8 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditLog, cases, followUps } from '../src/db/schema/index.js';
+import { cases, followUps } from '../src/db/schema/index.js';
 import { createTestApp, expectProblem, TestClock, type TestApp } from './helpers/app.js';
-import { activeCase, call, ok } from './helpers/story.js';
+import { activeCase, auditCount, call, ok } from './helpers/story.js';
 
 type Who = Awaited<ReturnType<TestApp['staff']>>;
 interface Item {
@@ -135,13 +135,7 @@ describe('GET /v1/me/caseload', () => {
   it('is for interveners only, audited once per call', async () => {
     for (const who of [lead, analyst, admin]) expectProblem(await call(t, who, 'GET', '/v1/me/caseload'), 403, 'auth.forbidden');
     expectProblem(await call(t, sam, 'GET', '/v1/me/caseload?limit=5'), 400, 'request.invalid');
-    const count = async () => {
-      const [r] = await t.db.db
-        .select({ n: sql<number>`count(*)::int` })
-        .from(auditLog)
-        .where(and(eq(auditLog.action, 'caseload.read'), eq(auditLog.actorId, sam.id)));
-      return r!.n;
-    };
+    const count = () => auditCount(t, 'caseload.read', sam.id);
     const before = await count();
     await ok(t, sam, 'GET', '/v1/me/caseload');
     expect(await count()).toBe(before + 1);

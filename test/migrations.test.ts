@@ -7,7 +7,7 @@ import { createDb } from '../src/db/client.js';
 import { migrationStatus, runMigrations } from '../src/db/migrate.js';
 import { buildServer } from '../src/http/app.js';
 import { createQueueSystem } from '../src/queue/system.js';
-import { withDatabase } from './helpers/global-setup.js';
+import { withDatabase } from '../src/db/client.js';
 
 const adminUrl = inject('adminUrl');
 const name = `ovt_t_${process.ppid}_${randomBytes(6).toString('hex')}`;

@@ -8,7 +8,7 @@ import { deliver } from './processors/webhooks.js';
 import type { ProcessorMap, WorkerDeps } from './types.js';
 
 /** Reminders are short transactions: many at once. Maintenance jobs are big: one or two. */
-const CONCURRENCY: Record<QueueName, number> = { reminders: 16, webhooks: 8, maintenance: 2 };
+export const CONCURRENCY: Record<QueueName, number> = { reminders: 16, webhooks: 8, maintenance: 2 };
 
 export const processors: ProcessorMap = {
   reminders: {

@@ -3,7 +3,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { createDb, type DbHandle } from '../../src/db/client.js';
+import { createDb, type DbHandle, withDatabase } from '../../src/db/client.js';
 import { type EmbeddedServer, startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { envFlag, log, onCleanup } from './env.js';
@@ -24,12 +24,6 @@ export interface BenchDatabase {
   name: string;
   /** Drops the database (not when it is BENCH_DATABASE_URL). */
   drop(): Promise<void>;
-}
-
-export function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
 }
 
 async function migrate(url: string) {

@@ -6,8 +6,6 @@ import path from 'node:path';
 import { envFlag, log, onCleanup, REPO_ROOT, sleep } from './env.js';
 import { freePort } from '../../src/db/embedded.js';
 
-export { freePort };
-
 export interface ServerProcess {
   url: string;
   pid: number;
@@ -118,15 +116,14 @@ export interface ServiceOptions {
   redisUrl?: string;
   /** An admin token the service creates at start (OVERTURE_BOOTSTRAP_ADMIN_TOKEN). */
   adminToken: string;
-  secret?: string;
 }
 
 /**
  * The real service as its own process, as `npm start` runs it with DATABASE_URL:
  * `node --import tsx src/cli.ts start`, OVERTURE_ROLE=all, LOG_LEVEL=warn, on loopback.
  */
-export async function startService(opts: ServiceOptions): Promise<ServerProcess & { secret: string }> {
-  const secret = opts.secret ?? randomBytes(32).toString('hex');
+export async function startService(opts: ServiceOptions): Promise<ServerProcess> {
+  const secret = randomBytes(32).toString('hex');
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
     ...baseEnv(),
@@ -162,7 +159,7 @@ export async function startService(opts: ServiceOptions): Promise<ServerProcess 
     urlLine: UP_LINE,
     pollUrl: `http://127.0.0.1:${port}/readyz`,
   });
-  return { ...server, secret };
+  return server;
 }
 
 /** P0: a bare Fastify hello-world, its own process, same node, same loader, logger at warn. */

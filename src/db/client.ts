@@ -41,3 +41,10 @@ export function createDb(url: string, opts: { max?: number; onError?: (err: Erro
     },
   };
 }
+
+/** The same server URL, pointing at another database (tests and benches make their own). */
+export function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}

@@ -46,3 +46,19 @@ export function insertReturning<T extends Table>(table: T, keys: readonly Column
 export function setList<T extends Table>(table: T, keys: readonly ColumnKey<T>[], first: number): string {
   return keys.map((k, i) => `${columnName(table, k)} = $${first + i}`).join(', ');
 }
+
+/**
+ * A drizzle query built once per database handle: `.prepare(name)` queries on the hot read paths
+ * (token lookup, case read, caseload), prepared by name on each connection of its pool.
+ */
+export function builtOnce<D extends object, Q>(build: (db: D) => Q): (db: D) => Q {
+  const built = new WeakMap<D, Q>();
+  return (db) => {
+    let q = built.get(db);
+    if (!q) {
+      q = build(db);
+      built.set(db, q);
+    }
+    return q;
+  };
+}

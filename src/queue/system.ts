@@ -28,6 +28,9 @@ export interface QueueSystem {
 type AnyQueueCtor = new (name: string, opts: Record<string, unknown>, factory?: unknown) => Queue;
 type AnyWorkerCtor = new (name: string, p: Processor, opts: Record<string, unknown>, factory?: unknown) => Worker;
 
+
+/** What every job gets: retries with backoff (a processor's effects are idempotent). */
+export const JOB_DEFAULTS = { attempts: 5, backoff: { type: 'exponential' as const, delay: 1000 } };
 export function createQueueSystem(opts: QueueSystemOptions): QueueSystem {
   const log = opts.logger;
   const queues = new Map<QueueName, Queue>();
@@ -93,7 +96,7 @@ export function createQueueSystem(opts: QueueSystemOptions): QueueSystem {
         if (everReady) throw new Error('queue backend unavailable');
         await readyWithin(producerRedis, 500);
       }
-      await queue(qName).add(name, data, { attempts: 5, backoff: { type: 'exponential', delay: 1000 }, ...jobOpts });
+      await queue(qName).add(name, data, { ...JOB_DEFAULTS, ...jobOpts });
     },
     createWorker(name, processor, wOpts) {
       const worker = new WorkerCtor(name, processor, { ...workerBase(), concurrency: 4, ...wOpts }, factory);

@@ -1,12 +1,10 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { notifications } from '../../src/db/schema/index.js';
 import { createStaff } from '../../src/domain/staff/repository.js';
 import { createToken } from '../../src/domain/staff/tokens.js';
 import { SCHEDULES } from '../../src/queue/jobs.js';
 import { createQueueSystem } from '../../src/queue/system.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { activeCaseVia, quietLogger, type RedisServer, request, SECRET, type Service, seedProgram, sleep, startRedis, startService, stopService, hasRedisServer
+import { activeCaseVia, quietLogger, type RedisServer, request, SECRET, type Service, seedProgram, sleep, startRedis, startService, stopService, hasRedisServer, notificationCounts
 } from './procs.js';
 
 describe.runIf(hasRedisServer)('scale-out: two API and two worker processes on one database and one Redis', () => {
@@ -60,18 +58,13 @@ describe.runIf(hasRedisServer)('scale-out: two API and two worker processes on o
     // Every follow-up becomes due then overdue; inbound messages get the response-SLA reminder.
     const ids = (await db.pool.query<{ id: string }>('select id from follow_ups where program_id = $1', [s.programId])).rows.map((r) => r.id);
     expect(ids.length).toBe(caseIds.length);
-    const count = async (kind: 'follow_up_due' | 'follow_up_overdue') =>
-      db.db
-        .select({ subjectId: notifications.subjectId, n: sql<number>`count(*)::int` })
-        .from(notifications)
-        .where(and(eq(notifications.kind, kind), inArray(notifications.subjectId, ids)))
-        .groupBy(notifications.subjectId);
-    await expect.poll(async () => (await count('follow_up_overdue')).length, { timeout: 60_000, interval: 500 }).toBe(ids.length);
+    const count = (kind: 'follow_up_due' | 'follow_up_overdue') => notificationCounts(db.db, kind, ids);
+    await expect.poll(async () => (await count('follow_up_overdue')).size, { timeout: 60_000, interval: 500 }).toBe(ids.length);
     await sleep(3_000);
     const due = await count('follow_up_due');
     const overdue = await count('follow_up_overdue');
-    expect(due.map((r) => r.n)).toEqual(ids.map(() => 1));
-    expect(overdue.map((r) => r.n)).toEqual(ids.map(() => 1));
+    expect(ids.map((id) => due.get(id))).toEqual(ids.map(() => 1));
+    expect(ids.map((id) => overdue.get(id))).toEqual(ids.map(() => 1));
     const assigned = await db.pool.query<{ n: number }>(
       "select count(*)::int as n from notifications where kind = 'case_assigned' and program_id = $1 group by subject_id",
       [s.programId],

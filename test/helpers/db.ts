@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { createDb, type DbHandle } from '../../src/db/client.js';
-import { withDatabase } from './global-setup.js';
+import { createDb, type DbHandle, withDatabase } from '../../src/db/client.js';
 
 export interface TestDatabase extends DbHandle {
   url: string;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { createDb } from '../../src/db/client.js';
+import { createDb, withDatabase } from '../../src/db/client.js';
 import { type EmbeddedServer, startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { runMigrations } from '../../src/db/migrate.js';
 
@@ -12,13 +12,6 @@ declare module 'vitest' {
     adminUrl: string;
     templateDb: string;
   }
-}
-
-/** Database URL with another database name. */
-export function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
 }
 
 let embedded: EmbeddedServer | undefined;

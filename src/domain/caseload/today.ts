@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
+import { builtOnce } from '../../db/hot.js';
 import { cases, followUps, programs } from '../../db/schema/index.js';
 import { auditEvent } from '../audit/log.js';
 import { caseScope } from '../cases/scope.js';
@@ -22,7 +23,7 @@ export interface CaseloadItem {
  * The intervener's active cases with what needs doing, in one query: cases with overdue follow-ups
  * first, then those whose last message was theirs to answer, then by the next follow-up due.
  */
-function caseloadQuery(tx: Tx) {
+const caseloadQuery = builtOnce((tx: Tx) => {
   const now = sql.placeholder('now');
   // Settings hold only overrides; ISO 8601 durations are valid PostgreSQL interval input. Epoch
   // seconds keep a day 24 h long, as in parseDuration, whatever the session time zone does.
@@ -54,20 +55,13 @@ function caseloadQuery(tx: Tx) {
     .where(caseScope('intervener'))
     .orderBy(desc(sql`${due.overdue} > 0`), desc(awaitingReply), sql`${due.nextDueAt} asc nulls last`, asc(cases.id))
     .prepare('overture_caseload');
-}
-
-const prepared = new WeakMap<object, ReturnType<typeof caseloadQuery>>();
+});
 
 export async function todayView(tx: Tx, ctx: Ctx): Promise<CaseloadItem[]> {
   // The caseload is an intervener's own: the prepared query has their scope built in.
   if (ctx.principal.role !== 'intervener') throw forbidden('The caseload view is for interveners.');
   // Built once and prepared on each connection: interveners open this view all day.
-  let q = prepared.get(tx);
-  if (!q) {
-    q = caseloadQuery(tx);
-    prepared.set(tx, q);
-  }
-  const rows = await q.execute({ now: ctx.clock.now().toISOString(), staffId: ctx.principal.staffId });
+  const rows = await caseloadQuery(tx).execute({ now: ctx.clock.now().toISOString(), staffId: ctx.principal.staffId });
   await ctx.recordRead([auditEvent(ctx, 'caseload.read', 'case', null, ctx.principal.programId)]);
   return rows;
 }

@@ -1,5 +1,7 @@
 import { and, asc, eq, gt, inArray, isNull, type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
+import { builtOnce } from '../../db/hot.js';
+import { STAFF_ROLES } from '../../db/schema/enums.js';
 import type { Principal } from '../staff/principal.js';
 import { uuidv7 } from '../../db/ids.js';
 import { assignments, caseEvents, cases, type Indicator, followUps, profiles, programs, staff } from '../../db/schema/index.js';
@@ -144,32 +146,25 @@ async function recordEvent(
   });
 }
 
-const preparedLoads = new WeakMap<object, Map<string, ReturnType<typeof prepareLoad>>>();
-
 function prepareLoad(db: Db, role: Principal['role']) {
   return db
     .select({ case: cases, profile: profiles })
     .from(cases)
     .innerJoin(profiles, eq(profiles.caseId, cases.id))
-    .where(and(eq(cases.id, sql.placeholder('id')), caseScope(role === 'admin' ? null : role)))
+    .where(and(eq(cases.id, sql.placeholder('id')), caseScope(role)))
     .prepare(`overture_load_case_${role}`);
 }
+
+/** The hot read path (every GET of a case): one query per role, built once, prepared on each connection. */
+const preparedLoad = Object.fromEntries(STAFF_ROLES.map((role) => [role, builtOnce((db: Db) => prepareLoad(db, role))])) as Record<
+  Principal['role'],
+  (db: Db) => ReturnType<typeof prepareLoad>
+>;
 
 /** Reads a case in the caller's scope; `lock` takes the row for the rest of the transaction. */
 export async function loadCase(tx: Tx, ctx: Ctx, id: string, opts: { lock?: boolean } = {}): Promise<CaseWithProfile> {
   if (!opts.lock && '$client' in tx) {
-    // The hot read path (every GET of a case): built once, prepared on each connection.
-    let byRole = preparedLoads.get(tx);
-    if (!byRole) {
-      byRole = new Map();
-      preparedLoads.set(tx, byRole);
-    }
-    let q = byRole.get(ctx.principal.role);
-    if (!q) {
-      q = prepareLoad(tx, ctx.principal.role);
-      byRole.set(ctx.principal.role, q);
-    }
-    const [row] = await q.execute({ id, programId: ctx.principal.programId, staffId: ctx.principal.staffId });
+    const [row] = await preparedLoad[ctx.principal.role](tx).execute({ id, programId: ctx.principal.programId, staffId: ctx.principal.staffId });
     if (!row) throw notFound('case');
     return row;
   }

@@ -9,11 +9,11 @@ export const ANALYST_STATUSES = ['flagged', 'accepted', 'rejected'] as const;
  * The SQL filter for the cases a caller may see. Out of scope is indistinguishable from missing
  * (404): an intervener sees only what is assigned to them now, an admin no case contents at all.
  */
-export function caseScope(p: Principal | Principal['role'] | null): SQL {
+export function caseScope(p: Principal | Principal['role']): SQL {
   // A role alone gives the filter with placeholders (`programId`, `staffId`) for prepared queries.
-  const role = typeof p === 'string' ? p : p?.role;
-  const programId = typeof p === 'object' && p ? p.programId! : sql.placeholder('programId');
-  const staffId = typeof p === 'object' && p ? p.staffId : sql.placeholder('staffId');
+  const role = typeof p === 'string' ? p : p.role;
+  const programId = typeof p === 'object' ? p.programId! : sql.placeholder('programId');
+  const staffId = typeof p === 'object' ? p.staffId : sql.placeholder('staffId');
   switch (role) {
     case 'lead':
       return eq(cases.programId, programId);

@@ -1,4 +1,3 @@
-import { and, eq, inArray } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
 import { followUps } from '../../db/schema/index.js';
@@ -35,13 +34,4 @@ export async function insertFollowUp(tx: Tx, ctx: Ctx, f: NewFollowUp): Promise<
     .returning();
   ctx.jobs.push(followUpDueJob(row!, ctx.clock.now()));
   return row!;
-}
-
-export async function hasOutstandingFollowUp(tx: Tx, caseId: string): Promise<boolean> {
-  const rows = await tx
-    .select({ id: followUps.id })
-    .from(followUps)
-    .where(and(eq(followUps.caseId, caseId), inArray(followUps.status, [...OUTSTANDING])))
-    .limit(1);
-  return rows.length > 0;
 }

@@ -8,7 +8,7 @@ import type { JobRequest } from '../context.js';
 import { leadsOf, notify } from '../notifications/notify.js';
 import { ms, resolveSettings } from '../programs/settings.js';
 import type { FollowUpRow } from '../followups/schedule.js';
-import { followUpDueJob, followUpOverdueJob, responseSlaJob, safeguardingJob, webhookJobs, webhookJobsFor } from './jobs.js';
+import { followUpDueJob, followUpOverdueJob, responseSlaJob, safeguardingJob, webhookJobsFor } from './jobs.js';
 
 /** What a reminder run did, and the jobs to enqueue once it committed. */
 export interface Fired {
@@ -67,7 +67,6 @@ export async function fireFollowUpDue(db: Db, clock: Clock, followUpId: string, 
   return db.transaction(async (tx) => {
     const f = await lockFollowUp(tx, followUpId);
     if (!f || f.version !== version || f.status !== 'pending') return { outcome: 'stale', jobs: [] };
-    const now = clock.now();
     if (f.dueAt > now) return { outcome: 'early', jobs: [followUpDueJob(f, now)] };
     const settings = await settingsOf(tx, f.programId);
     await tx.update(followUps).set({ status: 'due', dueNotifiedAt: now }).where(eq(followUps.id, f.id));
@@ -78,7 +77,7 @@ export async function fireFollowUpDue(db: Db, clock: Clock, followUpId: string, 
       subjectId: f.id,
       occurrence: `${f.id}-v${f.version}`,
     });
-    return { outcome: 'fired', jobs: [followUpOverdueJob(f, settings, now), ...(await webhookJobs(tx, f.programId, ids))] };
+    return { outcome: 'fired', jobs: [followUpOverdueJob(f, settings, now), ...webhookJobsFor(settings, ids)] };
   });
 }
 
@@ -118,7 +117,7 @@ export async function fireFollowUpOverdue(db: Db, clock: Clock, followUpId: stri
         occurrence: `${f.id}-v${f.version}`,
       })),
     );
-    return { outcome: 'fired', jobs: await webhookJobs(tx, f.programId, ids) };
+    return { outcome: 'fired', jobs: webhookJobsFor(settings, ids) };
   });
 }
 
@@ -150,7 +149,7 @@ export async function fireResponseSla(db: Db, clock: Clock, touchpointId: string
       subjectId: t.id,
       occurrence: t.id,
     });
-    return { outcome: 'fired', jobs: await webhookJobs(tx, t.programId, ids) };
+    return { outcome: 'fired', jobs: webhookJobsFor(settings, ids) };
   });
 }
 
@@ -177,6 +176,6 @@ export async function fireSafeguardingEscalation(db: Db, clock: Clock, concernId
       subjectId: c.id,
       occurrence: `${c.id}-p${current}`,
     });
-    return { outcome: 'fired', jobs: [next, ...(await webhookJobs(tx, c.programId, ids))] };
+    return { outcome: 'fired', jobs: [next, ...webhookJobsFor(settings, ids)] };
   });
 }

@@ -8,7 +8,7 @@ import { caseScope } from '../cases/scope.js';
 import type { Ctx } from '../context.js';
 import { DomainError, notFound } from '../errors.js';
 import { leadsOf, notify } from '../notifications/notify.js';
-import { safeguardingJob, webhookJobs } from '../reminders/jobs.js';
+import { safeguardingJob, webhookJobsFor } from '../reminders/jobs.js';
 import type { Principal } from '../staff/principal.js';
 
 export type ConcernRow = typeof safeguardingConcerns.$inferSelect;
@@ -78,7 +78,7 @@ export async function raiseConcern(tx: Tx, ctx: Ctx, caseId: string, input: NewC
   });
   // Re-escalation starts one acknowledgement period after raising; leads' webhooks go out now.
   const settings = await programSettings(tx, c.programId);
-  ctx.jobs.push(safeguardingJob(row!, 1, settings, now), ...(await webhookJobs(tx, c.programId, ids)));
+  ctx.jobs.push(safeguardingJob(row!, 1, settings, now), ...webhookJobsFor(settings, ids));
   await appendAudit(tx, [auditEvent(ctx, 'safeguarding.raise', 'safeguarding_concern', id, c.programId, caseId)], now);
   return row!;
 }

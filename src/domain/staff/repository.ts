@@ -89,7 +89,6 @@ export async function updateStaff(
   patch: Partial<Pick<StaffInput, 'name' | 'specialisms' | 'languages' | 'maxCaseload'>> & { active?: boolean },
 ) {
   await getStaff(db, principal, id);
-  forgetPrincipals();
   const [row] = await db
     .update(staff)
     .set({

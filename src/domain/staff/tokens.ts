@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
+import { builtOnce } from '../../db/hot.js';
 import { uuidv7 } from '../../db/ids.js';
 import { apiTokens, staff } from '../../db/schema/index.js';
 import { notFound } from '../errors.js';
@@ -24,7 +25,6 @@ export async function createToken(db: Tx, secret: string, staffId: string, label
 }
 
 export async function revokeToken(db: Tx, tokenId: string, now: Date) {
-  forgetPrincipals();
   const rows = await db
     .update(apiTokens)
     .set({ revokedAt: now })
@@ -37,10 +37,9 @@ export async function revokeToken(db: Tx, tokenId: string, now: Date) {
   forgetPrincipals();
 }
 
-const prepared = new WeakMap<object, ReturnType<typeof prepareByTokenHash>>();
-
-function prepareByTokenHash(db: Tx) {
-  return db
+/** Every request that is not remembered authenticates: built once, prepared on each connection. */
+const byTokenHash = builtOnce((db: Tx) =>
+  db
     .select({
       tokenId: apiTokens.id,
       tokenHash: apiTokens.tokenHash,
@@ -53,23 +52,13 @@ function prepareByTokenHash(db: Tx) {
     .from(apiTokens)
     .innerJoin(staff, eq(staff.id, apiTokens.staffId))
     .where(and(eq(apiTokens.tokenHash, sql.placeholder('hash')), isNull(apiTokens.revokedAt), eq(staff.active, true)))
-    .prepare('overture_auth_by_token');
-}
-
-/** Every request authenticates: the query is built once and prepared on each connection. */
-function byTokenHash(db: Tx) {
-  let q = prepared.get(db);
-  if (!q) {
-    q = prepareByTokenHash(db);
-    prepared.set(db, q);
-  }
-  return q;
-}
+    .prepare('overture_auth_by_token'),
+);
 
 /**
  * Who a valid token belongs to, remembered for AUTH_CACHE_MS so a client's burst of requests does
  * not look its token up each time. A change in this process (revoke, deactivate, edit) forgets
- * them all at once, before and after it is written; another process's change is seen within
+ * them all at once, once it is written; another process's change is seen within
  * AUTH_CACHE_MS. Unknown and refused tokens are never remembered.
  */
 export const AUTH_CACHE_MS = 2_000;

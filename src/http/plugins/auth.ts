@@ -26,13 +26,21 @@ export interface RouteEntry {
   auth: 'public' | readonly Role[] | 'own';
 }
 
+/**
+ * A route's policy: its own `config.auth`, or that of the routes plugins bring (Swagger UI is
+ * public, Bull Board checks admins itself); undefined means none was given.
+ */
+function policyOf(route: { url: string; config?: { auth?: RouteEntry['auth'] } }): RouteEntry['auth'] | undefined {
+  return route.config?.auth ?? (route.url.startsWith('/docs') ? 'public' : route.url.startsWith('/admin/queues') ? 'own' : undefined);
+}
+
 /** Records every route of the server (call on the root instance, before the app registers). */
 export function recordRoutes(server: FastifyInstance) {
   const table: RouteEntry[] = [];
   server.decorate('routeTable', table);
   server.addHook('onRoute', (route) => {
     const methods = (Array.isArray(route.method) ? route.method : [route.method]).filter((m) => m !== 'HEAD');
-    const auth = route.config?.auth ?? (route.url.startsWith('/docs') ? 'public' : route.url.startsWith('/admin/queues') ? 'own' : undefined);
+    const auth = policyOf(route);
     if (!auth) return;
     for (const method of methods) table.push({ method, url: route.url, auth });
   });
@@ -46,8 +54,7 @@ export default fp(async function auth(app: FastifyInstance, deps: AppDeps) {
   app.decorateRequest('principal', null as unknown as Principal);
 
   app.addHook('onRoute', (route) => {
-    // Swagger UI and Bull Board bring their own routes; the board checks admins itself.
-    if (route.config?.auth || route.url.startsWith('/docs') || route.url.startsWith('/admin/queues')) return;
+    if (policyOf(route)) return;
     throw new Error(`route ${route.method} ${route.url} has no auth policy`);
   });
 

@@ -9,7 +9,7 @@ import { DomainError } from '../../domain/errors.js';
 import type { AppDeps } from '../deps.js';
 
 /** The package's src/http/pages, found from src/http/routes (tsx) or dist/src/http/routes (compiled). */
-export function findPagesDir(from = path.dirname(fileURLToPath(import.meta.url))): string | null {
+function findPagesDir(from = path.dirname(fileURLToPath(import.meta.url))): string | null {
   let dir = from;
   for (let i = 0; i < 6; i++) {
     dir = path.dirname(dir);
@@ -47,7 +47,7 @@ function loadAssets(pagesDir: string): Map<string, Asset> {
   );
 }
 
-export const PAGE_CSP = [
+const PAGE_CSP = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",
@@ -90,8 +90,7 @@ export const reportsPage: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-cache')
       .header('content-security-policy', PAGE_CSP)
-      .header('x-content-type-options', 'nosniff')
-      .header('referrer-policy', 'no-referrer')
+      // helmet sends nosniff and no-referrer on every response; this page is never framed.
       .header('x-frame-options', 'DENY')
       .send(html);
   });
@@ -106,7 +105,6 @@ export const reportsPage: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
       reply
         .type(asset.type)
         .header('etag', etag)
-        .header('x-content-type-options', 'nosniff')
         .header('cache-control', request.query.v === asset.hash ? 'public, max-age=31536000, immutable' : 'no-cache');
       if (request.headers['if-none-match'] === etag) return reply.code(304).send();
       return reply.send(asset.body);

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { APPROACHES, CHANNELS, DIRECTIONS, SENTIMENTS } from '../../../db/schema/enums.js';
 import { listTouchpoints, logTouchpoint, toTouchpointView } from '../../../domain/touchpoints/repository.js';
-import { ctxOf, } from '../../ctx.js';
+import { ctxOf } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';
 import { createForCase } from '../../idempotency.js';
 import { cursorParam, decodeCursor, errorResponses, idParams, isoTime, limitParam, page, toPage } from '../../schemas/common.js';
