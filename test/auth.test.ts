@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiTokens } from '../src/db/schema/index.js';
-import { AUTH_CACHE_MS, hashToken } from '../src/domain/staff/tokens.js';
+import { AUTH_CACHE_MS, authenticate, forgetPrincipals, hashToken } from '../src/domain/staff/tokens.js';
 import { createTestApp, expectProblem, TEST_SECRET, type TestApp } from './helpers/app.js';
 
 let t: TestApp;
@@ -91,6 +91,15 @@ describe('authentication', () => {
     // ... and looks it up again once the entry is AUTH_CACHE_MS old.
     expectProblem(await me(), 401);
     expectProblem(await me(), 401);
+  });
+
+  it('does not remember what it read while staff or tokens changed', async () => {
+    const s = await t.staff('intervener', programId);
+    const reading = authenticate(t.db.db, TEST_SECRET, s.token);
+    forgetPrincipals(); // a change lands while the lookup is in flight
+    expect(await reading).toBeDefined();
+    await t.db.db.update(apiTokens).set({ revokedAt: new Date() }).where(eq(apiTokens.staffId, s.id));
+    expect(await authenticate(t.db.db, TEST_SECRET, s.token)).toBeUndefined();
   });
 
   it('never remembers a refused token', async () => {

@@ -2,7 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { desc, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, cases } from '../src/db/schema/index.js';
-import { appendAudit } from '../src/domain/audit/log.js';
+import { hotQuery } from '../src/db/hot.js';
+import { uuidv7 } from '../src/db/ids.js';
+import { type AuditEntry, appendAudit, canonicalEntry } from '../src/domain/audit/log.js';
 import { verifyAudit } from '../src/domain/audit/query.js';
 import { applyRetention } from '../src/domain/retention/erase.js';
 import { createTestApp, expectProblem, TEST_SECRET, type TestApp } from './helpers/app.js';
@@ -149,6 +151,23 @@ describe('audit log', () => {
     expect(await verifyAudit(t.db.db)).toMatchObject({ ok: true, firstBrokenId: null });
   });
 
+  it('the previous release\'s append (overture_audit_append) still chains correctly beside the new one', async () => {
+    const event = { actorId: null, action: 'test.mixed', targetType: 'case', targetId: null };
+    await t.db.db.transaction((tx) => appendAudit(tx, [event]));
+    const old: AuditEntry = { id: uuidv7(), at: new Date(), actorId: null, action: 'test.old_release', targetType: 'case', targetId: null, programId: null, caseId: null, requestId: null };
+    await t.db.pool.query('select overture_audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', [
+      old.id, old.at, old.actorId, old.action, old.targetType, old.targetId, old.programId, old.caseId, old.requestId, canonicalEntry(old),
+    ]);
+    await t.db.db.transaction((tx) => appendAudit(tx, [event]));
+    const last = await t.db.db.select().from(auditLog).orderBy(desc(auditLog.seq)).limit(3);
+    expect(last.map((e) => e.action)).toEqual(['test.mixed', 'test.old_release', 'test.mixed']);
+    expect(await verifyAudit(t.db.db)).toMatchObject({ ok: true, firstBrokenId: null });
+  });
+
+  it('hotQuery refuses a handle without a node-postgres client instead of misbehaving', async () => {
+    await expect(hotQuery({} as never, null, 'select 1', [])).rejects.toThrow(/drizzle-orm internals/);
+  });
+
   it('reports the first broken entry after an edit behind the application\'s back', async () => {
     const entries = await t.db.db.select().from(auditLog).orderBy(auditLog.seq);
     const victim = entries[Math.floor(entries.length / 2)]!;
@@ -198,6 +217,9 @@ describe('erasure and retention', () => {
       expect((await findEverywhere(needle)).length).toBeGreaterThan(0);
     }
 
+    const storedResponses = async () => (await t.db.pool.query<{ n: number }>('select count(*)::int as n from idempotency_keys where case_id = $1', [c.id])).rows[0]!.n;
+    // The stored (encrypted) response of the flagging request is tied to the case ...
+    expect(await storedResponses()).toBe(1);
     const erased = await ok<Record<string, unknown>>(t, lead, 'POST', `/v1/cases/${c.id}/erase`, { reason: 'subject asked' });
     expect(erased).toMatchObject({ erased: true, status: 'closed', profile: { platform: 'reddit', handle: null, url: null, displayName: null, language: null } });
     expect(erased['indicators']).toEqual([{ kind: 'post', evidenceUrl: null, note: null }]);
@@ -205,6 +227,8 @@ describe('erasure and retention', () => {
       expect(await findEverywhere(needle), needle).toEqual([]);
     }
     expectProblem(await call(t, lead, 'POST', '/v1/cases', { ...body, profile: { ...body.profile, handle: handle.toUpperCase() } }), 422, 'profile.suppressed');
+    // ... and goes with it.
+    expect(await storedResponses()).toBe(0);
     expectProblem(await call(t, lead, 'POST', `/v1/cases/${c.id}/erase`, { reason: 'again' }), 409, 'case.already_erased');
     const after = await ok<{ rows: unknown[] }>(t, lead, 'GET', report);
     expect(after.rows).toEqual(before.rows);
