@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, ts } from './columns.js';
 import { caseStatus, direction, ideology, outcome, platform, riskLevel, stage } from './enums.js';
 import { programs } from './programs.js';
@@ -42,7 +42,8 @@ export const cases = pgTable(
     firstOutboundApproaches: text('first_outbound_approaches').array(),
     touchpointCount: integer('touchpoint_count').notNull().default(0),
     inboundCount: integer('inbound_count').notNull().default(0),
-    outboundCostCents: integer('outbound_cost_cents').notNull().default(0),
+    // bigint: a sum of client-sent costs must never overflow.
+    outboundCostCents: bigint('outbound_cost_cents', { mode: 'number' }).notNull().default(0),
     lastTouchpointAt: ts('last_touchpoint_at'),
     lastTouchpointDirection: direction('last_touchpoint_direction'),
     /** Start of the current quiet spell already alerted (no_contact fires once per spell). */

@@ -39,3 +39,24 @@ export const apiTokens = pgTable(
   },
   (t) => [uniqueIndex('api_tokens_hash_idx').on(t.tokenHash), index('api_tokens_staff_idx').on(t.staffId)],
 );
+
+/**
+ * Queue-board sign-in sessions: the cookie carries a random id, only its keyed hash is stored,
+ * and a session ends when it expires, its token is revoked or its admin is deactivated.
+ */
+export const boardSessions = pgTable(
+  'board_sessions',
+  {
+    /** HMAC-SHA256 of the session id keyed with OVERTURE_SECRET. */
+    idHash: text('id_hash').primaryKey(),
+    staffId: uuid('staff_id')
+      .notNull()
+      .references(() => staff.id),
+    tokenId: uuid('token_id')
+      .notNull()
+      .references(() => apiTokens.id),
+    createdAt: createdAt(),
+    expiresAt: ts('expires_at').notNull(),
+  },
+  (t) => [index('board_sessions_expires_idx').on(t.expiresAt)],
+);
