@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/client.js';
 import type { Clock } from '../domain/clock.js';
+import type { ResolveHost } from '../domain/programs/webhook-target.js';
 import type { QueueSystem } from '../queue/system.js';
 
 /** Everything the HTTP app needs, built once by the entry point (or a test) and passed in. */
@@ -15,4 +16,6 @@ export interface AppDeps {
   clock: Clock;
   queues: QueueSystem;
   logger: Logger;
+  /** Resolves a staffWebhookUrl's host to check it (default: DNS); tests inject one. Whether private targets are allowed is `config.webhookAllowPrivate`. */
+  resolveHost?: ResolveHost;
 }
