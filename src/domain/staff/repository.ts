@@ -2,7 +2,7 @@ import { and, asc, eq, gt, type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
 import { programs, staff } from '../../db/schema/index.js';
-import { invalid, notFound } from '../errors.js';
+import { conflict, invalid, notFound } from '../errors.js';
 import type { Principal, Role } from './principal.js';
 import { forgetPrincipals } from './tokens.js';
 
@@ -88,20 +88,42 @@ export async function updateStaff(
   id: string,
   patch: Partial<Pick<StaffInput, 'name' | 'specialisms' | 'languages' | 'maxCaseload'>> & { active?: boolean },
 ) {
-  await getStaff(db, principal, id);
-  const [row] = await db
-    .update(staff)
-    .set({
-      ...(patch.name !== undefined ? { name: patch.name } : {}),
-      ...(patch.specialisms !== undefined ? { specialisms: normaliseTags(patch.specialisms) } : {}),
-      ...(patch.languages !== undefined ? { languages: normaliseTags(patch.languages) } : {}),
-      ...(patch.maxCaseload !== undefined ? { maxCaseload: patch.maxCaseload } : {}),
-      ...(patch.active !== undefined ? { active: patch.active } : {}),
-      version: sql`${staff.version} + 1`,
-      updatedAt: sql`now()`,
-    })
-    .where(eq(staff.id, id))
-    .returning();
+  const row = await db.transaction(async (tx) => {
+    const before = await getStaff(tx, principal, id);
+    if (patch.active === false && before.role === 'admin') await refuseLastAdmin(tx, id);
+    const [updated] = await tx
+      .update(staff)
+      .set({
+        ...(patch.name !== undefined ? { name: patch.name } : {}),
+        ...(patch.specialisms !== undefined ? { specialisms: normaliseTags(patch.specialisms) } : {}),
+        ...(patch.languages !== undefined ? { languages: normaliseTags(patch.languages) } : {}),
+        ...(patch.maxCaseload !== undefined ? { maxCaseload: patch.maxCaseload } : {}),
+        ...(patch.active !== undefined ? { active: patch.active } : {}),
+        version: sql`${staff.version} + 1`,
+        updatedAt: sql`now()`,
+      })
+      .where(eq(staff.id, id))
+      .returning();
+    return updated!;
+  });
+  // After the commit: a lookup in between could otherwise remember the holder as still active.
   forgetPrincipals();
-  return row!;
+  return row;
+}
+
+/**
+ * Refuses to deactivate the deployment's last active admin. Every active admin row is locked (in
+ * id order, so two of these never deadlock): a concurrent deactivation waits, then re-reads the
+ * rows it locked and no longer counts the admin the other one deactivated.
+ */
+async function refuseLastAdmin(tx: Tx, id: string) {
+  const admins = await tx
+    .select({ id: staff.id })
+    .from(staff)
+    .where(and(eq(staff.role, 'admin'), eq(staff.active, true)))
+    .orderBy(asc(staff.id))
+    .for('update');
+  if (admins.some((a) => a.id === id) && !admins.some((a) => a.id !== id)) {
+    throw conflict('staff.last_admin', 'This is the last active admin: make another admin first.');
+  }
 }
