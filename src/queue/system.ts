@@ -51,7 +51,7 @@ export function createQueueSystem(opts: QueueSystemOptions): QueueSystem {
       retryStrategy: (times) => Math.min(times * 200, 2000),
       lazyConnect: false,
     });
-    producerRedis.on('error', (err) => log.debug({ err: err.message }, 'redis producer connection error'));
+    producerRedis.on('error', (err) => log.debug({ err }, 'redis producer connection error'));
     producerRedis.on('ready', () => {
       everReady = true;
     });
@@ -60,7 +60,7 @@ export function createQueueSystem(opts: QueueSystemOptions): QueueSystem {
     base = { connection: producerRedis, prefix };
     workerBase = () => {
       const conn = new Redis(opts.redisUrl!, { maxRetriesPerRequest: null, retryStrategy: (t) => Math.min(t * 200, 2000) });
-      conn.on('error', (err) => log.debug({ err: err.message }, 'redis worker connection error'));
+      conn.on('error', (err) => log.debug({ err }, 'redis worker connection error'));
       closers.push(async () => conn.quit().catch(() => conn.disconnect()));
       return { connection: conn, prefix };
     };
@@ -78,7 +78,7 @@ export function createQueueSystem(opts: QueueSystemOptions): QueueSystem {
     let q = queues.get(name);
     if (!q) {
       q = new QueueCtor(name, { ...base, defaultJobOptions: { removeOnComplete: 1000, removeOnFail: 5000 } }, factory);
-      q.on('error', (err: Error) => log.debug({ err: err.message, queue: name }, 'queue error'));
+      q.on('error', (err: Error) => log.debug({ err, queue: name }, 'queue error'));
       queues.set(name, q);
     }
     return q;
@@ -100,7 +100,7 @@ export function createQueueSystem(opts: QueueSystemOptions): QueueSystem {
     },
     createWorker(name, processor, wOpts) {
       const worker = new WorkerCtor(name, processor, { ...workerBase(), concurrency: 4, ...wOpts }, factory);
-      worker.on('error', (err: Error) => log.warn({ err: err.message, queue: name }, 'worker error'));
+      worker.on('error', (err: Error) => log.warn({ err, queue: name }, 'worker error'));
       workers.add(worker);
       return worker;
     },
@@ -152,7 +152,7 @@ export async function checkRedisPolicy(redisUrl: string, logger: Logger): Promis
     }
     return policy;
   } catch (err) {
-    logger.warn({ err: (err as Error).message }, 'could not read Redis maxmemory-policy (CONFIG may be disabled)');
+    logger.warn({ err }, 'could not read Redis maxmemory-policy (CONFIG may be disabled)');
     return undefined;
   } finally {
     conn.disconnect();

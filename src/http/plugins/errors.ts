@@ -48,7 +48,8 @@ function isUnavailable(err: { code?: string; message?: string; cause?: unknown }
   if (err.cause && typeof err.cause === 'object' && depth < 3 && isUnavailable(err.cause as typeof err, depth + 1)) return true;
   const code = err.code ?? '';
   return (
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300', '40001', '40P01'].includes(code) ||
+    // 57014: a statement cancelled (statement_timeout, an operator's pg_cancel_backend).
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57014', '57P01', '57P02', '57P03', '53300', '40001', '40P01'].includes(code) ||
     code.startsWith('08') ||
     /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(err.message ?? '')
   );
@@ -75,7 +76,7 @@ export default fp(async function errors(app: FastifyInstance) {
       return sendProblem(reply, problem(request, 400, 'request.invalid', detail || 'The request is invalid.', { errors }));
     }
     if (isResponseSerializationError(err)) {
-      request.log.error({ err: { message: err.message, issues: err.cause?.issues } }, 'response did not match its schema');
+      request.log.error({ err, issues: err.cause?.issues?.map((i) => ({ code: i.code, path: i.path })) }, 'response did not match its schema');
       return sendProblem(reply, problem(request, 500, 'internal', 'Something went wrong on our side.'));
     }
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
@@ -85,7 +86,7 @@ export default fp(async function errors(app: FastifyInstance) {
       return sendProblem(reply, problem(request, status, code, err.message));
     }
     if (isUnavailable(err)) {
-      request.log.warn({ err: { message: err.message, code: err.code } }, 'database unavailable');
+      request.log.warn({ err }, 'database unavailable');
       reply.header('retry-after', '2');
       return sendProblem(reply, problem(request, 503, 'service.unavailable', 'The database is unavailable; retry shortly.'));
     }
