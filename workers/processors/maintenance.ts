@@ -1,8 +1,10 @@
 import { sql } from 'drizzle-orm';
 import { jobRuns } from '../../src/db/schema/index.js';
 import { reconcile as reconcileDue, scanNoContact } from '../../src/domain/reminders/scan.js';
-import { rollupAll } from '../../src/domain/reports/rollup.js';
-import { applyRetention } from '../../src/domain/retention/erase.js';
+import type { ProgramsOutcome } from '../../src/domain/programs/each.js';
+import { rollupEachProgram } from '../../src/domain/reports/rollup.js';
+import { applyRetention } from '../../src/domain/retention/policy.js';
+import { redactedMessage } from '../../src/logger.js';
 import { enqueueRequests } from '../../src/queue/requests.js';
 import type { Processor, WorkerDeps } from '../types.js';
 
@@ -15,7 +17,7 @@ async function recorded<T extends Record<string, unknown>>(deps: WorkerDeps, nam
     result = await run();
     return result;
   } catch (err) {
-    status = `failed: ${(err as Error).message.slice(0, 200)}`;
+    status = `failed: ${redactedMessage(err).slice(0, 200)}`;
     throw err;
   } finally {
     const finished = deps.clock.now();
@@ -24,8 +26,22 @@ async function recorded<T extends Record<string, unknown>>(deps: WorkerDeps, nam
       .insert(jobRuns)
       .values({ name, ...values, runs: 1 })
       .onConflictDoUpdate({ target: jobRuns.name, set: { ...values, runs: sql`${jobRuns.runs} + 1` } })
-      .catch((err: Error) => deps.logger.warn({ err: err.message, job: name }, 'could not record job run'));
+      .catch((err: Error) => deps.logger.warn({ err, job: name }, 'could not record job run'));
   }
+}
+
+/**
+ * Logs, by program id, what a job that loops over programs met; the run's recorded result names
+ * the programs that failed (ids only: errors can carry the values of a statement).
+ */
+function reported(deps: WorkerDeps, job: string, outcome: ProgramsOutcome): { failedPrograms: string[] } {
+  for (const { programId, keys } of outcome.defaulted) {
+    deps.logger.warn({ job, programId, keys }, 'stored program settings no longer valid; their defaults were used');
+  }
+  for (const { programId, err } of outcome.failed) {
+    deps.logger.warn({ job, programId, err }, "a program's part of the job failed; the other programs ran");
+  }
+  return { failedPrograms: outcome.failed.map((f) => f.programId) };
 }
 
 export const heartbeat: Processor<'maintenance', 'heartbeat'> = async (_p, deps) =>
@@ -33,21 +49,29 @@ export const heartbeat: Processor<'maintenance', 'heartbeat'> = async (_p, deps)
 
 export const reconcile: Processor<'maintenance', 'reconcile'> = async (_p, deps) =>
   recorded(deps, 'reconcile', async () => {
-    const { jobs, ...counts } = await reconcileDue(deps.db, deps.clock);
+    const { jobs, programs, ...counts } = await reconcileDue(deps.db, deps.clock);
     await enqueueRequests(deps.queues, deps.logger, jobs);
-    return counts;
+    return { ...counts, ...reported(deps, 'reconcile', programs) };
   });
 
 export const noContactScan: Processor<'maintenance', 'no-contact-scan'> = async (_p, deps) =>
   recorded(deps, 'no-contact-scan', async () => {
-    const { jobs, alerted } = await scanNoContact(deps.db, deps.clock);
+    const { jobs, alerted, programs } = await scanNoContact(deps.db, deps.clock);
     await enqueueRequests(deps.queues, deps.logger, jobs);
-    return { alerted };
+    return { alerted, ...reported(deps, 'no-contact-scan', programs) };
   });
 
 /** Incremental: applies only the cases marked dirty since the last pass. */
-export const rollup: Processor<'maintenance', 'rollup'> = async (_p, deps) => recorded(deps, 'rollup', () => rollupAll(deps.db));
+export const rollup: Processor<'maintenance', 'rollup'> = async (_p, deps) =>
+  recorded(deps, 'rollup', async () => {
+    const { processed, programs } = await rollupEachProgram(deps.db);
+    // Settings play no part in the rollup: only failures are worth a line.
+    return { processed, ...reported(deps, 'rollup', { ...programs, defaulted: [] }) };
+  });
 
 /** Each program's retention periods; batched and safe on two workers at once. */
 export const retention: Processor<'maintenance', 'retention'> = async (_p, deps) =>
-  recorded(deps, 'retention', () => applyRetention(deps.db, deps.clock.now()));
+  recorded(deps, 'retention', async () => {
+    const { erased, programs } = await applyRetention(deps.db, deps.clock.now());
+    return { erased, ...reported(deps, 'retention', programs) };
+  });

@@ -1,15 +1,24 @@
+import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import type { Tx } from '../../db/client.js';
+import { programs } from '../../db/schema/index.js';
+import { MAX_DURATION, MIN_DURATION, parseDuration } from './duration.js';
 
 const duration = z
   .string()
-  .refine((v) => (parseDuration(v) ?? 0) > 0, 'must be a positive ISO 8601 duration in W, D, H, M or S, e.g. PT24H or P14D')
+  .refine(
+    (v) => parseDuration(v) !== undefined,
+    `must be an ISO 8601 duration in W, D, H, M or S (seconds to 3 decimals) from ${MIN_DURATION} to ${MAX_DURATION}, e.g. PT24H or P14D`,
+  )
   .meta({ format: 'duration', example: 'P3D' });
 
 const webhookUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
   .max(2000)
-  .nullable();
+  .nullable()
+  .describe(
+    'https, no credentials, every address its host resolves to public (400 program.webhook_url_not_allowed); plain http and private addresses only with OVERTURE_WEBHOOK_ALLOW_PRIVATE=true. Redirects are never followed.',
+  );
 
 export const programSettingsShape = {
   requireApproval: z.boolean(),
@@ -49,11 +58,41 @@ export const DEFAULT_SETTINGS: ProgramSettings = {
   staffWebhookUrl: null,
 };
 
-export function resolveSettings(stored: Record<string, unknown> | null | undefined): ProgramSettings {
-  return { ...DEFAULT_SETTINGS, ...(stored ?? {}) } as ProgramSettings;
+const SETTING_KEYS = Object.keys(programSettingsShape) as (keyof ProgramSettings)[];
+
+/** Stored keys whose value fails today's schema (written before a rule tightened, or by hand). */
+export function invalidStoredKeys(stored: unknown): (keyof ProgramSettings)[] {
+  if (!isRecord(stored)) return stored == null ? [] : SETTING_KEYS;
+  return SETTING_KEYS.filter((key) => Object.hasOwn(stored, key) && !programSettingsShape[key].safeParse(stored[key]).success);
 }
 
-/** Milliseconds of a duration setting (validated on write, so always parseable). */
-export function ms(settings: ProgramSettings, key: keyof ProgramSettings): number {
-  return parseDuration(String(settings[key])) ?? 0;
+/**
+ * A program's settings: each stored override that still passes its schema, and the default for
+ * every key that is missing or no longer valid, so one bad value never stops the program's work.
+ */
+export function resolveSettings(stored: unknown): ProgramSettings {
+  const settings: Record<string, unknown> = { ...DEFAULT_SETTINGS };
+  if (!isRecord(stored)) return settings as ProgramSettings;
+  for (const key of SETTING_KEYS) {
+    if (!Object.hasOwn(stored, key)) continue;
+    const parsed = programSettingsShape[key].safeParse(stored[key]);
+    if (parsed.success) settings[key] = parsed.data;
+  }
+  return settings as ProgramSettings;
+}
+
+/** One program's settings, resolved; the defaults when there is no such program. */
+export async function loadSettings(tx: Tx, programId: string | null): Promise<ProgramSettings> {
+  if (!programId) return resolveSettings(null);
+  const [p] = await tx.select({ settings: programs.settings }).from(programs).where(eq(programs.id, programId));
+  return resolveSettings(p?.settings);
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export type DurationKey = { [K in keyof ProgramSettings]: ProgramSettings[K] extends string ? K : never }[keyof ProgramSettings];
+
+/** Milliseconds of a duration setting; resolved settings always hold a valid one. */
+export function ms(settings: ProgramSettings, key: DurationKey): number {
+  return parseDuration(settings[key]) ?? parseDuration(DEFAULT_SETTINGS[key])!;
 }

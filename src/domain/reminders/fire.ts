@@ -2,11 +2,11 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { hotQuery, selectList } from '../../db/hot.js';
 import { uuidv7 } from '../../db/ids.js';
-import { cases, followUps, programs, safeguardingConcerns, touchpoints } from '../../db/schema/index.js';
+import { cases, followUps, safeguardingConcerns, touchpoints } from '../../db/schema/index.js';
 import type { Clock } from '../clock.js';
 import type { JobRequest } from '../context.js';
 import { leadsOf, notify } from '../notifications/notify.js';
-import { ms, resolveSettings } from '../programs/settings.js';
+import { loadSettings, ms, resolveSettings } from '../programs/settings.js';
 import type { FollowUpRow } from '../followups/schedule.js';
 import { followUpDueJob, followUpOverdueJob, responseSlaJob, safeguardingJob, webhookJobsFor } from './jobs.js';
 
@@ -14,11 +14,6 @@ import { followUpDueJob, followUpOverdueJob, responseSlaJob, safeguardingJob, we
 export interface Fired {
   outcome: 'fired' | 'stale' | 'early' | 'answered';
   jobs: JobRequest[];
-}
-
-async function settingsOf(tx: Tx, programId: string) {
-  const [p] = await tx.select({ settings: programs.settings }).from(programs).where(eq(programs.id, programId));
-  return resolveSettings(p?.settings);
 }
 
 async function lockFollowUp(tx: Tx, id: string) {
@@ -68,7 +63,7 @@ export async function fireFollowUpDue(db: Db, clock: Clock, followUpId: string, 
     const f = await lockFollowUp(tx, followUpId);
     if (!f || f.version !== version || f.status !== 'pending') return { outcome: 'stale', jobs: [] };
     if (f.dueAt > now) return { outcome: 'early', jobs: [followUpDueJob(f, now)] };
-    const settings = await settingsOf(tx, f.programId);
+    const settings = await loadSettings(tx, f.programId);
     await tx.update(followUps).set({ status: 'due', dueNotifiedAt: now }).where(eq(followUps.id, f.id));
     const ids = await notify(tx, f.assigneeId ? [f.assigneeId] : [], {
       kind: 'follow_up_due',
@@ -87,7 +82,7 @@ export async function fireFollowUpOverdue(db: Db, clock: Clock, followUpId: stri
     const f = await lockFollowUp(tx, followUpId);
     if (!f || f.version !== version || (f.status !== 'pending' && f.status !== 'due')) return { outcome: 'stale', jobs: [] };
     const now = clock.now();
-    const settings = await settingsOf(tx, f.programId);
+    const settings = await loadSettings(tx, f.programId);
     if (f.dueAt.getTime() + ms(settings, 'overdueGrace') > now.getTime()) {
       return { outcome: 'early', jobs: [followUpOverdueJob(f, settings, now)] };
     }
@@ -127,7 +122,7 @@ export async function fireResponseSla(db: Db, clock: Clock, touchpointId: string
     const [t] = await tx.select().from(touchpoints).where(eq(touchpoints.id, touchpointId)).for('update');
     if (!t?.awaitingResponse) return { outcome: 'stale', jobs: [] };
     const now = clock.now();
-    const settings = await settingsOf(tx, t.programId);
+    const settings = await loadSettings(tx, t.programId);
     if (t.occurredAt.getTime() + ms(settings, 'responseSla') > now.getTime()) {
       return { outcome: 'early', jobs: [responseSlaJob(t, settings, now)] };
     }
@@ -162,7 +157,7 @@ export async function fireSafeguardingEscalation(db: Db, clock: Clock, concernId
     const [c] = await tx.select().from(safeguardingConcerns).where(eq(safeguardingConcerns.id, concernId)).for('update');
     if (c?.status !== 'open') return { outcome: 'stale', jobs: [] };
     const now = clock.now();
-    const settings = await settingsOf(tx, c.programId);
+    const settings = await loadSettings(tx, c.programId);
     const ack = ms(settings, 'safeguardingAckWithin');
     const current = Math.floor((now.getTime() - c.raisedAt.getTime()) / ack);
     if (current < period) return { outcome: 'early', jobs: [safeguardingJob(c, period, settings, now)] };

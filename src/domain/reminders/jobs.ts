@@ -1,9 +1,7 @@
-import { eq } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
-import { programs } from '../../db/schema/index.js';
 import { jobIds } from '../../queue/jobs.js';
 import type { JobRequest } from '../context.js';
-import { ms, type ProgramSettings, resolveSettings } from '../programs/settings.js';
+import { loadSettings, ms, type ProgramSettings } from '../programs/settings.js';
 
 /** The delayed job that makes a follow-up `due` (superseded by any later version). */
 export function followUpDueJob(f: { id: string; version: number; dueAt: Date }, now: Date): JobRequest {
@@ -49,8 +47,7 @@ export function safeguardingJob(c: { id: string; raisedAt: Date }, period: numbe
 /** Webhook deliveries for new notifications, when the program has a staff webhook. */
 export async function webhookJobs(tx: Tx, programId: string | null, notificationIds: string[]): Promise<JobRequest[]> {
   if (!programId || notificationIds.length === 0) return [];
-  const [p] = await tx.select({ settings: programs.settings }).from(programs).where(eq(programs.id, programId));
-  return p ? webhookJobsFor(resolveSettings(p.settings), notificationIds) : [];
+  return webhookJobsFor(await loadSettings(tx, programId), notificationIds);
 }
 
 /** The same, for a caller that has the program's settings already. */

@@ -1,6 +1,7 @@
 import { inArray, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { cases, engagementEvents, engagementResponse, engagementRollup, rollupContrib } from '../../db/schema/index.js';
+import { eachProgram } from '../programs/each.js';
 import { type Cell, type Contribution, contributions, type EventCell } from './contributions.js';
 
 const EMPTY: Contribution = { cells: [], events: [], responses: [] };
@@ -40,7 +41,7 @@ export async function rollupPass(db: Db, opts: { programId?: string; limit?: num
   });
 }
 
-/** Runs passes until nothing is dirty (or `maxPasses` ran); for the worker and for reports. */
+/** Runs passes until nothing is dirty (or `maxPasses` ran); for reports and tests. */
 export async function rollupAll(db: Db, opts: { programId?: string; limit?: number; maxPasses?: number } = {}) {
   let processed = 0;
   for (let i = 0; i < (opts.maxPasses ?? 50); i++) {
@@ -49,6 +50,18 @@ export async function rollupAll(db: Db, opts: { programId?: string; limit?: numb
     if (r.processed === 0) break;
   }
   return { processed };
+}
+
+/**
+ * The worker's pass: every program's dirty cases, one program at a time, so that a case one
+ * program's pass cannot apply stays dirty for the next run without holding up the others.
+ */
+export async function rollupEachProgram(db: Db, opts: { limit?: number; maxPasses?: number } = {}) {
+  let processed = 0;
+  const programs = await eachProgram(db, async ({ id }) => {
+    processed += (await rollupAll(db, { ...opts, programId: id })).processed;
+  });
+  return { processed, programs };
 }
 
 async function applyPass(tx: Tx, ids: string[]): Promise<number> {
