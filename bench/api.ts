@@ -46,7 +46,7 @@ interface Seed {
 let handleSeq = 0;
 const flagBody = (programId: string) => ({
   programId,
-  profile: { platform: 'x', handle: `@bench_${process.pid}_${++handleSeq}_${randomBytes(3).toString('hex')}`, language: 'en' },
+  profile: { platform: 'x', handle: `@b${(++handleSeq).toString(36)}_${randomBytes(4).toString('hex')}`, language: 'en' },
   ideology: handleSeq % 2 ? 'far_right' : 'islamist',
   riskLevel: ['low', 'medium', 'high'][handleSeq % 3],
   indicators: [{ kind: 'shares_propaganda', evidenceUrl: 'https://example.org/post/1', note: 'reposted a manifesto' }],

@@ -12,13 +12,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import pino from 'pino';
 import type { Db } from '../src/db/client.js';
 import { systemClock } from '../src/domain/clock.js';
 import type { JobRequest } from '../src/domain/context.js';
 import { createProgram } from '../src/domain/programs/repository.js';
 import { followUpDueJob } from '../src/domain/reminders/jobs.js';
 import { createStaff } from '../src/domain/staff/repository.js';
+import { createLogger } from '../src/logger.js';
 import { JOBS } from '../src/queue/jobs.js';
 import { jobOptions } from '../src/queue/requests.js';
 import { createQueueSystem, JOB_DEFAULTS, type QueueSystem } from '../src/queue/system.js';
@@ -29,7 +29,7 @@ import { fmt } from './lib/load.js';
 import { describeWaits, WaitSampler } from './lib/pgwait.js';
 import { pct, percentile, printTargets, type Section, type Target, target } from './lib/report.js';
 
-const logger = pino({ level: process.env['BENCH_QUEUE_LOG_LEVEL'] ?? 'error' });
+const logger = createLogger({ level: process.env['BENCH_QUEUE_LOG_LEVEL'] ?? 'error' });
 const SECRET = randomBytes(32).toString('hex');
 
 interface Backend {

@@ -65,14 +65,14 @@ export async function start(opts: StartOptions): Promise<Running> {
       try {
         await c.close();
       } catch (err) {
-        logger.warn({ err: (err as Error).message }, `error closing ${c.name}`);
+        logger.warn({ err }, `error closing ${c.name}`);
       }
     }
   };
   try {
     const database = await openDatabase(config, logger);
     if (database.embedded) closers.push({ name: 'embedded postgres', close: () => database.embedded!.stop() });
-    const handle: DbHandle = createDb(database.url, { onError: (err) => logger.warn({ err: err.message }, 'idle database client error') });
+    const handle: DbHandle = createDb(database.url, { onError: (err) => logger.warn({ err }, 'idle database client error') });
     closers.push({ name: 'database pool', close: () => handle.close() });
     if (opts.migrate ?? config.role === 'all') await runMigrations(handle.db);
     if (config.bootstrapAdminToken) {
@@ -85,7 +85,7 @@ export async function start(opts: StartOptions): Promise<Running> {
 
     let workers: RunningWorkers | undefined;
     if (config.role !== 'api') {
-      workers = await startWorkers({ db: handle.db, queues, clock, logger, secret: database.secret }, { every: { reconcile: config.reconcileEveryMs } });
+      workers = await startWorkers({ db: handle.db, queues, clock, logger, secret: database.secret, webhookAllowPrivate: config.webhookAllowPrivate }, { every: { reconcile: config.reconcileEveryMs } });
       closers.push({ name: 'workers', close: () => workers!.close(8_000) });
     }
     let url: string | undefined;

@@ -25,9 +25,20 @@ describe('config', () => {
     [{ OVERTURE_RECONCILE_INTERVAL: 'PT0.5S' }, 'OVERTURE_RECONCILE_INTERVAL'],
     [{ OVERTURE_RECONCILE_INTERVAL: 'every minute' }, 'OVERTURE_RECONCILE_INTERVAL'],
     [{ OVERTURE_RATE_LIMIT_PER_IP: '-1' }, 'OVERTURE_RATE_LIMIT_PER_IP'],
+    [{ OVERTURE_WEBHOOK_ALLOW_PRIVATE: 'yes' }, 'OVERTURE_WEBHOOK_ALLOW_PRIVATE'],
+    [{ OVERTURE_WEBHOOK_ALLOW_PRIVATE: '1' }, 'OVERTURE_WEBHOOK_ALLOW_PRIVATE'],
   ])('rejects %j naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(variable);
+  });
+
+  it('allows private webhook targets by default only for the embedded database', () => {
+    const production = { DATABASE_URL: 'postgres://h/db', OVERTURE_SECRET: 'x'.repeat(32) };
+    expect(loadConfig({}).webhookAllowPrivate).toBe(true);
+    expect(loadConfig(production).webhookAllowPrivate).toBe(false);
+    expect(loadConfig({ ...production, OVERTURE_WEBHOOK_ALLOW_PRIVATE: 'true' }).webhookAllowPrivate).toBe(true);
+    expect(loadConfig({ ...production, OVERTURE_WEBHOOK_ALLOW_PRIVATE: '' }).webhookAllowPrivate).toBe(false);
+    expect(loadConfig({ OVERTURE_WEBHOOK_ALLOW_PRIVATE: 'false' }).webhookAllowPrivate).toBe(false);
   });
 
   it('never echoes a secret value in the message', () => {

@@ -164,9 +164,9 @@ describe('GET /v1/follow-ups', () => {
       [ca2.id, 20],
       [ca.id, 40],
     ] as const) {
-      aIds.push((await ok<FollowUp>(t, l, 'POST', `/v1/cases/${caseId}/follow-ups`, { dueAt: new Date(Date.UTC(2100, 0, 1, h)).toISOString(), kind: 'follow_up' })).id);
+      aIds.push((await ok<FollowUp>(t, l, 'POST', `/v1/cases/${caseId}/follow-ups`, { dueAt: new Date(Date.UTC(2099, 0, 1, h)).toISOString(), kind: 'follow_up' })).id);
     }
-    bId = (await ok<FollowUp>(t, l, 'POST', `/v1/cases/${cb.id}/follow-ups`, { dueAt: new Date(Date.UTC(2100, 0, 1, 25)).toISOString(), kind: 'review' })).id;
+    bId = (await ok<FollowUp>(t, l, 'POST', `/v1/cases/${cb.id}/follow-ups`, { dueAt: new Date(Date.UTC(2099, 0, 1, 25)).toISOString(), kind: 'review' })).id;
   });
 
   it('shows an intervener their own, soonest first, page by page with a composite cursor', async () => {
@@ -179,7 +179,7 @@ describe('GET /v1/follow-ups', () => {
       .orderBy(followUps.dueAt, followUps.id);
     expect(seen.map((f) => f.id)).toEqual(expected.map((r) => r.id));
     expect(new Set(seen.map((f) => f.id))).toEqual(new Set(aIds));
-    expect(seen.map((f) => f.dueAt)).toEqual([10, 20, 20, 30, 40].map((h) => new Date(Date.UTC(2100, 0, 1, h)).toISOString()));
+    expect(seen.map((f) => f.dueAt)).toEqual([10, 20, 20, 30, 40].map((h) => new Date(Date.UTC(2099, 0, 1, h)).toISOString()));
     expect(seen.every((f) => f.assigneeId === a.id)).toBe(true);
     const last = await ok<Page<FollowUp>>(t, a, 'GET', '/v1/follow-ups?limit=5');
     expect(last.items).toHaveLength(5);
@@ -206,10 +206,10 @@ describe('GET /v1/follow-ups', () => {
     expect(pending.items.map((f) => f.id).sort()).toEqual(aIds.slice(0, 4).sort());
     expect((await ok<Page<FollowUp>>(t, a, 'GET', '/v1/follow-ups?status=done')).items.map((f) => f.id)).toEqual([aIds[4]]);
     expect((await ok<Page<FollowUp>>(t, l, 'GET', '/v1/follow-ups?status=overdue')).items).toEqual([]);
-    const from = new Date(Date.UTC(2100, 0, 1, 20)).toISOString();
-    const to = new Date(Date.UTC(2100, 0, 1, 30)).toISOString();
+    const from = new Date(Date.UTC(2099, 0, 1, 20)).toISOString();
+    const to = new Date(Date.UTC(2099, 0, 1, 30)).toISOString();
     const window = await ok<Page<FollowUp>>(t, l, 'GET', `/v1/follow-ups?dueFrom=${from}&dueTo=${to}`);
-    expect(window.items.map((f) => f.dueAt)).toEqual([from, from, new Date(Date.UTC(2100, 0, 1, 25)).toISOString()]);
+    expect(window.items.map((f) => f.dueAt)).toEqual([from, from, new Date(Date.UTC(2099, 0, 1, 25)).toISOString()]);
     const caseId = window.items.find((f) => f.id === bId)!.caseId;
     expect((await ok<Page<FollowUp>>(t, l, 'GET', `/v1/follow-ups?caseId=${caseId}`)).items.map((f) => f.id)).toEqual([bId]);
   });
@@ -220,7 +220,7 @@ describe('GET /v1/follow-ups', () => {
     expectProblem(await call(t, a, 'GET', '/v1/follow-ups?limit=0'), 400, 'request.invalid');
     expectProblem(await call(t, a, 'GET', '/v1/follow-ups?limit=201'), 400, 'request.invalid');
     expectProblem(await call(t, a, 'GET', '/v1/follow-ups?sort=dueAt'), 400, 'request.invalid');
-    expectProblem(await call(t, a, 'GET', '/v1/follow-ups?dueFrom=2100-01-02T00:00:00Z&dueTo=2100-01-01T00:00:00Z'), 400, 'follow_up.invalid_range');
+    expectProblem(await call(t, a, 'GET', '/v1/follow-ups?dueFrom=2099-01-02T00:00:00Z&dueTo=2099-01-01T00:00:00Z'), 400, 'follow_up.invalid_range');
     expectProblem(await call(t, a, 'GET', '/v1/follow-ups?cursor=bm90LWEtY3Vyc29y'), 400, 'pagination.invalid_cursor');
     const idOnly = Buffer.from(JSON.stringify(aIds[0])).toString('base64url');
     expectProblem(await call(t, a, 'GET', `/v1/follow-ups?cursor=${idOnly}`), 400, 'pagination.invalid_cursor');
@@ -228,10 +228,13 @@ describe('GET /v1/follow-ups', () => {
     expectProblem(await call(t, a, 'GET', `/v1/follow-ups?cursor=${badDate}`), 400, 'pagination.invalid_cursor');
   });
 
-  it('audits each list once', async () => {
+  it('audits each list with one entry per case it showed', async () => {
     const before = await auditCount(t, 'follow_up.list', l.id);
     await ok(t, l, 'GET', '/v1/follow-ups?limit=1');
     expect(await auditCount(t, 'follow_up.list', l.id)).toBe(before + 1);
+    // Six follow-ups on three cases: three entries, one per case.
+    await ok(t, l, 'GET', '/v1/follow-ups?limit=10');
+    expect(await auditCount(t, 'follow_up.list', l.id)).toBe(before + 4);
   });
 });
 

@@ -23,10 +23,14 @@ describe('HTTP basics', () => {
     expectProblem(await t.app.inject({ url: '/v1/nope', headers: admin.auth }), 404, 'route.not_found');
   });
 
-  it('echoes a request id in the header and in problems', async () => {
+  it("echoes a client's request id in the header; problems carry the server's own", async () => {
     const res = await t.app.inject({ url: '/v1/me', headers: { 'x-request-id': 'req-12345678' } });
     expect(res.headers['x-request-id']).toBe('req-12345678');
-    expect(expectProblem(res, 401)['requestId']).toBe('req-12345678');
+    const requestId = expectProblem(res, 401)['requestId'];
+    expect(requestId).not.toBe('req-12345678');
+    expect(requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const own = await t.app.inject({ url: '/v1/me' });
+    expect(own.headers['x-request-id']).toBe(expectProblem(own, 401)['requestId']);
   });
 
   it('rejects unknown fields with a 400 listing them', async () => {

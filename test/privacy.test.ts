@@ -6,7 +6,7 @@ import { hotQuery } from '../src/db/hot.js';
 import { uuidv7 } from '../src/db/ids.js';
 import { type AuditEntry, appendAudit, canonicalEntry } from '../src/domain/audit/log.js';
 import { verifyAudit } from '../src/domain/audit/query.js';
-import { applyRetention } from '../src/domain/retention/erase.js';
+import { applyRetention } from '../src/domain/retention/policy.js';
 import { createTestApp, expectProblem, TEST_SECRET, type TestApp } from './helpers/app.js';
 import { activeCase, call, flagBody, ok } from './helpers/story.js';
 
@@ -199,7 +199,7 @@ describe('erasure and retention', () => {
     const p = await t.program({ minCellSize: 1 });
     const lead = await t.staff('lead', p.id);
     const sam = await t.staff('intervener', p.id);
-    const handle = `erase_me_${Date.now()}`;
+    const handle = `erase_${Date.now().toString(36)}`;
     const body = flagBody(p.id, {
       profile: { platform: 'reddit', handle: `@${handle}`, url: `https://reddit.example/u/${handle}`, displayName: 'Distinct Display Name', language: 'en' },
       indicators: [{ kind: 'post', evidenceUrl: `https://reddit.example/r/x/${handle}-post`, note: 'indicator-note-text' }],
@@ -229,7 +229,7 @@ describe('erasure and retention', () => {
     expectProblem(await call(t, lead, 'POST', '/v1/cases', { ...body, profile: { ...body.profile, handle: handle.toUpperCase() } }), 422, 'profile.suppressed');
     // ... and goes with it.
     expect(await storedResponses()).toBe(0);
-    expectProblem(await call(t, lead, 'POST', `/v1/cases/${c.id}/erase`, { reason: 'again' }), 409, 'case.already_erased');
+    expectProblem(await call(t, lead, 'POST', `/v1/cases/${c.id}/erase`, { reason: 'again' }), 409, 'case.erased');
     const after = await ok<{ rows: unknown[] }>(t, lead, 'GET', report);
     expect(after.rows).toEqual(before.rows);
   });

@@ -94,7 +94,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
 
   const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
   let handles = 0;
-  const profile = (platform: string) => ({ platform, handle: `@report_page_${process.pid}_${++handles}`, language: 'en' });
+  const profile = (platform: string) => ({ platform, handle: `@rp_${process.pid % 100000}_${++handles}`, language: 'en' });
 
   /** One case through the API: flagged, or active with touchpoints ('o' outbound, 'i' inbound), maybe closed. */
   async function seedCase(c: {

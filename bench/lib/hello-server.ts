@@ -6,7 +6,7 @@
 import Fastify from 'fastify';
 import { createLogger } from '../../src/logger.js';
 
-const logger = createLogger(process.env['LOG_LEVEL'] ?? 'warn', { pretty: false });
+const logger = createLogger({ level: process.env['LOG_LEVEL'] ?? 'warn', pretty: false });
 const app = Fastify({ loggerInstance: logger });
 app.get('/', async () => ({ hello: 'world' }));
 

@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { parseDuration } from '../domain/programs/duration.js';
 
@@ -34,11 +35,20 @@ export const envSchema = z
       blankToUndefined,
       z
         .string()
-        .refine((v) => (parseDuration(v) ?? 0) >= 1000, 'must be an ISO 8601 duration of at least PT1S')
+        .refine((v) => parseDuration(v) !== undefined, 'must be an ISO 8601 duration from PT1S to P3660D')
         .default('PT1M'),
     ),
     OVERTURE_RATE_LIMIT_PER_IP: z.preprocess(blankToUndefined, z.coerce.number().int().min(0).default(1200)),
     OVERTURE_RATE_LIMIT_PER_TOKEN: z.preprocess(blankToUndefined, z.coerce.number().int().min(0).default(600)),
+    // No default here: it depends on DATABASE_URL (see loadConfig).
+    OVERTURE_WEBHOOK_ALLOW_PRIVATE: z.preprocess(blankToUndefined, z.enum(['true', 'false'], { error: 'must be true or false' }).optional()),
+    OVERTURE_TRUST_PROXY: z.preprocess(
+      blankToUndefined,
+      z
+        .string()
+        .refine((v) => parseTrustProxy(v) !== undefined, 'must be false, true, a hop count, or a comma-separated list of addresses/CIDRs')
+        .default('false'),
+    ),
   })
   .superRefine((env, ctx) => {
     if (env.DATABASE_URL && !env.OVERTURE_SECRET) {
@@ -66,6 +76,10 @@ export interface Config {
   rateLimit: { perIp: number; perToken: number };
   /** How often the reconcile safety net runs (ms). */
   reconcileEveryMs: number;
+  /** Staff webhooks may reach loopback/private addresses over plain http (off in production by default). */
+  webhookAllowPrivate: boolean;
+  /** Fastify `trustProxy`: which peers' X-Forwarded-For/-Proto are believed (client address, TLS). */
+  trustProxy: boolean | number | string[];
 }
 
 export class ConfigError extends Error {
@@ -92,5 +106,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     rateLimit: { perIp: e.OVERTURE_RATE_LIMIT_PER_IP, perToken: e.OVERTURE_RATE_LIMIT_PER_TOKEN },
     reconcileEveryMs: parseDuration(e.OVERTURE_RECONCILE_INTERVAL)!,
+    // The embedded default runs on one machine with local receivers; a real deployment must opt in.
+    webhookAllowPrivate: e.OVERTURE_WEBHOOK_ALLOW_PRIVATE === undefined ? !e.DATABASE_URL : e.OVERTURE_WEBHOOK_ALLOW_PRIVATE === 'true',
+    trustProxy: parseTrustProxy(e.OVERTURE_TRUST_PROXY)!,
   };
+}
+
+/** `false`, `true`, a hop count, or addresses/CIDRs separated by commas; undefined when it is none of these. */
+export function parseTrustProxy(value: string): boolean | number | string[] | undefined {
+  const v = value.trim();
+  if (v === 'false') return false;
+  if (v === 'true') return true;
+  if (/^\d{1,3}$/.test(v)) return Number(v);
+  const entries = v.split(',').map((e) => e.trim());
+  return entries.every(isAddressOrCidr) ? entries : undefined;
+}
+
+/** Dotted-quad IPv4 or IPv6, with an optional prefix length (not the legacy `127.1` or hex forms). */
+function isAddressOrCidr(entry: string): boolean {
+  const [address = '', bits, ...rest] = entry.split('/');
+  const v4 = ipaddr.IPv4.isValidFourPartDecimal(address);
+  if (rest.length > 0 || !(v4 || ipaddr.IPv6.isValid(address))) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (v4 ? 32 : 128));
 }

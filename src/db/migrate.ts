@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import type pg from 'pg';
 import type { Db } from './client.js';
+import { runDataMigrations } from './data-migrations.js';
 
 /** The package's migrations/, found from src/db (tsx) or dist/src/db (compiled). */
 export const MIGRATIONS_DIR = (() => {
@@ -32,6 +33,7 @@ export async function runMigrations(db: Db): Promise<void> {
   try {
     await client.query('select pg_advisory_lock(7242001)');
     await migrate(db, { migrationsFolder: MIGRATIONS_DIR });
+    await runDataMigrations(db);
   } finally {
     await client.query('select pg_advisory_unlock(7242001)').catch(() => {});
     client.release();

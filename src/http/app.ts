@@ -1,4 +1,6 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import { type IncomingHttpHeaders, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { uuidv7 } from '../db/ids.js';
 import { DomainError } from '../domain/errors.js';
@@ -28,9 +30,69 @@ declare module 'fastify' {
     /** Set on shutdown, before the listener closes (readyz answers 503). */
     draining: boolean;
   }
+  interface FastifyRequest {
+    /** The client's own `X-Request-Id`, when it is a plausible one: logged and echoed, never the audit's. */
+    readonly clientRequestId: string | null;
+  }
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,100}$/;
+
+function clientRequestIdOf(headers: IncomingHttpHeaders): string | null {
+  const given = headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : null;
+}
+
+/**
+ * Errors Node's HTTP parser raises before any request exists (a Content-Length that is not a
+ * number, headers too large, a malformed request line): written as problem+json on the socket.
+ */
+function clientErrorHandler(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Duplex) {
+  // A reset socket has nobody left to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, detail] = clientErrorProblem(err.code);
+  const requestId = uuidv7();
+  this.log.debug({ err, requestId, status }, 'client error');
+  // As Node's own handler: never write into a response already under way on this connection.
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
+    const body = JSON.stringify({
+      type: `urn:overture:problem:${code}`,
+      title: STATUS_CODES[status] ?? 'Error',
+      status,
+      detail,
+      instance: `urn:uuid:${requestId}`,
+      requestId,
+      code,
+    });
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/problem+json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+        `x-request-id: ${requestId}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
+function clientErrorProblem(code: string | undefined): [number, string, string] {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return [431, 'request.headers_too_large', 'The request headers are too large.'];
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+    case 'ERR_HTTP_REQUEST_HEADERS_TIMEOUT':
+      return [408, 'request.timeout', 'The request took too long to arrive.'];
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return [413, 'request.body_too_large', 'The chunk extensions are too large.'];
+    case 'HPE_INVALID_CONTENT_LENGTH':
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+      return [400, 'request.invalid_content_length', 'The Content-Length header is invalid (not a number, or given twice).'];
+    case 'HPE_INVALID_EOF_STATE':
+      return [400, 'request.invalid_content_length', 'The connection ended before the body Content-Length announced.'];
+    case 'HPE_INVALID_TRANSFER_ENCODING':
+      return [400, 'request.invalid_transfer_encoding', 'Transfer-Encoding is invalid or sent with Content-Length.'];
+    default:
+      return [400, 'request.malformed', 'The request could not be parsed as HTTP.'];
+  }
+}
 
 /** The whole HTTP app as one plugin: external → app → routes, in that order. */
 export const app: FastifyPluginAsync<AppDeps> = async (instance, deps) => {
@@ -77,14 +139,21 @@ export async function buildServer(deps: AppDeps) {
   const server = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: 256 * 1024,
+    // Client address (rate limits) and protocol (Secure cookies) from X-Forwarded-* only when set.
+    // A hop count is honoured at run time (proxy-addr), though Fastify's types leave it out.
+    trustProxy: deps.config.trustProxy as boolean | string[],
     requestIdHeader: false,
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : uuidv7();
+    // Always the server's own: it is the audit's requestId, which a client must not choose.
+    genReqId: () => uuidv7(),
+    childLoggerFactory: (logger, bindings, opts, raw) => {
+      const clientRequestId = clientRequestIdOf((raw as { headers: IncomingHttpHeaders }).headers);
+      return logger.child(clientRequestId ? { ...bindings, clientRequestId } : bindings, opts);
     },
+    clientErrorHandler,
     ajv: undefined,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
-    return503OnClosing: true,
+    // Fastify's own answer while closing is not problem+json; the onRequest hook below answers instead.
+    return503OnClosing: false,
     // Errors raised while routing (bad percent-encoding, over-long parameters) are problems too.
     frameworkErrors: (error, request, reply) => {
       const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
@@ -95,8 +164,23 @@ export async function buildServer(deps: AppDeps) {
   });
   recordRoutes(server);
   server.decorate('draining', false);
+  server.decorateRequest('clientRequestId', {
+    getter(this: FastifyRequest) {
+      return clientRequestIdOf(this.headers);
+    },
+  });
+  let closing = false;
+  server.addHook('preClose', async () => {
+    closing = true;
+  });
+  server.addHook('onRequest', async (request, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close').header('retry-after', '1');
+    return sendProblem(reply, problem(request, 503, 'service.unavailable', 'The server is shutting down; retry shortly.'));
+  });
   server.addHook('onSend', async (request, reply) => {
-    reply.header('x-request-id', request.id);
+    // The client's own id when it sent one (so it can find its request); the server's otherwise.
+    reply.header('x-request-id', request.clientRequestId ?? request.id);
   });
   await server.register(app, deps);
   return server;

@@ -4,6 +4,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Tx } from '../db/client.js';
 import { hotQuery } from '../db/hot.js';
 import { idempotencyKeys } from '../db/schema/index.js';
+import { auditEvent } from '../domain/audit/log.js';
+import { loadCase } from '../domain/cases/repository.js';
 import { DomainError } from '../domain/errors.js';
 import type { Ctx } from '../domain/context.js';
 import { ctxOf, flushJobs } from './ctx.js';
@@ -42,7 +44,10 @@ function requestHash(request: FastifyRequest): string {
 /**
  * Runs a creating POST at most once per (token, Idempotency-Key). The in-flight marker commits
  * first (so a concurrent replay gets 409); the response is stored in the same transaction as the
- * write, so a replay after success returns exactly what the first call returned.
+ * write, so a replay after success returns exactly what the first call returned, to a caller
+ * who may still see it (a replay about a case that has left their scope is a 404), and is
+ * audited like a read. A response carrying a secret shown once is never stored: its replay is
+ * a 409.
  */
 export async function idempotent<T>(
   deps: AppDeps,
@@ -51,6 +56,7 @@ export async function idempotent<T>(
   status: number,
   run: (tx: Tx) => Promise<T>,
   caseIdOf: (result: T) => string | null = () => null,
+  carriesSecret: (result: T) => boolean = () => false,
 ): Promise<T> {
   const raw = request.headers['idempotency-key'];
   if (raw === undefined) {
@@ -89,8 +95,16 @@ export async function idempotent<T>(
     if (existing.responseStatus === null) {
       throw new DomainError(409, 'idempotency.in_flight', 'A request with this Idempotency-Key is still being processed.');
     }
+    if (existing.responseBody === null) {
+      throw new DomainError(409, 'idempotency.secret_not_replayed', 'That request succeeded; its response held a secret shown once, which is never stored or shown again.');
+    }
+    const ctx = ctxOf(deps, request);
+    if (existing.caseId) await loadCase(deps.db, ctx, existing.caseId);
+    await ctx.recordRead([
+      auditEvent(ctx, 'idempotency.replay', existing.caseId ? 'case' : 'request', existing.caseId, request.principal.programId, existing.caseId),
+    ]);
     reply.header('idempotent-replayed', 'true');
-    return reply.code(existing.responseStatus).type('application/json; charset=utf-8').send(open(deps.secret, existing.responseBody!)) as unknown as T;
+    return reply.code(existing.responseStatus).type('application/json; charset=utf-8').send(open(deps.secret, existing.responseBody)) as unknown as T;
   }
 
   try {
@@ -102,7 +116,7 @@ export async function idempotent<T>(
         tx,
         'idempotency_store',
         'update idempotency_keys set response_status = $3, response_body = $4, case_id = $5 where token_id = $1 and key = $2',
-        [tokenId, key, status, seal(deps.secret, serialized), caseIdOf(result)],
+        [tokenId, key, status, carriesSecret(result) ? null : seal(deps.secret, serialized), caseIdOf(result)],
       );
       return serialized;
     });

@@ -51,7 +51,7 @@ describe.runIf(hasRedisServer)('PostgreSQL restart under a steady write load', (
           s.lead.token,
           {
             programId: s.programId,
-            profile: { platform: 'x', handle: `pgfault_${n}_${i}_${Date.now()}` },
+            profile: { platform: 'x', handle: `pg${n}_${i}_${(Date.now() % 1e6).toString(36)}` },
             ideology: 'other',
             riskLevel: 'low',
             indicators: [],

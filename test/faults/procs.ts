@@ -189,7 +189,7 @@ export async function activeCaseVia(base: string, s: Seeded, intervenerId: strin
   };
   const c = await must('POST', '/v1/cases', {
     programId: s.programId,
-    profile: { platform: 'x', handle: `fault_${randomBytes(6).toString('hex')}` },
+    profile: { platform: 'x', handle: `f_${randomBytes(6).toString('hex')}` },
     ideology: 'far_right',
     riskLevel: 'low',
     indicators: [],

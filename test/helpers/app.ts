@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
+import type pino from 'pino';
 import { loadConfig } from '../../src/config/env.js';
 import type { Clock } from '../../src/domain/clock.js';
 import { createProgram } from '../../src/domain/programs/repository.js';
 import type { ProgramSettings } from '../../src/domain/programs/settings.js';
+import type { ResolveHost } from '../../src/domain/programs/webhook-target.js';
 import type { Role } from '../../src/domain/staff/principal.js';
 import { createStaff } from '../../src/domain/staff/repository.js';
 import { createToken } from '../../src/domain/staff/tokens.js';
 import { buildServer } from '../../src/http/app.js';
+import { createLogger } from '../../src/logger.js';
 import { createQueueSystem, type QueueSystem } from '../../src/queue/system.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
@@ -32,6 +34,10 @@ export interface TestApp {
   /** The queue namespace, for a second worker process on the same queues. */
   namespace: string;
   clock: Clock;
+  /** OVERTURE_WEBHOOK_ALLOW_PRIVATE as this app runs with (workersFor passes it on). */
+  webhookAllowPrivate: boolean;
+  /** The app's logger (workersFor logs through it too). */
+  logger: pino.Logger;
   close(): Promise<void>;
   /** Program, staff member and bearer token in one go. */
   program(settings?: Partial<ProgramSettings>): Promise<{ id: string }>;
@@ -40,10 +46,24 @@ export interface TestApp {
 
 /** The production server (same buildServer), on a database of its own. */
 export async function createTestApp(
-  opts: { clock?: Clock; redisUrl?: string; rateLimit?: { perIp: number; perToken: number } } = {},
+  opts: {
+    clock?: Clock;
+    redisUrl?: string;
+    rateLimit?: { perIp: number; perToken: number };
+    /** Default true, as the embedded default: tests post to local receivers and cannot resolve names (no outside DNS). */
+    webhookAllowPrivate?: boolean;
+    resolveHost?: ResolveHost;
+    /** More environment for loadConfig (e.g. OVERTURE_TRUST_PROXY). */
+    env?: Record<string, string>;
+    /** Every log line (all levels), through the production logger's serializers, as written. */
+    logLines?: string[];
+  } = {},
 ): Promise<TestApp> {
   const db = await createTestDatabase();
-  const logger = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' });
+  const lines = opts.logLines;
+  const logger = lines
+    ? createLogger({ level: 'trace', destination: { write: (l: string) => void lines.push(l) } })
+    : createLogger({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent', pretty: false });
   const config = loadConfig({
     DATABASE_URL: db.url,
     OVERTURE_SECRET: TEST_SECRET,
@@ -51,11 +71,13 @@ export async function createTestApp(
     // Tests send hundreds of requests from one address; test/security.test.ts sets its own limits.
     OVERTURE_RATE_LIMIT_PER_IP: String(opts.rateLimit?.perIp ?? 0),
     OVERTURE_RATE_LIMIT_PER_TOKEN: String(opts.rateLimit?.perToken ?? 0),
+    OVERTURE_WEBHOOK_ALLOW_PRIVATE: String(opts.webhookAllowPrivate ?? true),
+    ...opts.env,
   });
   const clock = opts.clock ?? { now: () => new Date() };
   const namespace = `t${randomBytes(4).toString('hex')}`;
   const queues = createQueueSystem({ redisUrl: opts.redisUrl, databaseUrl: db.url, namespace, logger });
-  const app = await buildServer({ config, db: db.db, pool: db.pool, secret: TEST_SECRET, clock, queues, logger });
+  const app = await buildServer({ config, db: db.db, pool: db.pool, secret: TEST_SECRET, clock, queues, logger, resolveHost: opts.resolveHost });
   await app.ready();
   return {
     app,
@@ -63,6 +85,8 @@ export async function createTestApp(
     queues,
     namespace,
     clock,
+    webhookAllowPrivate: config.webhookAllowPrivate,
+    logger,
     async close() {
       await app.close();
       await queues.close();

@@ -137,25 +137,63 @@ export function plausible(s: JsonSchema, opts: PlausibleOptions = {}): fc.Arbitr
   }
 }
 
+/**
+ * Characters that PostgreSQL cannot store (U+0000), that a reader cannot see (C0/C1 controls,
+ * bidi overrides and isolates, zero-width and format characters, noncharacters), that are not
+ * text at all (lone surrogates), line breaks for single-line fields, a combining accent, and
+ * Cyrillic/Greek letters that look Latin.
+ */
+export const HOSTILE_CHARS = [
+  '\u0000', '\uD800', '\uDFFF', '\u0001', '\u0008', '\u001B', '\u007F', '\u0085', '\u009B', '\u202E', '\u202A', '\u2066', '\u2069',
+  '\u200E', '\u200B', '\u200D', '\u00AD', '\uFEFF', '\uFFFE', '\uFDD0', '\u2028', '\t', '\n', '\r', '\u0301', 'а', 'е', 'о', 'ο', 'ν',
+];
+
+/** Times at and either side of the accepted range [2000-01-01, 2100-01-01), and ones no calendar has. */
+export const BOUNDARY_TIMES = [
+  '0000-01-01T00:00:00Z',
+  '1970-01-01T00:00:00Z',
+  '1999-12-31T23:59:59.999Z',
+  '2000-01-01T00:00:00Z',
+  '2099-12-31T23:59:59.999Z',
+  '2100-01-01T00:00:00Z',
+  '9999-12-31T23:59:59.999Z',
+  '+275760-09-13T00:00:00Z',
+  '2024-02-30T00:00:00Z',
+  '2024-12-31T23:59:60Z',
+];
+
+/** A string with a hostile character spliced in somewhere (start, middle or end). */
+export function withHostileChar(base: fc.Arbitrary<string>): fc.Arbitrary<string> {
+  return fc.tuple(base, fc.constantFrom(...HOSTILE_CHARS), fc.nat()).map(([s, ch, at]) => {
+    const i = s.length === 0 ? 0 : at % (s.length + 1);
+    return s.slice(0, i) + ch + s.slice(i);
+  });
+}
+
 function stringFor(s: JsonSchema, ids: string[] = []): fc.Arbitrary<string> {
   switch (s.format) {
     case 'uuid':
       return ids.length ? fc.oneof(fc.constantFrom(...ids), fc.uuid()) : fc.uuid();
     case 'date-time':
       return fc.oneof(
-        fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString()),
-        fc.integer({ min: -30, max: 30 }).map((days) => new Date(Date.now() + days * 86_400_000).toISOString()),
+        { weight: 3, arbitrary: fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString()) },
+        { weight: 3, arbitrary: fc.integer({ min: -30, max: 30 }).map((days) => new Date(Date.now() + days * 86_400_000).toISOString()) },
+        { weight: 2, arbitrary: fc.constantFrom(...BOUNDARY_TIMES) },
       );
     case 'duration':
-      return fc.constantFrom('P3D', 'PT24H', 'PT1S', 'P14D', 'PT5M', 'P2W', 'P0D', 'P1Y', 'PT', 'P');
-    case 'uri':
-      return fc.oneof(fc.webUrl(), fc.constantFrom('https://example.org/x', 'ftp://example.org', 'http://[::1]:80/'));
+      return fc.constantFrom('P3D', 'PT24H', 'PT1S', 'P14D', 'PT5M', 'P2W', 'P0D', 'P1Y', 'PT', 'P', 'PT0.001S', 'P3660D', 'P3660DT1S', 'P999999999W', 'PT99999999999999999999S');
+    case 'uri': {
+      const url = fc.oneof(fc.webUrl(), fc.constantFrom('https://example.org/x', 'ftp://example.org', 'http://[::1]:80/'));
+      return fc.oneof({ weight: 4, arbitrary: url }, { weight: 1, arbitrary: withHostileChar(url) });
+    }
   }
   const max = s.maxLength ?? 60;
   const min = s.minLength ?? 0;
+  const text = fc.string({ minLength: min, maxLength: Math.min(max, 60) });
   return fc.oneof(
-    { weight: 4, arbitrary: fc.string({ minLength: min, maxLength: Math.min(max, 60) }) },
-    { weight: 1, arbitrary: fc.constantFrom('x'.repeat(max), 'x'.repeat(max + 1), '  padded  ', 'en', 'pt-BR', '@Handle') },
+    { weight: 4, arbitrary: text },
+    { weight: 1, arbitrary: fc.constantFrom('x'.repeat(max), 'x'.repeat(max + 1), '  padded  ', 'en', 'pt-BR', '@Handle', 'nаme', 'https://x.com/Name') },
+    { weight: 2, arbitrary: withHostileChar(text) },
   );
 }
 
@@ -163,10 +201,15 @@ const daysFromNow = (min: number, max: number) => fc.integer({ min: min * 24, ma
 /** Fields whose schema says little ("a string", "a time") but whose valid values have a shape. */
 const FIELD_HINTS: Record<string, fc.Arbitrary<unknown>> = {
   language: fc.constantFrom('en', 'pt-BR', 'ar', 'DE', null),
-  occurredAt: daysFromNow(-2, 0),
-  flaggedAt: daysFromNow(-30, -1),
-  dueAt: daysFromNow(1, 30),
-  until: daysFromNow(1, 30),
+  occurredAt: fc.oneof({ weight: 4, arbitrary: daysFromNow(-2, 0) }, { weight: 1, arbitrary: fc.constantFrom(...BOUNDARY_TIMES) }),
+  flaggedAt: fc.oneof({ weight: 4, arbitrary: daysFromNow(-30, -1) }, { weight: 1, arbitrary: fc.constantFrom(...BOUNDARY_TIMES) }),
+  dueAt: fc.oneof({ weight: 4, arbitrary: daysFromNow(1, 30) }, { weight: 1, arbitrary: fc.constantFrom(...BOUNDARY_TIMES) }),
+  until: fc.oneof({ weight: 4, arbitrary: daysFromNow(1, 30) }, { weight: 1, arbitrary: fc.constantFrom(...BOUNDARY_TIMES) }),
+  handle: fc.oneof(
+    fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789_'), minLength: 1, maxLength: 15 }),
+    withHostileChar(fc.string({ unit: fc.constantFrom(...'abcdefghij_'), minLength: 1, maxLength: 12 })),
+    fc.constantFrom('@ Name', 'https://x.com/Name', 'x.com/name.', 'nаme', 'ｎａｍｅ', 'name\u0301', 'na\u200bme'),
+  ),
 };
 
 function objectFor(s: JsonSchema, opts: PlausibleOptions): fc.Arbitrary<Record<string, unknown>> {

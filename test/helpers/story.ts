@@ -21,7 +21,7 @@ export function flagBody(programId: string, extra: Record<string, unknown> = {})
   counter++;
   return {
     programId,
-    profile: { platform: 'x', handle: `@Profile_${process.pid}_${counter}_${Math.random().toString(36).slice(2, 8)}`, language: 'en' },
+    profile: { platform: 'x', handle: `@P${counter.toString(36)}_${Math.random().toString(36).slice(2, 10)}`, language: 'en' },
     ideology: 'far_right',
     riskLevel: 'medium',
     indicators: [{ kind: 'shares_propaganda', evidenceUrl: 'https://example.org/post/1', note: 'reposted a manifesto' }],

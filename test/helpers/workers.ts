@@ -1,5 +1,4 @@
 import { and, eq } from 'drizzle-orm';
-import pino from 'pino';
 import { notifications } from '../../src/db/schema/index.js';
 import type { Fetch } from '../../src/domain/notifications/webhook.js';
 import { type RunningWorkers, startWorkers } from '../../workers/index.js';
@@ -17,8 +16,9 @@ export function workersFor(t: TestApp, opts: { fetch?: Fetch; queues?: TestApp['
       db: t.db.db,
       queues: opts.queues ?? t.queues,
       clock: t.clock,
-      logger: pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
+      logger: t.logger,
       secret: TEST_SECRET,
+      webhookAllowPrivate: t.webhookAllowPrivate,
       ...(opts.fetch ? { fetch: opts.fetch } : {}),
     },
     { schedules: false },

@@ -86,7 +86,10 @@ const enc = (s: string) => encodeURIComponent(s.replace(/[\uD800-\uDBFF](?![\uDC
 const RAW_QUERIES = ['%', '%zz', '&&&', '=', '==', 'a[b]=1', 'limit=1&limit=2', '__proto__[isAdmin]=1', 'constructor[prototype][x]=1', 'cursor=%00', 'limit=1e3', 'limit=-1', 'limit=0x10', 'limit= 5', 'cursor=%ED%A0%80', 'status=%C0%AF'];
 
 /** Query parameters whose schema says only "string" but whose values have a shape. */
-const day = fc.integer({ min: -400, max: 400 }).map((d) => new Date(Date.now() + d * 86_400_000).toISOString().slice(0, 10));
+const day = fc.oneof(
+  { weight: 5, arbitrary: fc.integer({ min: -400, max: 400 }).map((d) => new Date(Date.now() + d * 86_400_000).toISOString().slice(0, 10)) },
+  { weight: 1, arbitrary: fc.constantFrom('0000-01-01', '1999-12-31', '2000-01-01', '2099-12-31', '2100-01-01', '9999-12-31', '2024-02-30') },
+);
 const QUERY_HINTS: Record<string, fc.Arbitrary<string>> = {
   from: day,
   to: day,

@@ -318,6 +318,8 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
     expect: { admin: 204, lead: 401, analyst: 401, intervener: 401 },
     request: (c) => ({ url: `${BOARD}/login`, payload: { token: c.caller.token } }),
   },
+  // Ends the board session named by the cookie, if any: nothing to refuse.
+  { method: 'POST', url: `${BOARD}/logout`, auth: 'public', expect: ALL(204), request: () => ({ url: `${BOARD}/logout`, payload: {} }) },
   board('GET', '', 200),
   board('GET', '/metrics-history', 200),
   board('GET', '/job-schedulers', 200),

@@ -8,3 +8,4 @@ export * from './safeguarding.js';
 export * from './staff.js';
 export * from './touchpoints.js';
 export * from './reports.js';
+export * from './meta.js';

@@ -29,6 +29,22 @@ export function auditEvent(
   return { actorId: ctx.principal.staffId, action, targetType, targetId, programId, caseId, requestId: ctx.requestId };
 }
 
+/**
+ * A list read: one entry for each case it showed, so GET /v1/audit?caseId= finds every list that
+ * showed a case; one entry with no case when it showed none.
+ */
+export function listReadEvents(
+  ctx: { principal: { staffId: string }; requestId: string | null },
+  action: string,
+  targetType: string,
+  programId: string | null,
+  caseIds: readonly (string | null)[],
+): AuditEvent[] {
+  const shown = [...new Set(caseIds.filter((id): id is string => id !== null))];
+  if (shown.length === 0) return [auditEvent(ctx, action, targetType, null, programId, null)];
+  return shown.map((caseId) => auditEvent(ctx, action, targetType, targetType === 'case' ? caseId : null, programId, caseId));
+}
+
 export interface AuditEntry {
   id: string;
   at: Date;

@@ -1,13 +1,13 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { builtOnce } from '../../db/hot.js';
-import { cases, followUps, programs } from '../../db/schema/index.js';
-import { auditEvent } from '../audit/log.js';
+import { cases, followUps } from '../../db/schema/index.js';
+import { listReadEvents } from '../audit/log.js';
 import { caseScope } from '../cases/scope.js';
 import type { Ctx } from '../context.js';
 import { forbidden } from '../errors.js';
 import { OUTSTANDING } from '../followups/schedule.js';
-import { DEFAULT_SETTINGS } from '../programs/settings.js';
+import { loadSettings, ms } from '../programs/settings.js';
 
 export interface CaseloadItem {
   id: string;
@@ -25,13 +25,13 @@ export interface CaseloadItem {
  */
 const caseloadQuery = builtOnce((tx: Tx) => {
   const now = sql.placeholder('now');
-  // Settings hold only overrides; ISO 8601 durations are valid PostgreSQL interval input. Epoch
-  // seconds keep a day 24 h long, as in parseDuration, whatever the session time zone does.
-  const graceSeconds = sql`extract(epoch from coalesce(${programs.settings} ->> 'overdueGrace', ${DEFAULT_SETTINGS.overdueGrace})::interval)::float8`;
+  // The program's overdueGrace in milliseconds, resolved in JavaScript (a stored value that no
+  // longer validates reads as the default), as the reminders use it.
+  const grace = sql`${sql.placeholder('graceMs')}::float8 * interval '1 millisecond'`;
   const due = tx
     .select({
       nextDueAt: sql<Date | null>`min(${followUps.dueAt})`.mapWith(followUps.dueAt).as('next_due_at'),
-      overdue: sql<number>`count(*) filter (where ${followUps.status} = 'overdue' or ${followUps.dueAt} + ${graceSeconds} * interval '1 second' <= ${now}::timestamptz)::int`.as(
+      overdue: sql<number>`count(*) filter (where ${followUps.status} = 'overdue' or ${followUps.dueAt} + ${grace} <= ${now}::timestamptz)::int`.as(
         'overdue',
       ),
     })
@@ -50,7 +50,6 @@ const caseloadQuery = builtOnce((tx: Tx) => {
       overdueFollowUps: due.overdue,
     })
     .from(cases)
-    .innerJoin(programs, eq(programs.id, cases.programId))
     .leftJoinLateral(due, sql`true`)
     .where(caseScope('intervener'))
     .orderBy(desc(sql`${due.overdue} > 0`), desc(awaitingReply), sql`${due.nextDueAt} asc nulls last`, asc(cases.id))
@@ -60,9 +59,11 @@ const caseloadQuery = builtOnce((tx: Tx) => {
 export async function todayView(tx: Tx, ctx: Ctx): Promise<CaseloadItem[]> {
   // The caseload is an intervener's own: the prepared query has their scope built in.
   if (ctx.principal.role !== 'intervener') throw forbidden('The caseload view is for interveners.');
+  // An intervener holds only cases of their own program (assignment checks it).
+  const graceMs = ms(await loadSettings(tx, ctx.principal.programId), 'overdueGrace');
   // Built once and prepared on each connection: interveners open this view all day.
-  const rows = await caseloadQuery(tx).execute({ now: ctx.clock.now().toISOString(), staffId: ctx.principal.staffId });
-  await ctx.recordRead([auditEvent(ctx, 'caseload.read', 'case', null, ctx.principal.programId)]);
+  const rows = await caseloadQuery(tx).execute({ now: ctx.clock.now().toISOString(), staffId: ctx.principal.staffId, graceMs });
+  await ctx.recordRead(listReadEvents(ctx, 'caseload.read', 'case', ctx.principal.programId, rows.map((r) => r.id)));
   return rows;
 }
 

@@ -5,13 +5,13 @@ import { STAFF_ROLES } from '../../db/schema/enums.js';
 import type { Principal } from '../staff/principal.js';
 import { uuidv7 } from '../../db/ids.js';
 import { assignments, caseEvents, cases, type Indicator, followUps, profiles, programs, staff } from '../../db/schema/index.js';
-import { appendAudit, auditEvent } from '../audit/log.js';
+import { appendAudit, auditEvent, listReadEvents } from '../audit/log.js';
 import type { Ctx } from '../context.js';
 import { DomainError, invalid, notFound } from '../errors.js';
 import { notify } from '../notifications/notify.js';
 import { webhookJobs } from '../reminders/jobs.js';
 import { type ProgramSettings, resolveSettings } from '../programs/settings.js';
-import { normaliseHandle, type Platform, isSuppressed } from './profile.js';
+import { isSuppressed, normaliseHandle, type Platform } from './profile.js';
 import { caseScope } from './scope.js';
 import { type CaseAction, type CaseStatus, checkTransition } from './workflow.js';
 
@@ -77,9 +77,10 @@ export async function createCase(tx: Tx, ctx: Ctx, input: CreateCaseInput): Prom
   if (flaggedAt.getTime() > now.getTime() + CLOCK_SKEW_MS) {
     throw invalid('case.flagged_in_future', 'flaggedAt may be in the past, never in the future.', 'body.flaggedAt');
   }
-  const handle = normaliseHandle(input.profile.handle);
-  if (!handle) throw invalid('profile.invalid_handle', 'The handle is empty once normalised.', 'body.profile.handle');
-  if (await isSuppressed(tx, ctx.secret, input.profile.platform, handle)) {
+  const normalised = normaliseHandle(input.profile.platform, input.profile.handle, input.profile.url);
+  if (!normalised.ok) throw invalid('profile.invalid_handle', normalised.reason, `body.profile.${normalised.field}`);
+  const handle = normalised.handle;
+  if (await isSuppressed(tx, ctx.secret, input.profile.platform, handle, input.profile.handle)) {
     throw new DomainError(422, 'profile.suppressed', 'This profile was erased on request and may not be flagged again.');
   }
   // Serialise flagging of the same profile so two analysts cannot open it twice.
@@ -178,6 +179,24 @@ export async function loadCase(tx: Tx, ctx: Ctx, id: string, opts: { lock?: bool
   return rows[0];
 }
 
+export const caseErased = () => new DomainError(409, 'case.erased', 'This case was erased; nothing more may be written to it.');
+
+/**
+ * Loads a case for a write and locks it: erasure takes the same lock, so a write either commits
+ * before an erasure (and is erased with it) or finds the case erased and is refused.
+ */
+export async function loadCaseForWrite(tx: Tx, ctx: Ctx, id: string): Promise<CaseWithProfile> {
+  const found = await loadCase(tx, ctx, id, { lock: true });
+  if (found.case.erasedAt) throw caseErased();
+  return found;
+}
+
+/** For a write that reaches a case through another row (a follow-up, a concern): holds it against erasure. */
+export async function holdCaseAgainstErasure(tx: Tx, caseId: string): Promise<void> {
+  const [row] = await tx.select({ erasedAt: cases.erasedAt }).from(cases).where(eq(cases.id, caseId)).for('share');
+  if (!row || row.erasedAt) throw caseErased();
+}
+
 export async function readCase(tx: Tx, ctx: Ctx, id: string): Promise<CaseWithProfile> {
   const found = await loadCase(tx, ctx, id);
   await ctx.recordRead([auditEvent(ctx, 'case.read', 'case', id, found.case.programId)]);
@@ -211,7 +230,7 @@ export async function listCases(tx: Tx, ctx: Ctx, f: CaseFilter): Promise<CaseWi
     .where(and(...where))
     .orderBy(asc(cases.id))
     .limit(f.limit + 1);
-  await ctx.recordRead([auditEvent(ctx, 'case.list', 'case', null, ctx.principal.programId)]);
+  await ctx.recordRead(listReadEvents(ctx, 'case.list', 'case', ctx.principal.programId, rows.slice(0, f.limit).map((r) => r.case.id)));
   return rows;
 }
 
@@ -222,9 +241,10 @@ export interface CasePatch {
   profile?: { language?: string | null };
 }
 
-export async function patchCase(tx: Tx, ctx: Ctx, id: string, expectedVersion: number, patch: CasePatch): Promise<CaseWithProfile> {
-  const current = await loadCase(tx, ctx, id, { lock: true });
-  if (current.case.version !== expectedVersion) {
+/** `expected` is If-Match, applied to the version found under the lock. */
+export async function patchCase(tx: Tx, ctx: Ctx, id: string, expected: (version: number) => boolean, patch: CasePatch): Promise<CaseWithProfile> {
+  const current = await loadCaseForWrite(tx, ctx, id);
+  if (!expected(current.case.version)) {
     throw new DomainError(412, 'precondition.failed', 'The case changed since you read it; fetch it again.', {
       currentVersion: current.case.version,
     });
@@ -239,7 +259,7 @@ export async function patchCase(tx: Tx, ctx: Ctx, id: string, expectedVersion: n
       version: sql`${cases.version} + 1`,
       updatedAt: ctx.clock.now(),
     })
-    .where(and(eq(cases.id, id), eq(cases.version, expectedVersion)))
+    .where(and(eq(cases.id, id), eq(cases.version, current.case.version)))
     .returning();
   let profile = current.profile;
   if (patch.profile && 'language' in patch.profile) {
@@ -265,7 +285,7 @@ async function transition(
   reason: string | null,
   data: Record<string, unknown> | null = null,
 ): Promise<CaseWithProfile> {
-  const current = await loadCase(tx, ctx, id, { lock: true });
+  const current = await loadCaseForWrite(tx, ctx, id);
   const settings = await programSettings(tx, current.case.programId);
   const to = checkTransition(action, current.case.status, settings);
   const changes = await apply(current, to, settings);

@@ -1,8 +1,8 @@
 import { and, asc, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { cases, followUps } from '../../db/schema/index.js';
-import { appendAudit, auditEvent } from '../audit/log.js';
-import { loadCase } from '../cases/repository.js';
+import { appendAudit, auditEvent, listReadEvents } from '../audit/log.js';
+import { holdCaseAgainstErasure, loadCaseForWrite } from '../cases/repository.js';
 import { caseScope } from '../cases/scope.js';
 import type { Ctx } from '../context.js';
 import { DomainError, invalid, notFound } from '../errors.js';
@@ -49,7 +49,7 @@ export interface NewFollowUpInput {
 
 /** A reminder for the case's current holder; only an active case has someone to remind. */
 export async function createFollowUp(tx: Tx, ctx: Ctx, caseId: string, input: NewFollowUpInput): Promise<FollowUpRow> {
-  const { case: c } = await loadCase(tx, ctx, caseId, { lock: true });
+  const { case: c } = await loadCaseForWrite(tx, ctx, caseId);
   if (c.status !== 'active') {
     throw new DomainError(409, 'follow_up.case_not_active', `Follow-ups need an active case; this one is ${c.status}.`, { currentStatus: c.status });
   }
@@ -99,18 +99,26 @@ export async function listFollowUps(tx: Tx, ctx: Ctx, f: FollowUpFilter): Promis
     .where(and(...where))
     .orderBy(asc(followUps.dueAt), asc(followUps.id))
     .limit(f.limit + 1);
-  await appendAudit(tx, [auditEvent(ctx, 'follow_up.list', 'follow_up', null, ctx.principal.programId)], ctx.clock.now());
+  const shown = rows.slice(0, f.limit).map((r) => r.followUp.caseId);
+  await appendAudit(tx, listReadEvents(ctx, 'follow_up.list', 'follow_up', ctx.principal.programId, shown), ctx.clock.now());
   return rows.map((r) => r.followUp);
 }
 
-/** Reads a follow-up in the caller's scope and locks it for the rest of the transaction. */
+/**
+ * Reads a follow-up in the caller's scope and locks it for the rest of the transaction, after
+ * its case (the order erasure locks them in), which must not be erased.
+ */
 async function loadFollowUp(tx: Tx, ctx: Ctx, id: string): Promise<FollowUpRow> {
-  const [row] = await tx
-    .select({ followUp: followUps })
-    .from(followUps)
-    .innerJoin(cases, eq(cases.id, followUps.caseId))
-    .where(and(eq(followUps.id, id), followUpScope(ctx.principal)))
-    .for('update', { of: followUps });
+  const scoped = () =>
+    tx
+      .select({ followUp: followUps })
+      .from(followUps)
+      .innerJoin(cases, eq(cases.id, followUps.caseId))
+      .where(and(eq(followUps.id, id), followUpScope(ctx.principal)));
+  const [seen] = await scoped();
+  if (!seen) throw notFound('follow_up');
+  await holdCaseAgainstErasure(tx, seen.followUp.caseId);
+  const [row] = await scoped().for('update', { of: followUps });
   if (!row) throw notFound('follow_up');
   return row.followUp;
 }

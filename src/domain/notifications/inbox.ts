@@ -1,7 +1,7 @@
 import { and, desc, eq, isNotNull, isNull, lt, type SQL } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { notifications } from '../../db/schema/index.js';
-import { appendAudit, auditEvent } from '../audit/log.js';
+import { appendAudit, auditEvent, listReadEvents } from '../audit/log.js';
 import type { Ctx } from '../context.js';
 import { notFound } from '../errors.js';
 import { markRead } from './notify.js';
@@ -30,7 +30,8 @@ export async function listInbox(tx: Tx, ctx: Ctx, f: InboxFilter): Promise<Notif
     .where(and(...where))
     .orderBy(desc(notifications.id))
     .limit(f.limit + 1);
-  await appendAudit(tx, [auditEvent(ctx, 'notification.list', 'notification', null, ctx.principal.programId)], ctx.clock.now());
+  const shown = rows.slice(0, f.limit).map((r) => r.caseId);
+  await appendAudit(tx, listReadEvents(ctx, 'notification.list', 'notification', ctx.principal.programId, shown), ctx.clock.now());
   return rows;
 }
 

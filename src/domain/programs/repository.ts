@@ -32,7 +32,8 @@ export function toProgramView(row: ProgramRow, webhookSecret?: string): ProgramV
   };
 }
 
-const newWebhookSecret = () => `whsec_${randomBytes(24).toString('base64url')}`;
+/** The Standard Webhooks form: `whsec_` + base64 of 32 random bytes (those bytes key the `v1` signature). */
+const newWebhookSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
 export async function createProgram(db: Tx, input: { name: string; settings?: Partial<ProgramSettings> }) {
   const settings = input.settings ?? {};
@@ -73,11 +74,12 @@ export async function updateProgram(
   db: Tx,
   principal: Principal,
   id: string,
-  expectedVersion: number,
+  /** If-Match, applied to the version found. */
+  expected: (version: number) => boolean,
   patch: { name?: string; settings?: Partial<ProgramSettings> },
 ) {
   const current = await getProgram(db, principal, id);
-  if (current.version !== expectedVersion) {
+  if (!expected(current.version)) {
     throw new DomainError(412, 'precondition.failed', 'The program changed since you read it; fetch it again.', {
       currentVersion: current.version,
     });
@@ -95,7 +97,7 @@ export async function updateProgram(
       version: sql`${programs.version} + 1`,
       updatedAt: sql`now()`,
     })
-    .where(sql`${programs.id} = ${id} and ${programs.version} = ${expectedVersion}`)
+    .where(sql`${programs.id} = ${id} and ${programs.version} = ${current.version}`)
     .returning();
   if (!row) throw new DomainError(412, 'precondition.failed', 'The program changed since you read it; fetch it again.');
   return toProgramView(row, secret);

@@ -1,5 +1,5 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
-import type { Db, Tx } from '../../db/client.js';
+import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
 import {
   assignments,
@@ -14,10 +14,8 @@ import {
 } from '../../db/schema/index.js';
 import { type AuditEvent, appendAudit } from '../audit/log.js';
 import { suppressionHash } from '../cases/profile.js';
-import { type CaseWithProfile, loadCase } from '../cases/repository.js';
+import { type CaseWithProfile, loadCase, loadCaseForWrite } from '../cases/repository.js';
 import type { Ctx } from '../context.js';
-import { DomainError } from '../errors.js';
-import { DEFAULT_SETTINGS } from '../programs/settings.js';
 
 const OPEN = ['flagged', 'accepted', 'approved', 'active'] as const;
 
@@ -64,7 +62,18 @@ export async function eraseCase(tx: Tx, caseId: string, o: EraseOptions): Promis
     .update(followUps)
     .set({ note: null, status: sql`case when ${followUps.status} in ('pending', 'due', 'overdue') then 'cancelled'::follow_up_status else ${followUps.status} end`, version: sql`${followUps.version} + 1` })
     .where(eq(followUps.caseId, caseId));
-  await tx.update(safeguardingConcerns).set({ concern: null, actionTaken: null, acknowledgeNote: null }).where(eq(safeguardingConcerns.caseId, caseId));
+  // Nobody can act on an erased case's concern any more: escalations about it end here.
+  await tx
+    .update(safeguardingConcerns)
+    .set({
+      concern: null,
+      actionTaken: null,
+      acknowledgeNote: null,
+      status: 'acknowledged',
+      acknowledgedAt: sql`coalesce(${safeguardingConcerns.acknowledgedAt}, ${o.now.toISOString()}::timestamptz)`,
+      acknowledgedBy: sql`coalesce(${safeguardingConcerns.acknowledgedBy}, ${o.actorId}::uuid)`,
+    })
+    .where(eq(safeguardingConcerns.caseId, caseId));
   await tx.update(assignments).set({ overrideReason: null }).where(eq(assignments.caseId, caseId));
   await tx.update(assignments).set({ endedAt: o.now }).where(and(eq(assignments.caseId, caseId), isNull(assignments.endedAt)));
   await tx.update(caseEvents).set({ reason: null, data: null }).where(eq(caseEvents.caseId, caseId));
@@ -85,41 +94,9 @@ export async function eraseCase(tx: Tx, caseId: string, o: EraseOptions): Promis
   return true;
 }
 
-const setting = (key: 'retentionNeverContacted' | 'retentionClosed') =>
-  `coalesce(p.settings->>'${key}', '${DEFAULT_SETTINGS[key]}')::interval`;
-
-/**
- * Applies every program's retention: never-contacted cases (flagged, rejected, or no outbound
- * message) `retentionNeverContacted` after flagging, closed cases `retentionClosed` after closing.
- * Batched; cases are claimed with SKIP LOCKED, so two workers can run it at once.
- */
-export async function applyRetention(db: Db, now: Date, batch = 200): Promise<{ erased: number }> {
-  let erased = 0;
-  for (;;) {
-    const n = await db.transaction(async (tx) => {
-      const due = await tx.execute<{ id: string }>(
-        sql.raw(`select c.id from cases c join programs p on p.id = c.program_id
-          where c.erased_at is null and (
-            (c.contacted_at is null and c.flagged_at + ${setting('retentionNeverContacted')} <= '${now.toISOString()}'::timestamptz)
-            or (c.status = 'closed' and c.closed_at + ${setting('retentionClosed')} <= '${now.toISOString()}'::timestamptz))
-          order by c.id limit ${Number(batch)} for update of c skip locked`),
-      );
-      let done = 0;
-      for (const r of due.rows) {
-        if (await eraseCase(tx, r.id, { now, actorId: null, reason: 'retention period elapsed', action: 'case.retention_erase' })) done++;
-      }
-      return due.rows.length === 0 ? -1 : done;
-    });
-    if (n < 0) return { erased };
-    erased += n;
-  }
-}
-
-
 /** POST /v1/cases/{id}/erase: erasure on request, at once, and the profile is suppressed. */
 export async function eraseOnRequest(tx: Tx, ctx: Ctx, caseId: string, reason: string): Promise<CaseWithProfile> {
-  const found = await loadCase(tx, ctx, caseId, { lock: true });
-  if (found.case.erasedAt) throw new DomainError(409, 'case.already_erased', 'This case was erased already.', { currentStatus: found.case.status });
+  await loadCaseForWrite(tx, ctx, caseId);
   await eraseCase(tx, caseId, { now: ctx.clock.now(), suppressWith: ctx.secret, actorId: ctx.principal.staffId, requestId: ctx.requestId, reason, action: 'case.erase' });
   return loadCase(tx, ctx, caseId);
 }

@@ -2,8 +2,8 @@ import { and, desc, eq, lt, type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
 import { cases, safeguardingConcerns } from '../../db/schema/index.js';
-import { appendAudit, auditEvent } from '../audit/log.js';
-import { loadCase, programSettings } from '../cases/repository.js';
+import { appendAudit, auditEvent, listReadEvents } from '../audit/log.js';
+import { holdCaseAgainstErasure, loadCaseForWrite, programSettings } from '../cases/repository.js';
 import { caseScope } from '../cases/scope.js';
 import type { Ctx } from '../context.js';
 import { DomainError, notFound } from '../errors.js';
@@ -53,7 +53,7 @@ export interface NewConcern {
 
 /** Anyone who can see the case may raise a concern; every lead hears of it in the same transaction. */
 export async function raiseConcern(tx: Tx, ctx: Ctx, caseId: string, input: NewConcern): Promise<ConcernRow> {
-  const { case: c } = await loadCase(tx, ctx, caseId);
+  const { case: c } = await loadCaseForWrite(tx, ctx, caseId);
   const now = ctx.clock.now();
   const id = uuidv7();
   const [row] = await tx
@@ -85,11 +85,16 @@ export async function raiseConcern(tx: Tx, ctx: Ctx, caseId: string, input: NewC
 
 export async function acknowledgeConcern(tx: Tx, ctx: Ctx, id: string, note: string | null): Promise<ConcernRow> {
   const p = ctx.principal;
-  const [current] = await tx
-    .select()
-    .from(safeguardingConcerns)
-    .where(and(eq(safeguardingConcerns.id, id), p.role === 'lead' ? eq(safeguardingConcerns.programId, p.programId!) : sql`false`))
-    .for('update');
+  const scoped = () =>
+    tx
+      .select()
+      .from(safeguardingConcerns)
+      .where(and(eq(safeguardingConcerns.id, id), p.role === 'lead' ? eq(safeguardingConcerns.programId, p.programId!) : sql`false`));
+  const [seen] = await scoped();
+  if (!seen) throw notFound('safeguarding');
+  // The case first, as erasure locks them: a note written after an erasure could never be removed.
+  await holdCaseAgainstErasure(tx, seen.caseId);
+  const [current] = await scoped().for('update');
   if (!current) throw notFound('safeguarding');
   if (current.status !== 'open') {
     throw new DomainError(409, 'safeguarding.already_acknowledged', 'This concern was already acknowledged.', {
@@ -125,6 +130,7 @@ export async function listConcerns(tx: Tx, ctx: Ctx, f: ConcernFilter): Promise<
     .where(and(...where))
     .orderBy(desc(safeguardingConcerns.id))
     .limit(f.limit + 1);
-  await appendAudit(tx, [auditEvent(ctx, 'safeguarding.list', 'safeguarding_concern', null, ctx.principal.programId)], ctx.clock.now());
+  const shown = rows.slice(0, f.limit).map((r) => r.concern.caseId);
+  await appendAudit(tx, listReadEvents(ctx, 'safeguarding.list', 'safeguarding_concern', ctx.principal.programId, shown), ctx.clock.now());
   return rows.map((r) => r.concern);
 }

@@ -4,7 +4,7 @@ import { hotQuery, insertReturning, setList } from '../../db/hot.js';
 import { uuidv7 } from '../../db/ids.js';
 import { type Approach, cases, touchpoints } from '../../db/schema/index.js';
 import { appendAudit, auditEvent } from '../audit/log.js';
-import { loadCase } from '../cases/repository.js';
+import { loadCase, loadCaseForWrite } from '../cases/repository.js';
 import type { Ctx } from '../context.js';
 import { DomainError, invalid } from '../errors.js';
 import { insertFollowUp, OUTSTANDING } from '../followups/schedule.js';
@@ -91,7 +91,7 @@ async function writeContext(tx: Tx, c: { id: string; programId: string }, at: Da
  * arrive in. An outbound message with nothing outstanding schedules the next follow-up.
  */
 export async function logTouchpoint(tx: Tx, ctx: Ctx, caseId: string, input: TouchpointInput): Promise<TouchpointRow> {
-  const found = await loadCase(tx, ctx, caseId, { lock: true });
+  const found = await loadCaseForWrite(tx, ctx, caseId);
   const c = found.case;
   const now = ctx.clock.now();
   const allowed = input.direction === 'outbound' ? ['active'] : ['active', 'closed'];

@@ -7,6 +7,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DomainError } from '../../domain/errors.js';
 import type { AppDeps } from '../deps.js';
+import { singleLine } from '../schemas/common.js';
 
 /** The package's src/http/pages, found from src/http/routes (tsx) or dist/src/http/routes (compiled). */
 function findPagesDir(from = path.dirname(fileURLToPath(import.meta.url))): string | null {
@@ -60,8 +61,8 @@ const PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-const assetParams = z.strictObject({ file: z.string().max(100) });
-const assetQuery = z.strictObject({ v: z.string().max(64).optional() });
+const assetParams = z.strictObject({ file: singleLine({ max: 100 }) });
+const assetQuery = z.strictObject({ v: singleLine({ max: 64 }).optional() });
 
 /** The program lead's report page: static HTML, JS and CSS; the data comes from /v1/reports with the lead's token. */
 export const reportsPage: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {

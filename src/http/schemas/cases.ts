@@ -1,21 +1,21 @@
 import { z } from 'zod';
 import { CASE_STATUSES, IDEOLOGIES, OUTCOMES, PLATFORMS, RISK_LEVELS, STAGES } from '../../db/schema/enums.js';
-import { isoTime, nullableTime } from './common.js';
+import { freeText, isoTime, nullableTime, singleLine, visibleUrl } from './common.js';
 
-export const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000);
-const language = z.string().trim().regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a language tag such as en or pt-BR');
+export const httpUrl = visibleUrl({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000);
+const language = singleLine({ max: 35 }).regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a language tag such as en or pt-BR');
 
 export const indicatorInput = z.strictObject({
-  kind: z.string().trim().min(1).max(100),
+  kind: singleLine({ min: 1, max: 100 }),
   evidenceUrl: httpUrl.nullable().optional(),
-  note: z.string().trim().max(500).nullable().optional(),
+  note: freeText({ max: 500 }).nullable().optional(),
 });
 
 export const profileInput = z.strictObject({
   platform: z.enum(PLATFORMS),
-  handle: z.string().trim().min(1).max(200),
+  handle: singleLine({ min: 1, max: 200 }),
   url: httpUrl.nullable().optional(),
-  displayName: z.string().trim().max(200).nullable().optional(),
+  displayName: singleLine({ max: 200 }).nullable().optional(),
   language: language.nullable().optional(),
 });
 
@@ -77,13 +77,13 @@ export const caseFilter = z.strictObject({
   riskLevel: z.enum(RISK_LEVELS).optional(),
 });
 
-const reason = z.string().trim().min(1).max(1000);
+const reason = singleLine({ min: 1, max: 1000 });
 export const triageBody = z.strictObject({ decision: z.enum(['accept', 'reject']), reason });
-export const approveBody = z.strictObject({ note: z.string().trim().max(1000).nullable().optional() });
+export const approveBody = z.strictObject({ note: freeText({ max: 1000 }).nullable().optional() });
 export const assignBody = z.strictObject({ intervenerId: z.uuid(), override: z.boolean().optional(), reason: reason.nullable().optional() });
-export const closeBody = z.strictObject({ outcome: z.enum(OUTCOMES), note: z.string().trim().max(1000).nullable().optional() });
+export const closeBody = z.strictObject({ outcome: z.enum(OUTCOMES), note: freeText({ max: 1000 }).nullable().optional() });
 export const reopenBody = z.strictObject({ reason });
-export const eraseBody = z.strictObject({ reason: z.string().trim().min(1).max(500).describe('Why (never identity: it is kept)') });
+export const eraseBody = z.strictObject({ reason: singleLine({ min: 1, max: 500 }).describe('Why (never identity: it is kept)') });
 
 export const candidateSchema = z.object({
   intervenerId: z.uuid(),

@@ -2,12 +2,76 @@ import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
 import { invalid } from '../../domain/errors.js';
 
-/** A time on the wire: ISO 8601 UTC string; a Date in the handlers. */
-export const isoTime = z.codec(z.iso.datetime({ offset: true }), z.date(), {
-  decode: (s) => new Date(s),
-  encode: (d) => d.toISOString(),
-});
+/** Times a client may send: anything outside is a typo or a probe, and PostgreSQL may refuse it. */
+export const EARLIEST_TIME = Date.UTC(2000, 0, 1);
+export const LATEST_TIME = Date.UTC(2100, 0, 1);
+const TIME_RANGE = 'must be between 2000-01-01T00:00:00Z and 2100-01-01T00:00:00Z';
+
+/** A time on the wire: ISO 8601 UTC string, within [2000, 2100); a Date in the handlers. */
+export const isoTime = z.codec(
+  z.iso.datetime({ offset: true }).refine((v) => {
+    const t = Date.parse(v);
+    return t >= EARLIEST_TIME && t < LATEST_TIME;
+  }, TIME_RANGE),
+  z.date(),
+  {
+    decode: (s) => new Date(s),
+    encode: (d) => d.toISOString(),
+  },
+);
 export const nullableTime = isoTime.nullable();
+
+/**
+ * What no text field may hold: U+0000 and C0/C1 controls (PostgreSQL cannot store the first, a
+ * reader cannot see the others), unpaired surrogates, the bidi embedding/override/isolate
+ * controls that reorder what a reader sees (Trojan Source), and noncharacters.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what it is for
+const UNSEEN_IN_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069\uFDD0-\uFDEF\uFFFE\uFFFF]|\p{Cs}/u;
+/** Single-line fields also refuse tab, LF and CR. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what it is for
+const UNSEEN_IN_LINE = /[\u0000-\u001F\u007F-\u009F\u2028\u2029\u202A-\u202E\u2066-\u2069\uFDD0-\uFDEF\uFFFE\uFFFF]|\p{Cs}/u;
+
+/** The first character a field refuses, for the error message (as a code point, never the text). */
+function refusedAt(value: string, pattern: RegExp): string | null {
+  const m = pattern.exec(value);
+  if (!m) return null;
+  return `U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+function textType(pattern: RegExp, what: string) {
+  return (opts: { min?: number; max: number }) => {
+    let out = z
+      .string()
+      .superRefine((v, ctx) => {
+        const at = refusedAt(v, pattern);
+        if (at) ctx.addIssue({ code: 'custom', message: `may not contain ${at} (${what})` });
+      })
+      .trim();
+    if (opts.min !== undefined) out = out.min(opts.min);
+    return out.max(opts.max);
+  };
+}
+
+/**
+ * Free text (notes, summaries, concerns): tab, LF and CR allowed; what PostgreSQL cannot store
+ * or a reader cannot see → 400 naming the field. Every request schema's free text uses this.
+ */
+export const freeText = textType(UNSEEN_IN_TEXT, 'control, bidi-override or unpaired surrogate characters are refused');
+/** A single-line field (names, handles, labels, reasons, tags): no tab or line breaks either. */
+export const singleLine = textType(UNSEEN_IN_LINE, 'control, line-break, bidi-override or unpaired surrogate characters are refused');
+
+/**
+ * A URL field. The check runs before the URL parser, which would quietly drop or escape what
+ * single-line text refuses (z.url() hands on the parser's normalised form).
+ */
+export function visibleUrl(params: Parameters<z.ZodString['url']>[0]) {
+  return z
+    .string()
+    .refine((v) => !UNSEEN_IN_LINE.test(v), 'may not contain control, line-break, bidi-override or unpaired surrogate characters')
+    .trim()
+    .url(params);
+}
 
 export const uuid = z.uuid();
 export const idParams = z.strictObject({ id: z.uuid() });
@@ -27,7 +91,7 @@ export const problemSchema = z
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
 
 export const limitParam = z.coerce.number().int().min(1).max(200).default(50);
-export const cursorParam = z.string().max(200).optional();
+export const cursorParam = singleLine({ max: 200 }).optional();
 
 export function page<T extends z.ZodType>(item: T) {
   return z.object({ items: z.array(item), nextCursor: z.string().nullable() });

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { FOLLOW_UP_KINDS, FOLLOW_UP_STATUSES } from '../../db/schema/enums.js';
-import { cursorParam, isoTime, limitParam, nullableTime } from './common.js';
+import { cursorParam, freeText, isoTime, limitParam, nullableTime } from './common.js';
 
 export const createFollowUpBody = z.strictObject({
   dueAt: isoTime,
   kind: z.enum(FOLLOW_UP_KINDS),
-  note: z.string().trim().max(500).nullable().optional(),
+  note: freeText({ max: 500 }).nullable().optional(),
 });
 
 export const snoozeBody = z.strictObject({ until: isoTime });

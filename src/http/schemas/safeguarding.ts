@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import { CONCERN_STATUSES, SEVERITIES } from '../../db/schema/enums.js';
-import { cursorParam, isoTime, limitParam, nullableTime } from './common.js';
+import { cursorParam, freeText, isoTime, limitParam, nullableTime } from './common.js';
 
 export const raiseConcernBody = z.strictObject({
   severity: z.enum(SEVERITIES),
-  concern: z.string().trim().min(1).max(2000),
-  actionTaken: z.string().trim().max(2000).nullable().optional(),
+  concern: freeText({ min: 1, max: 2000 }),
+  actionTaken: freeText({ max: 2000 }).nullable().optional(),
 });
 
-export const acknowledgeBody = z.strictObject({ note: z.string().trim().max(2000).nullable().optional() }).nullish();
+export const acknowledgeBody = z.strictObject({ note: freeText({ max: 2000 }).nullable().optional() }).nullish();
 
 export const concernSchema = z
   .object({

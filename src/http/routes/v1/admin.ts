@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DomainError } from '../../../domain/errors.js';
 import { RUNNABLE_JOBS, type RunnableJob } from '../../../queue/jobs.js';
 import type { AppDeps } from '../../deps.js';
-import { errorResponses } from '../../schemas/common.js';
+import { errorResponses, singleLine } from '../../schemas/common.js';
 
 const runSchema = z
   .object({
@@ -26,7 +26,7 @@ export const adminRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
       schema: {
         tags: ['admin'],
         summary: 'Run a scheduled job now; with wait=true answer when it has finished',
-        params: z.strictObject({ name: z.string().max(50) }),
+        params: z.strictObject({ name: singleLine({ max: 50 }) }),
         body: z.strictObject({}).nullish(),
         querystring: z.strictObject({ wait: z.enum(['true', 'false']).default('false') }),
         response: { 200: runSchema, 202: runSchema, ...errorResponses(400, 404, 503) },

@@ -2,9 +2,10 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { createProgram, getProgram, listPrograms, toProgramView, updateProgram } from '../../../domain/programs/repository.js';
 import { programSettingsPatchSchema, programSettingsSchema } from '../../../domain/programs/settings.js';
+import { assertWebhookTarget, resolveWithDns, type WebhookPolicy } from '../../../domain/programs/webhook-target.js';
 import type { AppDeps } from '../../deps.js';
 import { idempotent } from '../../idempotency.js';
-import { cursorParam, decodeCursor, errorResponses, idParams, isoTime, limitParam, page, toPage } from '../../schemas/common.js';
+import { cursorParam, decodeCursor, errorResponses, idParams, isoTime, limitParam, page, singleLine, toPage } from '../../schemas/common.js';
 import { etag, requireIfMatch } from '../../concurrency.js';
 
 const programSchema = z
@@ -15,23 +16,39 @@ const programSchema = z
     version: z.int(),
     createdAt: isoTime,
     updatedAt: isoTime,
-    webhookSecret: z.string().optional().describe('Shown once, in the response that set staffWebhookUrl'),
+    webhookSecret: z
+      .string()
+      .optional()
+      .describe('Shown once, in the response that set staffWebhookUrl: `whsec_` + base64 of 32 random bytes (a Standard Webhooks secret)'),
   })
   .meta({ id: 'Program' });
 
-const name = z.string().trim().min(1).max(200);
+const name = singleLine({ min: 1, max: 200 });
 const createBody = z.strictObject({ name, settings: programSettingsPatchSchema.optional() });
 const patchBody = z.strictObject({ name: name.optional(), settings: programSettingsPatchSchema.optional() });
 
 export const programRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
+  const webhooks: WebhookPolicy = { allowPrivate: deps.config.webhookAllowPrivate, resolve: deps.resolveHost ?? resolveWithDns };
+
   app.post(
     '/v1/programs',
     {
       config: { auth: ['admin'] },
       schema: { tags: ['programs'], body: createBody, response: { 201: programSchema, ...errorResponses(400, 409, 422) } },
     },
-    async (request, reply) =>
-      idempotent(deps, request, reply, 201, (tx) => createProgram(tx, request.body)),
+    async (request, reply) => {
+      // Resolved before the transaction opens: DNS never holds a database connection.
+      await assertWebhookTarget(request.body.settings?.staffWebhookUrl, webhooks);
+      return idempotent(
+        deps,
+        request,
+        reply,
+        201,
+        (tx) => createProgram(tx, request.body),
+        () => null,
+        (view) => view.webhookSecret !== undefined,
+      );
+    },
   );
 
   app.get(
@@ -78,6 +95,11 @@ export const programRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =
     },
     async (request, reply) => {
       const version = requireIfMatch(request.headers['if-match']);
+      if (request.body.settings?.staffWebhookUrl) {
+        // Out of scope stays 404 before the URL is looked at (or resolved).
+        await getProgram(deps.db, request.principal, request.params.id);
+        await assertWebhookTarget(request.body.settings.staffWebhookUrl, webhooks);
+      }
       const view = await updateProgram(deps.db, request.principal, request.params.id, version, request.body);
       reply.header('etag', etag(view.version));
       return view;

@@ -7,14 +7,18 @@ import { engagementReport, engagementTrend } from '../../../domain/reports/servi
 import { invalid } from '../../../domain/errors.js';
 import { ctxOf } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';
-import { errorResponses, isoTime } from '../../schemas/common.js';
+import { EARLIEST_TIME, errorResponses, isoTime, LATEST_TIME } from '../../schemas/common.js';
 
 /** A UTC day: `YYYY-MM-DD`, or an ISO time at 00:00 UTC (rollups are per UTC day). */
 const day = z
   .string()
   .refine((v) => /^\d{4}-\d{2}-\d{2}$/.test(v) || /^\d{4}-\d{2}-\d{2}T00:00(:00(\.0+)?)?(Z|\+00:00)$/.test(v), 'must be a UTC day: YYYY-MM-DD')
   .transform((v) => v.slice(0, 10))
-  .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v), 'is not a calendar date');
+  .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v), 'is not a calendar date')
+  .refine((v) => {
+    const t = Date.parse(`${v}T00:00:00Z`);
+    return t >= EARLIEST_TIME && t < LATEST_TIME;
+  }, 'must be between 2000-01-01 and 2099-12-31');
 
 const windowQuery = { programId: z.uuid(), from: day, to: day };
 const MAX_DAYS = 3660;

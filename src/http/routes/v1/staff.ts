@@ -5,9 +5,9 @@ import { createStaff, getStaff, listStaff, toStaffView, updateStaff } from '../.
 import { createToken, revokeToken } from '../../../domain/staff/tokens.js';
 import type { AppDeps } from '../../deps.js';
 import { idempotent } from '../../idempotency.js';
-import { cursorParam, decodeCursor, errorResponses, idParams, isoTime, limitParam, page, toPage } from '../../schemas/common.js';
+import { cursorParam, decodeCursor, errorResponses, idParams, isoTime, limitParam, page, singleLine, toPage } from '../../schemas/common.js';
 
-const tag = z.string().trim().min(1).max(50);
+const tag = singleLine({ min: 1, max: 50 });
 const staffSchema = z
   .object({
     id: z.uuid(),
@@ -23,7 +23,7 @@ const staffSchema = z
   })
   .meta({ id: 'Staff' });
 
-const name = z.string().trim().min(1).max(200);
+const name = singleLine({ min: 1, max: 200 });
 const maxCaseload = z.int().min(0).max(500).nullable();
 const createBody = z.strictObject({
   programId: z.uuid().nullable().optional(),
@@ -38,7 +38,10 @@ const patchBody = z.strictObject({
   specialisms: z.array(tag).max(20).optional(),
   languages: z.array(tag).max(20).optional(),
   maxCaseload: maxCaseload.optional(),
-  active: z.boolean().optional(),
+  active: z
+    .boolean()
+    .describe('false deactivates: their tokens and queue-board sessions stop at once; not the last active admin (409 staff.last_admin)')
+    .optional(),
 });
 const tokenSchema = z
   .object({ id: z.uuid(), token: z.string().describe('Shown once; only a keyed hash is stored') })
@@ -84,7 +87,7 @@ export const staffRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
     '/v1/staff/:id',
     {
       config: { auth: ['admin'] },
-      schema: { tags: ['staff'], params: idParams, body: patchBody, response: { 200: staffSchema, ...errorResponses(400, 404) } },
+      schema: { tags: ['staff'], params: idParams, body: patchBody, response: { 200: staffSchema, ...errorResponses(400, 404, 409) } },
     },
     async (request) => toStaffView(await updateStaff(deps.db, request.principal, request.params.id, request.body)),
   );
@@ -96,7 +99,7 @@ export const staffRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
       schema: {
         tags: ['staff'],
         params: idParams,
-        body: z.strictObject({ label: z.string().trim().min(1).max(100) }),
+        body: z.strictObject({ label: singleLine({ min: 1, max: 100 }) }),
         response: { 201: tokenSchema, ...errorResponses(400, 404, 409, 422) },
       },
     },
@@ -104,7 +107,7 @@ export const staffRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
       idempotent(deps, request, reply, 201, async (tx) => {
         await getStaff(tx, request.principal, request.params.id);
         return createToken(tx, deps.secret, request.params.id, request.body.label);
-      }),
+      }, () => null, () => true),
   );
 
   app.delete(

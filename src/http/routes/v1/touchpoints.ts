@@ -5,7 +5,7 @@ import { listTouchpoints, logTouchpoint, toTouchpointView } from '../../../domai
 import { ctxOf } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';
 import { createForCase } from '../../idempotency.js';
-import { cursorParam, decodeCursor, errorResponses, idParams, isoTime, limitParam, page, toPage } from '../../schemas/common.js';
+import { cursorParam, decodeCursor, errorResponses, freeText, idParams, isoTime, limitParam, page, toPage } from '../../schemas/common.js';
 
 const touchpointBody = z.strictObject({
   direction: z.enum(DIRECTIONS),
@@ -14,7 +14,7 @@ const touchpointBody = z.strictObject({
   approaches: z.array(z.enum(APPROACHES)).max(APPROACHES.length).optional(),
   sentiment: z.enum(SENTIMENTS).optional(),
   costCents: z.int().min(0).max(1_000_000).optional(),
-  summary: z.string().trim().max(500).optional(),
+  summary: freeText({ max: 500 }).optional(),
 });
 
 const touchpointSchema = z

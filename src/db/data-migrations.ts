@@ -1,0 +1,66 @@
+import { and, eq, isNotNull } from 'drizzle-orm';
+import { canonicalHandle } from '../domain/cases/profile.js';
+import type { Db, Tx } from './client.js';
+import { dataMigrations, profiles } from './schema/index.js';
+
+export interface DataStepResult {
+  changed: number;
+  /** Left as they were, with why (counts only: never a handle). */
+  kept: Record<string, number>;
+}
+
+interface DataStep {
+  name: string;
+  run(tx: Tx): Promise<DataStepResult>;
+}
+
+/**
+ * Stored handles in today's normal form (API.md, Cases): the duplicate check and the suppression
+ * hash compare normalised handles, so one stored in an older form would slip past both. A
+ * handle whose normal form another open case of the program already holds is left as it was
+ * (that pair was one person flagged twice); so is one that normalises to nothing.
+ */
+export async function renormaliseStoredHandles(tx: Tx): Promise<DataStepResult> {
+  const rows = await tx
+    .select({ caseId: profiles.caseId, programId: profiles.programId, platform: profiles.platform, handle: profiles.handle, open: profiles.open })
+    .from(profiles)
+    .where(isNotNull(profiles.handle));
+  const result: DataStepResult = { changed: 0, kept: {} };
+  const keep = (why: string) => {
+    result.kept[why] = (result.kept[why] ?? 0) + 1;
+  };
+  for (const row of rows) {
+    const handle = canonicalHandle(row.platform, row.handle!);
+    if (handle === row.handle) continue;
+    if (!handle) {
+      keep('empty_once_normalised');
+      continue;
+    }
+    if (row.open) {
+      const [taken] = await tx
+        .select({ caseId: profiles.caseId })
+        .from(profiles)
+        .where(and(eq(profiles.programId, row.programId), eq(profiles.platform, row.platform), eq(profiles.handle, handle), eq(profiles.open, true)));
+      if (taken) {
+        keep('duplicate_of_open_case');
+        continue;
+      }
+    }
+    await tx.update(profiles).set({ handle }).where(eq(profiles.caseId, row.caseId));
+    result.changed++;
+  }
+  return result;
+}
+
+const STEPS: DataStep[] = [{ name: '0008_renormalise_handles', run: renormaliseStoredHandles }];
+
+/** Applies each data step once, in order, each in its own transaction (the caller holds the migration lock). */
+export async function runDataMigrations(db: Db, log: (step: string, result: DataStepResult) => void = () => {}): Promise<void> {
+  for (const step of STEPS) {
+    await db.transaction(async (tx) => {
+      const claimed = await tx.insert(dataMigrations).values({ name: step.name }).onConflictDoNothing().returning({ name: dataMigrations.name });
+      if (claimed.length === 0) return;
+      log(step.name, await step.run(tx));
+    });
+  }
+}
