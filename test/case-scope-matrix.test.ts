@@ -25,7 +25,7 @@ const ROUTES: CaseRoute[] = [
   { method: 'POST', path: '/triage', roles: ['analyst', 'lead'], ok: 409, body: () => ({ decision: 'accept', reason: 'r' }) },
   { method: 'POST', path: '/approve', roles: ['lead'], ok: 409, body: () => ({}) },
   { method: 'POST', path: '/assignment', roles: ['lead'], ok: 200, body: (c) => ({ intervenerId: c.otherIntervenerId }), mutates: true },
-  { method: 'POST', path: '/close', roles: ['lead', 'intervener'], ok: 200, body: () => ({ outcome: 'disengaged' }), mutates: true },
+  { method: 'POST', path: '/close', roles: ['lead', 'intervener'], ok: 200, body: () => ({ outcome: 'other' }), mutates: true },
   { method: 'POST', path: '/reopen', roles: ['lead'], ok: 409, body: () => ({ reason: 'r' }) },
   { method: 'GET', path: '/candidates', roles: ['lead'], ok: 200 },
   { method: 'GET', path: '/events', roles: ['lead'], ok: 200 },

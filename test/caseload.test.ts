@@ -52,7 +52,7 @@ describe('GET /v1/me/caseload', () => {
     const t0 = clock.now();
     const at = (ms: number) => new Date(t0.getTime() + ms);
     // Created in this order, so ids ascend A < … < G.
-    const A = (await activeCase(t, lead, programId, sam.id, { riskLevel: 'high' })).id;
+    const A = (await activeCase(t, lead, programId, sam.id, { riskLevel: 'high', profile: { platform: 'telegram', handle: '@Caseload_A', displayName: 'Person A' } })).id;
     const B = (await activeCase(t, lead, programId, sam.id)).id;
     const B2 = (await activeCase(t, lead, programId, sam.id)).id;
     const C = (await activeCase(t, lead, programId, sam.id)).id;
@@ -85,21 +85,36 @@ describe('GET /v1/me/caseload', () => {
     const gCancelled = await followUp(G, at(30 * MINUTE));
     await ok(t, sam, 'POST', `/v1/follow-ups/${gCancelled.id}/cancel`);
     await followUp(closed, at(10 * MINUTE));
-    await ok(t, lead, 'POST', `/v1/cases/${closed}/close`, { outcome: 'disengaged' });
+    await ok(t, lead, 'POST', `/v1/cases/${closed}/close`, { outcome: 'other' });
     await ok(t, lead, 'POST', `/v1/cases/${ivys}/follow-ups`, { dueAt: at(MINUTE).toISOString(), kind: 'review' });
 
     clock.advance(3 * HOUR);
     const { items } = await ok<{ items: Item[] }>(t, sam, 'GET', '/v1/me/caseload');
     expect(items.map((i) => i.id)).toEqual([E, C, B, B2, F, D, A, G]);
     const byId = Object.fromEntries(items.map((i) => [i.id, i]));
-    expect(Object.keys(byId[A]!).sort()).toEqual(['awaitingReply', 'id', 'lastTouchpointAt', 'nextFollowUpAt', 'overdueFollowUps', 'riskLevel', 'stage']);
+    expect(Object.keys(byId[A]!).sort()).toEqual([
+      'awaitingReply', 'displayName', 'handle', 'id', 'lastTouchpointAt', 'nextFollowUpAt', 'overdueFollowUps', 'platform', 'riskLevel', 'stage',
+    ]);
     expect(byId[E]).toMatchObject({ overdueFollowUps: 1, awaitingReply: true, nextFollowUpAt: at(2 * HOUR).toISOString(), lastTouchpointAt: at(-30 * MINUTE).toISOString() });
     expect(byId[C]).toMatchObject({ overdueFollowUps: 2, awaitingReply: false, nextFollowUpAt: at(10 * MINUTE).toISOString(), lastTouchpointAt: null });
     expect(byId[B]).toMatchObject({ overdueFollowUps: 0, awaitingReply: true, nextFollowUpAt: at(5 * HOUR).toISOString() });
     expect(byId[B2]).toMatchObject({ overdueFollowUps: 0, awaitingReply: true, nextFollowUpAt: null });
     expect(byId[F]).toMatchObject({ overdueFollowUps: 0, awaitingReply: false, nextFollowUpAt: at(150 * MINUTE).toISOString() });
     expect(byId[D]).toMatchObject({ overdueFollowUps: 0, nextFollowUpAt: at(4 * HOUR).toISOString() });
-    expect(byId[A]).toEqual({ id: A, stage: 'none', riskLevel: 'high', lastTouchpointAt: null, nextFollowUpAt: null, awaitingReply: false, overdueFollowUps: 0 });
+    // Whom to write to, without opening the case.
+    expect(byId[A]).toEqual({
+      id: A,
+      platform: 'telegram',
+      handle: 'caseload_a',
+      displayName: 'Person A',
+      stage: 'none',
+      riskLevel: 'high',
+      lastTouchpointAt: null,
+      nextFollowUpAt: null,
+      awaitingReply: false,
+      overdueFollowUps: 0,
+    });
+    expect(byId[B]).toMatchObject({ platform: 'x', handle: expect.stringMatching(/^p/) });
     expect(byId[G]).toMatchObject({ overdueFollowUps: 0, nextFollowUpAt: null });
 
     // A minute earlier E was still within its grace.

@@ -60,6 +60,13 @@ describe('workflow', () => {
     expect((await call(t, sam, 'GET', `/v1/cases/${c.id}`)).statusCode).toBe(200);
     expectProblem(await call(t, analyst, 'GET', `/v1/cases/${c.id}`), 404, 'case.not_found');
 
+    // An outcome says what happened in the conversation: only a case that reached it may claim it.
+    expectProblem(await call(t, sam, 'POST', `/v1/cases/${c.id}/close`, { outcome: 'positive_change' }), 409, 'case.invalid_outcome');
+    expectProblem(await call(t, sam, 'POST', `/v1/cases/${c.id}/close`, { outcome: 'no_response' }), 409, 'case.invalid_outcome');
+    const at = (s: number) => new Date(Date.now() - s * 1000).toISOString();
+    await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'outbound', channel: 'direct_message', occurredAt: at(-1) });
+    expectProblem(await call(t, sam, 'POST', `/v1/cases/${c.id}/close`, { outcome: 'declined' }), 409, 'case.invalid_outcome');
+    await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'inbound', channel: 'direct_message', occurredAt: at(-2) });
     const closed = await ok(t, sam, 'POST', `/v1/cases/${c.id}/close`, { outcome: 'positive_change' });
     expect(closed).toMatchObject({ status: 'closed', outcome: 'positive_change' });
     expectProblem(await call(t, sam, 'GET', `/v1/cases/${c.id}`), 404);
@@ -69,6 +76,45 @@ describe('workflow', () => {
     const events = await ok<{ items: { kind: string; actorId: string; toStatus: string | null }[] }>(t, lead, 'GET', `/v1/cases/${c.id}/events`);
     expect(events.items.map((e) => e.kind)).toEqual(['flagged', 'triage_accept', 'approve', 'assign', 'close', 'reopen']);
     expect(events.items[4]!.actorId).toBe(sam.id);
+  });
+
+  it('closing outcomes need the stage they describe: referred, unsafe_to_continue and other need none', async () => {
+    const p = await t.program();
+    const l = await t.staff('lead', p.id);
+    const i = await t.staff('intervener', p.id);
+    for (const outcome of ['referred', 'unsafe_to_continue', 'other']) {
+      const c = await activeCase(t, l, p.id, i.id);
+      expect((await ok(t, l, 'POST', `/v1/cases/${c.id}/close`, { outcome }))['outcome']).toBe(outcome);
+    }
+    const c = await activeCase(t, l, p.id, i.id);
+    await ok(t, i, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: new Date().toISOString() });
+    expect((await ok(t, l, 'POST', `/v1/cases/${c.id}/close`, { outcome: 'no_response' }))['outcome']).toBe('no_response');
+  });
+
+  it('ranks candidates by their real open caseloads', async () => {
+    const p = await t.program({ defaultMaxCaseload: 3 });
+    const l = await t.staff('lead', p.id);
+    const busy = await t.staff('intervener', p.id, { specialisms: ['far_right'], languages: ['en'] });
+    const half = await t.staff('intervener', p.id, { specialisms: ['far_right'], languages: ['en'] });
+    const free = await t.staff('intervener', p.id, { specialisms: ['far_right'], languages: ['en'] });
+    for (let n = 0; n < 3; n++) await activeCase(t, l, p.id, busy.id);
+    await activeCase(t, l, p.id, half.id);
+    // A closed case no longer counts.
+    const done = await activeCase(t, l, p.id, free.id);
+    await ok(t, l, 'POST', `/v1/cases/${done.id}/close`, { outcome: 'other' });
+    const c = await ok<{ id: string }>(t, l, 'POST', '/v1/cases', flagBody(p.id));
+    await ok(t, l, 'POST', `/v1/cases/${c.id}/triage`, { decision: 'accept', reason: 'r' });
+    await ok(t, l, 'POST', `/v1/cases/${c.id}/approve`, {});
+    const { items } = await ok<{ items: { intervenerId: string; openCases: number; maxCaseload: number; reasons: string[] }[] }>(t, l, 'GET', `/v1/cases/${c.id}/candidates`);
+    expect(items.map((x) => [x.intervenerId, x.openCases])).toEqual([
+      [free.id, 0],
+      [half.id, 1],
+      [busy.id, 3],
+    ]);
+    expect(items[1]!.reasons).toContain('2 of 3 caseload places free');
+    expect(items[2]!.reasons).toContain('at capacity (3/3 open cases)');
+    // What candidates said is what assignment enforces.
+    expectProblem(await call(t, l, 'POST', `/v1/cases/${c.id}/assignment`, { intervenerId: busy.id }), 409, 'staff.over_capacity');
   });
 
   it('skips approval when the program does not require it', async () => {

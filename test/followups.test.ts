@@ -121,7 +121,7 @@ describe('POST /v1/cases/{id}/follow-ups', () => {
     const res = expectProblem(await call(t, lead, 'POST', `/v1/cases/${flagged.id}/follow-ups`, body), 409, 'follow_up.case_not_active');
     expect(res['currentStatus']).toBe('flagged');
     const closed = await activeCase(t, lead, programId, sam.id);
-    await ok(t, lead, 'POST', `/v1/cases/${closed.id}/close`, { outcome: 'disengaged' });
+    await ok(t, lead, 'POST', `/v1/cases/${closed.id}/close`, { outcome: 'other' });
     expectProblem(await call(t, lead, 'POST', `/v1/cases/${closed.id}/follow-ups`, body), 409, 'follow_up.case_not_active');
     expectProblem(await call(t, sam, 'POST', `/v1/cases/${closed.id}/follow-ups`, body), 404, 'case.not_found');
   });
@@ -328,7 +328,7 @@ describe('complete, snooze, cancel', () => {
     const { caseId, f } = await fresh();
     const done = await ok<FollowUp>(t, sam, 'POST', `/v1/cases/${caseId}/follow-ups`, { dueAt: inHours(1), kind: 'check_in' });
     await ok(t, sam, 'POST', `/v1/follow-ups/${done.id}/complete`);
-    await ok(t, lead, 'POST', `/v1/cases/${caseId}/close`, { outcome: 'no_response' });
+    await ok(t, lead, 'POST', `/v1/cases/${caseId}/close`, { outcome: 'other' });
     // Closing cancelled what was outstanding; the holder no longer sees any of it.
     expect((await stored(f.id)).status).toBe('cancelled');
     expect((await ok<Page<FollowUp>>(t, sam, 'GET', `/v1/follow-ups?caseId=${caseId}`)).items).toEqual([]);

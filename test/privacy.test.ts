@@ -243,7 +243,7 @@ describe('erasure and retention', () => {
     await ok(t, sam, 'POST', `/v1/cases/${working.id}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: new Date().toISOString() });
     const done = await activeCase(t, lead, p.id, sam.id);
     await ok(t, sam, 'POST', `/v1/cases/${done.id}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: new Date().toISOString() });
-    await ok(t, lead, 'POST', `/v1/cases/${done.id}/close`, { outcome: 'disengaged' });
+    await ok(t, lead, 'POST', `/v1/cases/${done.id}/close`, { outcome: 'other' });
     const report = `/v1/reports/engagement?programId=${p.id}&from=2020-01-01&to=${tomorrow()}&groupBy=platform`;
     const before = await ok<{ rows: unknown[] }>(t, lead, 'GET', report);
     await new Promise((r) => setTimeout(r, 1_100));

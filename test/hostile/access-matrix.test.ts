@@ -117,7 +117,7 @@ describe('references to another program inside bodies, filters and idempotency k
     const closed = await w.active(me);
     for (const id of [reassigned, closed]) expect((await t.app.inject({ method: 'GET', url: `/v1/cases/${id}`, headers: me.auth })).statusCode).toBe(200);
     await t.app.inject({ method: 'POST', url: `/v1/cases/${reassigned}/assignment`, headers: w.people.lead.auth, payload: { intervenerId: w.spare.id } });
-    await t.app.inject({ method: 'POST', url: `/v1/cases/${closed}/close`, headers: w.people.lead.auth, payload: { outcome: 'disengaged' } });
+    await t.app.inject({ method: 'POST', url: `/v1/cases/${closed}/close`, headers: w.people.lead.auth, payload: { outcome: 'other' } });
     const failures: string[] = [];
     for (const id of [reassigned, closed]) {
       for (const [method, url, payload] of [

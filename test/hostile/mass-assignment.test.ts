@@ -127,7 +127,7 @@ const SETUP: Record<string, () => Promise<{ role: Role; target: string }>> = {
   },
   'POST /v1/cases/:id/reopen': async () => {
     const id = await w.active(w.people.intervener);
-    await ok(t, w.people.lead, 'POST', `/v1/cases/${id}/close`, { outcome: 'disengaged' });
+    await ok(t, w.people.lead, 'POST', `/v1/cases/${id}/close`, { outcome: 'other' });
     return { role: 'lead', target: id };
   },
 };

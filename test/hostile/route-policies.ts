@@ -231,7 +231,7 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
   }),
   caseRoute('POST', '/approve', ['lead'], { lead: PROGRAM(409) }, () => ({ note: 'ok' })),
   caseRoute('POST', '/assignment', ['lead'], { lead: PROGRAM(200) }, (c) => ({ intervenerId: c.w.spare.id }), { mutates: true }),
-  caseRoute('POST', '/close', ['lead', 'intervener'], { lead: PROGRAM(200), intervener: OWN(200) }, () => ({ outcome: 'disengaged', note: 'went quiet' }), {
+  caseRoute('POST', '/close', ['lead', 'intervener'], { lead: PROGRAM(200), intervener: OWN(200) }, () => ({ outcome: 'other', note: 'went quiet' }), {
     mutates: true,
   }),
   caseRoute('POST', '/reopen', ['lead'], { lead: PROGRAM(409) }, () => ({ reason: 'new contact' })),

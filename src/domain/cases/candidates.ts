@@ -14,10 +14,25 @@ const IDEOLOGY_WORDS: Record<string, string> = { far_right: 'far-right', islamis
 export async function rankCandidates(tx: Tx, ctx: Ctx, caseId: string) {
   const found = await loadCase(tx, ctx, caseId);
   const settings = await programSettings(tx, found.case.programId);
-  const load = sql<number>`(select count(*)::int from ${cases} c where c.assignee_id = ${staff.id} and c.status = 'active')`;
+  // Open caseloads counted once per holder and joined by column (a correlated subquery built
+  // with ${staff.id} rendered it unqualified, comparing each case with itself).
+  const load = tx
+    .select({ holderId: cases.assigneeId, n: sql<number>`count(*)::int`.as('open_cases') })
+    .from(cases)
+    .where(and(eq(cases.programId, found.case.programId), eq(cases.status, 'active')))
+    .groupBy(cases.assigneeId)
+    .as('load');
   const rows = await tx
-    .select({ id: staff.id, name: staff.name, specialisms: staff.specialisms, languages: staff.languages, maxCaseload: staff.maxCaseload, openCases: load })
+    .select({
+      id: staff.id,
+      name: staff.name,
+      specialisms: staff.specialisms,
+      languages: staff.languages,
+      maxCaseload: staff.maxCaseload,
+      openCases: sql<number>`coalesce(${load.n}, 0)::int`,
+    })
     .from(staff)
+    .leftJoin(load, eq(load.holderId, staff.id))
     .where(and(eq(staff.programId, found.case.programId), eq(staff.role, 'intervener'), eq(staff.active, true)));
   const ideology = found.case.ideology;
   const language = found.profile.language?.split('-')[0] ?? null;

@@ -13,7 +13,7 @@ import { webhookJobs } from '../reminders/jobs.js';
 import { type ProgramSettings, resolveSettings } from '../programs/settings.js';
 import { isSuppressed, normaliseHandle, type Platform } from './profile.js';
 import { caseScope } from './scope.js';
-import { type CaseAction, type CaseStatus, checkTransition } from './workflow.js';
+import { type CaseAction, type CaseStatus, checkOutcome, checkTransition } from './workflow.js';
 
 export type CaseRow = typeof cases.$inferSelect;
 export type ProfileRow = typeof profiles.$inferSelect;
@@ -396,7 +396,8 @@ export async function close(tx: Tx, ctx: Ctx, id: string, outcome: NonNullable<C
     ctx,
     id,
     'close',
-    async () => {
+    async (current) => {
+      checkOutcome(outcome, current.case.stage);
       await tx
         .update(assignments)
         .set({ endedAt: now })

@@ -1,4 +1,4 @@
-import type { CASE_STATUSES } from '../../db/schema/enums.js';
+import type { CASE_STATUSES, OUTCOMES, STAGES } from '../../db/schema/enums.js';
 import { DomainError } from '../errors.js';
 import type { Role } from '../staff/principal.js';
 
@@ -33,4 +33,27 @@ export function checkTransition(action: CaseAction, status: CaseStatus, opts: { 
     });
   }
   return t.to === 'same' ? status : t.to;
+}
+
+export type Outcome = (typeof OUTCOMES)[number];
+type Stage = (typeof STAGES)[number];
+const STAGE_ORDER: readonly Stage[] = ['none', 'contacted', 'responded', 'sustained'];
+
+/** The stage an outcome claims the conversation reached (API.md, Cases: close). */
+const OUTCOME_NEEDS: Partial<Record<Outcome, Stage>> = {
+  positive_change: 'responded',
+  disengaged: 'responded',
+  declined: 'responded',
+  no_response: 'contacted',
+};
+
+/** A closing outcome must describe what happened: 409 case.invalid_outcome otherwise. */
+export function checkOutcome(outcome: Outcome, stage: Stage): void {
+  const needs = OUTCOME_NEEDS[outcome];
+  if (needs && STAGE_ORDER.indexOf(stage) < STAGE_ORDER.indexOf(needs)) {
+    throw new DomainError(409, 'case.invalid_outcome', `Outcome ${outcome} needs a case that reached ${needs}; this one is at ${stage}.`, {
+      stage,
+      needs,
+    });
+  }
 }
