@@ -81,6 +81,22 @@ describe('engagement report', () => {
     expect(r.rows.at(-1)!.group).toBe('total');
   });
 
+  it('names each intervener (a lead tells people apart), in JSON and CSV, and the CSV does not run a name as a formula', async () => {
+    await t.db.pool.query("update staff set name = 'Sam Field' where id = $1", [sam.id]);
+    await t.db.pool.query("update staff set name = '=HYPERLINK(\"x\")' where id = $1", [kim.id]);
+    const r = await ok<{ rows: { group: string; name?: string | null }[] }>(t, lead, 'GET', window('&groupBy=intervener'));
+    expect(r.rows.find((x) => x.group === sam.id)!.name).toBe('Sam Field');
+    expect(r.rows.find((x) => x.group === kim.id)!.name).toBe('=HYPERLINK("x")');
+    expect(r.rows.at(-1)!.name).toBeNull();
+    // Other groupings carry no name.
+    const byIdeology = await ok<{ rows: Record<string, unknown>[] }>(t, lead, 'GET', window('&groupBy=ideology'));
+    expect(byIdeology.rows.every((x) => !('name' in x))).toBe(true);
+    const csv = (await call(t, lead, 'GET', window('&groupBy=intervener&format=csv'))).body.split('\r\n');
+    expect(csv[0]!.startsWith('group,name,flagged,')).toBe(true);
+    expect(csv.find((l) => l.startsWith(sam.id))!.split(',')[1]).toBe('Sam Field');
+    expect(csv.find((l) => l.startsWith(kim.id))).toContain(`,"'=HYPERLINK(""x"")",`);
+  });
+
   it('groups by ideology, platform, riskLevel and cohort month', async () => {
     const ideology = await ok<{ rows: { group: string; flagged: number }[] }>(t, lead, 'GET', window('&groupBy=ideology'));
     expect(ideology.rows.map((r) => [r.group, r.flagged])).toEqual([['far_right', 3], ['islamist', 1], ['total', 4]]);

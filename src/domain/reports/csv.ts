@@ -3,17 +3,23 @@ import type { ReportRow } from './engagement.js';
 const RATES = ['responseRate', 'sustainedRate', 'positiveRate'] as const;
 const COUNTS = ['flagged', 'accepted', 'contacted', 'responded', 'sustained', 'positive'] as const;
 
-/** RFC 4180 field: quoted when it holds a comma, a quote or a line break. */
+/**
+ * RFC 4180 field: quoted when it holds a comma, a quote or a line break. Text starting like a
+ * formula (a staff name such as "=HYPERLINK(…)") gets a leading apostrophe so a spreadsheet
+ * shows it instead of running it.
+ */
 function field(v: unknown): string {
   if (v === null || v === undefined) return '';
-  const s = String(v);
+  const s = typeof v === 'string' && /^[=+\-@\t\r]/.test(v) ? `'${v}` : String(v);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** The same numbers as the JSON report, one line per group, intervals as two columns. */
-export function* reportCsv(rows: ReportRow[], withVsRest: boolean): Generator<string> {
+export function* reportCsv(rows: ReportRow[], opts: { vsRest: boolean; names: boolean }): Generator<string> {
+  const withVsRest = opts.vsRest;
   const header = [
     'group',
+    ...(opts.names ? ['name'] : []),
     ...COUNTS,
     ...RATES.flatMap((r) => [r, `${r}Low`, `${r}High`]),
     'medianHoursToFirstResponse',
@@ -25,6 +31,7 @@ export function* reportCsv(rows: ReportRow[], withVsRest: boolean): Generator<st
   for (const r of rows) {
     const cells = [
       r.group,
+      ...(opts.names ? [r.name] : []),
       ...COUNTS.map((c) => r[c]),
       ...RATES.flatMap((k) => [r[k]?.value, r[k]?.ci95[0], r[k]?.ci95[1]]),
       r.medianHoursToFirstResponse,

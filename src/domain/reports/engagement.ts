@@ -138,6 +138,8 @@ export async function fromRaw(db: Db, w: Window, dim: Dimension | null): Promise
 
 export interface ReportRow {
   group: string;
+  /** groupBy=intervener: the staff member's name (null on the total row). */
+  name?: string | null;
   flagged: number | null;
   accepted: number | null;
   contacted: number | null;

@@ -5,6 +5,7 @@ import { appendAudit } from '../audit/log.js';
 import { programSettings } from '../cases/repository.js';
 import type { Ctx } from '../context.js';
 import { notFound } from '../errors.js';
+import { staffNames } from '../staff/repository.js';
 import type { Dimension } from './contributions.js';
 import { buildRows, definitionOf, fromRollups, type Window, trend } from './engagement.js';
 import { rollupAll } from './rollup.js';
@@ -28,7 +29,11 @@ export async function engagementReport(db: Db, ctx: Ctx, w: Window, dim: Dimensi
   const now = ctx.clock.now();
   const settings = await programSettings(db, w.programId);
   const asOf = await freshen(db, w.programId, now);
-  const rows = buildRows(await fromRollups(db, w, dim), settings, dim);
+  let rows = buildRows(await fromRollups(db, w, dim), settings, dim);
+  if (dim === 'intervener') {
+    const names = await staffNames(db, w.programId, rows.map((r) => r.group));
+    rows = rows.map((r) => ({ ...r, name: names.get(r.group) ?? null }));
+  }
   await appendAudit(db, [{ actorId: ctx.principal.staffId, action: 'report.engagement', targetType: 'program', targetId: w.programId, programId: w.programId, requestId: ctx.requestId }], now);
   return { rows, asOf, definition: definitionOf(settings, dim) };
 }
