@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { builtOnce } from '../../db/hot.js';
-import { cases, followUps } from '../../db/schema/index.js';
+import { cases, followUps, profiles } from '../../db/schema/index.js';
 import { listReadEvents } from '../audit/log.js';
 import { caseScope } from '../cases/scope.js';
 import type { Ctx } from '../context.js';
@@ -11,6 +11,10 @@ import { loadSettings, ms } from '../programs/settings.js';
 
 export interface CaseloadItem {
   id: string;
+  /** Whom to write to: the caller's own active cases only (scope is in the query). */
+  platform: (typeof profiles.$inferSelect)['platform'];
+  handle: string | null;
+  displayName: string | null;
   stage: (typeof cases.$inferSelect)['stage'];
   riskLevel: (typeof cases.$inferSelect)['riskLevel'];
   lastTouchpointAt: Date | null;
@@ -42,6 +46,9 @@ const caseloadQuery = builtOnce((tx: Tx) => {
   return tx
     .select({
       id: cases.id,
+      platform: profiles.platform,
+      handle: profiles.handle,
+      displayName: profiles.displayName,
       stage: cases.stage,
       riskLevel: cases.riskLevel,
       lastTouchpointAt: cases.lastTouchpointAt,
@@ -50,6 +57,7 @@ const caseloadQuery = builtOnce((tx: Tx) => {
       overdueFollowUps: due.overdue,
     })
     .from(cases)
+    .innerJoin(profiles, eq(profiles.caseId, cases.id))
     .leftJoinLateral(due, sql`true`)
     .where(caseScope('intervener'))
     .orderBy(desc(sql`${due.overdue} > 0`), desc(awaitingReply), sql`${due.nextDueAt} asc nulls last`, asc(cases.id))
@@ -77,6 +85,9 @@ export function caseloadJson(items: CaseloadItem[]): string {
   return JSON.stringify({
     items: items.map((i) => ({
       id: i.id,
+      platform: i.platform,
+      handle: i.handle,
+      displayName: i.displayName,
       stage: i.stage,
       riskLevel: i.riskLevel,
       lastTouchpointAt: i.lastTouchpointAt?.toISOString() ?? null,

@@ -1,10 +1,13 @@
 import { z } from 'zod';
-import { RISK_LEVELS, STAGES } from '../../db/schema/enums.js';
+import { PLATFORMS, RISK_LEVELS, STAGES } from '../../db/schema/enums.js';
 import { nullableTime } from './common.js';
 
 export const caseloadItemSchema = z
   .object({
     id: z.uuid(),
+    platform: z.enum(PLATFORMS),
+    handle: z.string().nullable().describe('The profile to write to (only on the caller’s own active cases)'),
+    displayName: z.string().nullable(),
     stage: z.enum(STAGES),
     riskLevel: z.enum(RISK_LEVELS),
     lastTouchpointAt: nullableTime,
