@@ -32,14 +32,10 @@ interface Report {
 const pct = (x: number) => (x * 100).toFixed(1);
 const COUNT_FIELDS = ['flagged', 'accepted', 'contacted', 'responded', 'sustained', 'positive'];
 const RATE_FIELDS = ['responseRate', 'sustainedRate', 'positiveRate'];
-function expectedCells(row: Row, groupBy: string): Record<string, string> {
+function expectedCells(row: Row, table: 'figures' | 'comparison'): Record<string, string> {
   const shown = (v: unknown, show: (v: never) => string) => (v == null ? (row.suppressed ? 'suppressed' : '—') : show(v as never));
   const cells: Record<string, string> = {};
-  for (const f of COUNT_FIELDS) cells[f] = shown(row[f], (n: number) => n.toLocaleString('en-US'));
-  for (const f of RATE_FIELDS) cells[f] = shown(row[f], (r: Rate) => `${pct(r.value)}% (${pct(r.ci95[0])}–${pct(r.ci95[1])}%)`);
-  cells['medianHoursToFirstResponse'] = shown(row['medianHoursToFirstResponse'], (h: number) => h.toFixed(1));
-  cells['costPerSustainedCents'] = shown(row['costPerSustainedCents'], (c: number) => (c / 100).toFixed(2));
-  if (groupBy === 'approach') {
+  if (table === 'comparison') {
     const vs = row['vsRest'] as { responseRateDiff: number | null; sustainedRateDiff: number | null; pValue: number | null; responsePValue: number | null } | null;
     const diff = (d: number) => `${d > 0 ? '+' : d < 0 ? '−' : '±'}${Math.abs(d * 100).toFixed(1)} pp`;
     cells['vsRest.responseRateDiff'] = shown(vs?.responseRateDiff, diff);
@@ -47,14 +43,19 @@ function expectedCells(row: Row, groupBy: string): Record<string, string> {
     const p = (p: number) => (p < 0.001 ? '< 0.001' : p.toFixed(3));
     cells['vsRest.responsePValue'] = shown(vs?.responsePValue, p);
     cells['vsRest.pValue'] = shown(vs?.pValue, p);
+    return cells;
   }
+  for (const f of COUNT_FIELDS) cells[f] = shown(row[f], (n: number) => n.toLocaleString('en-US'));
+  for (const f of RATE_FIELDS) cells[f] = shown(row[f], (r: Rate) => `${pct(r.value)}% (${pct(r.ci95[0])}–${pct(r.ci95[1])}%)`);
+  cells['medianHoursToFirstResponse'] = shown(row['medianHoursToFirstResponse'], (h: number) => h.toFixed(1));
+  cells['costPerSustainedCents'] = shown(row['costPerSustainedCents'], (c: number) => (c / 100).toFixed(2));
   return cells;
 }
 
 /** The rendered table as { group, label, cells } per body row, read through locators (no DOM types here). */
-async function readTable(page: Page) {
+async function readTable(page: Page, id = 'report-table') {
   const out: { group: string; label: string; cells: Record<string, string> }[] = [];
-  const rows = page.locator('#report-table tbody tr');
+  const rows = page.locator(`#${id} tbody tr`);
   for (let i = 0; i < (await rows.count()); i++) {
     const tr = rows.nth(i);
     const cells: Record<string, string> = {};
@@ -146,9 +147,19 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
     expect(table.map((r) => r.group)).toEqual(api.rows.map((r) => r.group));
     expect(api.rows.at(-1)!.group).toBe('total');
     for (const [i, row] of api.rows.entries()) {
-      const label = row.group === 'total' ? 'Total' : q['groupBy'] === 'intervener' ? `${row.group.slice(0, 8)}…` : row.group;
+      // Interveners by name: a lead cannot tell staff ids apart.
+      const label = row.group === 'total' ? 'Total' : q['groupBy'] === 'intervener' ? (row as { name?: string }).name : row.group;
+      if (q['groupBy'] === 'intervener' && row.group !== 'total') expect(label).toMatch(/^intervener /);
       expect(table[i]!.label).toBe(label);
-      expect(table[i]!.cells, `row ${row.group}`).toEqual(expectedCells(row, q['groupBy']!));
+      expect(table[i]!.cells, `row ${row.group}`).toEqual(expectedCells(row, 'figures'));
+    }
+    // Approaches against the rest: a table of their own (the total has nothing to compare with).
+    expect(await page.locator('#comparison').isVisible()).toBe(q['groupBy'] === 'approach');
+    if (q['groupBy'] === 'approach') {
+      const comparison = await readTable(page, 'comparison-table');
+      const groups = api.rows.filter((r) => r.group !== 'total');
+      expect(comparison.map((r) => r.group)).toEqual(groups.map((r) => r.group));
+      for (const [i, row] of groups.entries()) expect(comparison[i]!.cells, `row ${row.group}`).toEqual(expectedCells(row, 'comparison'));
     }
     return api;
   }
@@ -179,7 +190,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
       acceptDownloads: true,
-      viewport: { width: 1440, height: 1000 },
+      // A common laptop width: the table must fit it without clipping.
+      viewport: { width: 1280, height: 900 },
     });
     page = context.pages()[0] ?? (await context.newPage());
     context.on('request', (r) => {
@@ -271,9 +283,16 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
     const asOf = (await page.locator('#as-of').getAttribute('datetime'))!;
     expect(Math.abs(Date.parse(asOf) - Date.parse(api.asOf))).toBeLessThan(60_000);
     expect(await page.locator('#as-of').textContent()).toBe(`${asOf.slice(0, 19).replace('T', ' ')} UTC`);
+    // The definition is said in a sentence, its full list folded away with labels in words.
+    expect(await page.locator('#definition-summary').textContent()).toBe(
+      `A case counts as sustained after ${api.definition['sustainedMinMessages']} messages, ${api.definition['sustainedMinInbound']} of them replies; rates are over contacted cases with 95% intervals; groups smaller than ${api.definition['minCellSize']} are hidden.`,
+    );
+    expect(await page.locator('#definition').isVisible()).toBe(false);
+    expect(await page.locator('#definition dt[data-key="minCellSize"]').textContent()).toBe('Smallest group shown');
     for (const [key, value] of Object.entries(api.definition)) {
-      const dt = page.locator('#definition dt', { hasText: new RegExp(`^${key}$`) });
+      const dt = page.locator(`#definition dt[data-key="${key}"]`);
       expect(await dt.count(), key).toBe(1);
+      expect(await dt.textContent(), key).not.toMatch(/^[a-z]+[A-Z]/);
       expect(await dt.locator('xpath=following-sibling::dd[1]').textContent()).toBe(typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
     }
 
@@ -295,7 +314,17 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
     // Another grouping: approach rows also carry the comparison with the rest.
     const qa = await show('approach');
     await expectTableMatchesApi(qa);
-    expect(await page.locator('#report-table th', { hasText: 'p-value' }).count()).toBe(2);
+    expect(await page.locator('#comparison-table th', { hasText: 'p-value' }).count()).toBe(2);
+    // The widest table fits the window: nothing clipped, no sideways scrolling.
+    const fit = await page.evaluate<{ table: number; wrap: number; page: number; viewport: number }[]>(
+      `[...document.querySelectorAll('.table-wrap')].map((w) => ({ table: w.scrollWidth, wrap: w.clientWidth, page: document.documentElement.scrollWidth, viewport: window.innerWidth }))`,
+    );
+    await page.screenshot({ path: path.join(OUTPUT_DIR, 'report-page-approach.png'), fullPage: true });
+    expect(fit).toHaveLength(2);
+    for (const f of fit) {
+      expect(f.table, JSON.stringify(f)).toBeLessThanOrEqual(f.wrap);
+      expect(f.page, JSON.stringify(f)).toBeLessThanOrEqual(f.viewport);
+    }
     const qi = await show('intervener');
     await expectTableMatchesApi(qi);
 
@@ -327,8 +356,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
     await intervenerPage.fill('#token', sam.token);
     await intervenerPage.click('#save-token');
     await intervenerPage.locator('#alert').waitFor({ state: 'visible' });
-    expect(await intervenerPage.locator('#alert .detail').textContent()).toBe('The intervener role may not do this.');
-    expect(await intervenerPage.locator('#alert').textContent()).toContain('403');
+    // Said in words before any request is refused: not "Pick a program", not a bare 403.
+    expect(await intervenerPage.locator('#alert .detail').textContent()).toMatch(/^Engagement reports are for program leads\. This token belongs to .+, whose role is intervener/);
+    expect(await intervenerPage.evaluate<number>('sessionStorage.length')).toBe(0);
     await intervenerPage.close();
 
     // A 400 from the API (a window too long) shows its detail too.

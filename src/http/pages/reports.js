@@ -35,8 +35,12 @@ const el = {
   freshness: $('freshness'),
   asOf: $('as-of'),
   definition: $('definition'),
+  definitionSummary: $('definition-summary'),
   table: $('report-table'),
   caption: $('table-caption'),
+  comparison: $('comparison'),
+  comparisonTable: $('comparison-table'),
+  comparisonCaption: $('comparison-caption'),
   ratesSuppressed: $('rates-suppressed'),
   funnelSuppressed: $('funnel-suppressed'),
   trendInterval: $('trend-interval'),
@@ -70,9 +74,10 @@ const fmt = {
 
 const isoDay = (d) => d.toISOString().slice(0, 10);
 
-function groupLabel(groupBy, group) {
+function groupLabel(groupBy, row) {
+  const group = row.group;
   if (group === 'total') return { text: 'Total', title: 'All cases in the period' };
-  if (groupBy === 'intervener') return { text: `${group.slice(0, 8)}…`, title: `Staff ${group}` };
+  if (groupBy === 'intervener') return row.name ? { text: row.name, title: `Staff ${group}` } : { text: `${group.slice(0, 8)}…`, title: `Staff ${group}` };
   return { text: group, title: '' };
 }
 
@@ -140,6 +145,12 @@ function clearError() {
 
 async function useToken(candidate) {
   const me = await getJson('/v1/me', { bearer: candidate });
+  if (me.role !== 'lead') {
+    // Say what is wrong in words, before any other request is refused with a bare 403.
+    throw new ApiError(0, {
+      detail: `Engagement reports are for program leads. This token belongs to ${me.name}, whose role is ${me.role}: ask your program lead for the figures, or use a lead's token.`,
+    });
+  }
   sessionStorage.setItem(TOKEN_KEY, candidate);
   el.who.textContent = `${me.name} (${me.role})`;
   el.tokenForm.hidden = true;
@@ -244,13 +255,41 @@ async function showReport() {
   }
 }
 
+/** The definition's keys as a reader would say them; an unknown key is shown as it is. */
+const DEFINITION_LABELS = {
+  cohort: 'Which cases',
+  flagged: 'Flagged',
+  accepted: 'Accepted',
+  contacted: 'Contacted',
+  responded: 'Responded',
+  sustained: 'Sustained',
+  positive: 'Positive change',
+  rates: 'Rates',
+  medianHoursToFirstResponse: 'Median hours to first response',
+  costPerSustainedCents: 'Cost per sustained case',
+  sustainedMinMessages: 'Messages for “sustained”',
+  sustainedMinInbound: 'Replies for “sustained”',
+  minCellSize: 'Smallest group shown',
+  suppression: 'Small groups',
+  intervener: 'By intervener',
+  approach: 'By approach',
+  vsRest: 'Compared with the rest',
+  stageRulesNote: 'When stages are decided',
+};
+
 function renderFreshness(report) {
   el.asOf.dateTime = report.asOf;
   el.asOf.textContent = `${report.asOf.slice(0, 19).replace('T', ' ')} UTC`;
+  const d = report.definition ?? {};
+  // The definition in one sentence; the full list stays folded away under it.
+  el.definitionSummary.textContent =
+    `A case counts as sustained after ${d.sustainedMinMessages} messages, ${d.sustainedMinInbound} of them replies; ` +
+    `rates are over contacted cases with 95% intervals; groups smaller than ${d.minCellSize} are hidden.`;
   el.definition.replaceChildren();
-  for (const [key, value] of Object.entries(report.definition ?? {})) {
+  for (const [key, value] of Object.entries(d)) {
     const dt = document.createElement('dt');
-    dt.textContent = key;
+    dt.textContent = DEFINITION_LABELS[key] ?? key;
+    dt.dataset.key = key;
     const dd = document.createElement('dd');
     dd.textContent = typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
     el.definition.append(dt, dd);
@@ -258,23 +297,23 @@ function renderFreshness(report) {
   el.freshness.hidden = false;
 }
 
-function columns(groupBy) {
-  const cols = [
+/** The figures every grouping has; each approach's comparison with the rest has a table of its own. */
+function columns() {
+  return [
     ...STAGES.map((s) => ({ field: s, label: s[0].toUpperCase() + s.slice(1), num: true, show: fmt.count })),
     ...RATES.map((r) => ({ field: r.field, label: r.label, num: true, rate: true, show: fmt.rate })),
     { field: 'medianHoursToFirstResponse', label: 'Median hours to first response', num: true, show: fmt.hours },
     { field: 'costPerSustainedCents', label: 'Cost per sustained', num: true, show: fmt.money },
   ];
-  if (groupBy === 'approach') {
-    cols.push(
-      { field: 'vsRest.responseRateDiff', label: 'Response rate vs rest', num: true, show: fmt.diff },
-      { field: 'vsRest.sustainedRateDiff', label: 'Sustained rate vs rest', num: true, show: fmt.diff },
-      { field: 'vsRest.responsePValue', label: 'p-value, response (vs rest)', num: true, show: fmt.p },
-      { field: 'vsRest.pValue', label: 'p-value, sustained (vs rest)', num: true, show: fmt.p },
-    );
-  }
-  return cols;
 }
+
+/** For groupBy=approach: kept apart so that neither table is wider than a laptop screen. */
+const COMPARISON_COLUMNS = [
+  { field: 'vsRest.responseRateDiff', label: 'Response rate vs rest', num: true, show: fmt.diff },
+  { field: 'vsRest.responsePValue', label: 'p-value, response (vs rest)', num: true, show: fmt.p },
+  { field: 'vsRest.sustainedRateDiff', label: 'Sustained rate vs rest', num: true, show: fmt.diff },
+  { field: 'vsRest.pValue', label: 'p-value, sustained (vs rest)', num: true, show: fmt.p },
+];
 
 function pick(row, field) {
   const [a, b] = field.split('.');
@@ -283,10 +322,18 @@ function pick(row, field) {
 }
 
 function renderTable(q, rows) {
-  const cols = columns(q.groupBy);
   const program = el.program.selectedOptions[0]?.textContent ?? q.programId;
-  el.caption.textContent = `${program}: cases flagged from ${q.from} to before ${q.to}, by ${el.groupBy.selectedOptions[0].textContent.toLowerCase()}`;
+  const by = el.groupBy.selectedOptions[0].textContent.toLowerCase();
+  el.caption.textContent = `${program}: cases flagged from ${q.from} to before ${q.to}, by ${by}`;
+  fillTable(el.table, q, columns(), rows);
+  el.comparison.hidden = q.groupBy !== 'approach';
+  if (q.groupBy === 'approach') {
+    el.comparisonCaption.textContent = `${program}: each approach against all other contacted cases, flagged from ${q.from} to before ${q.to}`;
+    fillTable(el.comparisonTable, q, COMPARISON_COLUMNS, rows.filter((r) => r.group !== 'total'));
+  }
+}
 
+function fillTable(table, q, cols, rows) {
   const headRow = document.createElement('tr');
   const groupTh = document.createElement('th');
   groupTh.scope = 'col';
@@ -299,7 +346,7 @@ function renderTable(q, rows) {
     if (c.num) th.className = 'num';
     headRow.append(th);
   }
-  el.table.tHead.replaceChildren(headRow);
+  table.tHead.replaceChildren(headRow);
 
   const body = rows.map((row) => {
     const tr = document.createElement('tr');
@@ -308,7 +355,7 @@ function renderTable(q, rows) {
     if (row.suppressed) tr.classList.add('is-suppressed');
     const th = document.createElement('th');
     th.scope = 'row';
-    const label = groupLabel(q.groupBy, row.group);
+    const label = groupLabel(q.groupBy, row);
     th.textContent = label.text;
     if (label.title) th.title = label.title;
     tr.append(th);
@@ -342,7 +389,7 @@ function renderTable(q, rows) {
     }
     return tr;
   });
-  el.table.tBodies[0].replaceChildren(...body);
+  table.tBodies[0].replaceChildren(...body);
 }
 
 // ---- charts -----------------------------------------------------------------------------
@@ -407,7 +454,7 @@ function renderCharts(q, rows, trend) {
   el.funnelSuppressed.hidden = hiddenStages.length === 0;
   el.funnelSuppressed.textContent = hiddenStages.length ? `Suppressed (too few cases to show): ${hiddenStages.join(', ')}.` : '';
 
-  const labels = rows.map((r) => groupLabel(q.groupBy, r.group).text);
+  const labels = rows.map((r) => groupLabel(q.groupBy, r).text);
   draw('rates', {
     type: 'bar',
     data: {
@@ -438,7 +485,7 @@ function renderCharts(q, rows, trend) {
     },
     plugins: [ciWhiskers],
   });
-  const hidden = rows.filter((r) => r.suppressed).map((r) => groupLabel(q.groupBy, r.group).text);
+  const hidden = rows.filter((r) => r.suppressed).map((r) => groupLabel(q.groupBy, r).text);
   el.ratesSuppressed.hidden = hidden.length === 0;
   el.ratesSuppressed.textContent = hidden.length ? `Some figures suppressed (too few cases to show) for: ${hidden.join(', ')}.` : '';
 
