@@ -1,15 +1,23 @@
-# One image, two roles: OVERTURE_ROLE=api or OVERTURE_ROLE=worker (or `all`).
-FROM node:20-bookworm-slim AS build
+# One image, two roles: OVERTURE_ROLE=api or OVERTURE_ROLE=worker (or `all`). It carries no
+# embedded PostgreSQL: DATABASE_URL is required.
+# Node 24 LTS (supported until April 2028; 22 ends April 2027) on Debian 13 (trixie, the current stable).
+FROM node:24-trixie-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npm run build && npm prune --omit=dev
+RUN npm run build
 
-FROM node:20-bookworm-slim
+# Production dependencies only: optionalDependencies (embedded PostgreSQL, tsx, pino-pretty) stay out.
+FROM node:24-trixie-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund
+
+FROM node:24-trixie-slim
 ENV NODE_ENV=production OVERTURE_ROLE=all HOST=0.0.0.0 PORT=3000
 WORKDIR /app
-COPY --from=build /app/node_modules ./node_modules
+COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/migrations ./migrations
 COPY --from=build /app/src/http/pages ./src/http/pages
@@ -17,6 +25,7 @@ COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/bin ./bin
 USER node
 EXPOSE 3000
-HEALTHCHECK --interval=10s --timeout=3s --retries=5 CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# The role's own health: /readyz for api and all, a fresh heartbeat for the worker (no HTTP server).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 CMD ["node", "dist/src/cli.js", "health"]
 ENTRYPOINT ["node", "dist/src/cli.js"]
 CMD ["start"]

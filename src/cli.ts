@@ -1,29 +1,83 @@
 import { parseArgs } from 'node:util';
-import { eq } from 'drizzle-orm';
 import { type Config, ConfigError, loadConfig } from './config/env.js';
-import { createDb } from './db/client.js';
-import { uuidv7 } from './db/ids.js';
-import { runMigrations } from './db/migrate.js';
-import { staff } from './db/schema/index.js';
-import { verifyAudit } from './domain/audit/query.js';
-import { createToken } from './domain/staff/tokens.js';
-import { createLogger, type SafeError, serializeError } from './logger.js';
-import { openDatabase, start } from './runtime.js';
+import { PACKAGE_VERSION } from './config/package-root.js';
+import { EmbeddedPostgresError } from './db/embedded.js';
+import type { DbHandle } from './db/client.js';
+import type { Logger } from 'pino';
+
+// The service's modules are imported by the commands that need them: `--help`, `--version` and
+// `health` (a container healthcheck every few seconds) answer at once.
 
 const USAGE = `Usage: overture <command>
 
-  start                       run the service (OVERTURE_ROLE: all | api | worker)
+  start                       run the service (OVERTURE_ROLE: all | api | worker); the only
+                              command that creates the embedded database
   migrate                     apply database migrations
   token create --admin [--name NAME] [--label LABEL]
-                              create an admin and print a token for it (shown once)
+                              print a token for the active admin (the one named NAME with --name;
+                              created when there is none) (shown once)
   token create --staff ID [--label LABEL]
                               print a new token for a staff member (shown once)
   audit verify                recompute the audit hash chain (exit 3 if broken)
+  health                      exit 0 when this container's role is healthy: the worker's
+                              heartbeat is fresh (worker), /readyz answers 200 (api, all)
+  help, --help, -h            this text
+  --version                   the version
+
+Configuration is read from the environment (see the README's Configuration table).
 `;
 
-async function withDatabase<T>(config: Config, fn: (h: ReturnType<typeof createDb>, secret: string) => Promise<T>): Promise<T> {
+const USAGE_LINE =
+  'usage: overture start | migrate | token create (--admin [--name NAME] | --staff ID) [--label LABEL] | audit verify | health | --help | --version';
+
+/** A command line we cannot run: one line and exit 2. */
+class UsageError extends Error {}
+
+const OPTIONS = {
+  start: {},
+  migrate: {},
+  'audit verify': {},
+  health: {},
+  'token create': { admin: { type: 'boolean' }, staff: { type: 'string' }, name: { type: 'string' }, label: { type: 'string' } },
+} as const;
+
+type CommandName = keyof typeof OPTIONS;
+
+interface Parsed {
+  command: CommandName | 'help' | 'version';
+  values: { admin?: boolean; staff?: string; name?: string; label?: string };
+}
+
+/** Quoted and cut short: a mistyped argument is echoed back, but never at length or with control characters. */
+const shown = (arg: string) => JSON.stringify(arg.length > 40 ? `${arg.slice(0, 40)}…` : arg);
+
+export function parseCommand(argv: string[]): Parsed {
+  if (argv.length === 0 || argv[0] === 'help' || argv.includes('--help') || argv.includes('-h')) return { command: 'help', values: {} };
+  if (argv[0] === '--version') {
+    if (argv.length > 1) throw new UsageError(`unexpected argument ${shown(argv[1]!)} after --version`);
+    return { command: 'version', values: {} };
+  }
+  const first = argv[0]!;
+  if (first.startsWith('-')) throw new UsageError(`unknown option ${shown(first)}`);
+  const words = first === 'token' || first === 'audit' ? 2 : 1;
+  const name = argv.slice(0, words).join(' ');
+  if (!(name in OPTIONS)) {
+    throw new UsageError(words === 2 && argv.length < 2 ? `${first} needs a subcommand` : `unknown command ${shown(name)}`);
+  }
+  try {
+    const { values } = parseArgs({ args: argv.slice(words), options: OPTIONS[name as CommandName], strict: true, allowPositionals: false });
+    return { command: name as CommandName, values: values as Parsed['values'] };
+  } catch (err) {
+    // Node's wording, first sentence only (it goes on about `--` for positionals).
+    const message = err instanceof Error ? err.message.split(/\.\s/, 1)[0]! : String(err);
+    throw new UsageError(`${name}: ${message.charAt(0).toLowerCase()}${message.slice(1)}`);
+  }
+}
+
+async function withDatabase<T>(config: Config, fn: (h: DbHandle, secret: string) => Promise<T>): Promise<T> {
+  const [{ createLogger }, { openDatabase }, { createDb }] = await Promise.all([import('./logger.js'), import('./runtime.js'), import('./db/client.js')]);
   const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel });
-  const database = await openDatabase(config, logger);
+  const database = await openDatabase(config, logger, { command: true });
   const handle = createDb(database.url, { max: 2 });
   try {
     return await fn(handle, database.secret);
@@ -34,61 +88,162 @@ async function withDatabase<T>(config: Config, fn: (h: ReturnType<typeof createD
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [command, sub, ...rest] = argv;
-  let config: Config;
+  let parsed: Parsed;
   try {
-    config = loadConfig();
+    parsed = parseCommand(argv);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`overture: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`overture: ${err.message}; ${USAGE_LINE}\n`);
+    return 2;
   }
+  if (parsed.command === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (parsed.command === 'version') {
+    process.stdout.write(`${PACKAGE_VERSION}\n`);
+    return 0;
+  }
+  const values = parsed.values;
+  if (parsed.command === 'token create') {
+    // Checked before the environment and the database: a wrong command line is exit 2 wherever it runs.
+    try {
+      await checkTokenArgs(values);
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+      process.stderr.write(`overture: token create: ${err.message}; ${USAGE_LINE}\n`);
+      return 2;
+    }
+  }
+  const config = loadConfig();
 
-  switch (command) {
+  switch (parsed.command) {
     case 'start':
       return runService(config);
-    case 'migrate':
+    case 'health':
+      return health(config);
+    case 'migrate': {
+      const { runMigrations } = await import('./db/migrate.js');
       await withDatabase(config, async (h) => runMigrations(h.db));
       process.stdout.write('migrations applied\n');
       return 0;
-    case 'audit': {
-      if (sub !== 'verify') break;
+    }
+    case 'audit verify': {
+      const { verifyAudit } = await import('./domain/audit/query.js');
       const result = await withDatabase(config, async (h) => verifyAudit(h.db));
       process.stdout.write(`${JSON.stringify(result)}\n`);
       return result.ok ? 0 : 3;
     }
-    case 'token': {
-      if (sub !== 'create') break;
-      const { values } = parseArgs({
-        args: rest,
-        options: { admin: { type: 'boolean' }, staff: { type: 'string' }, name: { type: 'string' }, label: { type: 'string' } },
-      });
-      if (!values.admin && !values.staff) break;
-      const token = await withDatabase(config, async (h, secret) => {
-        await runMigrations(h.db);
-        let staffId = values.staff;
-        if (values.admin) {
-          staffId = uuidv7();
-          await h.db.insert(staff).values({ id: staffId, name: values.name ?? 'admin', role: 'admin', programId: null });
-        } else {
-          const [row] = await h.db.select({ id: staff.id, active: staff.active }).from(staff).where(eq(staff.id, staffId!));
-          if (!row) throw new ConfigError(`no staff member ${staffId}`);
-          if (!row.active) throw new ConfigError(`staff member ${staffId} is deactivated`);
-        }
-        return { staffId, ...(await createToken(h.db, secret, staffId!, values.label ?? 'cli')) };
-      });
-      process.stdout.write(`staff ${token.staffId}\ntoken ${token.token}\n(shown once: store it now)\n`);
+    case 'token create':
+      return tokenCreate(config, values);
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The same limits as the API's (POST /v1/staff `name`, POST /v1/staff/{id}/tokens `label`). */
+async function checkTokenArgs(v: Parsed['values']): Promise<void> {
+  if (Boolean(v.admin) === Boolean(v.staff)) throw new UsageError('give either --admin or --staff ID');
+  if (v.staff !== undefined && !UUID.test(v.staff)) throw new UsageError('--staff takes a staff id (a UUID)');
+  if (v.staff !== undefined && v.name !== undefined) throw new UsageError('--name goes with --admin (a staff member keeps their name)');
+  const { singleLine } = await import('./http/schemas/common.js');
+  if (v.name !== undefined && !singleLine({ min: 1, max: 200 }).safeParse(v.name).success) {
+    throw new UsageError('--name takes 1 to 200 characters on one line');
+  }
+  if (v.label !== undefined && !singleLine({ min: 1, max: 100 }).safeParse(v.label).success) {
+    throw new UsageError('--label takes 1 to 100 characters on one line');
+  }
+}
+
+/**
+ * `--admin` reuses the active admin (the oldest, or the one named `--name`) and creates one only
+ * when there is none: running it twice does not leave two staff members named "admin".
+ */
+async function tokenCreate(config: Config, v: Parsed['values']): Promise<number> {
+  const [{ and, asc, eq }, { runMigrations }, { staff }, { createToken }, { uuidv7 }] = await Promise.all([
+    import('drizzle-orm'),
+    import('./db/migrate.js'),
+    import('./db/schema/index.js'),
+    import('./domain/staff/tokens.js'),
+    import('./db/ids.js'),
+  ]);
+  const result = await withDatabase(config, async (h, secret) => {
+    await runMigrations(h.db);
+    let staffId: string;
+    let note: string;
+    if (v.admin) {
+      const [existing] = await h.db
+        .select({ id: staff.id, name: staff.name })
+        .from(staff)
+        .where(and(eq(staff.role, 'admin'), eq(staff.active, true), v.name === undefined ? undefined : eq(staff.name, v.name)))
+        .orderBy(asc(staff.createdAt), asc(staff.id))
+        .limit(1);
+      if (existing) {
+        staffId = existing.id;
+        note = `a new token for the existing admin ${JSON.stringify(existing.name)} (${existing.id})${v.name === undefined ? '; --name NAME creates another admin' : ''}`;
+      } else {
+        staffId = uuidv7();
+        const name = v.name ?? 'admin';
+        await h.db.insert(staff).values({ id: staffId, name, role: 'admin', programId: null });
+        note = `created the admin ${JSON.stringify(name)} (${staffId})`;
+      }
+    } else {
+      staffId = v.staff!;
+      const [row] = await h.db.select({ id: staff.id, active: staff.active }).from(staff).where(eq(staff.id, staffId));
+      if (!row) throw new ConfigError(`no staff member ${staffId}`);
+      if (!row.active) throw new ConfigError(`staff member ${staffId} is deactivated`);
+      note = `a new token for staff member ${staffId}`;
+    }
+    return { staffId, note, ...(await createToken(h.db, secret, staffId, v.label ?? 'cli')) };
+  });
+  process.stderr.write(`overture: ${result.note}\n`);
+  process.stdout.write(`staff ${result.staffId}\ntoken ${result.token}\n(shown once: store it now)\n`);
+  return 0;
+}
+
+/**
+ * For a container healthcheck (`node dist/src/cli.js health`): the worker role has no HTTP server,
+ * so it is judged by the heartbeat its workers record; the others by their own /readyz.
+ */
+async function health(config: Config): Promise<number> {
+  if (config.role === 'worker') {
+    const { HEARTBEAT_STALE_MS, heartbeatFile, readHeartbeat } = await import('../workers/heartbeat-file.js');
+    const file = heartbeatFile();
+    const beat = await readHeartbeat(file);
+    if (!beat) {
+      process.stderr.write(`overture: unhealthy: no worker heartbeat in ${file} (the workers have not started, or stopped)\n`);
+      return 1;
+    }
+    const age = Date.now() - beat.at;
+    if (age > HEARTBEAT_STALE_MS) {
+      process.stderr.write(
+        `overture: unhealthy: the last worker heartbeat is ${Math.round(age / 1000)} s old (workers stopped, or cannot reach Redis or PostgreSQL)\n`,
+      );
+      return 1;
+    }
+    process.stdout.write(`healthy: worker heartbeat ${Math.max(0, Math.round(age / 1000))} s ago\n`);
+    return 0;
+  }
+  const host = ['0.0.0.0', '::', '[::]'].includes(config.host) ? '127.0.0.1' : config.host;
+  const url = `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${config.port}/readyz`;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(3_000) });
+    await res.body?.cancel();
+    if (res.status === 200) {
+      process.stdout.write(`healthy: ${url} answered 200\n`);
       return 0;
     }
+    process.stderr.write(`overture: unhealthy: ${url} answered ${res.status}\n`);
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+    process.stderr.write(`overture: unhealthy: nothing answers on ${url} (${cause})\n`);
   }
-  process.stderr.write(USAGE);
-  return command ? 2 : 0;
+  return 1;
 }
 
 async function runService(config: Config): Promise<number> {
-  const logger = createLogger({ level: config.logLevel });
+  const [{ createLogger }, { start }] = await Promise.all([import('./logger.js'), import('./runtime.js')]);
+  const logger: Logger = createLogger({ level: config.logLevel });
   const running = await start({ config, logger });
   if (running.url) {
     const base = running.url.replace('0.0.0.0', '127.0.0.1');
@@ -128,8 +283,13 @@ async function runService(config: Config): Promise<number> {
   });
 }
 
+/** Network failures reaching a database or Redis: what to check, without the URL (it may hold a password). */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET']);
+
 /** A fatal error as the err serializer sees it (stderr is a log too): the stack, then each cause. */
-function describeFatal(e: SafeError): string {
+async function describeFatal(err: unknown): Promise<string> {
+  const { serializeError } = await import('./logger.js');
+  const e = serializeError(err);
   const lines = [e.stack ?? `${e.type}: ${e.message}`];
   for (let c = e.cause; c; c = c.cause) lines.push(`caused by ${c.type}${c.code ? ` (${c.code})` : ''}: ${c.message}`);
   return lines.join('\n');
@@ -141,9 +301,12 @@ main(process.argv.slice(2)).then(
     // Let pino flush, then leave even if a library kept a handle open.
     setTimeout(() => process.exit(code), 200).unref();
   },
-  (err: unknown) => {
-    if (err instanceof ConfigError) process.stderr.write(`overture: ${err.message}\n`);
-    else process.stderr.write(`overture: ${describeFatal(serializeError(err))}\n`);
+  async (err: unknown) => {
+    const code = (err as NodeJS.ErrnoException)?.code;
+    if (err instanceof ConfigError || err instanceof EmbeddedPostgresError) process.stderr.write(`overture: ${err.message}\n`);
+    else if (code && UNREACHABLE.has(code)) {
+      process.stderr.write(`overture: cannot reach the database or Redis (${code}): is it running? check DATABASE_URL and REDIS_URL\n`);
+    } else process.stderr.write(`overture: ${await describeFatal(err)}\n`);
     process.exit(1);
   },
 );

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 /**
@@ -6,14 +7,14 @@ import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'p
  */
 export interface LoggerOpts {
   level?: string;
-  /** pino-pretty in a terminal (default: when stdout is a TTY and no destination is given). */
+  /** pino-pretty in a terminal (default: when stdout is a TTY and no destination is given), when installed. */
   pretty?: boolean;
   /** Where lines go (default: stdout); tests collect them. */
   destination?: DestinationStream;
 }
 
 export function createLogger(opts: LoggerOpts = {}): Logger {
-  const pretty = opts.pretty ?? (!opts.destination && process.stdout.isTTY === true);
+  const pretty = (opts.pretty ?? (!opts.destination && process.stdout.isTTY === true)) && prettyInstalled();
   const options: LoggerOptions = {
     level: opts.level ?? 'info',
     serializers: { err: serializeError, error: serializeError, req: serializeRequest, res: serializeReply },
@@ -40,6 +41,16 @@ export function createLogger(opts: LoggerOpts = {}): Logger {
       : {}),
   };
   return opts.destination ? pino(options, opts.destination) : pino(options);
+}
+
+/** pino-pretty is an optional dependency (the production image omits it): JSON lines without it. */
+function prettyInstalled(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** pino would make the raw `err.message` the line's `msg` (`log.error(err)`, `log.warn({ err })`, Fastify's `log.error({ err }, err.message)`). */

@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { redactedMessage, safeStack } from '../src/logger.js';
 import { jobDuration, jobFailures } from '../src/metrics.js';
 import { JOBS, type QueueName, SCHEDULES } from '../src/queue/jobs.js';
+import { startHeartbeat } from './heartbeat-file.js';
 import { heartbeat, noContactScan, reconcile, retention, rollup } from './processors/maintenance.js';
 import { followUpDue, followUpOverdue, responseSla, safeguardingEscalate } from './processors/reminders.js';
 import { deliver } from './processors/webhooks.js';
@@ -98,10 +99,13 @@ export async function startWorkers(
     }, Math.min(60_000, opts.every?.['reconcile'] ?? 60_000));
     heal.unref();
   }
+  // What `overture health` reads for the worker role (docker compose's healthcheck).
+  const liveness = startHeartbeat(deps, workers);
   return {
     workers,
     async close(deadlineMs = 10_000) {
       if (heal) clearInterval(heal);
+      await liveness.stop();
       // Active jobs finish; past the deadline they are left to BullMQ's stalled-job recovery.
       const closing = Promise.allSettled(workers.map((w) => w.close()));
       const deadline = new Promise((r) => setTimeout(r, deadlineMs).unref());

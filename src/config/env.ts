@@ -1,11 +1,14 @@
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { parseDuration } from '../domain/programs/duration.js';
+import { DEFAULT_DATA_DIR } from './package-root.js';
 
 export const ROLES = ['all', 'api', 'worker'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const TOKEN_PATTERN = /^ovt_[A-Za-z0-9_-]{32,}$/;
+// Safe inside a Redis hash tag and a quoted PostgreSQL schema name alike.
+const QUEUE_PREFIX_PATTERN = /^[A-Za-z0-9_-]{1,40}$/;
 
 const blankToUndefined = (value: unknown) => (value === '' ? undefined : value);
 
@@ -20,7 +23,7 @@ export const envSchema = z
     HOST: z.preprocess(blankToUndefined, z.string().min(1).default('127.0.0.1')),
     DATABASE_URL: z.preprocess(blankToUndefined, postgresUrl.optional()),
     REDIS_URL: z.preprocess(blankToUndefined, redisUrl.optional()),
-    OVERTURE_DATA_DIR: z.preprocess(blankToUndefined, z.string().min(1).default('./.overture')),
+    OVERTURE_DATA_DIR: z.preprocess(blankToUndefined, z.string().min(1).default(DEFAULT_DATA_DIR)),
     OVERTURE_SECRET: z.preprocess(
       blankToUndefined,
       z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
@@ -48,6 +51,10 @@ export const envSchema = z
         .string()
         .refine((v) => parseTrustProxy(v) !== undefined, 'must be false, true, a hop count, or a comma-separated list of addresses/CIDRs')
         .default('false'),
+    ),
+    OVERTURE_QUEUE_PREFIX: z.preprocess(
+      blankToUndefined,
+      z.string().regex(QUEUE_PREFIX_PATTERN, 'must be 1 to 40 letters, digits, `-` or `_`').default('overture'),
     ),
   })
   .superRefine((env, ctx) => {
@@ -80,6 +87,8 @@ export interface Config {
   webhookAllowPrivate: boolean;
   /** Fastify `trustProxy`: which peers' X-Forwarded-For/-Proto are believed (client address, TLS). */
   trustProxy: boolean | number | string[];
+  /** Redis key prefix (`{prefix}`) or the PostgreSQL queue schema's suffix: one per deployment sharing a Redis. */
+  queuePrefix: string;
 }
 
 export class ConfigError extends Error {
@@ -109,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // The embedded default runs on one machine with local receivers; a real deployment must opt in.
     webhookAllowPrivate: e.OVERTURE_WEBHOOK_ALLOW_PRIVATE === undefined ? !e.DATABASE_URL : e.OVERTURE_WEBHOOK_ALLOW_PRIVATE === 'true',
     trustProxy: parseTrustProxy(e.OVERTURE_TRUST_PROXY)!,
+    queuePrefix: e.OVERTURE_QUEUE_PREFIX,
   };
 }
 

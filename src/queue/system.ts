@@ -10,7 +10,7 @@ export interface QueueSystemOptions {
   /** Set: BullMQ on Redis. Unset: BullMQ's PostgreSQL backend in `databaseUrl`. */
   redisUrl?: string | undefined;
   databaseUrl: string;
-  /** Redis key prefix (hash-tagged for Cluster) or PostgreSQL schema; tests use their own. */
+  /** OVERTURE_QUEUE_PREFIX (default `overture`): see redisPrefix and postgresSchema. Tests use their own. */
   namespace?: string;
   logger: Logger;
 }
@@ -28,6 +28,20 @@ export interface QueueSystem {
 type AnyQueueCtor = new (name: string, opts: Record<string, unknown>, factory?: unknown) => Queue;
 type AnyWorkerCtor = new (name: string, p: Processor, opts: Record<string, unknown>, factory?: unknown) => Worker;
 
+export const DEFAULT_QUEUE_PREFIX = 'overture';
+
+/** Every Redis key of a deployment starts with this; the hash tag keeps them in one Cluster slot. */
+export function redisPrefix(prefix: string = DEFAULT_QUEUE_PREFIX): string {
+  return `{${prefix}}`;
+}
+
+/**
+ * The PostgreSQL backend's schema: `bullmq` for the default prefix (where earlier versions kept
+ * their queued jobs), `bullmq_<prefix>` otherwise (`-` read as `_`: a schema name allows no `-`).
+ */
+export function postgresSchema(prefix: string = DEFAULT_QUEUE_PREFIX): string {
+  return prefix === DEFAULT_QUEUE_PREFIX ? 'bullmq' : `bullmq_${prefix.replace(/[^a-z0-9_]/gi, '_')}`;
+}
 
 /** What every job gets: retries with backoff (a processor's effects are idempotent). */
 export const JOB_DEFAULTS = { attempts: 5, backoff: { type: 'exponential' as const, delay: 1000 } };
@@ -43,7 +57,7 @@ export function createQueueSystem(opts: QueueSystemOptions): QueueSystem {
   let everReady = false;
 
   if (opts.redisUrl) {
-    const prefix = `{${opts.namespace ?? 'overture'}}`;
+    const prefix = redisPrefix(opts.namespace);
     // Producers fail fast when Redis is down; workers retry forever.
     producerRedis = new Redis(opts.redisUrl, {
       maxRetriesPerRequest: 1,
@@ -65,7 +79,7 @@ export function createQueueSystem(opts: QueueSystemOptions): QueueSystem {
       return { connection: conn, prefix };
     };
   } else {
-    const schema = opts.namespace ? `bullmq_${opts.namespace.replace(/[^a-z0-9_]/gi, '_')}` : 'bullmq';
+    const schema = postgresSchema(opts.namespace);
     const connection = { connectionString: opts.databaseUrl, schema, migrate: true, max: 4, application_name: 'overture-queue' };
     base = { connection };
     workerBase = () => ({ connection });

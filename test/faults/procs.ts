@@ -21,6 +21,24 @@ export { freePort };
 /** These tests start redis-server themselves; on a machine without it (npm test on a fresh laptop) they are skipped. CI installs it. */
 export const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
 
+/** CI's REDIS_URL (shared: use a fresh prefix and delete it after), or a redis-server of the test's own. */
+export async function testRedis(): Promise<{ url: string; stop(): Promise<void> } | undefined> {
+  if (process.env['REDIS_URL']) return { url: process.env['REDIS_URL'], stop: async () => {} };
+  if (!hasRedisServer) return undefined;
+  const own = await startRedis();
+  return { url: own.url, stop: () => own.stop() };
+}
+
+/** Deletes every key of a queue prefix (`{prefix}…`). */
+export async function deleteRedisPrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 500);
+    if (keys.length) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
+
 export const SECRET = 'fault-test-secret-0123456789abcdef0123456789';
 export const quietLogger = pino({ level: 'silent' });
 
@@ -68,6 +86,30 @@ export function startService(env: Record<string, string>, role: 'all' | 'api' | 
       reject(new Error(`service exited ${code} before it was up:\n${output.slice(-3000)}`));
     });
   });
+}
+
+/** `overture start` expected to refuse: waits for its exit (killing it if it came up instead). */
+export function refusedStart(env: Record<string, string>, role: 'all' | 'api' | 'worker', timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start'], {
+    env: { ...process.env, PORT: '0', OVERTURE_SECRET: SECRET, OVERTURE_ROLE: role, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c: Buffer) => {
+    stdout += c.toString();
+    if (/Overture is up|Overture workers are running/.test(stdout)) child.kill('SIGKILL');
+  });
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
 }
 
 export async function stopService(s: Service, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { createDb, withDatabase } from '../../src/db/client.js';
-import { type EmbeddedServer, startEmbeddedPostgres } from '../../src/db/embedded.js';
+import { EmbeddedPostgresError, type EmbeddedServer, startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { runMigrations } from '../../src/db/migrate.js';
 
 declare module 'vitest' {
@@ -22,12 +22,21 @@ export default async function setup(project: TestProject) {
   let adminUrl = process.env['TEST_DATABASE_URL'];
   if (!adminUrl) {
     tmp = await mkdtemp(path.join(tmpdir(), 'overture-test-'));
-    // As root the server runs as `postgres`, which must be able to enter the directory.
+    // As root the server runs as `postgres`: an open folder keeps the throwaway cluster here (only
+    // binaries it cannot reach, e.g. under a 0700 home, are copied once to /var/lib/overture/bin).
     await chmod(tmp, 0o755);
-    embedded = await startEmbeddedPostgres({
-      dataDir: path.join(tmp, 'postgres'),
-      settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '400' },
-    });
+    try {
+      embedded = await startEmbeddedPostgres({
+        dataDir: path.join(tmp, 'postgres'),
+        settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '400' },
+      });
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      if (!(err instanceof EmbeddedPostgresError)) throw err;
+      // What to do, in one line, rather than a stack through the test runner.
+      process.stderr.write(`\nnpm test: ${err.message} (or set TEST_DATABASE_URL to a PostgreSQL server)\n\n`);
+      process.exit(1);
+    }
     adminUrl = embedded.url;
   }
   const templateDb = `overture_tpl_${process.pid}_${Date.now().toString(36)}`;
@@ -52,5 +61,7 @@ export default async function setup(project: TestProject) {
     await c.end();
     await embedded?.stop();
     if (tmp) await rm(tmp, { recursive: true, force: true });
+    // Had root kept the throwaway cluster under /var/lib/overture, it goes too (the binaries' copy stays for the next run).
+    if (embedded?.relocatedTo) await rm(embedded.relocatedTo, { recursive: true, force: true });
   };
 }

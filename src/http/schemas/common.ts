@@ -18,7 +18,7 @@ export const isoTime = z.codec(
     decode: (s) => new Date(s),
     encode: (d) => d.toISOString(),
   },
-);
+).meta({ example: '2026-12-01T09:30:00Z' });
 export const nullableTime = isoTime.nullable();
 
 /**
@@ -74,7 +74,7 @@ export function visibleUrl(params: Parameters<z.ZodString['url']>[0]) {
 }
 
 export const uuid = z.uuid();
-export const idParams = z.strictObject({ id: z.uuid() });
+export const idParams = z.strictObject({ id: z.uuid().meta({ example: '0193a1e4-2f6d-7c18-9a3b-4e5f6a7b8c02' }) });
 
 export const problemSchema = z
   .object({

@@ -6,9 +6,18 @@ export const raiseConcernBody = z.strictObject({
   severity: z.enum(SEVERITIES),
   concern: freeText({ min: 1, max: 2000 }),
   actionTaken: freeText({ max: 2000 }).nullable().optional(),
+}).meta({
+  example: {
+    severity: 'high',
+    concern: 'Said they have nothing left to lose and talked about a march next weekend',
+    actionTaken: 'Kept the conversation open and phoned my lead',
+  },
 });
 
-export const acknowledgeBody = z.strictObject({ note: freeText({ max: 2000 }).nullable().optional() }).nullish();
+export const acknowledgeBody = z
+  .strictObject({ note: freeText({ max: 2000 }).nullable().optional() })
+  .meta({ example: { note: 'Spoke to the intervener; considering a referral' } })
+  .nullish();
 
 export const concernSchema = z
   .object({

@@ -26,7 +26,7 @@ export const adminRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
       schema: {
         tags: ['admin'],
         summary: 'Run a scheduled job now; with wait=true answer when it has finished',
-        params: z.strictObject({ name: singleLine({ max: 50 }) }),
+        params: z.strictObject({ name: singleLine({ max: 50 }).meta({ example: 'reconcile' }) }),
         body: z.strictObject({}).nullish(),
         querystring: z.strictObject({ wait: z.enum(['true', 'false']).default('false') }),
         response: { 200: runSchema, 202: runSchema, ...errorResponses(400, 404, 503) },

@@ -24,8 +24,12 @@ const programSchema = z
   .meta({ id: 'Program' });
 
 const name = singleLine({ min: 1, max: 200 });
-const createBody = z.strictObject({ name, settings: programSettingsPatchSchema.optional() });
-const patchBody = z.strictObject({ name: name.optional(), settings: programSettingsPatchSchema.optional() });
+const createBody = z
+  .strictObject({ name, settings: programSettingsPatchSchema.optional() })
+  .meta({ example: { name: 'North West outreach', settings: { followUpAfter: 'P3D', defaultMaxCaseload: 12 } } });
+const patchBody = z
+  .strictObject({ name: name.optional(), settings: programSettingsPatchSchema.optional() })
+  .meta({ example: { settings: { responseSla: 'PT12H' } } });
 
 export const programRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
   const webhooks: WebhookPolicy = { allowPrivate: deps.config.webhookAllowPrivate, resolve: deps.resolveHost ?? resolveWithDns };

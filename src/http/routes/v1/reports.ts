@@ -20,7 +20,11 @@ const day = z
     return t >= EARLIEST_TIME && t < LATEST_TIME;
   }, 'must be between 2000-01-01 and 2099-12-31');
 
-const windowQuery = { programId: z.uuid(), from: day, to: day };
+const windowQuery = {
+  programId: z.uuid().meta({ example: '0193a1e0-5b2c-7a31-8f4e-6d2b9c0e1a01' }),
+  from: day.meta({ example: '2026-11-01' }).describe('First UTC day, inclusive'),
+  to: day.meta({ example: '2026-12-01' }).describe('UTC day after the last, exclusive'),
+};
 const MAX_DAYS = 3660;
 
 function checkWindow(from: string, to: string) {
@@ -29,10 +33,12 @@ function checkWindow(from: string, to: string) {
   if (days > MAX_DAYS) throw invalid('report.invalid_window', `A report spans at most ${MAX_DAYS} days.`, 'querystring.from');
 }
 
-const rate = z.object({ value: z.number(), ci95: z.tuple([z.number(), z.number()]) }).nullable();
+// Two numbers as an array, not a tuple: prefixItems trips common OpenAPI tools.
+const rate = z.object({ value: z.number(), ci95: z.array(z.number()).length(2).describe('95% Wilson score interval: [low, high]') }).nullable();
 const count = z.int().nullable();
 const rowSchema = z.object({
   group: z.string(),
+  name: z.string().nullable().optional().describe('groupBy=intervener: the staff member’s name (null on the total row)'),
   flagged: count,
   accepted: count,
   contacted: count,
@@ -98,7 +104,7 @@ export const reportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =>
           .type('text/csv; charset=utf-8')
           .header('content-disposition', `attachment; filename="engagement-${groupBy ?? 'total'}-${from}-${to}.csv"`)
           .header('x-overture-as-of', report.asOf.toISOString())
-          .send(Readable.from(reportCsv(report.rows, groupBy === 'approach')) as never);
+          .send(Readable.from(reportCsv(report.rows, { vsRest: groupBy === 'approach', names: groupBy === 'intervener' })) as never);
       }
       return report;
     },

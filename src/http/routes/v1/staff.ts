@@ -32,7 +32,7 @@ const createBody = z.strictObject({
   specialisms: z.array(tag).max(20).optional(),
   languages: z.array(tag).max(20).optional(),
   maxCaseload: maxCaseload.optional(),
-});
+}).meta({ example: { programId: '0193a1e0-5b2c-7a31-8f4e-6d2b9c0e1a01', name: 'Sam Rivera', role: 'intervener', specialisms: ['far_right'], languages: ['en', 'es'], maxCaseload: 12 } });
 const patchBody = z.strictObject({
   name: name.optional(),
   specialisms: z.array(tag).max(20).optional(),
@@ -42,7 +42,7 @@ const patchBody = z.strictObject({
     .boolean()
     .describe('false deactivates: their tokens and queue-board sessions stop at once; not the last active admin (409 staff.last_admin)')
     .optional(),
-});
+}).meta({ example: { maxCaseload: 15 } });
 const tokenSchema = z
   .object({ id: z.uuid(), token: z.string().describe('Shown once; only a keyed hash is stored') })
   .meta({ id: 'NewToken' });
@@ -99,7 +99,7 @@ export const staffRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
       schema: {
         tags: ['staff'],
         params: idParams,
-        body: z.strictObject({ label: singleLine({ min: 1, max: 100 }) }),
+        body: z.strictObject({ label: singleLine({ min: 1, max: 100 }) }).meta({ example: { label: 'work laptop' } }),
         response: { 201: tokenSchema, ...errorResponses(400, 404, 409, 422) },
       },
     },

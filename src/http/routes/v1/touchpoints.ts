@@ -15,6 +15,15 @@ const touchpointBody = z.strictObject({
   sentiment: z.enum(SENTIMENTS).optional(),
   costCents: z.int().min(0).max(1_000_000).optional(),
   summary: freeText({ max: 500 }).optional(),
+}).meta({
+  example: {
+    direction: 'outbound',
+    channel: 'direct_message',
+    occurredAt: '2026-12-01T09:30:00Z',
+    approaches: ['empathetic', 'questioning'],
+    sentiment: 'neutral',
+    summary: 'Asked what drew them to the video they shared',
+  },
 });
 
 const touchpointSchema = z

@@ -1,0 +1,295 @@
+/**
+ * What every documented operation is called, says and promises, in one place: the OpenAPI
+ * document takes its operationId, summary and description from here (plugins/openapi.ts), and
+ * test/openapi-document.test.ts fails when a documented route is missing or an entry is stale.
+ * Keys are `METHOD url` exactly as the route registers it (`:id`, not `{id}`).
+ */
+export interface OperationDoc {
+  /** Names the method of every generated client: a verb for what it does, stable once published. */
+  operationId: string;
+  /** One line, as /docs lists it. */
+  summary: string;
+  /** What a client author needs beyond the schema: rules, side effects, the errors worth handling. */
+  description: string;
+  /** A creating POST: accepts `Idempotency-Key` (a replay answers the first response). */
+  idempotent?: true;
+  /** A PATCH guarded by `If-Match` (428 without it, 412 when stale). */
+  ifMatch?: true;
+  /** Its successful responses carry the resource's `ETag` (the `If-Match` of the next PATCH). */
+  etag?: true;
+}
+
+const CASE_ACTION = 'Answers with the updated case and its new `ETag`; from a state that does not allow it, 409 `case.invalid_transition`.';
+
+export const OPERATIONS: Record<string, OperationDoc> = {
+  'GET /healthz': {
+    operationId: 'getHealth',
+    summary: 'Liveness: the process is up',
+    description: 'Always 200 while the process runs; it checks nothing else. Use `/readyz` to decide whether to send traffic.',
+  },
+  'GET /readyz': {
+    operationId: 'getReadiness',
+    summary: 'Readiness: database reachable and migrations current',
+    description:
+      '200 when the database answers and every migration is applied; 503 otherwise, and while the server drains for shutdown. ' +
+      'The queue is reported as `ok` or `degraded` but never makes the server unready.',
+  },
+
+  'GET /v1/me': {
+    operationId: 'getMe',
+    summary: 'Who the token belongs to',
+    description: 'The caller as the server sees them: staff id, name, role and program (null for admins). A quick way to check a token.',
+  },
+  'GET /v1/me/caseload': {
+    operationId: 'getCaseload',
+    summary: "An intervener's active cases, most urgent first",
+    description:
+      'The caller\'s active cases, each with its stage, risk, last touchpoint, next follow-up, ' +
+      'whether the person is waiting for an answer and how many follow-ups are overdue. Overdue follow-ups and unanswered replies come first.',
+  },
+  'GET /v1/me/notifications': {
+    operationId: 'listNotifications',
+    summary: "The caller's notifications, newest first",
+    description: 'The staff inbox: follow-ups due and overdue, assignments, safeguarding alerts and more. `unread=true` lists only the unread ones.',
+  },
+  'POST /v1/me/notifications/:id/read': {
+    operationId: 'markNotificationRead',
+    summary: 'Mark one of your notifications read',
+    description: 'Marking a notification read again is harmless. Another person\'s notification is 404.',
+  },
+
+  'POST /v1/programs': {
+    operationId: 'createProgram',
+    summary: 'Create a program',
+    description:
+      'A program is one team with its own settings, staff and cases. Unset settings take their defaults. A response that sets `staffWebhookUrl` ' +
+      'carries `webhookSecret` once; its replay is 409 `idempotency.secret_not_replayed`.',
+    idempotent: true,
+  },
+  'GET /v1/programs': {
+    operationId: 'listPrograms',
+    summary: 'List programs',
+    description: 'Every program for an admin; a lead sees their own.',
+  },
+  'GET /v1/programs/:id': {
+    operationId: 'getProgram',
+    summary: 'Read a program and its settings',
+    description: 'The program with its full settings (defaults filled in) and its `ETag`, which the next PATCH sends as `If-Match`.',
+    etag: true,
+  },
+  'PATCH /v1/programs/:id': {
+    operationId: 'updateProgram',
+    summary: "Rename a program or change its settings",
+    description:
+      'Settings merge: only the keys sent change. Requires `If-Match` with the `ETag` you read (428 without it, 412 when someone changed it since). ' +
+      'A `staffWebhookUrl` must be https and public (400 `program.webhook_url_not_allowed`); setting it answers `webhookSecret` once.',
+    ifMatch: true,
+    etag: true,
+  },
+
+  'POST /v1/staff': {
+    operationId: 'createStaff',
+    summary: 'Add a staff member',
+    description: 'A person with one role (`admin`, `lead`, `analyst` or `intervener`); everyone but an admin belongs to a program. Give them a token next.',
+    idempotent: true,
+  },
+  'GET /v1/staff': {
+    operationId: 'listStaff',
+    summary: 'List staff',
+    description: 'Filter by program, role and `active`. An admin sees everyone; a lead sees their own program.',
+  },
+  'GET /v1/staff/:id': {
+    operationId: 'getStaff',
+    summary: 'Read a staff member',
+    description: 'Their role, program, specialisms, languages, caseload cap and whether they are active.',
+  },
+  'PATCH /v1/staff/:id': {
+    operationId: 'updateStaff',
+    summary: 'Change a staff member, or deactivate them',
+    description: '`active: false` stops their tokens at once; the last active admin cannot be deactivated (409 `staff.last_admin`).',
+  },
+  'POST /v1/staff/:id/tokens': {
+    operationId: 'createToken',
+    summary: 'Issue a personal access token',
+    description:
+      'Answers `{ id, token }`: the `ovt_…` token is shown this once and stored only as a keyed hash. Because it holds a secret, a replay of the same ' +
+      'Idempotency-Key is 409 `idempotency.secret_not_replayed` rather than the token again.',
+    idempotent: true,
+  },
+  'DELETE /v1/tokens/:id': {
+    operationId: 'revokeToken',
+    summary: 'Revoke a token',
+    description: 'The token stops working at once. 204 with no body.',
+  },
+
+  'POST /v1/cases': {
+    operationId: 'createCase',
+    summary: 'Flag a public profile (open a case)',
+    description:
+      'Opens a case in `flagged`. The handle is normalised per platform (a profile URL works too); an invalid one is 400 `profile.invalid_handle`. ' +
+      'The same profile already open in the program is 409 with `caseId`; an erased, suppressed person is 422 `profile.suppressed`. ' +
+      '`flaggedAt` may be in the past, never in the future.',
+    idempotent: true,
+  },
+  'GET /v1/cases': {
+    operationId: 'listCases',
+    summary: 'List cases in your scope',
+    description: 'Filter by status, stage, assignee, ideology, platform and risk. A lead sees the program, an analyst the ones in `flagged`, `accepted` or `rejected`, an intervener their own.',
+  },
+  'GET /v1/cases/:id': {
+    operationId: 'getCase',
+    summary: 'Read a case',
+    description: 'The case with its profile, indicators, workflow status, derived engagement stage and `ETag`. Outside your scope it is 404, never 403.',
+    etag: true,
+  },
+  'PATCH /v1/cases/:id': {
+    operationId: 'updateCase',
+    summary: "Edit a case's risk, ideology, indicators or language",
+    description: 'Requires `If-Match` with the `ETag` you read (428 without it, 412 when it changed since). Status and stage are never set by hand.',
+    ifMatch: true,
+    etag: true,
+  },
+  'POST /v1/cases/:id/triage': {
+    operationId: 'triageCase',
+    summary: 'Accept or reject a flagged case',
+    description: `\`flagged\` → \`accepted\` or \`rejected\`, with a reason. ${CASE_ACTION}`,
+    etag: true,
+  },
+  'POST /v1/cases/:id/approve': {
+    operationId: 'approveCase',
+    summary: 'Approve an accepted case for first contact',
+    description: `\`accepted\` → \`approved\` (skipped when the program's \`requireApproval\` is false). ${CASE_ACTION}`,
+    etag: true,
+  },
+  'GET /v1/cases/:id/candidates': {
+    operationId: 'listCandidates',
+    summary: 'Interveners ranked for a case',
+    description: 'Each with a score and the reasons behind it: specialism against ideology, language, and open caseload against their cap.',
+  },
+  'POST /v1/cases/:id/assignment': {
+    operationId: 'assignCase',
+    summary: 'Assign (or reassign) a case to an intervener',
+    description:
+      `The case becomes \`active\` with that holder; reassigning ends the old holder's access at once. Over their \`maxCaseload\` is 409 ` +
+      `\`staff.over_capacity\` unless \`override\` with a reason. ${CASE_ACTION}`,
+    etag: true,
+  },
+  'POST /v1/cases/:id/close': {
+    operationId: 'closeCase',
+    summary: 'Close a case with an outcome',
+    description: `By a lead or the assigned intervener. ${CASE_ACTION}`,
+    etag: true,
+  },
+  'POST /v1/cases/:id/reopen': {
+    operationId: 'reopenCase',
+    summary: 'Reopen a closed case',
+    description: `\`closed\` → \`active\` with its last holder, with a reason. An erased case cannot be reopened (409 \`case.erased\`). ${CASE_ACTION}`,
+    etag: true,
+  },
+  'POST /v1/cases/:id/erase': {
+    operationId: 'eraseCase',
+    summary: 'Erase a case’s identity and free text',
+    description:
+      'Deletes the profile identity, indicator notes and touchpoint summaries; the profile goes on the suppression list and the case stays only as ' +
+      'anonymous counts. Final: every later write on the case is 409 `case.erased`.',
+    etag: true,
+  },
+  'GET /v1/cases/:id/events': {
+    operationId: 'listCaseEvents',
+    summary: "A case's history",
+    description: 'Every transition, assignment and edit, oldest first, with actor, time and reason.',
+  },
+
+  'POST /v1/cases/:id/touchpoints': {
+    operationId: 'logTouchpoint',
+    summary: 'Log a message a person sent or received',
+    description:
+      'Overture never sends anything: this records a message sent or received outside it. The first outbound one moves the stage to `contacted`, ' +
+      'the first inbound after it to `responded`. An outbound one needs an `active` case, and schedules a follow-up `followUpAfter` later when ' +
+      'none is pending. `occurredAt` may be in the past, never in the future.',
+    idempotent: true,
+  },
+  'GET /v1/cases/:id/touchpoints': {
+    operationId: 'listTouchpoints',
+    summary: "A case's touchpoints",
+    description: 'In the order they happened (`occurredAt`), oldest first.',
+  },
+
+  'POST /v1/cases/:id/follow-ups': {
+    operationId: 'scheduleFollowUp',
+    summary: 'Schedule a follow-up reminder',
+    description:
+      "A reminder for the case's holder, never a message to the profile. At `dueAt` it becomes `due` and the holder is notified; " +
+      '`overdueGrace` later it becomes `overdue` and the leads are notified. `dueAt` may not be in the past.',
+    idempotent: true,
+  },
+  'GET /v1/follow-ups': {
+    operationId: 'listFollowUps',
+    summary: 'Follow-ups by due time',
+    description: 'Soonest first. An intervener sees their own, a lead the program\'s. `dueFrom` is inclusive, `dueTo` exclusive.',
+  },
+  'POST /v1/follow-ups/:id/complete': {
+    operationId: 'completeFollowUp',
+    summary: 'Mark a follow-up done',
+    description: 'A follow-up already done or cancelled is 409 `follow_up.invalid_transition`.',
+  },
+  'POST /v1/follow-ups/:id/cancel': {
+    operationId: 'cancelFollowUp',
+    summary: 'Cancel a follow-up',
+    description: 'A follow-up already done or cancelled is 409 `follow_up.invalid_transition`.',
+  },
+  'POST /v1/follow-ups/:id/snooze': {
+    operationId: 'snoozeFollowUp',
+    summary: 'Move a follow-up to a later time',
+    description: 'It becomes `pending` again, due at `until` (which must be in the future).',
+  },
+
+  'POST /v1/cases/:id/safeguarding': {
+    operationId: 'raiseConcern',
+    summary: 'Raise a safeguarding concern',
+    description:
+      'Every lead of the program is notified at once; unacknowledged after `safeguardingAckWithin`, leads and admins are notified again, each period.',
+    idempotent: true,
+  },
+  'GET /v1/safeguarding': {
+    operationId: 'listConcerns',
+    summary: 'List safeguarding concerns',
+    description: "Newest first: a lead's program, an intervener's current cases, the ones an analyst raised. Filter by `status`.",
+  },
+  'POST /v1/safeguarding/:id/acknowledge': {
+    operationId: 'acknowledgeConcern',
+    summary: 'Acknowledge a safeguarding concern',
+    description: 'Stops its escalation. Acknowledging twice is 409.',
+  },
+
+  'GET /v1/reports/engagement': {
+    operationId: 'getEngagementReport',
+    summary: 'Engagement funnel for a cohort',
+    description:
+      'Cases flagged in `[from, to)` (`to` is exclusive), in total or grouped; each rate with its 95% Wilson interval `ci95: [low, high]`. ' +
+      'Cells below `minCellSize` are null and `suppressed`. `format=csv` answers the same numbers as RFC 4180 CSV.',
+  },
+  'GET /v1/reports/engagement/trend': {
+    operationId: 'getEngagementTrend',
+    summary: 'Engagement counts over time',
+    description: 'Contacted, responded and sustained per day or week over `[from, to)` (`to` is exclusive), small cells suppressed.',
+  },
+
+  'GET /v1/audit': {
+    operationId: 'listAuditEntries',
+    summary: 'Read the audit log',
+    description: 'Append-only and hash-chained, oldest first: one entry for every read or write of case data. Filter by actor or case.',
+  },
+  'GET /v1/audit/verify': {
+    operationId: 'verifyAuditChain',
+    summary: "Verify the audit log's hash chain",
+    description: 'Recomputes the chain and names the first entry that no longer fits, if any.',
+  },
+  'POST /v1/admin/jobs/:name/run': {
+    operationId: 'runJob',
+    summary: 'Run a scheduled job now',
+    description:
+      '`retention`, `rollup`, `no-contact-scan` or `reconcile`. 202 once queued; with `wait=true`, 200 when it has finished (or 202 if it takes over a minute). ' +
+      'An unknown job is 404; 503 when the queue backend is down.',
+  },
+};
