@@ -12,6 +12,8 @@ import { sleep } from './helpers/workers.js';
 const WEBHOOK_MODULE = path.join('src', 'domain', 'notifications', 'webhook.ts');
 /** Browser code served to staff, calling back to this server only. */
 const SAME_ORIGIN_PAGES = [path.join('src', 'http', 'plugins', 'queue-board.ts')];
+/** `overture health` probes this service's own /readyz on its listen address, nobody else. */
+const SELF_PROBES = [path.join('src', 'cli.ts')];
 const OUTBOUND = /\bfetch\s*\(|\bhttps?\.(request|get)\s*\(|from ['"](undici|axios|got|node-fetch|superagent)['"]|\bnew\s+WebSocket\s*\(|\bnet\.connect\s*\(|XMLHttpRequest/;
 
 function files(dir: string): string[] {
@@ -24,7 +26,7 @@ function files(dir: string): string[] {
 describe('Overture never contacts anyone', () => {
   it('no module but the staff webhook makes outbound requests', () => {
     const offenders = [...files('src'), ...files('workers')]
-      .filter((f) => f !== WEBHOOK_MODULE && !SAME_ORIGIN_PAGES.includes(f))
+      .filter((f) => f !== WEBHOOK_MODULE && !SAME_ORIGIN_PAGES.includes(f) && !SELF_PROBES.includes(f))
       .filter((f) => OUTBOUND.test(readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '')));
     // The report page's browser code talks to this server only: no absolute or protocol-relative URL.
     for (const page of readdirSync(path.join('src', 'http', 'pages')).map((f) => path.join('src', 'http', 'pages', f))) {
@@ -35,6 +37,13 @@ describe('Overture never contacts anyone', () => {
       // Its only fetch is to a relative path on this server.
       const targets = [...readFileSync(page, 'utf8').matchAll(/fetch\(([^,)]+)/g)].map((m) => m[1]!.trim());
       expect(targets.every((t) => /^['`]\$\{BOARD_PATH\}|^'\//.test(t))).toBe(true);
+    }
+    for (const file of SELF_PROBES) {
+      const text = readFileSync(file, 'utf8');
+      expect([...text.matchAll(/fetch\(([^,)]+)/g)].map((m) => m[1]!.trim()), file).toEqual(['url']);
+      expect(text, file).toContain('const url = `http://${');
+      expect(text, file).toContain(':${config.port}/readyz`;');
+      expect(text.replace(/fetch\(url/, ''), file).not.toMatch(OUTBOUND);
     }
     expect(offenders).toEqual([]);
     expect(readFileSync(WEBHOOK_MODULE, 'utf8')).toMatch(/\bfetch\b/);

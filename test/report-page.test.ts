@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import AxeBuilder from '@axe-core/playwright';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './helpers/app.js';
@@ -66,6 +67,12 @@ async function readTable(page: Page, id = 'report-table') {
     out.push({ group: (await tr.getAttribute('data-group'))!, label: ((await tr.locator('th').textContent()) ?? '').trim(), cells });
   }
   return out;
+}
+
+/** axe-core's WCAG 2.1 A/AA rules on the page as it is now: the violations, one line each. */
+async function accessibilityViolations(page: Page): Promise<string[]> {
+  const result = await new AxeBuilder({ page } as never).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  return result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 /** How many of the canvas's pixels were painted (alpha > 0), and how many it has. */
@@ -320,6 +327,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
       `[...document.querySelectorAll('.table-wrap')].map((w) => ({ table: w.scrollWidth, wrap: w.clientWidth, page: document.documentElement.scrollWidth, viewport: window.innerWidth }))`,
     );
     await page.screenshot({ path: path.join(OUTPUT_DIR, 'report-page-approach.png'), fullPage: true });
+    // The widest state of the page (both tables, all charts) passes WCAG 2.1 AA's automated checks.
+    expect(await accessibilityViolations(page)).toEqual([]);
     expect(fit).toHaveLength(2);
     for (const f of fit) {
       expect(f.table, JSON.stringify(f)).toBeLessThanOrEqual(f.wrap);
@@ -348,6 +357,12 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
     }
     expect(await page.locator('#rates-suppressed').textContent()).toContain(small[0]!.group);
     await page.screenshot({ path: path.join(OUTPUT_DIR, 'report-page-suppressed.png'), fullPage: true });
+    // Marked cells are wider than numbers: the table still fits the window.
+    const fit = await page.evaluate<{ table: number; wrap: number }>(
+      `(() => { const w = document.querySelector('.table-wrap'); return { table: w.scrollWidth, wrap: w.clientWidth }; })()`,
+    );
+    expect(fit.table, JSON.stringify(fit)).toBeLessThanOrEqual(fit.wrap);
+    expect(await accessibilityViolations(page)).toEqual([]);
   }, 60_000);
 
   it('shows the problem detail for a refused token, and forgetting the token clears it', async () => {
@@ -359,6 +374,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
     // Said in words before any request is refused: not "Pick a program", not a bare 403.
     expect(await intervenerPage.locator('#alert .detail').textContent()).toMatch(/^Engagement reports are for program leads\. This token belongs to .+, whose role is intervener/);
     expect(await intervenerPage.evaluate<number>('sessionStorage.length')).toBe(0);
+    // The sign-in state, with its alert, is accessible too.
+    expect(await accessibilityViolations(intervenerPage)).toEqual([]);
     await intervenerPage.close();
 
     // A 400 from the API (a window too long) shows its detail too.
