@@ -160,41 +160,20 @@ async function checkTokenArgs(v: Parsed['values']): Promise<void> {
  * when there is none: running it twice does not leave two staff members named "admin".
  */
 async function tokenCreate(config: Config, v: Parsed['values']): Promise<number> {
-  const [{ and, asc, eq }, { runMigrations }, { staff }, { createToken }, { uuidv7 }] = await Promise.all([
-    import('drizzle-orm'),
-    import('./db/migrate.js'),
-    import('./db/schema/index.js'),
-    import('./domain/staff/tokens.js'),
-    import('./db/ids.js'),
-  ]);
+  const [{ runMigrations }, { issueOperatorToken }] = await Promise.all([import('./db/migrate.js'), import('./domain/staff/operator.js')]);
   const result = await withDatabase(config, async (h, secret) => {
     await runMigrations(h.db);
-    let staffId: string;
-    let note: string;
-    if (v.admin) {
-      const [existing] = await h.db
-        .select({ id: staff.id, name: staff.name })
-        .from(staff)
-        .where(and(eq(staff.role, 'admin'), eq(staff.active, true), v.name === undefined ? undefined : eq(staff.name, v.name)))
-        .orderBy(asc(staff.createdAt), asc(staff.id))
-        .limit(1);
-      if (existing) {
-        staffId = existing.id;
-        note = `a new token for the existing admin ${JSON.stringify(existing.name)} (${existing.id})${v.name === undefined ? '; --name NAME creates another admin' : ''}`;
-      } else {
-        staffId = uuidv7();
-        const name = v.name ?? 'admin';
-        await h.db.insert(staff).values({ id: staffId, name, role: 'admin', programId: null });
-        note = `created the admin ${JSON.stringify(name)} (${staffId})`;
-      }
-    } else {
-      staffId = v.staff!;
-      const [row] = await h.db.select({ id: staff.id, active: staff.active }).from(staff).where(eq(staff.id, staffId));
-      if (!row) throw new ConfigError(`no staff member ${staffId}`);
-      if (!row.active) throw new ConfigError(`staff member ${staffId} is deactivated`);
-      note = `a new token for staff member ${staffId}`;
-    }
-    return { staffId, note, ...(await createToken(h.db, secret, staffId, v.label ?? 'cli')) };
+    const label = v.label ?? 'cli';
+    const issued = await issueOperatorToken(h.db, secret, v.admin ? { admin: true, name: v.name, label } : { admin: false, staffId: v.staff!, label });
+    if (issued.outcome === 'no_such_staff') throw new ConfigError(`no staff member ${issued.staffId}`);
+    if (issued.outcome === 'deactivated') throw new ConfigError(`staff member ${issued.staffId} is deactivated`);
+    const { staffId, admin } = issued;
+    const note = !admin
+      ? `a new token for staff member ${staffId}`
+      : admin.created
+        ? `created the admin ${JSON.stringify(admin.name)} (${staffId})`
+        : `a new token for the existing admin ${JSON.stringify(admin.name)} (${staffId})${v.name === undefined ? '; --name NAME creates another admin' : ''}`;
+    return { staffId, note, token: issued.token };
   });
   process.stderr.write(`overture: ${result.note}\n`);
   process.stdout.write(`staff ${result.staffId}\ntoken ${result.token}\n(shown once: store it now)\n`);
@@ -207,15 +186,13 @@ async function tokenCreate(config: Config, v: Parsed['values']): Promise<number>
  */
 async function health(config: Config): Promise<number> {
   if (config.role === 'worker') {
-    const { HEARTBEAT_STALE_MS, heartbeatFile, readHeartbeat } = await import('../workers/heartbeat-file.js');
-    const file = heartbeatFile();
-    const beat = await readHeartbeat(file);
+    const { file, beat, staleMs } = await (await import('./compose.js')).workerHeartbeat();
     if (!beat) {
       process.stderr.write(`overture: unhealthy: no worker heartbeat in ${file} (the workers have not started, or stopped)\n`);
       return 1;
     }
     const age = Date.now() - beat.at;
-    if (age > HEARTBEAT_STALE_MS) {
+    if (age > staleMs) {
       process.stderr.write(
         `overture: unhealthy: the last worker heartbeat is ${Math.round(age / 1000)} s old (workers stopped, or cannot reach Redis or PostgreSQL)\n`,
       );
@@ -242,7 +219,7 @@ async function health(config: Config): Promise<number> {
 }
 
 async function runService(config: Config): Promise<number> {
-  const [{ createLogger }, { start }] = await Promise.all([import('./logger.js'), import('./runtime.js')]);
+  const [{ createLogger }, { start }] = await Promise.all([import('./logger.js'), import('./compose.js')]);
   const logger: Logger = createLogger({ level: config.logLevel });
   const running = await start({ config, logger });
   if (running.url) {

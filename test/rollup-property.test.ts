@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uuidv7 } from '../src/db/ids.js';
-import { APPROACHES, IDEOLOGIES, OUTCOMES, PLATFORMS, RISK_LEVELS } from '../src/db/schema/enums.js';
+import { APPROACHES, IDEOLOGIES, OUTCOMES, PLATFORMS, RISK_LEVELS } from '../src/domain/vocabulary.js';
 import { cases, profiles, programs, staff } from '../src/db/schema/index.js';
 import { DIMENSIONS } from '../src/domain/reports/contributions.js';
 import { type Aggregates, fromRaw, fromRollups } from '../src/domain/reports/engagement.js';

@@ -1,5 +1,5 @@
 import { DelayedError, type Job, RateLimitError, UnrecoverableError, WaitingChildrenError, WaitingError, type Worker } from 'bullmq';
-import { sql } from 'drizzle-orm';
+import { xactLock } from '../src/db/locks.js';
 import { redactedMessage, safeStack } from '../src/logger.js';
 import { jobDuration, jobFailures } from '../src/metrics.js';
 import { JOBS, type QueueName, SCHEDULES } from '../src/queue/jobs.js';
@@ -118,7 +118,7 @@ export async function startWorkers(
 /** Upserted under an advisory lock, so concurrent worker starts create each scheduler once. */
 export async function upsertSchedules(deps: WorkerDeps, every: Partial<Record<string, number>> = {}) {
   await deps.db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(7242004)`);
+    await tx.execute(xactLock('schedulers'));
     for (const s of SCHEDULES) {
       await deps.queues.queue(s.queue).upsertJobScheduler(s.name, { every: every[s.name] ?? s.every }, { name: s.name, data: {} });
     }

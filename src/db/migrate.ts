@@ -5,6 +5,7 @@ import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import type pg from 'pg';
 import type { Db } from './client.js';
 import { runDataMigrations } from './data-migrations.js';
+import { LOCKS } from './locks.js';
 
 /** The package's migrations/, found from src/db (tsx) or dist/src/db (compiled). */
 export const MIGRATIONS_DIR = (() => {
@@ -31,11 +32,11 @@ function journal(): Journal {
 export async function runMigrations(db: Db): Promise<void> {
   const client = await db.$client.connect();
   try {
-    await client.query('select pg_advisory_lock(7242001)');
+    await client.query('select pg_advisory_lock($1)', [LOCKS.migrate]);
     await migrate(db, { migrationsFolder: MIGRATIONS_DIR });
     await runDataMigrations(db);
   } finally {
-    await client.query('select pg_advisory_unlock(7242001)').catch(() => {});
+    await client.query('select pg_advisory_unlock($1)', [LOCKS.migrate]).catch(() => {});
     client.release();
   }
 }

@@ -1,16 +1,22 @@
+import type { JobName, Payload, QueueName } from '../queue/jobs.js';
 import type { Clock } from './clock.js';
 import type { AuditEvent } from './audit/log.js';
 import type { Principal } from './staff/principal.js';
 
-/** Jobs to enqueue once the transaction that made them necessary has committed. */
-export interface JobRequest {
-  queue: string;
-  name: string;
-  payload: Record<string, unknown>;
-  /** Deterministic (no `:`): a replayed request schedules the same job, not a second one. */
-  jobId?: string;
-  delayMs?: number;
-}
+/** One job of one queue, checked against the job map: its name belongs to that queue, its payload is that job's. */
+type JobIn<Q extends QueueName> = {
+  [J in JobName<Q>]: {
+    queue: Q;
+    name: J;
+    payload: Payload<Q, J>;
+    /** Deterministic (no `:`): a replayed request schedules the same job, not a second one. */
+    jobId?: string;
+    delayMs?: number;
+  };
+}[JobName<Q>];
+
+/** A job to enqueue once the transaction that made it necessary has committed (a misspelt queue, name or payload does not compile). */
+export type JobRequest<Q extends QueueName = QueueName> = Q extends QueueName ? JobIn<Q> : never;
 
 /** What a domain operation needs to know about its caller and the world. */
 export interface Ctx {
@@ -18,7 +24,7 @@ export interface Ctx {
   requestId: string | null;
   clock: Clock;
   secret: string;
-  /** Filled by domain code, drained by the caller after commit. */
+  /** Filled by domain code, handed to the queue by `run` (unit-of-work.ts) after commit. */
   jobs: JobRequest[];
   /** Audits a read: resolves once the entry is durable (group-committed with other reads). */
   recordRead(events: AuditEvent[]): Promise<void>;

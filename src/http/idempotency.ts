@@ -1,38 +1,14 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
+import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Tx } from '../db/client.js';
-import { hotQuery } from '../db/hot.js';
-import { idempotencyKeys } from '../db/schema/index.js';
 import { auditEvent } from '../domain/audit/log.js';
 import { loadCase } from '../domain/cases/repository.js';
 import { DomainError } from '../domain/errors.js';
-import type { Ctx } from '../domain/context.js';
-import { ctxOf, flushJobs } from './ctx.js';
+import { run, type Unit } from '../domain/unit-of-work.js';
+import { actorOf } from './ctx.js';
 import type { AppDeps } from './deps.js';
+import { claimKey, findKey, open, releaseKey, seal, storeResponse } from './idempotency-store.js';
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
-const KEEP_HOURS = 24;
-/** An in-flight marker older than this belongs to a request whose transaction rolled back. */
-const ABANDONED_AFTER_S = 30;
-
-function bodyKey(secret: string) {
-  return createHmac('sha256', secret).update('overture idempotency responses').digest();
-}
-
-function seal(secret: string, plain: string): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', bodyKey(secret), iv);
-  const data = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-  return Buffer.concat([iv, cipher.getAuthTag(), data]).toString('base64');
-}
-
-function open(secret: string, sealed: string): string {
-  const buf = Buffer.from(sealed, 'base64');
-  const decipher = createDecipheriv('aes-256-gcm', bodyKey(secret), buf.subarray(0, 12));
-  decipher.setAuthTag(buf.subarray(12, 28));
-  return Buffer.concat([decipher.update(buf.subarray(28)), decipher.final()]).toString('utf8');
-}
 
 function requestHash(request: FastifyRequest): string {
   return createHash('sha256')
@@ -54,13 +30,13 @@ export async function idempotent<T>(
   request: FastifyRequest,
   reply: FastifyReply,
   status: number,
-  run: (tx: Tx) => Promise<T>,
+  work: (uow: Unit<'write'>) => Promise<T>,
   caseIdOf: (result: T) => string | null = () => null,
   carriesSecret: (result: T) => boolean = () => false,
 ): Promise<T> {
   const raw = request.headers['idempotency-key'];
   if (raw === undefined) {
-    const result = await deps.db.transaction((tx) => run(tx));
+    const result = await run(deps, actorOf(request), 'write', work);
     return reply.code(status).send(result) as unknown as T;
   }
   const key = Array.isArray(raw) ? raw[0]! : raw;
@@ -71,23 +47,8 @@ export async function idempotent<T>(
   }
   const tokenId = request.principal.tokenId;
   const hash = requestHash(request);
-  const claimed = await hotQuery(
-    deps.db,
-    'idempotency_claim',
-    `insert into idempotency_keys (token_id, key, request_hash, expires_at) values ($1, $2, $3, now() + make_interval(hours => ${KEEP_HOURS}))
-     on conflict (token_id, key) do update
-       set request_hash = excluded.request_hash, response_status = null, response_body = null, created_at = now(), expires_at = excluded.expires_at
-       where idempotency_keys.expires_at < now()
-          or (idempotency_keys.response_status is null and idempotency_keys.created_at < now() - make_interval(secs => ${ABANDONED_AFTER_S}))
-     returning key`,
-    [tokenId, key, hash],
-  );
-
-  if (claimed.length === 0) {
-    const [existing] = await deps.db
-      .select()
-      .from(idempotencyKeys)
-      .where(and(eq(idempotencyKeys.tokenId, tokenId), eq(idempotencyKeys.key, key)));
+  if (!(await claimKey(deps.db, tokenId, key, hash))) {
+    const existing = await findKey(deps.db, tokenId, key);
     if (!existing) throw new DomainError(409, 'idempotency.in_flight', 'A request with this Idempotency-Key is still being processed.');
     if (existing.requestHash !== hash) {
       throw new DomainError(422, 'idempotency.key_reused', 'This Idempotency-Key was used with a different request.');
@@ -98,52 +59,42 @@ export async function idempotent<T>(
     if (existing.responseBody === null) {
       throw new DomainError(409, 'idempotency.secret_not_replayed', 'That request succeeded; its response held a secret shown once, which is never stored or shown again.');
     }
-    const ctx = ctxOf(deps, request);
-    if (existing.caseId) await loadCase(deps.db, ctx, existing.caseId);
-    await ctx.recordRead([
-      auditEvent(ctx, 'idempotency.replay', existing.caseId ? 'case' : 'request', existing.caseId, request.principal.programId, existing.caseId),
-    ]);
+    const caseId = existing.caseId;
+    // Scope is checked again (a case that left the caller's scope is a 404) and the replay audited like a read.
+    await run(deps, actorOf(request), 'read', async (uow) => {
+      if (caseId) await loadCase(uow.tx, uow, caseId);
+      uow.audit(auditEvent(uow, 'idempotency.replay', caseId ? 'case' : 'request', caseId, uow.principal.programId, caseId));
+    });
     reply.header('idempotent-replayed', 'true');
     return reply.code(existing.responseStatus).type('application/json; charset=utf-8').send(open(deps.secret, existing.responseBody)) as unknown as T;
   }
 
   try {
-    const body = await deps.db.transaction(async (tx) => {
-      const result = await run(tx);
+    const body = await run(deps, actorOf(request), 'write', async (uow) => {
+      const result = await work(uow);
       reply.code(status);
       const serialized = String(reply.serialize(result));
-      await hotQuery(
-        tx,
-        'idempotency_store',
-        'update idempotency_keys set response_status = $3, response_body = $4, case_id = $5 where token_id = $1 and key = $2',
-        [tokenId, key, status, carriesSecret(result) ? null : seal(deps.secret, serialized), caseIdOf(result)],
-      );
+      await storeResponse(uow.tx, tokenId, key, status, carriesSecret(result) ? null : seal(deps.secret, serialized), caseIdOf(result));
       return serialized;
     });
     // Sent only after commit: a 201 always means the write is durable.
     return reply.type('application/json; charset=utf-8').send(body) as unknown as T;
   } catch (err) {
     // Nothing was written: free the key so the client can retry it.
-    await deps.db
-      .delete(idempotencyKeys)
-      .where(and(eq(idempotencyKeys.tokenId, tokenId), eq(idempotencyKeys.key, key)))
-      .catch(() => {});
+    await releaseKey(deps.db, tokenId, key).catch(() => {});
     throw err;
   }
 }
 
 /**
  * A creating POST about a case: idempotent, the stored response tied to the case (so erasure can
- * drop it), and the jobs it asked for enqueued once it committed.
+ * drop it); the unit of work enqueues the jobs it asked for once it committed.
  */
 export async function createForCase<T extends { caseId: string }>(
   deps: AppDeps,
   request: FastifyRequest,
   reply: FastifyReply,
-  run: (tx: Tx, ctx: Ctx) => Promise<T>,
+  work: (uow: Unit<'write'>) => Promise<T>,
 ): Promise<T> {
-  const ctx = ctxOf(deps, request);
-  const result = await idempotent(deps, request, reply, 201, (tx) => run(tx, ctx), (v) => v.caseId);
-  await flushJobs(deps, ctx);
-  return result;
+  return idempotent(deps, request, reply, 201, work, (v) => v.caseId);
 }

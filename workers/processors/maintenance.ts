@@ -1,20 +1,19 @@
-import { sql } from 'drizzle-orm';
-import { jobRuns } from '../../src/db/schema/index.js';
+import { recordJobRun } from '../../src/domain/jobs/runs.js';
 import { reconcile as reconcileDue, scanNoContact } from '../../src/domain/reminders/scan.js';
 import type { ProgramsOutcome } from '../../src/domain/programs/each.js';
 import { rollupEachProgram } from '../../src/domain/reports/rollup.js';
 import { applyRetention } from '../../src/domain/retention/policy.js';
+import { run, SYSTEM } from '../../src/domain/unit-of-work.js';
 import { redactedMessage } from '../../src/logger.js';
-import { enqueueRequests } from '../../src/queue/requests.js';
 import type { Processor, WorkerDeps } from '../types.js';
 
 /** Records each scheduled job's last run, for admins and readiness. */
-async function recorded<T extends Record<string, unknown>>(deps: WorkerDeps, name: string, run: () => Promise<T>): Promise<T> {
+async function recorded<T extends Record<string, unknown>>(deps: WorkerDeps, name: string, job: () => Promise<T>): Promise<T> {
   const started = deps.clock.now();
   let status = 'ok';
   let result: T | undefined;
   try {
-    result = await run();
+    result = await job();
     return result;
   } catch (err) {
     status = `failed: ${redactedMessage(err).slice(0, 200)}`;
@@ -22,11 +21,7 @@ async function recorded<T extends Record<string, unknown>>(deps: WorkerDeps, nam
   } finally {
     const finished = deps.clock.now();
     const values = { lastStartedAt: started, lastFinishedAt: finished, lastStatus: status, lastResult: result ?? null };
-    await deps.db
-      .insert(jobRuns)
-      .values({ name, ...values, runs: 1 })
-      .onConflictDoUpdate({ target: jobRuns.name, set: { ...values, runs: sql`${jobRuns.runs} + 1` } })
-      .catch((err: Error) => deps.logger.warn({ err, job: name }, 'could not record job run'));
+    await recordJobRun(deps.db, name, values).catch((err: Error) => deps.logger.warn({ err, job: name }, 'could not record job run'));
   }
 }
 
@@ -49,22 +44,29 @@ export const heartbeat: Processor<'maintenance', 'heartbeat'> = async (_p, deps)
 
 export const reconcile: Processor<'maintenance', 'reconcile'> = async (_p, deps) =>
   recorded(deps, 'reconcile', async () => {
-    const { jobs, programs, ...counts } = await reconcileDue(deps.db, deps.clock);
-    await enqueueRequests(deps.queues, deps.logger, jobs);
+    // 'autocommit': each reminder found fires in its own statement or transaction; the jobs go out after the scan.
+    const { programs, ...counts } = await run(deps, SYSTEM, 'autocommit', async (uow) => {
+      const { jobs, ...found } = await reconcileDue(uow.tx, uow.clock);
+      uow.enqueue(...jobs);
+      return found;
+    });
     return { ...counts, ...reported(deps, 'reconcile', programs) };
   });
 
 export const noContactScan: Processor<'maintenance', 'no-contact-scan'> = async (_p, deps) =>
   recorded(deps, 'no-contact-scan', async () => {
-    const { jobs, alerted, programs } = await scanNoContact(deps.db, deps.clock);
-    await enqueueRequests(deps.queues, deps.logger, jobs);
+    const { alerted, programs } = await run(deps, SYSTEM, 'autocommit', async (uow) => {
+      const { jobs, ...found } = await scanNoContact(uow.tx, uow.clock);
+      uow.enqueue(...jobs);
+      return found;
+    });
     return { alerted, ...reported(deps, 'no-contact-scan', programs) };
   });
 
 /** Incremental: applies only the cases marked dirty since the last pass. */
 export const rollup: Processor<'maintenance', 'rollup'> = async (_p, deps) =>
   recorded(deps, 'rollup', async () => {
-    const { processed, programs } = await rollupEachProgram(deps.db);
+    const { processed, programs } = await run(deps, SYSTEM, 'autocommit', (uow) => rollupEachProgram(uow.tx));
     // Settings play no part in the rollup: only failures are worth a line.
     return { processed, ...reported(deps, 'rollup', { ...programs, defaulted: [] }) };
   });
@@ -72,6 +74,6 @@ export const rollup: Processor<'maintenance', 'rollup'> = async (_p, deps) =>
 /** Each program's retention periods; batched and safe on two workers at once. */
 export const retention: Processor<'maintenance', 'retention'> = async (_p, deps) =>
   recorded(deps, 'retention', async () => {
-    const { erased, programs } = await applyRetention(deps.db, deps.clock.now());
+    const { erased, programs } = await run(deps, SYSTEM, 'autocommit', (uow) => applyRetention(uow.tx, uow.clock.now()));
     return { erased, ...reported(deps, 'retention', programs) };
   });

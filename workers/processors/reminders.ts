@@ -1,20 +1,21 @@
 import { fireFollowUpDue, fireFollowUpOverdue, fireResponseSla, fireSafeguardingEscalation, type Fired } from '../../src/domain/reminders/fire.js';
-import { enqueueRequests } from '../../src/queue/requests.js';
-import type { Processor, WorkerDeps } from '../types.js';
+import { run, SYSTEM, type SystemUnit } from '../../src/domain/unit-of-work.js';
+import type { Processor } from '../types.js';
 
-async function after(deps: WorkerDeps, fired: Fired) {
-  await enqueueRequests(deps.queues, deps.logger, fired.jobs);
+// 'autocommit': each reminder's usual case is one statement; its other paths open their own transaction.
+function enqueued(uow: SystemUnit, fired: Fired) {
+  uow.enqueue(...fired.jobs);
   return { outcome: fired.outcome };
 }
 
 export const followUpDue: Processor<'reminders', 'follow-up-due'> = async (p, deps) =>
-  after(deps, await fireFollowUpDue(deps.db, deps.clock, p.followUpId, p.version));
+  run(deps, SYSTEM, 'autocommit', async (uow) => enqueued(uow, await fireFollowUpDue(uow.tx, uow.clock, p.followUpId, p.version)));
 
 export const followUpOverdue: Processor<'reminders', 'follow-up-overdue'> = async (p, deps) =>
-  after(deps, await fireFollowUpOverdue(deps.db, deps.clock, p.followUpId, p.version));
+  run(deps, SYSTEM, 'autocommit', async (uow) => enqueued(uow, await fireFollowUpOverdue(uow.tx, uow.clock, p.followUpId, p.version)));
 
 export const responseSla: Processor<'reminders', 'response-sla'> = async (p, deps) =>
-  after(deps, await fireResponseSla(deps.db, deps.clock, p.touchpointId));
+  run(deps, SYSTEM, 'autocommit', async (uow) => enqueued(uow, await fireResponseSla(uow.tx, uow.clock, p.touchpointId)));
 
 export const safeguardingEscalate: Processor<'reminders', 'safeguarding-escalate'> = async (p, deps) =>
-  after(deps, await fireSafeguardingEscalation(deps.db, deps.clock, p.concernId, p.period));
+  run(deps, SYSTEM, 'autocommit', async (uow) => enqueued(uow, await fireSafeguardingEscalation(uow.tx, uow.clock, p.concernId, p.period)));

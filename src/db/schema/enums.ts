@@ -1,46 +1,21 @@
 import { pgEnum } from 'drizzle-orm/pg-core';
-
-export const STAFF_ROLES = ['admin', 'lead', 'analyst', 'intervener'] as const;
-export const PLATFORMS = ['facebook', 'x', 'instagram', 'youtube', 'tiktok', 'telegram', 'reddit', 'other'] as const;
-export const IDEOLOGIES = ['far_right', 'islamist', 'other'] as const;
-export const RISK_LEVELS = ['low', 'medium', 'high'] as const;
-export const CASE_STATUSES = ['flagged', 'accepted', 'rejected', 'approved', 'active', 'closed'] as const;
-export const STAGES = ['none', 'contacted', 'responded', 'sustained'] as const;
-export const OUTCOMES = [
-  'positive_change',
-  'disengaged',
-  'no_response',
-  'declined',
-  'referred',
-  'unsafe_to_continue',
-  'other',
-] as const;
-export const DIRECTIONS = ['outbound', 'inbound'] as const;
-export const CHANNELS = ['direct_message', 'paid_message', 'comment', 'other'] as const;
-export const APPROACHES = [
-  'empathetic',
-  'nonjudgmental',
-  'questioning',
-  'personal_story',
-  'humour',
-  'informational',
-  'challenging',
-  'religious_argument',
-] as const;
-export const SENTIMENTS = ['positive', 'neutral', 'negative', 'hostile'] as const;
-export const FOLLOW_UP_KINDS = ['follow_up', 'check_in', 'review'] as const;
-export const FOLLOW_UP_STATUSES = ['pending', 'due', 'overdue', 'done', 'cancelled'] as const;
-export const SEVERITIES = ['urgent', 'high'] as const;
-export const CONCERN_STATUSES = ['open', 'acknowledged'] as const;
-export const NOTIFICATION_KINDS = [
-  'follow_up_due',
-  'follow_up_overdue',
-  'no_contact',
-  'response_overdue',
-  'safeguarding_raised',
-  'safeguarding_unacknowledged',
-  'case_assigned',
-] as const;
+import {
+  CASE_STATUSES,
+  CHANNELS,
+  CONCERN_STATUSES,
+  DIRECTIONS,
+  FOLLOW_UP_KINDS,
+  FOLLOW_UP_STATUSES,
+  IDEOLOGIES,
+  NOTIFICATION_KINDS,
+  OUTCOMES,
+  PLATFORMS,
+  RISK_LEVELS,
+  SENTIMENTS,
+  SEVERITIES,
+  STAFF_ROLES,
+  STAGES,
+} from '../../domain/vocabulary.js';
 
 export const staffRole = pgEnum('staff_role', STAFF_ROLES);
 export const platform = pgEnum('platform', PLATFORMS);

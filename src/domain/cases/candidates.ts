@@ -3,7 +3,8 @@ import type { Tx } from '../../db/client.js';
 import { cases, staff } from '../../db/schema/index.js';
 import { appendAudit, auditEvent } from '../audit/log.js';
 import type { Ctx } from '../context.js';
-import { loadCase, programSettings } from './repository.js';
+import { programSettings } from '../programs/settings.js';
+import { loadCase } from './repository.js';
 
 const IDEOLOGY_WORDS: Record<string, string> = { far_right: 'far-right', islamist: 'Islamist', other: 'other' };
 

@@ -1,8 +1,7 @@
 import { createHmac } from 'node:crypto';
-import { inArray } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
-import type { PLATFORMS } from '../../db/schema/enums.js';
-import { suppressionList } from '../../db/schema/index.js';
+import type { PLATFORMS } from '../vocabulary.js';
+import { anySuppressed } from './store.js';
 
 export type Platform = (typeof PLATFORMS)[number];
 
@@ -121,6 +120,5 @@ export function suppressionHash(secret: string, platform: Platform, normalisedHa
  */
 export async function isSuppressed(tx: Tx, secret: string, platform: Platform, normalised: string, raw: string): Promise<boolean> {
   const hashes = [...new Set([suppressionHash(secret, platform, normalised), suppressionHash(secret, platform, legacyNormalise(raw))])];
-  const rows = await tx.select({ hash: suppressionList.hash }).from(suppressionList).where(inArray(suppressionList.hash, hashes));
-  return rows.length > 0;
+  return anySuppressed(tx, hashes);
 }

@@ -1,30 +1,40 @@
-import { and, asc, eq, gt, inArray, isNull, type SQL, sql } from 'drizzle-orm';
-import type { Db, Tx } from '../../db/client.js';
-import { builtOnce } from '../../db/hot.js';
-import { STAFF_ROLES } from '../../db/schema/enums.js';
-import type { Principal } from '../staff/principal.js';
+import type { Tx } from '../../db/client.js';
+import { profileXactLock } from '../../db/locks.js';
 import { uuidv7 } from '../../db/ids.js';
-import { assignments, caseEvents, cases, type Indicator, followUps, profiles, programs, staff } from '../../db/schema/index.js';
+import type { Indicator } from '../../db/schema/index.js';
 import { appendAudit, auditEvent, listReadEvents } from '../audit/log.js';
 import type { Ctx } from '../context.js';
 import { DomainError, invalid, notFound } from '../errors.js';
 import { notify } from '../notifications/notify.js';
 import { webhookJobs } from '../reminders/jobs.js';
-import { type ProgramSettings, resolveSettings } from '../programs/settings.js';
+import { type ProgramSettings, programSettings } from '../programs/settings.js';
 import { isSuppressed, normaliseHandle, type Platform } from './profile.js';
-import { caseScope } from './scope.js';
+import { cancelOutstanding, reassignOutstanding } from '../followups/store.js';
+import { findStaffMember, lockIntervener } from '../staff/store.js';
+import { OPEN_STATUSES } from './rules.js';
+import {
+  type CaseChanges,
+  type CaseRow,
+  type CaseWithProfile,
+  countActiveCasesOf,
+  endOpenAssignments,
+  findCaseInScope,
+  insertAssignment,
+  insertCase,
+  insertCaseEvent,
+  insertProfile,
+  listCaseEvents,
+  listCasesInScope,
+  openCaseOfProfile,
+  shareLockCase,
+  updateCase,
+  updateProfile,
+} from './store.js';
 import { type CaseAction, type CaseStatus, checkOutcome, checkTransition } from './workflow.js';
 
-export type CaseRow = typeof cases.$inferSelect;
-export type ProfileRow = typeof profiles.$inferSelect;
-export interface CaseWithProfile {
-  case: CaseRow;
-  profile: ProfileRow;
-}
+export type { CaseRow, CaseWithProfile, ProfileRow } from './store.js';
 
 const CLOCK_SKEW_MS = 60_000;
-/** Statuses in which a profile counts as having an open case. */
-const OPEN_STATUSES: CaseStatus[] = ['flagged', 'accepted', 'approved', 'active'];
 
 export function toCaseView({ case: c, profile: p }: CaseWithProfile) {
   return {
@@ -53,11 +63,7 @@ export function toCaseView({ case: c, profile: p }: CaseWithProfile) {
   };
 }
 
-export async function programSettings(tx: Tx, programId: string): Promise<ProgramSettings> {
-  const [p] = await tx.select({ settings: programs.settings }).from(programs).where(eq(programs.id, programId));
-  if (!p) throw notFound('program');
-  return resolveSettings(p.settings);
-}
+export { programSettings } from '../programs/settings.js';
 
 
 export interface CreateCaseInput {
@@ -84,43 +90,34 @@ export async function createCase(tx: Tx, ctx: Ctx, input: CreateCaseInput): Prom
     throw new DomainError(422, 'profile.suppressed', 'This profile was erased on request and may not be flagged again.');
   }
   // Serialise flagging of the same profile so two analysts cannot open it twice.
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${input.programId}/${input.profile.platform}/${handle}`}, 0))`);
-  const [dup] = await tx
-    .select({ caseId: profiles.caseId })
-    .from(profiles)
-    .where(and(eq(profiles.programId, input.programId), eq(profiles.platform, input.profile.platform), eq(profiles.handle, handle), eq(profiles.open, true)));
-  if (dup) {
-    throw new DomainError(409, 'case.duplicate', 'This profile already has an open case in the program.', { caseId: dup.caseId });
+  await tx.execute(profileXactLock(`${input.programId}/${input.profile.platform}/${handle}`));
+  const dupCaseId = await openCaseOfProfile(tx, input.programId, input.profile.platform, handle);
+  if (dupCaseId) {
+    throw new DomainError(409, 'case.duplicate', 'This profile already has an open case in the program.', { caseId: dupCaseId });
   }
   const id = uuidv7();
-  const [c] = await tx
-    .insert(cases)
-    .values({
-      id,
-      programId: input.programId,
-      ideology: input.ideology,
-      riskLevel: input.riskLevel,
-      platform: input.profile.platform,
-      indicators: input.indicators,
-      flaggedAt,
-      flaggedBy: p.staffId,
-    })
-    .returning();
-  const [prof] = await tx
-    .insert(profiles)
-    .values({
-      caseId: id,
-      programId: input.programId,
-      platform: input.profile.platform,
-      handle,
-      url: input.profile.url ?? null,
-      displayName: input.profile.displayName ?? null,
-      language: input.profile.language?.toLowerCase() ?? null,
-    })
-    .returning();
-  await recordEvent(tx, ctx, c!, 'flagged', null, 'flagged');
+  const c = await insertCase(tx, {
+    id,
+    programId: input.programId,
+    ideology: input.ideology,
+    riskLevel: input.riskLevel,
+    platform: input.profile.platform,
+    indicators: input.indicators,
+    flaggedAt,
+    flaggedBy: p.staffId,
+  });
+  const prof = await insertProfile(tx, {
+    caseId: id,
+    programId: input.programId,
+    platform: input.profile.platform,
+    handle,
+    url: input.profile.url ?? null,
+    displayName: input.profile.displayName ?? null,
+    language: input.profile.language?.toLowerCase() ?? null,
+  });
+  await recordEvent(tx, ctx, c, 'flagged', null, 'flagged');
   await appendAudit(tx, [auditEvent(ctx, 'case.create', 'case', id, input.programId)], now);
-  return { case: c!, profile: prof! };
+  return { case: c, profile: prof };
 }
 
 async function recordEvent(
@@ -133,8 +130,7 @@ async function recordEvent(
   reason: string | null = null,
   data: Record<string, unknown> | null = null,
 ) {
-  await tx.insert(caseEvents).values({
-    id: uuidv7(),
+  await insertCaseEvent(tx, {
     caseId: c.id,
     programId: c.programId,
     actorId: ctx.principal.staffId,
@@ -147,36 +143,11 @@ async function recordEvent(
   });
 }
 
-function prepareLoad(db: Db, role: Principal['role']) {
-  return db
-    .select({ case: cases, profile: profiles })
-    .from(cases)
-    .innerJoin(profiles, eq(profiles.caseId, cases.id))
-    .where(and(eq(cases.id, sql.placeholder('id')), caseScope(role)))
-    .prepare(`overture_load_case_${role}`);
-}
-
-/** The hot read path (every GET of a case): one query per role, built once, prepared on each connection. */
-const preparedLoad = Object.fromEntries(STAFF_ROLES.map((role) => [role, builtOnce((db: Db) => prepareLoad(db, role))])) as Record<
-  Principal['role'],
-  (db: Db) => ReturnType<typeof prepareLoad>
->;
-
 /** Reads a case in the caller's scope; `lock` takes the row for the rest of the transaction. */
 export async function loadCase(tx: Tx, ctx: Ctx, id: string, opts: { lock?: boolean } = {}): Promise<CaseWithProfile> {
-  if (!opts.lock && '$client' in tx) {
-    const [row] = await preparedLoad[ctx.principal.role](tx).execute({ id, programId: ctx.principal.programId, staffId: ctx.principal.staffId });
-    if (!row) throw notFound('case');
-    return row;
-  }
-  const q = tx
-    .select({ case: cases, profile: profiles })
-    .from(cases)
-    .innerJoin(profiles, eq(profiles.caseId, cases.id))
-    .where(and(eq(cases.id, id), caseScope(ctx.principal)));
-  const rows = opts.lock ? await q.for('update', { of: cases }) : await q;
-  if (!rows[0]) throw notFound('case');
-  return rows[0];
+  const found = await findCaseInScope(tx, ctx.principal, id, opts);
+  if (!found) throw notFound('case');
+  return found;
 }
 
 export const caseErased = () => new DomainError(409, 'case.erased', 'This case was erased; nothing more may be written to it.');
@@ -193,7 +164,7 @@ export async function loadCaseForWrite(tx: Tx, ctx: Ctx, id: string): Promise<Ca
 
 /** For a write that reaches a case through another row (a follow-up, a concern): holds it against erasure. */
 export async function holdCaseAgainstErasure(tx: Tx, caseId: string): Promise<void> {
-  const [row] = await tx.select({ erasedAt: cases.erasedAt }).from(cases).where(eq(cases.id, caseId)).for('share');
+  const row = await shareLockCase(tx, caseId);
   if (!row || row.erasedAt) throw caseErased();
 }
 
@@ -215,21 +186,8 @@ export interface CaseFilter {
 }
 
 export async function listCases(tx: Tx, ctx: Ctx, f: CaseFilter): Promise<CaseWithProfile[]> {
-  const where: SQL[] = [caseScope(ctx.principal)];
-  if (f.status) where.push(eq(cases.status, f.status));
-  if (f.stage) where.push(eq(cases.stage, f.stage));
-  if (f.assigneeId) where.push(eq(cases.assigneeId, f.assigneeId));
-  if (f.ideology) where.push(eq(cases.ideology, f.ideology));
-  if (f.platform) where.push(eq(cases.platform, f.platform));
-  if (f.riskLevel) where.push(eq(cases.riskLevel, f.riskLevel));
-  if (f.after) where.push(gt(cases.id, f.after));
-  const rows = await tx
-    .select({ case: cases, profile: profiles })
-    .from(cases)
-    .innerJoin(profiles, eq(profiles.caseId, cases.id))
-    .where(and(...where))
-    .orderBy(asc(cases.id))
-    .limit(f.limit + 1);
+  const { limit, ...filter } = f;
+  const rows = await listCasesInScope(tx, ctx.principal, filter, limit + 1);
   await ctx.recordRead(listReadEvents(ctx, 'case.list', 'case', ctx.principal.programId, rows.slice(0, f.limit).map((r) => r.case.id)));
   return rows;
 }
@@ -250,25 +208,21 @@ export async function patchCase(tx: Tx, ctx: Ctx, id: string, expected: (version
     });
   }
   const changed = Object.keys(patch).filter((k) => k !== 'profile');
-  const [c] = await tx
-    .update(cases)
-    .set({
+  const c = await updateCase(
+    tx,
+    id,
+    {
       ...(patch.riskLevel ? { riskLevel: patch.riskLevel } : {}),
       ...(patch.ideology ? { ideology: patch.ideology } : {}),
       ...(patch.indicators ? { indicators: patch.indicators } : {}),
-      version: sql`${cases.version} + 1`,
-      updatedAt: ctx.clock.now(),
-    })
-    .where(and(eq(cases.id, id), eq(cases.version, current.case.version)))
-    .returning();
+    },
+    ctx.clock.now(),
+    current.case.version,
+  );
   let profile = current.profile;
   if (patch.profile && 'language' in patch.profile) {
     changed.push('profile.language');
-    [profile] = (await tx
-      .update(profiles)
-      .set({ language: patch.profile.language?.toLowerCase() ?? null })
-      .where(eq(profiles.caseId, id))
-      .returning()) as [ProfileRow];
+    profile = await updateProfile(tx, id, { language: patch.profile.language?.toLowerCase() ?? null });
   }
   // Field names only: values may carry notes about the person.
   await recordEvent(tx, ctx, c!, 'edited', null, null, null, { fields: changed });
@@ -281,7 +235,7 @@ async function transition(
   ctx: Ctx,
   id: string,
   action: CaseAction,
-  apply: (current: CaseWithProfile, to: CaseStatus, settings: ProgramSettings) => Promise<Partial<typeof cases.$inferInsert>>,
+  apply: (current: CaseWithProfile, to: CaseStatus, settings: ProgramSettings) => Promise<CaseChanges>,
   reason: string | null,
   data: Record<string, unknown> | null = null,
 ): Promise<CaseWithProfile> {
@@ -290,15 +244,11 @@ async function transition(
   const to = checkTransition(action, current.case.status, settings);
   const changes = await apply(current, to, settings);
   const now = ctx.clock.now();
-  const [c] = await tx
-    .update(cases)
-    .set({ ...changes, status: to, version: sql`${cases.version} + 1`, updatedAt: now })
-    .where(eq(cases.id, id))
-    .returning();
+  const c = await updateCase(tx, id, { ...changes, status: to }, now);
   const open = OPEN_STATUSES.includes(to);
   let profile = current.profile;
   if (open !== current.profile.open) {
-    [profile] = (await tx.update(profiles).set({ open }).where(eq(profiles.caseId, id)).returning()) as [ProfileRow];
+    profile = await updateProfile(tx, id, { open });
   }
   await recordEvent(tx, ctx, c!, action, current.case.status, to, reason, data);
   await appendAudit(tx, [auditEvent(ctx, `case.${action}`, 'case', id, c!.programId)], now);
@@ -317,21 +267,14 @@ export function approve(tx: Tx, ctx: Ctx, id: string, note: string | null) {
 
 /** Open cases an intervener holds, counted in SQL. */
 export async function openCaseload(tx: Tx, staffId: string): Promise<number> {
-  const [r] = await tx
-    .select({ n: sql<number>`count(*)::int` })
-    .from(cases)
-    .where(and(eq(cases.assigneeId, staffId), eq(cases.status, 'active')));
-  return r?.n ?? 0;
+  return countActiveCasesOf(tx, staffId);
 }
 
 async function startAssignment(tx: Tx, ctx: Ctx, c: CaseRow, staffId: string, extra: { override?: boolean; overrideReason?: string | null }) {
   const now = ctx.clock.now();
-  await tx
-    .update(assignments)
-    .set({ endedAt: now })
-    .where(and(eq(assignments.caseId, c.id), isNull(assignments.endedAt)));
+  await endOpenAssignments(tx, c.id, now);
   const assignmentId = uuidv7();
-  await tx.insert(assignments).values({
+  await insertAssignment(tx, {
     id: assignmentId,
     caseId: c.id,
     staffId,
@@ -340,11 +283,7 @@ async function startAssignment(tx: Tx, ctx: Ctx, c: CaseRow, staffId: string, ex
     override: extra.override ?? false,
     overrideReason: extra.overrideReason ?? null,
   });
-  // Outstanding reminders follow the case to its new holder.
-  await tx
-    .update(followUps)
-    .set({ assigneeId: staffId })
-    .where(and(eq(followUps.caseId, c.id), inArray(followUps.status, ['pending', 'due', 'overdue'])));
+  await reassignOutstanding(tx, c.id, staffId);
   const ids = await notify(tx, [staffId], { kind: 'case_assigned', programId: c.programId, caseId: c.id, subjectId: assignmentId, occurrence: assignmentId });
   ctx.jobs.push(...(await webhookJobs(tx, c.programId, ids)));
 }
@@ -369,11 +308,7 @@ export async function assign(tx: Tx, ctx: Ctx, id: string, input: AssignInput) {
         throw new DomainError(409, 'case.already_assigned', 'The case is already assigned to this intervener.');
       }
       // Locking the intervener serialises concurrent assignments to them: the cap holds.
-      const [holder] = await tx
-        .select()
-        .from(staff)
-        .where(and(eq(staff.id, input.intervenerId), eq(staff.programId, current.case.programId), eq(staff.role, 'intervener')))
-        .for('update');
+      const holder = await lockIntervener(tx, input.intervenerId, current.case.programId);
       if (!holder) throw invalid('assignment.unknown_intervener', 'No intervener with this id in the program.', 'body.intervenerId');
       if (!holder.active) throw new DomainError(409, 'staff.inactive', 'This intervener is deactivated and cannot take cases.');
       const cap = holder.maxCaseload ?? settings.defaultMaxCaseload;
@@ -398,15 +333,9 @@ export async function close(tx: Tx, ctx: Ctx, id: string, outcome: NonNullable<C
     'close',
     async (current) => {
       checkOutcome(outcome, current.case.stage);
-      await tx
-        .update(assignments)
-        .set({ endedAt: now })
-        .where(and(eq(assignments.caseId, id), isNull(assignments.endedAt)));
+      await endOpenAssignments(tx, id, now);
       // Nothing is due on a closed case.
-      await tx
-        .update(followUps)
-        .set({ status: 'cancelled', cancelledAt: now, version: sql`${followUps.version} + 1` })
-        .where(and(eq(followUps.caseId, id), inArray(followUps.status, ['pending', 'due', 'overdue'])));
+      await cancelOutstanding(tx, id, now);
       return { closedAt: now, outcome };
     },
     note,
@@ -422,7 +351,7 @@ export async function reopen(tx: Tx, ctx: Ctx, id: string, reason: string) {
     'reopen',
     async (current) => {
       const holderId = current.case.assigneeId;
-      const [holder] = holderId ? await tx.select().from(staff).where(eq(staff.id, holderId)) : [];
+      const holder = holderId ? await findStaffMember(tx, holderId) : undefined;
       if (!holder?.active) {
         throw new DomainError(409, 'case.no_assignee', 'The last holder is no longer active; reopen needs someone to hold the case.');
       }
@@ -435,12 +364,7 @@ export async function reopen(tx: Tx, ctx: Ctx, id: string, reason: string) {
 
 export async function caseEventsOf(tx: Tx, ctx: Ctx, id: string, limit: number, after?: string) {
   const found = await loadCase(tx, ctx, id);
-  const rows = await tx
-    .select()
-    .from(caseEvents)
-    .where(and(eq(caseEvents.caseId, id), after ? gt(caseEvents.id, after) : undefined))
-    .orderBy(asc(caseEvents.id))
-    .limit(limit + 1);
+  const rows = await listCaseEvents(tx, id, limit + 1, after);
   await ctx.recordRead([auditEvent(ctx, 'case.events.read', 'case', id, found.case.programId)]);
   return rows;
 }

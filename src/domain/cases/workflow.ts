@@ -1,17 +1,21 @@
-import type { CASE_STATUSES, OUTCOMES, STAGES } from '../../db/schema/enums.js';
+import type { CASE_STATUSES, OUTCOMES, STAGES } from '../vocabulary.js';
 import { DomainError } from '../errors.js';
 import type { Role } from '../staff/principal.js';
 
 export type CaseStatus = (typeof CASE_STATUSES)[number];
 export type CaseAction = 'triage_accept' | 'triage_reject' | 'approve' | 'assign' | 'close' | 'reopen';
 
+/** Admins run programs and staff; case work belongs to these roles. */
+export type CaseRole = Exclude<Role, 'admin'>;
+
 interface Transition {
   from: readonly CaseStatus[];
   to: CaseStatus | 'same';
-  roles: readonly Role[];
+  /** Who may take the action: the action routes' `config.auth` is this list (403 for anyone else). */
+  roles: readonly CaseRole[];
 }
 
-/** Every allowed status change, in one place. Anything else is 409 case.invalid_transition. */
+/** Every allowed status change and who may make it. Anything else is 409 case.invalid_transition. */
 export const TRANSITIONS: Record<CaseAction, Transition> = {
   triage_accept: { from: ['flagged'], to: 'accepted', roles: ['analyst', 'lead'] },
   triage_reject: { from: ['flagged'], to: 'rejected', roles: ['analyst', 'lead'] },

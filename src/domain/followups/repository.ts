@@ -1,14 +1,11 @@
-import { and, asc, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
-import { cases, followUps } from '../../db/schema/index.js';
 import { appendAudit, auditEvent, listReadEvents } from '../audit/log.js';
 import { holdCaseAgainstErasure, loadCaseForWrite } from '../cases/repository.js';
-import { caseScope } from '../cases/scope.js';
 import type { Ctx } from '../context.js';
 import { DomainError, invalid, notFound } from '../errors.js';
 import { followUpDueJob } from '../reminders/jobs.js';
-import type { Principal } from '../staff/principal.js';
-import { type FollowUpRow, insertFollowUp, OUTSTANDING } from './schedule.js';
+import { insertFollowUp, OUTSTANDING } from './schedule.js';
+import { type FollowUpChanges, type FollowUpRow, findFollowUpInScope, listFollowUpsInScope, updateOutstandingFollowUp } from './store.js';
 
 export type FollowUpStatus = FollowUpRow['status'];
 
@@ -24,21 +21,6 @@ export function toFollowUpView(f: FollowUpRow) {
     createdAt: f.createdAt,
     completedAt: f.completedAt,
   };
-}
-
-/**
- * The follow-ups a caller may see or act on, as SQL over follow_ups joined to their case: a lead
- * the program's, an intervener those assigned to them on a case they hold now; nobody else any.
- */
-function followUpScope(p: Principal): SQL {
-  switch (p.role) {
-    case 'lead':
-      return and(eq(followUps.programId, p.programId!), caseScope(p))!;
-    case 'intervener':
-      return and(eq(followUps.assigneeId, p.staffId), caseScope(p))!;
-    default:
-      return sql`false`;
-  }
 }
 
 export interface NewFollowUpInput {
@@ -85,23 +67,11 @@ export async function listFollowUps(tx: Tx, ctx: Ctx, f: FollowUpFilter): Promis
   if (f.dueFrom && f.dueTo && f.dueFrom.getTime() > f.dueTo.getTime()) {
     throw invalid('follow_up.invalid_range', 'dueFrom must not be after dueTo.', 'querystring.dueTo');
   }
-  const where: (SQL | undefined)[] = [followUpScope(ctx.principal)];
-  if (f.status) where.push(eq(followUps.status, f.status));
-  if (f.assigneeId) where.push(eq(followUps.assigneeId, f.assigneeId));
-  if (f.caseId) where.push(eq(followUps.caseId, f.caseId));
-  if (f.dueFrom) where.push(gte(followUps.dueAt, f.dueFrom));
-  if (f.dueTo) where.push(lt(followUps.dueAt, f.dueTo));
-  if (f.after) where.push(sql`(${followUps.dueAt}, ${followUps.id}) > (${f.after[0].toISOString()}::timestamptz, ${f.after[1]}::uuid)`);
-  const rows = await tx
-    .select({ followUp: followUps })
-    .from(followUps)
-    .innerJoin(cases, eq(cases.id, followUps.caseId))
-    .where(and(...where))
-    .orderBy(asc(followUps.dueAt), asc(followUps.id))
-    .limit(f.limit + 1);
-  const shown = rows.slice(0, f.limit).map((r) => r.followUp.caseId);
+  const { limit, ...filter } = f;
+  const rows = await listFollowUpsInScope(tx, ctx.principal, filter, limit + 1);
+  const shown = rows.slice(0, f.limit).map((r) => r.caseId);
   await appendAudit(tx, listReadEvents(ctx, 'follow_up.list', 'follow_up', ctx.principal.programId, shown), ctx.clock.now());
-  return rows.map((r) => r.followUp);
+  return rows;
 }
 
 /**
@@ -109,35 +79,25 @@ export async function listFollowUps(tx: Tx, ctx: Ctx, f: FollowUpFilter): Promis
  * its case (the order erasure locks them in), which must not be erased.
  */
 async function loadFollowUp(tx: Tx, ctx: Ctx, id: string): Promise<FollowUpRow> {
-  const scoped = () =>
-    tx
-      .select({ followUp: followUps })
-      .from(followUps)
-      .innerJoin(cases, eq(cases.id, followUps.caseId))
-      .where(and(eq(followUps.id, id), followUpScope(ctx.principal)));
-  const [seen] = await scoped();
+  const seen = await findFollowUpInScope(tx, ctx.principal, id);
   if (!seen) throw notFound('follow_up');
-  await holdCaseAgainstErasure(tx, seen.followUp.caseId);
-  const [row] = await scoped().for('update', { of: followUps });
+  await holdCaseAgainstErasure(tx, seen.caseId);
+  const row = await findFollowUpInScope(tx, ctx.principal, id, { lock: true });
   if (!row) throw notFound('follow_up');
-  return row.followUp;
+  return row;
 }
 
 type FollowUpAction = 'complete' | 'snooze' | 'cancel';
 
 /** Every change bumps `version`, so a reminder job made for an older version finds itself stale. */
-async function act(tx: Tx, ctx: Ctx, id: string, action: FollowUpAction, changes: Partial<typeof followUps.$inferInsert>) {
+async function act(tx: Tx, ctx: Ctx, id: string, action: FollowUpAction, changes: FollowUpChanges) {
   const current = await loadFollowUp(tx, ctx, id);
   if (!(OUTSTANDING as readonly string[]).includes(current.status)) {
     throw new DomainError(409, 'follow_up.invalid_transition', `Cannot ${action} a follow-up that is ${current.status}.`, {
       currentStatus: current.status,
     });
   }
-  const [row] = await tx
-    .update(followUps)
-    .set({ ...changes, version: sql`${followUps.version} + 1` })
-    .where(and(eq(followUps.id, id), inArray(followUps.status, [...OUTSTANDING])))
-    .returning();
+  const row = await updateOutstandingFollowUp(tx, id, changes);
   await appendAudit(tx, [auditEvent(ctx, `follow_up.${action}`, 'follow_up', id, current.programId, current.caseId)], ctx.clock.now());
   return row!;
 }

@@ -5,8 +5,9 @@ import { appendAudit, auditEvent, listReadEvents } from '../audit/log.js';
 import type { Ctx } from '../context.js';
 import { notFound } from '../errors.js';
 import { markRead } from './notify.js';
+import type { NotificationRow } from './store.js';
 
-export type NotificationRow = typeof notifications.$inferSelect;
+export type { NotificationRow } from './store.js';
 
 export function toNotificationView(n: NotificationRow) {
   return { id: n.id, kind: n.kind, caseId: n.caseId, createdAt: n.createdAt, readAt: n.readAt };

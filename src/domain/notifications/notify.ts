@@ -1,10 +1,9 @@
-import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
-import { uuidv7 } from '../../db/ids.js';
-import type { NOTIFICATION_KINDS } from '../../db/schema/enums.js';
-import { notifications, staff } from '../../db/schema/index.js';
+import { activeLeadIds } from '../staff/store.js';
+import type { NotificationKind } from './rules.js';
+import { insertNotifications, markNotificationRead } from './store.js';
 
-export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+export type { NotificationKind } from './rules.js';
 
 export interface NotificationRequest {
   kind: NotificationKind;
@@ -21,47 +20,14 @@ export interface NotificationRequest {
  * second worker inserts nothing. Returns the ids actually created (for the webhook).
  */
 export async function notify(tx: Tx, recipients: string[], req: NotificationRequest): Promise<string[]> {
-  const unique = [...new Set(recipients)];
-  if (unique.length === 0) return [];
-  const rows = await tx
-    .insert(notifications)
-    .values(
-      unique.map((staffId) => ({
-        id: uuidv7(),
-        staffId,
-        programId: req.programId,
-        kind: req.kind,
-        caseId: req.caseId,
-        subjectId: req.subjectId,
-        dedupeKey: `${req.kind}/${req.occurrence}/${staffId}`,
-      })),
-    )
-    .onConflictDoNothing({ target: notifications.dedupeKey })
-    .returning({ id: notifications.id });
-  return rows.map((r) => r.id);
+  return insertNotifications(tx, [...new Set(recipients)], req);
 }
 
 /** Active leads of a program (and, for escalations, active admins). */
-export async function leadsOf(tx: Tx, programId: string, withAdmins = false): Promise<string[]> {
-  const rows = await tx
-    .select({ id: staff.id })
-    .from(staff)
-    .where(
-      and(
-        eq(staff.active, true),
-        withAdmins
-          ? or(and(eq(staff.programId, programId), eq(staff.role, 'lead')), and(isNull(staff.programId), eq(staff.role, 'admin')))
-          : and(eq(staff.programId, programId), inArray(staff.role, ['lead'])),
-      ),
-    );
-  return rows.map((r) => r.id);
+export function leadsOf(tx: Tx, programId: string, withAdmins = false): Promise<string[]> {
+  return activeLeadIds(tx, programId, withAdmins);
 }
 
-export async function markRead(tx: Tx, staffId: string, id: string, now: Date) {
-  const [row] = await tx
-    .update(notifications)
-    .set({ readAt: sql`coalesce(${notifications.readAt}, ${now})` })
-    .where(and(eq(notifications.id, id), eq(notifications.staffId, staffId)))
-    .returning();
-  return row;
+export function markRead(tx: Tx, staffId: string, id: string, now: Date) {
+  return markNotificationRead(tx, staffId, id, now);
 }

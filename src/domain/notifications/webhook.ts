@@ -2,13 +2,12 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { eq, sql } from 'drizzle-orm';
 import ipaddr from 'ipaddr.js';
 import type { Db } from '../../db/client.js';
-import { notifications, programs } from '../../db/schema/index.js';
 import type { Clock } from '../clock.js';
 import { resolveSettings } from '../programs/settings.js';
 import { isPublicAddress, REFUSED, type ResolveHost, resolveWithDns, staticRefusal } from '../programs/webhook-target.js';
+import { countWebhookAttempt, markWebhookDelivered, notificationForWebhook } from './store.js';
 
 export type Fetch = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal }) => Promise<{ ok: boolean; status: number }>;
 
@@ -107,11 +106,7 @@ export interface WebhookDelivery {
  * Throws on failure (a refused target included) so the queue retries with exponential backoff.
  */
 export async function deliverWebhook(db: Db, clock: Clock, notificationId: string, opts: WebhookDelivery = {}) {
-  const [row] = await db
-    .select({ n: notifications, settings: programs.settings, secret: programs.webhookSecret })
-    .from(notifications)
-    .innerJoin(programs, eq(programs.id, notifications.programId))
-    .where(eq(notifications.id, notificationId));
+  const row = await notificationForWebhook(db, notificationId);
   if (!row || row.n.webhookDeliveredAt) return { outcome: 'done' as const };
   const url = resolveSettings(row.settings).staffWebhookUrl;
   if (!url || !row.secret) return { outcome: 'no-webhook' as const };
@@ -123,10 +118,7 @@ export async function deliverWebhook(db: Db, clock: Clock, notificationId: strin
     caseId: row.n.caseId,
     createdAt: row.n.createdAt.toISOString(),
   });
-  await db
-    .update(notifications)
-    .set({ webhookAttempts: sql`${notifications.webhookAttempts} + 1` })
-    .where(eq(notifications.id, notificationId));
+  await countWebhookAttempt(db, notificationId);
   const allowPrivate = opts.allowPrivate ?? false;
   // Checked again at every attempt: the URL may predate these rules, or the setting changed.
   const refusal = URL.canParse(url) ? staticRefusal(new URL(url), allowPrivate) : REFUSED.invalid;
@@ -150,6 +142,6 @@ export async function deliverWebhook(db: Db, clock: Clock, notificationId: strin
     throw deliveryFailure(err);
   });
   if (!res.ok) throw new Error(`webhook answered ${res.status}`);
-  await db.update(notifications).set({ webhookDeliveredAt: clock.now() }).where(eq(notifications.id, notificationId));
+  await markWebhookDelivered(db, notificationId, clock.now());
   return { outcome: 'delivered' as const };
 }

@@ -1,13 +1,13 @@
-import { and, eq, sql } from 'drizzle-orm';
-import type { Db, Tx } from '../../db/client.js';
-import { hotQuery, selectList } from '../../db/hot.js';
-import { uuidv7 } from '../../db/ids.js';
-import { cases, followUps, safeguardingConcerns, touchpoints } from '../../db/schema/index.js';
+import type { Db } from '../../db/client.js';
+import { caseStatusAndHolder } from '../cases/store.js';
 import type { Clock } from '../clock.js';
 import type { JobRequest } from '../context.js';
 import { leadsOf, notify } from '../notifications/notify.js';
 import { loadSettings, ms, resolveSettings } from '../programs/settings.js';
-import type { FollowUpRow } from '../followups/schedule.js';
+import { followUpOccurrence, OVERDUE_FROM } from '../followups/rules.js';
+import { fireDueInOneStatement, lockFollowUp, markFollowUpDue, markFollowUpOverdue } from '../followups/store.js';
+import { lockConcern, recordEscalations } from '../safeguarding/store.js';
+import { answeredAfter, lockTouchpoint, stopAwaitingResponse } from '../touchpoints/store.js';
 import { followUpDueJob, followUpOverdueJob, responseSlaJob, safeguardingJob, webhookJobsFor } from './jobs.js';
 
 /** What a reminder run did, and the jobs to enqueue once it committed. */
@@ -15,30 +15,6 @@ export interface Fired {
   outcome: 'fired' | 'stale' | 'early' | 'answered';
   jobs: JobRequest[];
 }
-
-async function lockFollowUp(tx: Tx, id: string) {
-  const [f] = await tx.select().from(followUps).where(eq(followUps.id, id)).for('update');
-  return f;
-}
-
-/**
- * A pending follow-up of this version that is due: mark it due and notify its holder, with the
- * dedupe key notify() would give (`follow_up_due/<id>-v<version>/<staffId>`), so a replay or the
- * general path can never notify twice.
- */
-const FIRE_DUE_SQL = `
-  with f as (
-    update follow_ups set status = 'due', due_notified_at = $3
-     where id = $1 and version = $2 and status = 'pending' and due_at <= $3
-    returning ${selectList(followUps)}
-  ), n as (
-    insert into notifications (id, staff_id, program_id, kind, case_id, subject_id, dedupe_key)
-    select $4, f."assigneeId", f."programId", 'follow_up_due', f."caseId", f.id, 'follow_up_due/' || f.id || '-v' || f.version || '/' || f."assigneeId"
-      from f where f."assigneeId" is not null
-    on conflict (dedupe_key) do nothing
-    returning id
-  )
-  select f.*, (select settings from programs where id = f."programId") as "programSettings", (select id from n) as "notificationId" from f`;
 
 /**
  * At dueAt a pending follow-up becomes `due` and its holder is told, once. Replays, duplicate
@@ -48,12 +24,7 @@ export async function fireFollowUpDue(db: Db, clock: Clock, followUpId: string, 
   // The usual case (pending, this version, due by now) in one statement and one round trip; it
   // changes nothing otherwise, and the general path below then finds out what the job met.
   const now = clock.now();
-  const [fired] = await hotQuery<FollowUpRow & { programSettings: Record<string, unknown> | null; notificationId: string | null }>(
-    db,
-    'follow_up_fire_due',
-    FIRE_DUE_SQL,
-    [followUpId, version, now, uuidv7()],
-  );
+  const fired = await fireDueInOneStatement(db, followUpId, version, now);
   if (fired) {
     const settings = resolveSettings(fired.programSettings);
     const ids = fired.notificationId ? [fired.notificationId] : [];
@@ -64,13 +35,13 @@ export async function fireFollowUpDue(db: Db, clock: Clock, followUpId: string, 
     if (!f || f.version !== version || f.status !== 'pending') return { outcome: 'stale', jobs: [] };
     if (f.dueAt > now) return { outcome: 'early', jobs: [followUpDueJob(f, now)] };
     const settings = await loadSettings(tx, f.programId);
-    await tx.update(followUps).set({ status: 'due', dueNotifiedAt: now }).where(eq(followUps.id, f.id));
+    await markFollowUpDue(tx, f.id, now);
     const ids = await notify(tx, f.assigneeId ? [f.assigneeId] : [], {
       kind: 'follow_up_due',
       programId: f.programId,
       caseId: f.caseId,
       subjectId: f.id,
-      occurrence: `${f.id}-v${f.version}`,
+      occurrence: followUpOccurrence(f),
     });
     return { outcome: 'fired', jobs: [followUpOverdueJob(f, settings, now), ...webhookJobsFor(settings, ids)] };
   });
@@ -80,7 +51,7 @@ export async function fireFollowUpDue(db: Db, clock: Clock, followUpId: string, 
 export async function fireFollowUpOverdue(db: Db, clock: Clock, followUpId: string, version: number): Promise<Fired> {
   return db.transaction(async (tx) => {
     const f = await lockFollowUp(tx, followUpId);
-    if (!f || f.version !== version || (f.status !== 'pending' && f.status !== 'due')) return { outcome: 'stale', jobs: [] };
+    if (!f || f.version !== version || !(OVERDUE_FROM as readonly string[]).includes(f.status)) return { outcome: 'stale', jobs: [] };
     const now = clock.now();
     const settings = await loadSettings(tx, f.programId);
     if (f.dueAt.getTime() + ms(settings, 'overdueGrace') > now.getTime()) {
@@ -95,21 +66,18 @@ export async function fireFollowUpOverdue(db: Db, clock: Clock, followUpId: stri
           programId: f.programId,
           caseId: f.caseId,
           subjectId: f.id,
-          occurrence: `${f.id}-v${f.version}`,
+          occurrence: followUpOccurrence(f),
         })),
       );
     }
-    await tx
-      .update(followUps)
-      .set({ status: 'overdue', overdueNotifiedAt: now, dueNotifiedAt: f.dueNotifiedAt ?? now })
-      .where(eq(followUps.id, f.id));
+    await markFollowUpOverdue(tx, f.id, now, f.dueNotifiedAt ?? now);
     ids.push(
       ...(await notify(tx, await leadsOf(tx, f.programId), {
         kind: 'follow_up_overdue',
         programId: f.programId,
         caseId: f.caseId,
         subjectId: f.id,
-        occurrence: `${f.id}-v${f.version}`,
+        occurrence: followUpOccurrence(f),
       })),
     );
     return { outcome: 'fired', jobs: webhookJobsFor(settings, ids) };
@@ -119,24 +87,20 @@ export async function fireFollowUpOverdue(db: Db, clock: Clock, followUpId: stri
 /** An inbound message with no outbound reply within responseSla: the holder is told, once. */
 export async function fireResponseSla(db: Db, clock: Clock, touchpointId: string): Promise<Fired> {
   return db.transaction(async (tx) => {
-    const [t] = await tx.select().from(touchpoints).where(eq(touchpoints.id, touchpointId)).for('update');
+    const t = await lockTouchpoint(tx, touchpointId);
     if (!t?.awaitingResponse) return { outcome: 'stale', jobs: [] };
     const now = clock.now();
     const settings = await loadSettings(tx, t.programId);
     if (t.occurredAt.getTime() + ms(settings, 'responseSla') > now.getTime()) {
       return { outcome: 'early', jobs: [responseSlaJob(t, settings, now)] };
     }
-    const [c] = await tx.select({ status: cases.status, assigneeId: cases.assigneeId }).from(cases).where(eq(cases.id, t.caseId));
-    const [answered] = await tx
-      .select({ id: touchpoints.id })
-      .from(touchpoints)
-      .where(and(eq(touchpoints.caseId, t.caseId), eq(touchpoints.direction, 'outbound'), sql`${touchpoints.occurredAt} > ${t.occurredAt}`))
-      .limit(1);
+    const c = await caseStatusAndHolder(tx, t.caseId);
+    const answered = await answeredAfter(tx, t.caseId, t.occurredAt);
     if (answered || c?.status !== 'active' || !c.assigneeId) {
-      await tx.update(touchpoints).set({ awaitingResponse: false }).where(eq(touchpoints.id, t.id));
+      await stopAwaitingResponse(tx, t.id);
       return { outcome: 'answered', jobs: [] };
     }
-    await tx.update(touchpoints).set({ awaitingResponse: false, responseOverdueNotifiedAt: now }).where(eq(touchpoints.id, t.id));
+    await stopAwaitingResponse(tx, t.id, now);
     const ids = await notify(tx, [c.assigneeId], {
       kind: 'response_overdue',
       programId: t.programId,
@@ -154,7 +118,7 @@ export async function fireResponseSla(db: Db, clock: Clock, touchpointId: string
  */
 export async function fireSafeguardingEscalation(db: Db, clock: Clock, concernId: string, period: number): Promise<Fired> {
   return db.transaction(async (tx) => {
-    const [c] = await tx.select().from(safeguardingConcerns).where(eq(safeguardingConcerns.id, concernId)).for('update');
+    const c = await lockConcern(tx, concernId);
     if (c?.status !== 'open') return { outcome: 'stale', jobs: [] };
     const now = clock.now();
     const settings = await loadSettings(tx, c.programId);
@@ -163,7 +127,7 @@ export async function fireSafeguardingEscalation(db: Db, clock: Clock, concernId
     if (current < period) return { outcome: 'early', jobs: [safeguardingJob(c, period, settings, now)] };
     const next = safeguardingJob(c, Math.max(current, c.escalations) + 1, settings, now);
     if (c.escalations >= current) return { outcome: 'stale', jobs: [next] };
-    await tx.update(safeguardingConcerns).set({ escalations: current }).where(eq(safeguardingConcerns.id, c.id));
+    await recordEscalations(tx, c.id, current);
     const ids = await notify(tx, await leadsOf(tx, c.programId, true), {
       kind: 'safeguarding_unacknowledged',
       programId: c.programId,

@@ -4,7 +4,7 @@ import type { JobRequest } from '../context.js';
 import { loadSettings, ms, type ProgramSettings } from '../programs/settings.js';
 
 /** The delayed job that makes a follow-up `due` (superseded by any later version). */
-export function followUpDueJob(f: { id: string; version: number; dueAt: Date }, now: Date): JobRequest {
+export function followUpDueJob(f: { id: string; version: number; dueAt: Date }, now: Date): JobRequest<'reminders'> {
   return {
     queue: 'reminders',
     name: 'follow-up-due',
@@ -14,7 +14,7 @@ export function followUpDueJob(f: { id: string; version: number; dueAt: Date }, 
   };
 }
 
-export function followUpOverdueJob(f: { id: string; version: number; dueAt: Date }, settings: ProgramSettings, now: Date): JobRequest {
+export function followUpOverdueJob(f: { id: string; version: number; dueAt: Date }, settings: ProgramSettings, now: Date): JobRequest<'reminders'> {
   return {
     queue: 'reminders',
     name: 'follow-up-overdue',
@@ -24,7 +24,7 @@ export function followUpOverdueJob(f: { id: string; version: number; dueAt: Date
   };
 }
 
-export function responseSlaJob(t: { id: string; occurredAt: Date }, settings: ProgramSettings, now: Date): JobRequest {
+export function responseSlaJob(t: { id: string; occurredAt: Date }, settings: ProgramSettings, now: Date): JobRequest<'reminders'> {
   return {
     queue: 'reminders',
     name: 'response-sla',
@@ -34,7 +34,7 @@ export function responseSlaJob(t: { id: string; occurredAt: Date }, settings: Pr
   };
 }
 
-export function safeguardingJob(c: { id: string; raisedAt: Date }, period: number, settings: ProgramSettings, now: Date): JobRequest {
+export function safeguardingJob(c: { id: string; raisedAt: Date }, period: number, settings: ProgramSettings, now: Date): JobRequest<'reminders'> {
   return {
     queue: 'reminders',
     name: 'safeguarding-escalate',
@@ -45,13 +45,13 @@ export function safeguardingJob(c: { id: string; raisedAt: Date }, period: numbe
 }
 
 /** Webhook deliveries for new notifications, when the program has a staff webhook. */
-export async function webhookJobs(tx: Tx, programId: string | null, notificationIds: string[]): Promise<JobRequest[]> {
+export async function webhookJobs(tx: Tx, programId: string | null, notificationIds: string[]): Promise<JobRequest<'webhooks'>[]> {
   if (!programId || notificationIds.length === 0) return [];
   return webhookJobsFor(await loadSettings(tx, programId), notificationIds);
 }
 
 /** The same, for a caller that has the program's settings already. */
-export function webhookJobsFor(settings: ProgramSettings, notificationIds: string[]): JobRequest[] {
+export function webhookJobsFor(settings: ProgramSettings, notificationIds: string[]): JobRequest<'webhooks'>[] {
   if (!settings.staffWebhookUrl) return [];
   return notificationIds.map((id) => ({ queue: 'webhooks', name: 'deliver', payload: { notificationId: id }, jobId: jobIds.webhook(id) }));
 }

@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { rollupDirty } from '../../db/schema/index.js';
 import { appendAudit } from '../audit/log.js';
-import { programSettings } from '../cases/repository.js';
+import { programSettings } from '../programs/settings.js';
 import type { Ctx } from '../context.js';
 import { notFound } from '../errors.js';
 import { staffNames } from '../staff/repository.js';

@@ -1,5 +1,5 @@
-import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { claimRetentionDue } from '../cases/store.js';
 import { eachProgram, type ProgramPart, type ProgramsOutcome } from '../programs/each.js';
 import { ms } from '../programs/settings.js';
 import { eraseCase } from './erase.js';
@@ -19,23 +19,16 @@ export async function applyRetention(db: Db, now: Date, batch = 200): Promise<{ 
 }
 
 async function retainProgram(db: Db, program: ProgramPart, now: Date, batch: number): Promise<number> {
-  // Milliseconds as parameters: exactly the spans the settings name, whatever the session's zone.
-  const neverContactedBefore = sql`${now.toISOString()}::timestamptz - ${ms(program.settings, 'retentionNeverContacted')}::float8 * interval '1 millisecond'`;
-  const closedBefore = sql`${now.toISOString()}::timestamptz - ${ms(program.settings, 'retentionClosed')}::float8 * interval '1 millisecond'`;
+  const cutoffs = { now, neverContactedMs: ms(program.settings, 'retentionNeverContacted'), closedMs: ms(program.settings, 'retentionClosed') };
   let erased = 0;
   for (;;) {
     const n = await db.transaction(async (tx) => {
-      const due = await tx.execute<{ id: string }>(sql`
-        select c.id from cases c
-         where c.program_id = ${program.id} and c.erased_at is null and (
-           (c.contacted_at is null and c.flagged_at <= ${neverContactedBefore})
-           or (c.status = 'closed' and c.closed_at <= ${closedBefore}))
-         order by c.id limit ${batch} for update of c skip locked`);
+      const due = await claimRetentionDue(tx, program.id, cutoffs, batch);
       let done = 0;
-      for (const r of due.rows) {
-        if (await eraseCase(tx, r.id, { now, actorId: null, reason: 'retention period elapsed', action: 'case.retention_erase' })) done++;
+      for (const id of due) {
+        if (await eraseCase(tx, id, { now, actorId: null, reason: 'retention period elapsed', action: 'case.retention_erase' })) done++;
       }
-      return due.rows.length === 0 ? -1 : done;
+      return due.length === 0 ? -1 : done;
     });
     if (n < 0) return erased;
     erased += n;

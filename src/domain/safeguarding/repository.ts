@@ -1,17 +1,15 @@
-import { and, desc, eq, lt, type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
-import { cases, safeguardingConcerns } from '../../db/schema/index.js';
 import { appendAudit, auditEvent, listReadEvents } from '../audit/log.js';
-import { holdCaseAgainstErasure, loadCaseForWrite, programSettings } from '../cases/repository.js';
-import { caseScope } from '../cases/scope.js';
+import { holdCaseAgainstErasure, loadCaseForWrite } from '../cases/repository.js';
+import { programSettings } from '../programs/settings.js';
 import type { Ctx } from '../context.js';
 import { DomainError, notFound } from '../errors.js';
 import { leadsOf, notify } from '../notifications/notify.js';
 import { safeguardingJob, webhookJobsFor } from '../reminders/jobs.js';
-import type { Principal } from '../staff/principal.js';
+import { type ConcernRow, findConcernForLead, insertConcern, listConcernsInScope, markAcknowledged } from './store.js';
 
-export type ConcernRow = typeof safeguardingConcerns.$inferSelect;
+export type { ConcernRow } from './store.js';
 
 export function toConcernView(c: ConcernRow) {
   return {
@@ -28,23 +26,6 @@ export function toConcernView(c: ConcernRow) {
   };
 }
 
-/**
- * The concerns a caller may list, as SQL over concerns joined to their case: a lead the program's,
- * an intervener those on cases they hold now, an analyst the ones they raised.
- */
-function concernScope(p: Principal): SQL {
-  switch (p.role) {
-    case 'lead':
-      return eq(safeguardingConcerns.programId, p.programId!);
-    case 'intervener':
-      return caseScope(p);
-    case 'analyst':
-      return and(eq(safeguardingConcerns.programId, p.programId!), eq(safeguardingConcerns.raisedBy, p.staffId))!;
-    default:
-      return sql`false`;
-  }
-}
-
 export interface NewConcern {
   severity: ConcernRow['severity'];
   concern: string;
@@ -56,19 +37,16 @@ export async function raiseConcern(tx: Tx, ctx: Ctx, caseId: string, input: NewC
   const { case: c } = await loadCaseForWrite(tx, ctx, caseId);
   const now = ctx.clock.now();
   const id = uuidv7();
-  const [row] = await tx
-    .insert(safeguardingConcerns)
-    .values({
-      id,
-      caseId,
-      programId: c.programId,
-      severity: input.severity,
-      concern: input.concern,
-      actionTaken: input.actionTaken?.trim() ? input.actionTaken.trim() : null,
-      raisedBy: ctx.principal.staffId,
-      raisedAt: now,
-    })
-    .returning();
+  const row = await insertConcern(tx, {
+    id,
+    caseId,
+    programId: c.programId,
+    severity: input.severity,
+    concern: input.concern,
+    actionTaken: input.actionTaken?.trim() ? input.actionTaken.trim() : null,
+    raisedBy: ctx.principal.staffId,
+    raisedAt: now,
+  });
   const ids = await notify(tx, await leadsOf(tx, c.programId), {
     kind: 'safeguarding_raised',
     programId: c.programId,
@@ -78,23 +56,18 @@ export async function raiseConcern(tx: Tx, ctx: Ctx, caseId: string, input: NewC
   });
   // Re-escalation starts one acknowledgement period after raising; leads' webhooks go out now.
   const settings = await programSettings(tx, c.programId);
-  ctx.jobs.push(safeguardingJob(row!, 1, settings, now), ...webhookJobsFor(settings, ids));
+  ctx.jobs.push(safeguardingJob(row, 1, settings, now), ...webhookJobsFor(settings, ids));
   await appendAudit(tx, [auditEvent(ctx, 'safeguarding.raise', 'safeguarding_concern', id, c.programId, caseId)], now);
-  return row!;
+  return row;
 }
 
 export async function acknowledgeConcern(tx: Tx, ctx: Ctx, id: string, note: string | null): Promise<ConcernRow> {
   const p = ctx.principal;
-  const scoped = () =>
-    tx
-      .select()
-      .from(safeguardingConcerns)
-      .where(and(eq(safeguardingConcerns.id, id), p.role === 'lead' ? eq(safeguardingConcerns.programId, p.programId!) : sql`false`));
-  const [seen] = await scoped();
+  const seen = await findConcernForLead(tx, p, id);
   if (!seen) throw notFound('safeguarding');
   // The case first, as erasure locks them: a note written after an erasure could never be removed.
   await holdCaseAgainstErasure(tx, seen.caseId);
-  const [current] = await scoped().for('update');
+  const current = await findConcernForLead(tx, p, id, { lock: true });
   if (!current) throw notFound('safeguarding');
   if (current.status !== 'open') {
     throw new DomainError(409, 'safeguarding.already_acknowledged', 'This concern was already acknowledged.', {
@@ -103,13 +76,9 @@ export async function acknowledgeConcern(tx: Tx, ctx: Ctx, id: string, note: str
     });
   }
   const now = ctx.clock.now();
-  const [row] = await tx
-    .update(safeguardingConcerns)
-    .set({ status: 'acknowledged', acknowledgedBy: p.staffId, acknowledgedAt: now, acknowledgeNote: note?.trim() ? note.trim() : null })
-    .where(eq(safeguardingConcerns.id, id))
-    .returning();
+  const row = await markAcknowledged(tx, id, p.staffId, now, note?.trim() ? note.trim() : null);
   await appendAudit(tx, [auditEvent(ctx, 'safeguarding.acknowledge', 'safeguarding_concern', id, current.programId, current.caseId)], now);
-  return row!;
+  return row;
 }
 
 export interface ConcernFilter {
@@ -120,17 +89,9 @@ export interface ConcernFilter {
 
 /** Newest first. */
 export async function listConcerns(tx: Tx, ctx: Ctx, f: ConcernFilter): Promise<ConcernRow[]> {
-  const where: (SQL | undefined)[] = [concernScope(ctx.principal)];
-  if (f.status) where.push(eq(safeguardingConcerns.status, f.status));
-  if (f.after) where.push(lt(safeguardingConcerns.id, f.after));
-  const rows = await tx
-    .select({ concern: safeguardingConcerns })
-    .from(safeguardingConcerns)
-    .innerJoin(cases, eq(cases.id, safeguardingConcerns.caseId))
-    .where(and(...where))
-    .orderBy(desc(safeguardingConcerns.id))
-    .limit(f.limit + 1);
-  const shown = rows.slice(0, f.limit).map((r) => r.concern.caseId);
+  const { limit, ...filter } = f;
+  const rows = await listConcernsInScope(tx, ctx.principal, filter, limit + 1);
+  const shown = rows.slice(0, f.limit).map((r) => r.caseId);
   await appendAudit(tx, listReadEvents(ctx, 'safeguarding.list', 'safeguarding_concern', ctx.principal.programId, shown), ctx.clock.now());
-  return rows.map((r) => r.concern);
+  return rows;
 }

@@ -1,4 +1,4 @@
-import type { STAFF_ROLES } from '../../db/schema/enums.js';
+import type { STAFF_ROLES } from '../vocabulary.js';
 
 export type Role = (typeof STAFF_ROLES)[number];
 

@@ -2,6 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { builtOnce } from '../../db/hot.js';
+import { xactLock } from '../../db/locks.js';
 import { uuidv7 } from '../../db/ids.js';
 import { apiTokens, staff } from '../../db/schema/index.js';
 import { notFound } from '../errors.js';
@@ -102,7 +103,7 @@ export async function authenticate(db: Tx, secret: string, token: string): Promi
 /** OVERTURE_BOOTSTRAP_ADMIN_TOKEN: the first admin, created only while no admin exists. */
 export async function bootstrapAdmin(db: Tx, secret: string, token: string): Promise<string | undefined> {
   return db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(7242002)`);
+    await tx.execute(xactLock('bootstrapAdmin'));
     const admins = await tx.select({ id: staff.id }).from(staff).where(eq(staff.role, 'admin')).limit(1);
     if (admins.length > 0) return undefined;
     const id = uuidv7();

@@ -1,4 +1,4 @@
-import type { STAGES } from '../../db/schema/enums.js';
+import type { STAGES } from '../vocabulary.js';
 
 export type Stage = (typeof STAGES)[number];
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PLATFORMS, RISK_LEVELS, STAGES } from '../../db/schema/enums.js';
+import { PLATFORMS, RISK_LEVELS, STAGES } from '../../domain/vocabulary.js';
 import { nullableTime } from './common.js';
 
 export const caseloadItemSchema = z

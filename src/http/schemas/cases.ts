@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CASE_STATUSES, IDEOLOGIES, OUTCOMES, PLATFORMS, RISK_LEVELS, STAGES } from '../../db/schema/enums.js';
+import { CASE_STATUSES, IDEOLOGIES, OUTCOMES, PLATFORMS, RISK_LEVELS, STAGES } from '../../domain/vocabulary.js';
 import { freeText, isoTime, nullableTime, singleLine, visibleUrl } from './common.js';
 
 export const httpUrl = visibleUrl({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000);

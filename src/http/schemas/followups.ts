@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FOLLOW_UP_KINDS, FOLLOW_UP_STATUSES } from '../../db/schema/enums.js';
+import { FOLLOW_UP_KINDS, FOLLOW_UP_STATUSES } from '../../domain/vocabulary.js';
 import { cursorParam, freeText, isoTime, limitParam, nullableTime } from './common.js';
 
 export const createFollowUpBody = z.strictObject({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NOTIFICATION_KINDS } from '../../db/schema/enums.js';
+import { NOTIFICATION_KINDS } from '../../domain/vocabulary.js';
 import { cursorParam, isoTime, limitParam, nullableTime } from './common.js';
 
 export const notificationSchema = z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CONCERN_STATUSES, SEVERITIES } from '../../db/schema/enums.js';
+import { CONCERN_STATUSES, SEVERITIES } from '../../domain/vocabulary.js';
 import { cursorParam, freeText, isoTime, limitParam, nullableTime } from './common.js';
 
 export const raiseConcernBody = z.strictObject({

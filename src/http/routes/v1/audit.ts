@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { listAudit, verifyAudit } from '../../../domain/audit/query.js';
+import { run } from '../../../domain/unit-of-work.js';
+import { actorOf } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';
 import { cursorParam, decodeCursor, errorResponses, isoTime, limitParam, page, toPage } from '../../schemas/common.js';
 
@@ -35,7 +37,7 @@ export const auditRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
     async (request) => {
       const { limit, cursor, actorId, caseId } = request.query;
       const afterSeq = decodeCursor(cursor, z.int().min(0));
-      const rows = await listAudit(deps.db, { actorId, caseId, afterSeq, limit });
+      const rows = await run(deps, actorOf(request), 'read', (uow) => listAudit(uow.tx, { actorId, caseId, afterSeq, limit }));
       return toPage(
         rows,
         limit,
@@ -58,6 +60,6 @@ export const auditRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
         },
       },
     },
-    async () => verifyAudit(deps.db),
+    async (request) => run(deps, actorOf(request), 'read', (uow) => verifyAudit(uow.tx)),
   );
 };

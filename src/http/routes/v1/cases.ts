@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { rankCandidates } from '../../../domain/cases/candidates.js';
+import { TRANSITIONS } from '../../../domain/cases/workflow.js';
 import {
   approve,
   assign,
@@ -15,11 +16,10 @@ import {
   toCaseView,
   triage,
 } from '../../../domain/cases/repository.js';
-import type { Ctx } from '../../../domain/context.js';
 import { eraseOnRequest } from '../../../domain/retention/erase.js';
-import type { Tx } from '../../../db/client.js';
+import { run, type Unit } from '../../../domain/unit-of-work.js';
 import { etag, requireIfMatch } from '../../concurrency.js';
-import { ctxOf, flushJobs } from '../../ctx.js';
+import { actorOf } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';
 import { idempotent } from '../../idempotency.js';
 import {
@@ -48,8 +48,7 @@ export const caseRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
       schema: { tags: ['cases'], body: createCaseBody, response: { 201: caseSchema, ...errorResponses(400, 404, 409, 422) } },
     },
     async (request, reply) => {
-      const ctx = ctxOf(deps, request);
-      return idempotent(deps, request, reply, 201, async (tx) => toCaseView(await createCase(tx, ctx, request.body)), (v) => v.id);
+      return idempotent(deps, request, reply, 201, async (uow) => toCaseView(await createCase(uow.tx, uow, request.body)), (v) => v.id);
     },
   );
 
@@ -65,7 +64,7 @@ export const caseRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     },
     async (request) => {
       const { limit, cursor, ...filter } = request.query;
-      const rows = await listCases(deps.db, ctxOf(deps, request), { ...filter, limit, after: decodeCursor(cursor) });
+      const rows = await run(deps, actorOf(request), 'read', (uow) => listCases(uow.tx, uow, { ...filter, limit, after: decodeCursor(cursor) }));
       return toPage(rows, limit, toCaseView, (r) => r.case.id);
     },
   );
@@ -77,7 +76,7 @@ export const caseRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
       schema: { tags: ['cases'], params: idParams, response: { 200: caseSchema, ...errorResponses(400, 404) } },
     },
     async (request, reply) => {
-      const found = await readCase(deps.db, ctxOf(deps, request), request.params.id);
+      const found = await run(deps, actorOf(request), 'read', (uow) => readCase(uow.tx, uow, request.params.id));
       reply.header('etag', etag(found.case.version));
       return toCaseView(found);
     },
@@ -97,7 +96,7 @@ export const caseRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     },
     async (request, reply) => {
       const version = requireIfMatch(request.headers['if-match']);
-      const updated = await deps.db.transaction((tx) => patchCase(tx, ctxOf(deps, request), request.params.id, version, request.body));
+      const updated = await run(deps, actorOf(request), 'write', (uow) => patchCase(uow.tx, uow, request.params.id, version, request.body));
       reply.header('etag', etag(updated.case.version));
       return toCaseView(updated);
     },
@@ -108,7 +107,7 @@ export const caseRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     path: string,
     roles: readonly ('lead' | 'analyst' | 'intervener')[],
     body: B,
-    run: (tx: Tx, ctx: Ctx, id: string, body: z.output<B>) => Promise<CaseWithProfile>,
+    act: (uow: Unit<'write'>, id: string, body: z.output<B>) => Promise<CaseWithProfile>,
     summary: string,
   ) {
     app.post(
@@ -118,25 +117,23 @@ export const caseRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
         schema: { tags: ['cases'], summary, params: idParams, body, response: { 200: caseSchema, ...errorResponses(400, 404, 409) } },
       },
       async (request, reply) => {
-        const ctx = ctxOf(deps, request);
-        const updated = await deps.db.transaction((tx) => run(tx, ctx, (request.params as { id: string }).id, request.body as z.output<B>));
-        await flushJobs(deps, ctx);
+        const updated = await run(deps, actorOf(request), 'write', (uow) => act(uow, (request.params as { id: string }).id, request.body as z.output<B>));
         reply.header('etag', etag(updated.case.version));
         return toCaseView(updated);
       },
     );
   }
 
-  action('triage', ['analyst', 'lead'], triageBody, (tx, ctx, id, b) => triage(tx, ctx, id, b.decision, b.reason), 'Accept or reject a flagged case');
-  action('approve', ['lead'], approveBody, (tx, ctx, id, b) => approve(tx, ctx, id, b.note ?? null), 'Approve first contact');
-  action('assignment', ['lead'], assignBody, (tx, ctx, id, b) => assign(tx, ctx, id, b), 'Assign (or reassign) the case to an intervener');
-  action('close', ['lead', 'intervener'], closeBody, (tx, ctx, id, b) => close(tx, ctx, id, b.outcome, b.note ?? null), 'Close the case with an outcome');
-  action('reopen', ['lead'], reopenBody, (tx, ctx, id, b) => reopen(tx, ctx, id, b.reason), 'Reopen a closed case with its last holder');
+  action('triage', TRANSITIONS.triage_accept.roles, triageBody, (uow, id, b) => triage(uow.tx, uow, id, b.decision, b.reason), 'Accept or reject a flagged case');
+  action('approve', TRANSITIONS.approve.roles, approveBody, (uow, id, b) => approve(uow.tx, uow, id, b.note ?? null), 'Approve first contact');
+  action('assignment', TRANSITIONS.assign.roles, assignBody, (uow, id, b) => assign(uow.tx, uow, id, b), 'Assign (or reassign) the case to an intervener');
+  action('close', TRANSITIONS.close.roles, closeBody, (uow, id, b) => close(uow.tx, uow, id, b.outcome, b.note ?? null), 'Close the case with an outcome');
+  action('reopen', TRANSITIONS.reopen.roles, reopenBody, (uow, id, b) => reopen(uow.tx, uow, id, b.reason), 'Reopen a closed case with its last holder');
   action(
     'erase',
     ['lead'],
     eraseBody,
-    (tx, ctx, id, b) => eraseOnRequest(tx, ctx, id, b.reason),
+    (uow, id, b) => eraseOnRequest(uow.tx, uow, id, b.reason),
     'Erase identity and free text now; the profile goes on the suppression list; anonymous counts remain',
   );
 
@@ -150,7 +147,8 @@ export const caseRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
         response: { 200: z.object({ items: z.array(candidateSchema) }), ...errorResponses(400, 404) },
       },
     },
-    async (request) => ({ items: await deps.db.transaction((tx) => rankCandidates(tx, ctxOf(deps, request), request.params.id)) }),
+    // A write: the audit entry is appended in the transaction that ranked.
+    async (request) => ({ items: await run(deps, actorOf(request), 'write', (uow) => rankCandidates(uow.tx, uow, request.params.id)) }),
   );
 
   app.get(
@@ -166,7 +164,7 @@ export const caseRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     },
     async (request) => {
       const { limit, cursor } = request.query;
-      const rows = await caseEventsOf(deps.db, ctxOf(deps, request), request.params.id, limit, decodeCursor(cursor));
+      const rows = await run(deps, actorOf(request), 'read', (uow) => caseEventsOf(uow.tx, uow, request.params.id, limit, decodeCursor(cursor)));
       return toPage(rows, limit, (r) => ({
         id: r.id,
         kind: r.kind,

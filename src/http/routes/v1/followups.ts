@@ -1,7 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
-import type { Tx } from '../../../db/client.js';
-import type { Ctx } from '../../../domain/context.js';
 import {
   cancelFollowUp,
   completeFollowUp,
@@ -11,7 +9,8 @@ import {
   toFollowUpView,
 } from '../../../domain/followups/repository.js';
 import type { FollowUpRow } from '../../../domain/followups/schedule.js';
-import { ctxOf, flushJobs } from '../../ctx.js';
+import { run, type Unit } from '../../../domain/unit-of-work.js';
+import { actorOf } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';
 import { createForCase } from '../../idempotency.js';
 import { decodeCursor, errorResponses, idParams, page, toPage } from '../../schemas/common.js';
@@ -33,7 +32,7 @@ export const followUpRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) 
         response: { 201: followUpSchema, ...errorResponses(400, 404, 409, 422) },
       },
     },
-    async (request, reply) => createForCase(deps, request, reply, async (tx, ctx) => toFollowUpView(await createFollowUp(tx, ctx, request.params.id, request.body))),
+    async (request, reply) => createForCase(deps, request, reply, async (uow) => toFollowUpView(await createFollowUp(uow.tx, uow, request.params.id, request.body))),
   );
 
   app.get(
@@ -50,13 +49,14 @@ export const followUpRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) 
     async (request) => {
       const { limit, cursor, ...filter } = request.query;
       const after = decodeCursor(cursor, followUpCursor);
-      const rows = await deps.db.transaction((tx) => listFollowUps(tx, ctxOf(deps, request), { ...filter, limit, after }));
+      // A write: the list's audit entries are appended in its transaction.
+      const rows = await run(deps, actorOf(request), 'write', (uow) => listFollowUps(uow.tx, uow, { ...filter, limit, after }));
       return toPage(rows, limit, toFollowUpView, (r) => [r.dueAt.toISOString(), r.id]);
     },
   );
 
   /** Each answers the follow-up; acting on one that is done or cancelled is 409 follow_up.invalid_transition. */
-  function action<B extends z.ZodType>(path: string, summary: string, body: B, run: (tx: Tx, ctx: Ctx, id: string, body: z.output<B>) => Promise<FollowUpRow>) {
+  function action<B extends z.ZodType>(path: string, summary: string, body: B, act: (uow: Unit<'write'>, id: string, body: z.output<B>) => Promise<FollowUpRow>) {
     app.post(
       `/v1/follow-ups/:id/${path}`,
       {
@@ -64,15 +64,13 @@ export const followUpRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) 
         schema: { tags: ['follow-ups'], summary, params: idParams, body, response: { 200: followUpSchema, ...errorResponses(400, 404, 409) } },
       },
       async (request) => {
-        const ctx = ctxOf(deps, request);
-        const updated = await deps.db.transaction((tx) => run(tx, ctx, (request.params as { id: string }).id, request.body as z.output<B>));
-        await flushJobs(deps, ctx);
+        const updated = await run(deps, actorOf(request), 'write', (uow) => act(uow, (request.params as { id: string }).id, request.body as z.output<B>));
         return toFollowUpView(updated);
       },
     );
   }
 
-  action('complete', 'Mark the follow-up done', emptyBody, (tx, ctx, id) => completeFollowUp(tx, ctx, id));
-  action('cancel', 'Cancel the follow-up', emptyBody, (tx, ctx, id) => cancelFollowUp(tx, ctx, id));
-  action('snooze', 'Move the follow-up to a later time and re-arm it', snoozeBody, (tx, ctx, id, b) => snoozeFollowUp(tx, ctx, id, b.until));
+  action('complete', 'Mark the follow-up done', emptyBody, (uow, id) => completeFollowUp(uow.tx, uow, id));
+  action('cancel', 'Cancel the follow-up', emptyBody, (uow, id) => cancelFollowUp(uow.tx, uow, id));
+  action('snooze', 'Move the follow-up to a later time and re-arm it', snoozeBody, (uow, id, b) => snoozeFollowUp(uow.tx, uow, id, b.until));
 };

@@ -1,9 +1,10 @@
 import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { STAFF_ROLES } from '../../../db/schema/enums.js';
+import { STAFF_ROLES } from '../../../domain/vocabulary.js';
 import { caseloadJson, todayView } from '../../../domain/caseload/today.js';
-import { ctxOf } from '../../ctx.js';
+import { run } from '../../../domain/unit-of-work.js';
+import { actorOf } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';
 import { ALL_ROLES } from '../../plugins/auth.js';
 import { caseloadSchema } from '../../schemas/caseload.js';
@@ -35,7 +36,7 @@ export const meRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
       },
     },
     async (request, reply) => {
-      const items = await todayView(deps.db, ctxOf(deps, request));
+      const items = await run(deps, actorOf(request), 'read', (uow) => todayView(uow.tx, uow));
       // Already JSON (see caseloadJson): sent as it is, past the typed zod serializer.
       return (reply as FastifyReply).type('application/json; charset=utf-8').send(caseloadJson(items));
     },

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { listInbox, readNotification, toNotificationView } from '../../../domain/notifications/inbox.js';
-import { ctxOf } from '../../ctx.js';
+import { run } from '../../../domain/unit-of-work.js';
+import { actorOf } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';
 import { ALL_ROLES } from '../../plugins/auth.js';
 import { decodeCursor, errorResponses, idParams, page, toPage } from '../../schemas/common.js';
@@ -20,7 +21,8 @@ export const notificationRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
     },
     async (request) => {
       const { limit, cursor, unread } = request.query;
-      const rows = await deps.db.transaction((tx) => listInbox(tx, ctxOf(deps, request), { unread, limit, after: decodeCursor(cursor) }));
+      // A write: the list's audit entries are appended in its transaction.
+      const rows = await run(deps, actorOf(request), 'write', (uow) => listInbox(uow.tx, uow, { unread, limit, after: decodeCursor(cursor) }));
       return toPage(rows, limit, toNotificationView);
     },
   );
@@ -37,6 +39,6 @@ export const notificationRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
         response: { 200: notificationSchema, ...errorResponses(400, 404) },
       },
     },
-    async (request) => toNotificationView(await deps.db.transaction((tx) => readNotification(tx, ctxOf(deps, request), request.params.id))),
+    async (request) => toNotificationView(await run(deps, actorOf(request), 'write', (uow) => readNotification(uow.tx, uow, request.params.id))),
   );
 };

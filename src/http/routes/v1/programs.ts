@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { createProgram, getProgram, listPrograms, toProgramView, updateProgram } from '../../../domain/programs/repository.js';
 import { programSettingsPatchSchema, programSettingsSchema } from '../../../domain/programs/settings.js';
 import { assertWebhookTarget, resolveWithDns, type WebhookPolicy } from '../../../domain/programs/webhook-target.js';
+import { run } from '../../../domain/unit-of-work.js';
+import { actorOf } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';
 import { idempotent } from '../../idempotency.js';
 import { cursorParam, decodeCursor, errorResponses, idParams, isoTime, limitParam, page, singleLine, toPage } from '../../schemas/common.js';
@@ -48,7 +50,7 @@ export const programRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =
         request,
         reply,
         201,
-        (tx) => createProgram(tx, request.body),
+        (uow) => createProgram(uow.tx, request.body),
         () => null,
         (view) => view.webhookSecret !== undefined,
       );
@@ -67,7 +69,7 @@ export const programRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =
     },
     async (request) => {
       const { limit, cursor } = request.query;
-      const rows = await listPrograms(deps.db, request.principal, { limit, after: decodeCursor(cursor) });
+      const rows = await run(deps, actorOf(request), 'read', (uow) => listPrograms(uow.tx, uow.principal, { limit, after: decodeCursor(cursor) }));
       return toPage(rows, limit, (r) => toProgramView(r));
     },
   );
@@ -79,7 +81,7 @@ export const programRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =
       schema: { tags: ['programs'], params: idParams, response: { 200: programSchema, ...errorResponses(400, 404) } },
     },
     async (request, reply) => {
-      const row = await getProgram(deps.db, request.principal, request.params.id);
+      const row = await run(deps, actorOf(request), 'read', (uow) => getProgram(uow.tx, uow.principal, request.params.id));
       reply.header('etag', etag(row.version));
       return toProgramView(row);
     },
@@ -101,10 +103,11 @@ export const programRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =
       const version = requireIfMatch(request.headers['if-match']);
       if (request.body.settings?.staffWebhookUrl) {
         // Out of scope stays 404 before the URL is looked at (or resolved).
-        await getProgram(deps.db, request.principal, request.params.id);
+        await run(deps, actorOf(request), 'read', (uow) => getProgram(uow.tx, uow.principal, request.params.id));
         await assertWebhookTarget(request.body.settings.staffWebhookUrl, webhooks);
       }
-      const view = await updateProgram(deps.db, request.principal, request.params.id, version, request.body);
+      // No transaction: the version check in its UPDATE refuses a change made since the read.
+      const view = await run(deps, actorOf(request), 'autocommit', (uow) => updateProgram(uow.tx, uow.principal, request.params.id, version, request.body));
       reply.header('etag', etag(view.version));
       return view;
     },

@@ -5,7 +5,8 @@ import { DIMENSIONS } from '../../../domain/reports/contributions.js';
 import { reportCsv } from '../../../domain/reports/csv.js';
 import { engagementReport, engagementTrend } from '../../../domain/reports/service.js';
 import { invalid } from '../../../domain/errors.js';
-import { ctxOf } from '../../ctx.js';
+import { run } from '../../../domain/unit-of-work.js';
+import { actorOf } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';
 import { EARLIEST_TIME, errorResponses, isoTime, LATEST_TIME } from '../../schemas/common.js';
 
@@ -98,7 +99,7 @@ export const reportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =>
     async (request, reply) => {
       const { programId, from, to, groupBy, format } = request.query;
       checkWindow(from, to);
-      const report = await engagementReport(deps.db, ctxOf(deps, request), { programId, from, to }, groupBy ?? null);
+      const report = await run(deps, actorOf(request), 'read', (uow) => engagementReport(uow.tx, uow, { programId, from, to }, groupBy ?? null));
       if (format === 'csv') {
         return reply
           .type('text/csv; charset=utf-8')
@@ -123,7 +124,7 @@ export const reportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =>
     async (request) => {
       const { programId, from, to, interval } = request.query;
       checkWindow(from, to);
-      return engagementTrend(deps.db, ctxOf(deps, request), { programId, from, to }, interval);
+      return run(deps, actorOf(request), 'read', (uow) => engagementTrend(uow.tx, uow, { programId, from, to }, interval));
     },
   );
 };

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { acknowledgeConcern, listConcerns, raiseConcern, toConcernView } from '../../../domain/safeguarding/repository.js';
-import { ctxOf, flushJobs } from '../../ctx.js';
+import { run } from '../../../domain/unit-of-work.js';
+import { actorOf } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';
 import { createForCase } from '../../idempotency.js';
 import { decodeCursor, errorResponses, idParams, page, toPage } from '../../schemas/common.js';
@@ -19,7 +20,7 @@ export const safeguardingRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
         response: { 201: concernSchema, ...errorResponses(400, 404, 409, 422) },
       },
     },
-    async (request, reply) => createForCase(deps, request, reply, async (tx, ctx) => toConcernView(await raiseConcern(tx, ctx, request.params.id, request.body))),
+    async (request, reply) => createForCase(deps, request, reply, async (uow) => toConcernView(await raiseConcern(uow.tx, uow, request.params.id, request.body))),
   );
 
   app.post(
@@ -35,9 +36,7 @@ export const safeguardingRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
       },
     },
     async (request) => {
-      const ctx = ctxOf(deps, request);
-      const updated = await deps.db.transaction((tx) => acknowledgeConcern(tx, ctx, request.params.id, request.body?.note ?? null));
-      await flushJobs(deps, ctx);
+      const updated = await run(deps, actorOf(request), 'write', (uow) => acknowledgeConcern(uow.tx, uow, request.params.id, request.body?.note ?? null));
       return toConcernView(updated);
     },
   );
@@ -55,7 +54,8 @@ export const safeguardingRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
     },
     async (request) => {
       const { limit, cursor, status } = request.query;
-      const rows = await deps.db.transaction((tx) => listConcerns(tx, ctxOf(deps, request), { status, limit, after: decodeCursor(cursor) }));
+      // A write: the list's audit entries are appended in its transaction.
+      const rows = await run(deps, actorOf(request), 'write', (uow) => listConcerns(uow.tx, uow, { status, limit, after: decodeCursor(cursor) }));
       return toPage(rows, limit, toConcernView);
     },
   );

@@ -1,8 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { STAFF_ROLES } from '../../../db/schema/enums.js';
+import { STAFF_ROLES } from '../../../domain/vocabulary.js';
 import { createStaff, getStaff, listStaff, toStaffView, updateStaff } from '../../../domain/staff/repository.js';
 import { createToken, revokeToken } from '../../../domain/staff/tokens.js';
+import { run } from '../../../domain/unit-of-work.js';
+import { actorOf } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';
 import { idempotent } from '../../idempotency.js';
 import { cursorParam, decodeCursor, errorResponses, idParams, isoTime, limitParam, page, singleLine, toPage } from '../../schemas/common.js';
@@ -51,7 +53,7 @@ export const staffRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
   app.post(
     '/v1/staff',
     { config: { auth: ['admin'] }, schema: { tags: ['staff'], body: createBody, response: { 201: staffSchema, ...errorResponses(400, 409, 422) } } },
-    async (request, reply) => idempotent(deps, request, reply, 201, async (tx) => toStaffView(await createStaff(tx, request.body))),
+    async (request, reply) => idempotent(deps, request, reply, 201, async (uow) => toStaffView(await createStaff(uow.tx, request.body))),
   );
 
   app.get(
@@ -72,7 +74,7 @@ export const staffRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
     },
     async (request) => {
       const { limit, cursor, ...filter } = request.query;
-      const rows = await listStaff(deps.db, request.principal, { ...filter, limit, after: decodeCursor(cursor) });
+      const rows = await run(deps, actorOf(request), 'read', (uow) => listStaff(uow.tx, uow.principal, { ...filter, limit, after: decodeCursor(cursor) }));
       return toPage(rows, limit, toStaffView);
     },
   );
@@ -80,7 +82,7 @@ export const staffRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
   app.get(
     '/v1/staff/:id',
     { config: { auth: ['admin'] }, schema: { tags: ['staff'], params: idParams, response: { 200: staffSchema, ...errorResponses(400, 404) } } },
-    async (request) => toStaffView(await getStaff(deps.db, request.principal, request.params.id)),
+    async (request) => toStaffView(await run(deps, actorOf(request), 'read', (uow) => getStaff(uow.tx, uow.principal, request.params.id))),
   );
 
   app.patch(
@@ -89,7 +91,8 @@ export const staffRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
       config: { auth: ['admin'] },
       schema: { tags: ['staff'], params: idParams, body: patchBody, response: { 200: staffSchema, ...errorResponses(400, 404, 409) } },
     },
-    async (request) => toStaffView(await updateStaff(deps.db, request.principal, request.params.id, request.body)),
+    // updateStaff opens its own transaction, so that it forgets cached principals only after commit.
+    async (request) => toStaffView(await run(deps, actorOf(request), 'autocommit', (uow) => updateStaff(uow.tx, uow.principal, request.params.id, request.body))),
   );
 
   app.post(
@@ -104,9 +107,9 @@ export const staffRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
       },
     },
     async (request, reply) =>
-      idempotent(deps, request, reply, 201, async (tx) => {
-        await getStaff(tx, request.principal, request.params.id);
-        return createToken(tx, deps.secret, request.params.id, request.body.label);
+      idempotent(deps, request, reply, 201, async (uow) => {
+        await getStaff(uow.tx, uow.principal, request.params.id);
+        return createToken(uow.tx, uow.secret, request.params.id, request.body.label);
       }, () => null, () => true),
   );
 
@@ -114,7 +117,7 @@ export const staffRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
     '/v1/tokens/:id',
     { config: { auth: ['admin'] }, schema: { tags: ['staff'], params: idParams, response: { 204: z.null(), ...errorResponses(400, 404) } } },
     async (request, reply) => {
-      await revokeToken(deps.db, request.params.id, deps.clock.now());
+      await run(deps, actorOf(request), 'autocommit', (uow) => revokeToken(uow.tx, request.params.id, uow.clock.now()));
       return reply.code(204).send(null);
     },
   );

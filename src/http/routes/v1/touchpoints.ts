@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { APPROACHES, CHANNELS, DIRECTIONS, SENTIMENTS } from '../../../db/schema/enums.js';
+import { APPROACHES, CHANNELS, DIRECTIONS, SENTIMENTS } from '../../../domain/vocabulary.js';
 import { listTouchpoints, logTouchpoint, toTouchpointView } from '../../../domain/touchpoints/repository.js';
-import { ctxOf } from '../../ctx.js';
+import { run } from '../../../domain/unit-of-work.js';
+import { actorOf } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';
 import { createForCase } from '../../idempotency.js';
 import { cursorParam, decodeCursor, errorResponses, freeText, idParams, isoTime, limitParam, page, toPage } from '../../schemas/common.js';
@@ -57,7 +58,7 @@ export const touchpointRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps
         response: { 201: touchpointSchema, ...errorResponses(400, 404, 409, 422) },
       },
     },
-    async (request, reply) => createForCase(deps, request, reply, async (tx, ctx) => toTouchpointView(await logTouchpoint(tx, ctx, request.params.id, request.body))),
+    async (request, reply) => createForCase(deps, request, reply, async (uow) => toTouchpointView(await logTouchpoint(uow.tx, uow, request.params.id, request.body))),
   );
 
   app.get(
@@ -74,7 +75,7 @@ export const touchpointRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps
     async (request) => {
       const { limit, cursor } = request.query;
       const after = decodeCursor(cursor, cursorSchema);
-      const rows = await listTouchpoints(deps.db, ctxOf(deps, request), request.params.id, { limit, after });
+      const rows = await run(deps, actorOf(request), 'read', (uow) => listTouchpoints(uow.tx, uow, request.params.id, { limit, after }));
       return toPage(rows, limit, toTouchpointView, (r) => [r.occurredAt.toISOString(), r.id]);
     },
   );

@@ -1,0 +1,31 @@
+import { type SQL, sql } from 'drizzle-orm';
+
+/**
+ * Every PostgreSQL advisory lock Overture takes, in one place so no two uses share a number.
+ * Numbers are fixed: processes of different versions must agree on them during a rolling deploy.
+ */
+export const LOCKS = {
+  /** Session lock held while migrations run, so concurrent starts migrate once. */
+  migrate: 7242001,
+  /** Transaction lock: the bootstrap admin is created once, however many processes start. */
+  bootstrapAdmin: 7242002,
+  /** Transaction lock on the audit hash chain; taken in SQL by audit_append (migrations 0005, 0006), listed to reserve it. */
+  auditChain: 7242003,
+  /** Transaction lock: concurrent worker starts upsert each job scheduler once. */
+  schedulers: 7242004,
+} as const;
+
+export type LockName = keyof typeof LOCKS;
+
+/** `pg_advisory_xact_lock` on one of the fixed locks, released at commit or rollback. */
+export function xactLock(name: LockName): SQL {
+  return sql`select pg_advisory_xact_lock(${LOCKS[name]})`;
+}
+
+/**
+ * Per-profile transaction lock on hashtextextended(`programId/platform/handle`), so two flags of
+ * the same profile serialise; the key is a parameter, never in the statement text.
+ */
+export function profileXactLock(key: string): SQL {
+  return sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
+}

@@ -1,0 +1,317 @@
+import { and, asc, eq, gt, inArray, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
+import type { Db, Tx } from '../../db/client.js';
+import { builtOnce, hotQuery, setList } from '../../db/hot.js';
+import { uuidv7 } from '../../db/ids.js';
+import { STAFF_ROLES } from '../vocabulary.js';
+import { assignments, caseEvents, cases, profiles, suppressionList } from '../../db/schema/index.js';
+import type { Principal } from '../staff/principal.js';
+import type { StageFacts } from '../touchpoints/stage.js';
+import { OPEN_STATUSES } from './rules.js';
+import { caseScope } from './scope.js';
+import type { CaseStatus } from './workflow.js';
+
+/** The only code that writes cases, profiles, case_events, assignments and suppression_list. */
+
+export type CaseRow = typeof cases.$inferSelect;
+export type ProfileRow = typeof profiles.$inferSelect;
+export type CaseEventRow = typeof caseEvents.$inferSelect;
+export interface CaseWithProfile {
+  case: CaseRow;
+  profile: ProfileRow;
+}
+
+export type NewCase = Pick<typeof cases.$inferInsert, 'id' | 'programId' | 'ideology' | 'riskLevel' | 'platform' | 'indicators' | 'flaggedAt' | 'flaggedBy'>;
+export type NewProfile = Pick<typeof profiles.$inferInsert, 'caseId' | 'programId' | 'platform' | 'handle' | 'url' | 'displayName' | 'language'>;
+export type CaseChanges = Partial<Omit<typeof cases.$inferInsert, 'id' | 'programId' | 'version' | 'updatedAt' | 'createdAt'>>;
+
+export interface NewCaseEvent {
+  caseId: string;
+  programId: string;
+  actorId: string | null;
+  kind: string;
+  fromStatus: CaseStatus | null;
+  toStatus: CaseStatus | null;
+  reason?: string | null;
+  data?: Record<string, unknown> | null;
+  at: Date;
+}
+
+export interface NewAssignment {
+  id: string;
+  caseId: string;
+  staffId: string;
+  assignedBy: string;
+  startedAt: Date;
+  override: boolean;
+  overrideReason: string | null;
+}
+
+export async function insertCase(tx: Tx, values: NewCase): Promise<CaseRow> {
+  const [row] = await tx.insert(cases).values(values).returning();
+  return row!;
+}
+
+export async function insertProfile(tx: Tx, values: NewProfile): Promise<ProfileRow> {
+  const [row] = await tx.insert(profiles).values(values).returning();
+  return row!;
+}
+
+/** The case holding this profile open in the program, if any. */
+export async function openCaseOfProfile(tx: Tx, programId: string, platform: ProfileRow['platform'], handle: string): Promise<string | undefined> {
+  const [dup] = await tx
+    .select({ caseId: profiles.caseId })
+    .from(profiles)
+    .where(and(eq(profiles.programId, programId), eq(profiles.platform, platform), eq(profiles.handle, handle), eq(profiles.open, true)));
+  return dup?.caseId;
+}
+
+export async function insertCaseEvent(tx: Tx, e: NewCaseEvent): Promise<void> {
+  await tx.insert(caseEvents).values({
+    id: uuidv7(),
+    caseId: e.caseId,
+    programId: e.programId,
+    actorId: e.actorId,
+    kind: e.kind,
+    fromStatus: e.fromStatus,
+    toStatus: e.toStatus,
+    reason: e.reason ?? null,
+    data: e.data ?? null,
+    at: e.at,
+  });
+}
+
+function prepareLoad(db: Db, role: Principal['role']) {
+  return db
+    .select({ case: cases, profile: profiles })
+    .from(cases)
+    .innerJoin(profiles, eq(profiles.caseId, cases.id))
+    .where(and(eq(cases.id, sql.placeholder('id')), caseScope(role)))
+    .prepare(`overture_load_case_${role}`);
+}
+
+/** The hot read path (every GET of a case): one query per role, built once, prepared on each connection. */
+const preparedLoad = Object.fromEntries(STAFF_ROLES.map((role) => [role, builtOnce((db: Db) => prepareLoad(db, role))])) as Record<
+  Principal['role'],
+  (db: Db) => ReturnType<typeof prepareLoad>
+>;
+
+/** A case in the principal's scope; `lock` takes the case row for the rest of the transaction. */
+export async function findCaseInScope(tx: Tx, p: Principal, id: string, opts: { lock?: boolean } = {}): Promise<CaseWithProfile | undefined> {
+  if (!opts.lock && '$client' in tx) {
+    const [row] = await preparedLoad[p.role](tx).execute({ id, programId: p.programId, staffId: p.staffId });
+    return row;
+  }
+  const q = tx
+    .select({ case: cases, profile: profiles })
+    .from(cases)
+    .innerJoin(profiles, eq(profiles.caseId, cases.id))
+    .where(and(eq(cases.id, id), caseScope(p)));
+  const rows = opts.lock ? await q.for('update', { of: cases }) : await q;
+  return rows[0];
+}
+
+/** Takes a share lock on the case row; undefined when there is no such case. */
+export async function shareLockCase(tx: Tx, caseId: string): Promise<{ erasedAt: Date | null } | undefined> {
+  const [row] = await tx.select({ erasedAt: cases.erasedAt }).from(cases).where(eq(cases.id, caseId)).for('share');
+  return row;
+}
+
+export interface CaseListFilter {
+  status?: CaseStatus;
+  stage?: CaseRow['stage'];
+  assigneeId?: string;
+  ideology?: CaseRow['ideology'];
+  platform?: CaseRow['platform'];
+  riskLevel?: CaseRow['riskLevel'];
+  after?: string;
+}
+
+export async function listCasesInScope(tx: Tx, p: Principal, f: CaseListFilter, limit: number): Promise<CaseWithProfile[]> {
+  const where: SQL[] = [caseScope(p)];
+  if (f.status) where.push(eq(cases.status, f.status));
+  if (f.stage) where.push(eq(cases.stage, f.stage));
+  if (f.assigneeId) where.push(eq(cases.assigneeId, f.assigneeId));
+  if (f.ideology) where.push(eq(cases.ideology, f.ideology));
+  if (f.platform) where.push(eq(cases.platform, f.platform));
+  if (f.riskLevel) where.push(eq(cases.riskLevel, f.riskLevel));
+  if (f.after) where.push(gt(cases.id, f.after));
+  return tx
+    .select({ case: cases, profile: profiles })
+    .from(cases)
+    .innerJoin(profiles, eq(profiles.caseId, cases.id))
+    .where(and(...where))
+    .orderBy(asc(cases.id))
+    .limit(limit);
+}
+
+/**
+ * Applies `changes`, bumps the version and returns the row; with `expectedVersion`, only if the
+ * row still has it (undefined otherwise).
+ */
+export async function updateCase(tx: Tx, id: string, changes: CaseChanges, now: Date, expectedVersion?: number): Promise<CaseRow | undefined> {
+  const [row] = await tx
+    .update(cases)
+    .set({ ...changes, version: sql`${cases.version} + 1`, updatedAt: now })
+    .where(expectedVersion === undefined ? eq(cases.id, id) : and(eq(cases.id, id), eq(cases.version, expectedVersion)))
+    .returning();
+  return row;
+}
+
+export async function updateProfile(tx: Tx, caseId: string, changes: Partial<Pick<ProfileRow, 'language' | 'open'>>): Promise<ProfileRow> {
+  const [row] = await tx.update(profiles).set(changes).where(eq(profiles.caseId, caseId)).returning();
+  return row!;
+}
+
+/** Every column deriveStage decides (a fact it gains fails to compile until it is listed). */
+const STAGE_FACTS = [
+  'stage', 'contactedAt', 'contactedBy', 'respondedAt', 'respondedBy', 'sustainedAt', 'sustainedBy', 'firstOutboundApproaches',
+  'touchpointCount', 'inboundCount', 'outboundCostCents', 'lastTouchpointAt', 'lastTouchpointDirection',
+] as const satisfies readonly (keyof StageFacts)[];
+type Unlisted = Exclude<keyof StageFacts, (typeof STAGE_FACTS)[number]>;
+const allListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void allListed;
+const STAGE_UPDATE_SQL = `update cases set ${setList(cases, STAGE_FACTS, 3)}, version = version + 1, updated_at = $2 where id = $1`;
+
+/** The stage, stage timestamps and counters derived from a case's touchpoints (on the hot write path). */
+export async function writeStageFacts(tx: Tx, caseId: string, now: Date, facts: StageFacts): Promise<void> {
+  await hotQuery(tx, 'case_stage_update', STAGE_UPDATE_SQL, [caseId, now, ...STAGE_FACTS.map((k) => facts[k])]);
+}
+
+/** Open cases an intervener holds, counted in SQL. */
+export async function countActiveCasesOf(tx: Tx, staffId: string): Promise<number> {
+  const [r] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(cases)
+    .where(and(eq(cases.assigneeId, staffId), eq(cases.status, 'active')));
+  return r?.n ?? 0;
+}
+
+export async function endOpenAssignments(tx: Tx, caseId: string, now: Date): Promise<void> {
+  await tx
+    .update(assignments)
+    .set({ endedAt: now })
+    .where(and(eq(assignments.caseId, caseId), isNull(assignments.endedAt)));
+}
+
+export async function insertAssignment(tx: Tx, a: NewAssignment): Promise<void> {
+  await tx.insert(assignments).values(a);
+}
+
+export async function listCaseEvents(tx: Tx, caseId: string, limit: number, after?: string): Promise<CaseEventRow[]> {
+  return tx
+    .select()
+    .from(caseEvents)
+    .where(and(eq(caseEvents.caseId, caseId), after ? gt(caseEvents.id, after) : undefined))
+    .orderBy(asc(caseEvents.id))
+    .limit(limit);
+}
+
+export interface QuietCase {
+  id: string;
+  program_id: string;
+  assignee_id: string | null;
+  spell_start: Date;
+}
+
+/**
+ * Active cases of a program quiet for `quietMs` at `now` and not yet alerted for this spell. A
+ * spell starts at the last touchpoint (or, with none, the latest assignment).
+ */
+export async function quietActiveCases(db: Db, programId: string, now: Date, quietMs: number, limit: number): Promise<QuietCase[]> {
+  const { rows } = await db.$client.query<QuietCase>(
+    `select c.id, c.program_id, c.assignee_id, s.spell_start
+       from cases c
+       cross join lateral (
+         select coalesce(c.last_touchpoint_at, (select max(a.started_at) from assignments a where a.case_id = c.id), c.flagged_at) as spell_start
+       ) s
+      where c.program_id = $2 and c.status = 'active'
+        and s.spell_start <= $1::timestamptz - ($3::float8 * interval '1 millisecond')
+        and (c.no_contact_alerted_at is null or c.no_contact_alerted_at < s.spell_start)
+      order by c.id
+      limit $4`,
+    [now, programId, quietMs, limit],
+  );
+  return rows;
+}
+
+/** Claims a quiet spell's alert; false when another run claimed it first. */
+export async function claimNoContactAlert(tx: Tx, caseId: string, spellStart: Date): Promise<boolean> {
+  const claimed = await tx
+    .update(cases)
+    .set({ noContactAlertedAt: spellStart })
+    .where(and(eq(cases.id, caseId), or(isNull(cases.noContactAlertedAt), lt(cases.noContactAlertedAt, spellStart))))
+    .returning({ id: cases.id });
+  return claimed.length > 0;
+}
+
+/**
+ * Unerased cases of a program past retention, locked and skipped when another worker holds them:
+ * never contacted and flagged before `neverContactedBefore`, or closed before `closedBefore`.
+ */
+export async function claimRetentionDue(
+  tx: Tx,
+  programId: string,
+  cutoffs: { now: Date; neverContactedMs: number; closedMs: number },
+  limit: number,
+): Promise<string[]> {
+  // Milliseconds as parameters: exactly the spans the settings name, whatever the session's zone.
+  const before = (msAgo: number) => sql`${cutoffs.now.toISOString()}::timestamptz - ${msAgo}::float8 * interval '1 millisecond'`;
+  const closed: CaseStatus = 'closed';
+  const due = await tx.execute<{ id: string }>(sql`
+    select c.id from cases c
+     where c.program_id = ${programId} and c.erased_at is null and (
+       (c.contacted_at is null and c.flagged_at <= ${before(cutoffs.neverContactedMs)})
+       or (c.status = ${closed} and c.closed_at <= ${before(cutoffs.closedMs)}))
+     order by c.id limit ${limit} for update of c skip locked`);
+  return due.rows.map((r) => r.id);
+}
+
+export async function lockCaseRow(tx: Tx, caseId: string): Promise<CaseRow | undefined> {
+  const [c] = await tx.select().from(cases).where(eq(cases.id, caseId)).for('update');
+  return c;
+}
+
+export async function findProfile(tx: Tx, caseId: string): Promise<ProfileRow | undefined> {
+  const [p] = await tx.select().from(profiles).where(eq(profiles.caseId, caseId));
+  return p;
+}
+
+export async function addSuppression(tx: Tx, hash: string): Promise<void> {
+  await tx.insert(suppressionList).values({ hash }).onConflictDoNothing();
+}
+
+/**
+ * Erases the identity and free text the case aggregate holds (profile, indicator notes and
+ * evidence links, assignment override reasons, event reasons and data), closes it if it was open
+ * and ends its assignments. Returns the status it ends in.
+ */
+export async function eraseCaseIdentity(tx: Tx, c: CaseRow, now: Date): Promise<CaseStatus> {
+  await tx.update(profiles).set({ handle: null, url: null, displayName: null, language: null, open: false }).where(eq(profiles.caseId, c.id));
+  const wasOpen = OPEN_STATUSES.includes(c.status);
+  await tx
+    .update(cases)
+    .set({
+      indicators: c.indicators.map((i) => ({ kind: i.kind, evidenceUrl: null, note: null })),
+      erasedAt: now,
+      ...(wasOpen ? { status: 'closed' as const, closedAt: c.closedAt ?? now } : {}),
+      version: sql`${cases.version} + 1`,
+      updatedAt: now,
+    })
+    .where(eq(cases.id, c.id));
+  await tx.update(assignments).set({ overrideReason: null }).where(eq(assignments.caseId, c.id));
+  await endOpenAssignments(tx, c.id, now);
+  await tx.update(caseEvents).set({ reason: null, data: null }).where(eq(caseEvents.caseId, c.id));
+  return wasOpen ? 'closed' : c.status;
+}
+
+/** A case's status and holder, unscoped (for the reminders, which act for the system). */
+export async function caseStatusAndHolder(tx: Tx, caseId: string): Promise<Pick<CaseRow, 'status' | 'assigneeId'> | undefined> {
+  const [c] = await tx.select({ status: cases.status, assigneeId: cases.assigneeId }).from(cases).where(eq(cases.id, caseId));
+  return c;
+}
+
+/** Whether any of these keyed hashes is on the suppression list. */
+export async function anySuppressed(tx: Tx, hashes: readonly string[]): Promise<boolean> {
+  const rows = await tx.select({ hash: suppressionList.hash }).from(suppressionList).where(inArray(suppressionList.hash, [...hashes]));
+  return rows.length > 0;
+}

@@ -1,0 +1,177 @@
+import { and, asc, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import type { Db, Tx } from '../../db/client.js';
+import { hotQuery, selectList } from '../../db/hot.js';
+import { uuidv7 } from '../../db/ids.js';
+import { cases, followUps } from '../../db/schema/index.js';
+import { caseScope } from '../cases/scope.js';
+import { dedupePrefix } from '../notifications/rules.js';
+import { storedSettingsSql } from '../programs/settings.js';
+import type { Principal } from '../staff/principal.js';
+import type { FollowUpStatus } from '../vocabulary.js';
+import { followUpOccurrence, OUTSTANDING } from './rules.js';
+
+/** The only code that writes follow_ups. */
+
+export type FollowUpRow = typeof followUps.$inferSelect;
+export type NewFollowUpRow = Pick<typeof followUps.$inferInsert, 'caseId' | 'programId' | 'assigneeId' | 'dueAt' | 'kind' | 'note' | 'createdBy' | 'createdAt'>;
+export type FollowUpChanges = Partial<Pick<typeof followUps.$inferInsert, 'status' | 'dueAt' | 'completedAt' | 'cancelledAt' | 'dueNotifiedAt' | 'overdueNotifiedAt'>>;
+
+const outstanding = () => inArray(followUps.status, [...OUTSTANDING]);
+
+export async function insertFollowUpRow(tx: Tx, f: NewFollowUpRow): Promise<FollowUpRow> {
+  const [row] = await tx
+    .insert(followUps)
+    .values({ id: uuidv7(), ...f })
+    .returning();
+  return row!;
+}
+
+/**
+ * The follow-ups a caller may see or act on, as SQL over follow_ups joined to their case: a lead
+ * the program's, an intervener those assigned to them on a case they hold now; nobody else any.
+ */
+function followUpScope(p: Principal): SQL {
+  switch (p.role) {
+    case 'lead':
+      return and(eq(followUps.programId, p.programId!), caseScope(p))!;
+    case 'intervener':
+      return and(eq(followUps.assigneeId, p.staffId), caseScope(p))!;
+    default:
+      return sql`false`;
+  }
+}
+
+export interface FollowUpListFilter {
+  status?: FollowUpStatus;
+  assigneeId?: string;
+  caseId?: string;
+  dueFrom?: Date;
+  dueTo?: Date;
+  after?: [Date, string];
+}
+
+/** Ordered by (dueAt, id); dueFrom inclusive, dueTo exclusive. */
+export async function listFollowUpsInScope(tx: Tx, p: Principal, f: FollowUpListFilter, limit: number): Promise<FollowUpRow[]> {
+  const where: (SQL | undefined)[] = [followUpScope(p)];
+  if (f.status) where.push(eq(followUps.status, f.status));
+  if (f.assigneeId) where.push(eq(followUps.assigneeId, f.assigneeId));
+  if (f.caseId) where.push(eq(followUps.caseId, f.caseId));
+  if (f.dueFrom) where.push(gte(followUps.dueAt, f.dueFrom));
+  if (f.dueTo) where.push(lt(followUps.dueAt, f.dueTo));
+  if (f.after) where.push(sql`(${followUps.dueAt}, ${followUps.id}) > (${f.after[0].toISOString()}::timestamptz, ${f.after[1]}::uuid)`);
+  const rows = await tx
+    .select({ followUp: followUps })
+    .from(followUps)
+    .innerJoin(cases, eq(cases.id, followUps.caseId))
+    .where(and(...where))
+    .orderBy(asc(followUps.dueAt), asc(followUps.id))
+    .limit(limit);
+  return rows.map((r) => r.followUp);
+}
+
+/** A follow-up in the caller's scope; `lock` takes its row for the rest of the transaction. */
+export async function findFollowUpInScope(tx: Tx, p: Principal, id: string, opts: { lock?: boolean } = {}): Promise<FollowUpRow | undefined> {
+  const q = tx
+    .select({ followUp: followUps })
+    .from(followUps)
+    .innerJoin(cases, eq(cases.id, followUps.caseId))
+    .where(and(eq(followUps.id, id), followUpScope(p)));
+  const [row] = opts.lock ? await q.for('update', { of: followUps }) : await q;
+  return row?.followUp;
+}
+
+/** Applies `changes` to a still outstanding follow-up and bumps its version (older jobs go stale). */
+export async function updateOutstandingFollowUp(tx: Tx, id: string, changes: FollowUpChanges): Promise<FollowUpRow | undefined> {
+  const [row] = await tx
+    .update(followUps)
+    .set({ ...changes, version: sql`${followUps.version} + 1` })
+    .where(and(eq(followUps.id, id), outstanding()))
+    .returning();
+  return row;
+}
+
+/** Outstanding reminders follow the case to its new holder. */
+export async function reassignOutstanding(tx: Tx, caseId: string, staffId: string): Promise<void> {
+  await tx
+    .update(followUps)
+    .set({ assigneeId: staffId })
+    .where(and(eq(followUps.caseId, caseId), outstanding()));
+}
+
+export async function cancelOutstanding(tx: Tx, caseId: string, now: Date): Promise<void> {
+  await tx
+    .update(followUps)
+    .set({ status: 'cancelled', cancelledAt: now, version: sql`${followUps.version} + 1` })
+    .where(and(eq(followUps.caseId, caseId), outstanding()));
+}
+
+/** Erasure: every note goes and whatever was outstanding is cancelled. */
+export async function eraseFollowUpsOf(tx: Tx, caseId: string): Promise<void> {
+  await tx
+    .update(followUps)
+    .set({
+      note: null,
+      status: sql`case when ${outstanding()} then 'cancelled'::follow_up_status else ${followUps.status} end`,
+      version: sql`${followUps.version} + 1`,
+    })
+    .where(eq(followUps.caseId, caseId));
+}
+
+export async function lockFollowUp(tx: Tx, id: string): Promise<FollowUpRow | undefined> {
+  const [f] = await tx.select().from(followUps).where(eq(followUps.id, id)).for('update');
+  return f;
+}
+
+/** Marks it due (its version unchanged: the overdue job for this version still applies). */
+export async function markFollowUpDue(tx: Tx, id: string, now: Date): Promise<void> {
+  await tx.update(followUps).set({ status: 'due', dueNotifiedAt: now }).where(eq(followUps.id, id));
+}
+
+export async function markFollowUpOverdue(tx: Tx, id: string, now: Date, dueNotifiedAt: Date): Promise<void> {
+  await tx.update(followUps).set({ status: 'overdue', overdueNotifiedAt: now, dueNotifiedAt }).where(eq(followUps.id, id));
+}
+
+/**
+ * A pending follow-up of this version that is due: mark it due and notify its holder, with the
+ * dedupe key notify() would give, so a replay or the general path can never notify twice. One
+ * statement that also writes the holder's notification: the hot path of every reminder.
+ */
+const FIRE_DUE_SQL = `
+  with f as (
+    update follow_ups set status = 'due', due_notified_at = $3
+     where id = $1 and version = $2 and status = 'pending' and due_at <= $3
+    returning ${selectList(followUps)}
+  ), n as (
+    insert into notifications (id, staff_id, program_id, kind, case_id, subject_id, dedupe_key)
+    select $4, f."assigneeId", f."programId", 'follow_up_due', f."caseId", f.id, $5::text || f."assigneeId"
+      from f where f."assigneeId" is not null
+    on conflict (dedupe_key) do nothing
+    returning id
+  )
+  select f.*, ${storedSettingsSql('f."programId"')} as "programSettings", (select id from n) as "notificationId" from f`;
+
+export type FiredDue = FollowUpRow & { programSettings: Record<string, unknown> | null; notificationId: string | null };
+
+/** The due path in one round trip; undefined when the follow-up is not pending at this version or not yet due. */
+export async function fireDueInOneStatement(db: Db, followUpId: string, version: number, now: Date): Promise<FiredDue | undefined> {
+  const prefix = dedupePrefix('follow_up_due', followUpOccurrence({ id: followUpId, version }));
+  const [fired] = await hotQuery<FiredDue>(db, 'follow_up_fire_due', FIRE_DUE_SQL, [followUpId, version, now, uuidv7(), prefix]);
+  return fired;
+}
+
+/** Ids and versions of a program's follow-ups in `statuses` due by `dueBy`, soonest first. */
+export async function dueFollowUps(
+  db: Db,
+  programId: string,
+  statuses: readonly FollowUpStatus[],
+  dueBy: { now: Date; graceMs: number },
+  limit: number,
+): Promise<{ id: string; version: number }[]> {
+  const { rows } = await db.$client.query<{ id: string; version: number }>(
+    `select id, version from follow_ups
+      where program_id = $2 and status = any($3::follow_up_status[]) and due_at <= $1::timestamptz - ($4::float8 * interval '1 millisecond')
+      order by due_at limit $5`,
+    [dueBy.now, programId, statuses, dueBy.graceMs, limit],
+  );
+  return rows;
+}

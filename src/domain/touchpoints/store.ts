@@ -1,0 +1,125 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { Db, Tx } from '../../db/client.js';
+import { hotQuery, insertReturning } from '../../db/hot.js';
+import { touchpoints } from '../../db/schema/index.js';
+import { OUTSTANDING } from '../followups/rules.js';
+import { storedSettingsSql } from '../programs/settings.js';
+import type { deriveStage } from './stage.js';
+
+/** The only code that writes touchpoints. */
+
+export type TouchpointRow = typeof touchpoints.$inferSelect;
+
+const INSERTED = [
+  'id', 'caseId', 'programId', 'direction', 'channel', 'occurredAt', 'approaches', 'sentiment', 'costCents', 'summary', 'loggedBy',
+  'holderId', 'awaitingResponse', 'createdAt',
+] as const;
+const INSERT_SQL = insertReturning(touchpoints, INSERTED);
+export type NewTouchpoint = { [K in (typeof INSERTED)[number]]: TouchpointRow[K] };
+
+export async function insertTouchpoint(tx: Tx, t: NewTouchpoint): Promise<TouchpointRow> {
+  const [row] = await hotQuery<TouchpointRow>(tx, 'touchpoint_insert', INSERT_SQL, INSERTED.map((k) => t[k]));
+  return row!;
+}
+
+export interface TouchpointWriteContext {
+  settings: Record<string, unknown> | null;
+  /** Who held the case when the touchpoint happened. */
+  holderId: string | null;
+  /** An outbound message already came after it (an inbound one logged late is answered). */
+  answered: boolean;
+  /** A follow-up is pending, due or overdue. */
+  outstanding: boolean;
+}
+
+/** What a touchpoint write needs to know besides the case, in one round trip. */
+export async function touchpointWriteContext(tx: Tx, c: { id: string; programId: string }, at: Date): Promise<TouchpointWriteContext> {
+  const [row] = await hotQuery<TouchpointWriteContext>(
+    tx,
+    'touchpoint_context',
+    `select
+       ${storedSettingsSql('$2')} as "settings",
+       (select staff_id from assignments
+         where case_id = $1 and started_at <= $3 and (ended_at is null or ended_at > $3)
+         order by started_at desc limit 1) as "holderId",
+       exists (select 1 from touchpoints where case_id = $1 and direction = 'outbound' and occurred_at > $3) as "answered",
+       exists (select 1 from follow_ups where case_id = $1 and status = any($4::follow_up_status[])) as "outstanding"`,
+    [c.id, c.programId, at, OUTSTANDING],
+  );
+  return row!;
+}
+
+/** Inbound messages before `before` are answered: no response-SLA reminder for them. */
+export async function markAnsweredBefore(tx: Tx, caseId: string, before: Date): Promise<void> {
+  await hotQuery(
+    tx,
+    'touchpoint_answered',
+    'update touchpoints set awaiting_response = false where case_id = $1 and awaiting_response and occurred_at < $2',
+    [caseId, before],
+  );
+}
+
+/** A case's touchpoints in order, as deriveStage reads them. */
+export async function touchpointHistory(tx: Tx, caseId: string): Promise<Parameters<typeof deriveStage>[0][number][]> {
+  return hotQuery<Parameters<typeof deriveStage>[0][number]>(
+    tx,
+    'touchpoint_history',
+    `select direction, occurred_at as "occurredAt", holder_id as "holderId", approaches, cost_cents as "costCents"
+       from touchpoints where case_id = $1 order by occurred_at, id`,
+    [caseId],
+  );
+}
+
+/** Ordered by (occurredAt, id), after the last pair seen. */
+export async function listTouchpointsOf(tx: Tx, caseId: string, limit: number, after?: [string, string]): Promise<TouchpointRow[]> {
+  return tx
+    .select()
+    .from(touchpoints)
+    .where(
+      and(
+        eq(touchpoints.caseId, caseId),
+        after ? sql`(${touchpoints.occurredAt}, ${touchpoints.id}) > (${after[0]}::timestamptz, ${after[1]}::uuid)` : undefined,
+      ),
+    )
+    .orderBy(asc(touchpoints.occurredAt), asc(touchpoints.id))
+    .limit(limit);
+}
+
+export async function lockTouchpoint(tx: Tx, id: string): Promise<TouchpointRow | undefined> {
+  const [t] = await tx.select().from(touchpoints).where(eq(touchpoints.id, id)).for('update');
+  return t;
+}
+
+/** An outbound message on the case after `after`. */
+export async function answeredAfter(tx: Tx, caseId: string, after: Date): Promise<boolean> {
+  const [answered] = await tx
+    .select({ id: touchpoints.id })
+    .from(touchpoints)
+    .where(and(eq(touchpoints.caseId, caseId), eq(touchpoints.direction, 'outbound'), sql`${touchpoints.occurredAt} > ${after}`))
+    .limit(1);
+  return answered !== undefined;
+}
+
+/** Stops waiting for a response; with `notifiedAt`, records that the holder was told it is overdue. */
+export async function stopAwaitingResponse(tx: Tx, id: string, notifiedAt?: Date): Promise<void> {
+  await tx
+    .update(touchpoints)
+    .set({ awaitingResponse: false, ...(notifiedAt ? { responseOverdueNotifiedAt: notifiedAt } : {}) })
+    .where(eq(touchpoints.id, id));
+}
+
+/** Erasure: the summaries go, the facts reports count stay. */
+export async function eraseTouchpointsOf(tx: Tx, caseId: string): Promise<void> {
+  await tx.update(touchpoints).set({ summary: null }).where(eq(touchpoints.caseId, caseId));
+}
+
+/** Touchpoints of a program still awaiting a response that came in by `before`, oldest first. */
+export async function awaitingResponseSince(db: Db, programId: string, now: Date, slaMs: number, limit: number): Promise<string[]> {
+  const { rows } = await db.$client.query<{ id: string }>(
+    `select id from touchpoints
+      where program_id = $2 and awaiting_response and occurred_at <= $1::timestamptz - ($3::float8 * interval '1 millisecond')
+      order by occurred_at limit $4`,
+    [now, programId, slaMs, limit],
+  );
+  return rows.map((r) => r.id);
+}

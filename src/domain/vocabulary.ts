@@ -1,0 +1,60 @@
+// The domain's words: the db schema builds its pgEnums from these lists and the HTTP schemas their zod enums.
+
+export const STAFF_ROLES = ['admin', 'lead', 'analyst', 'intervener'] as const;
+export const PLATFORMS = ['facebook', 'x', 'instagram', 'youtube', 'tiktok', 'telegram', 'reddit', 'other'] as const;
+export const IDEOLOGIES = ['far_right', 'islamist', 'other'] as const;
+export const RISK_LEVELS = ['low', 'medium', 'high'] as const;
+export const CASE_STATUSES = ['flagged', 'accepted', 'rejected', 'approved', 'active', 'closed'] as const;
+export const STAGES = ['none', 'contacted', 'responded', 'sustained'] as const;
+export const OUTCOMES = [
+  'positive_change',
+  'disengaged',
+  'no_response',
+  'declined',
+  'referred',
+  'unsafe_to_continue',
+  'other',
+] as const;
+export const DIRECTIONS = ['outbound', 'inbound'] as const;
+export const CHANNELS = ['direct_message', 'paid_message', 'comment', 'other'] as const;
+export const APPROACHES = [
+  'empathetic',
+  'nonjudgmental',
+  'questioning',
+  'personal_story',
+  'humour',
+  'informational',
+  'challenging',
+  'religious_argument',
+] as const;
+export const SENTIMENTS = ['positive', 'neutral', 'negative', 'hostile'] as const;
+export const FOLLOW_UP_KINDS = ['follow_up', 'check_in', 'review'] as const;
+export const FOLLOW_UP_STATUSES = ['pending', 'due', 'overdue', 'done', 'cancelled'] as const;
+export const SEVERITIES = ['urgent', 'high'] as const;
+export const CONCERN_STATUSES = ['open', 'acknowledged'] as const;
+export const NOTIFICATION_KINDS = [
+  'follow_up_due',
+  'follow_up_overdue',
+  'no_contact',
+  'response_overdue',
+  'safeguarding_raised',
+  'safeguarding_unacknowledged',
+  'case_assigned',
+] as const;
+
+export type Role = (typeof STAFF_ROLES)[number];
+export type Platform = (typeof PLATFORMS)[number];
+export type Ideology = (typeof IDEOLOGIES)[number];
+export type RiskLevel = (typeof RISK_LEVELS)[number];
+export type CaseStatus = (typeof CASE_STATUSES)[number];
+export type Stage = (typeof STAGES)[number];
+export type Outcome = (typeof OUTCOMES)[number];
+export type Direction = (typeof DIRECTIONS)[number];
+export type Channel = (typeof CHANNELS)[number];
+export type Approach = (typeof APPROACHES)[number];
+export type Sentiment = (typeof SENTIMENTS)[number];
+export type FollowUpKind = (typeof FOLLOW_UP_KINDS)[number];
+export type FollowUpStatus = (typeof FOLLOW_UP_STATUSES)[number];
+export type Severity = (typeof SEVERITIES)[number];
+export type ConcernStatus = (typeof CONCERN_STATUSES)[number];
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
