@@ -147,13 +147,15 @@ describe('GET /v1/me/caseload', () => {
     expect(await ok(t, i, 'GET', '/v1/me/caseload')).toEqual({ items: [] });
   });
 
-  it('is for interveners only, audited with one entry per case it showed', async () => {
+  it('is for interveners only, audited with one entry naming every case it showed', async () => {
     for (const who of [lead, analyst, admin]) expectProblem(await call(t, who, 'GET', '/v1/me/caseload'), 403, 'auth.forbidden');
     expectProblem(await call(t, sam, 'GET', '/v1/me/caseload?limit=5'), 400, 'request.invalid');
     const count = () => auditCount(t, 'caseload.read', sam.id);
     const before = await count();
     const { items } = await ok<{ items: unknown[] }>(t, sam, 'GET', '/v1/me/caseload');
     expect(items.length).toBeGreaterThan(0);
-    expect(await count()).toBe(before + items.length);
+    expect(await count()).toBe(before + 1);
+    const [entry] = (await t.db.pool.query<{ case_ids: string[] }>("select case_ids from audit_log where action = 'caseload.read' and actor_id = $1 order by seq desc limit 1", [sam.id])).rows;
+    expect([...entry!.case_ids].sort()).toEqual((items as { id: string }[]).map((i) => i.id).sort());
   });
 });

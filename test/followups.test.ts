@@ -228,13 +228,15 @@ describe('GET /v1/follow-ups', () => {
     expectProblem(await call(t, a, 'GET', `/v1/follow-ups?cursor=${badDate}`), 400, 'pagination.invalid_cursor');
   });
 
-  it('audits each list with one entry per case it showed', async () => {
+  it('audits each list once, naming every case it showed', async () => {
     const before = await auditCount(t, 'follow_up.list', l.id);
     await ok(t, l, 'GET', '/v1/follow-ups?limit=1');
     expect(await auditCount(t, 'follow_up.list', l.id)).toBe(before + 1);
-    // Six follow-ups on three cases: three entries, one per case.
+    // Six follow-ups on three cases: one entry naming the three.
     await ok(t, l, 'GET', '/v1/follow-ups?limit=10');
-    expect(await auditCount(t, 'follow_up.list', l.id)).toBe(before + 4);
+    expect(await auditCount(t, 'follow_up.list', l.id)).toBe(before + 2);
+    const [entry] = (await t.db.pool.query<{ case_ids: string[] }>("select case_ids from audit_log where action = 'follow_up.list' and actor_id = $1 order by seq desc limit 1", [l.id])).rows;
+    expect(entry!.case_ids).toHaveLength(3);
   });
 });
 

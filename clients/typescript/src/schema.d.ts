@@ -856,6 +856,8 @@ export interface components {
             targetId: string | null;
             programId: string | null;
             caseId: string | null;
+            /** @description A list read: the cases it showed (one entry, found by ?caseId= for each) */
+            caseIds: string[] | null;
             requestId: string | null;
             hash: string;
             prevHash: string;
@@ -874,6 +876,8 @@ export interface components {
             targetId: string | null;
             programId: string | null;
             caseId: string | null;
+            /** @description A list read: the cases it showed (one entry, found by ?caseId= for each) */
+            caseIds: string[] | null;
             requestId: string | null;
             hash: string;
             prevHash: string;

@@ -34,6 +34,8 @@ const auditEntryColumns = () => ({
   targetId: uuid('target_id'),
   programId: uuid('program_id'),
   caseId: uuid('case_id'),
+  /** A list read: every case it showed (so ?caseId= finds it), in one entry. */
+  caseIds: uuid('case_ids').array(),
   requestId: text('request_id'),
 });
 
@@ -46,7 +48,11 @@ export const auditLog = pgTable(
   prevHash: text('prev_hash').notNull(),
   hash: text('hash').notNull(),
   },
-  (t) => [index('audit_log_actor_idx').on(t.actorId, t.seq), index('audit_log_case_idx').on(t.caseId, t.seq)],
+  (t) => [
+    index('audit_log_actor_idx').on(t.actorId, t.seq),
+    index('audit_log_case_idx').on(t.caseId, t.seq),
+    index('audit_log_case_ids_idx').using('gin', t.caseIds),
+  ],
 );
 
 /**

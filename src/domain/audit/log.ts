@@ -14,6 +14,8 @@ export interface AuditEvent {
   programId?: string | null;
   /** The case the entry concerns (for GET /v1/audit?caseId=); defaults to targetId for cases. */
   caseId?: string | null;
+  /** A list read: every case it showed, in one entry (GET /v1/audit?caseId= finds it). */
+  caseIds?: readonly string[] | null;
   requestId?: string | null;
 }
 
@@ -30,8 +32,8 @@ export function auditEvent(
 }
 
 /**
- * A list read: one entry for each case it showed, so GET /v1/audit?caseId= finds every list that
- * showed a case; one entry with no case when it showed none.
+ * A list read: one entry naming every case it showed, so GET /v1/audit?caseId= finds every list
+ * that showed a case (one entry, not one per case: interveners open their caseload all day).
  */
 export function listReadEvents(
   ctx: { principal: { staffId: string }; requestId: string | null },
@@ -40,9 +42,8 @@ export function listReadEvents(
   programId: string | null,
   caseIds: readonly (string | null)[],
 ): AuditEvent[] {
-  const shown = [...new Set(caseIds.filter((id): id is string => id !== null))];
-  if (shown.length === 0) return [auditEvent(ctx, action, targetType, null, programId, null)];
-  return shown.map((caseId) => auditEvent(ctx, action, targetType, targetType === 'case' ? caseId : null, programId, caseId));
+  const shown = [...new Set(caseIds.filter((id): id is string => id !== null).map((id) => id.toLowerCase()))];
+  return [{ ...auditEvent(ctx, action, targetType, null, programId, null), caseIds: shown.length > 0 ? shown : null }];
 }
 
 export interface AuditEntry {
@@ -54,6 +55,7 @@ export interface AuditEntry {
   targetId: string | null;
   programId: string | null;
   caseId: string | null;
+  caseIds?: readonly string[] | null;
   requestId: string | null;
 }
 
@@ -70,6 +72,8 @@ export function canonicalEntry(e: AuditEntry): string {
     actorId: uuidText(e.actorId),
     at: e.at.toISOString(),
     caseId: uuidText(e.caseId),
+    // Only list reads carry it: the entries written before it existed hash as they always did.
+    ...(e.caseIds && e.caseIds.length > 0 ? { caseIds: e.caseIds.map((id) => id.toLowerCase()) } : {}),
     id: uuidText(e.id),
     programId: uuidText(e.programId),
     requestId: e.requestId,
@@ -101,17 +105,18 @@ export async function appendAudit(tx: Tx, events: AuditEvent[], now = new Date()
       targetId: ev.targetId,
       programId: ev.programId ?? null,
       caseId: ev.caseId ?? (ev.targetType === 'case' ? ev.targetId : null),
+      caseIds: ev.caseIds ?? null,
       requestId: ev.requestId ?? null,
     };
-    values.push(entry.id, entry.at, entry.actorId, entry.action, entry.targetType, entry.targetId, entry.programId, entry.caseId, entry.requestId, canonicalEntry(entry));
-    const n = i * 10;
-    return `($${n + 1}::uuid, $${n + 2}::timestamptz, $${n + 3}::uuid, $${n + 4}, $${n + 5}, $${n + 6}::uuid, $${n + 7}::uuid, $${n + 8}::uuid, $${n + 9}, $${n + 10})`;
+    values.push(entry.id, entry.at, entry.actorId, entry.action, entry.targetType, entry.targetId, entry.programId, entry.caseId, entry.caseIds, entry.requestId, canonicalEntry(entry));
+    const n = i * 11;
+    return `($${n + 1}::uuid, $${n + 2}::timestamptz, $${n + 3}::uuid, $${n + 4}, $${n + 5}, $${n + 6}::uuid, $${n + 7}::uuid, $${n + 8}::uuid, $${n + 9}::uuid[], $${n + 10}, $${n + 11})`;
   });
   // A write's one entry, or a small batch of reads, is a statement prepared per size.
   await hotQuery(
     tx,
-    events.length <= 16 ? `audit_append_${events.length}` : null,
-    `insert into audit_pending (id, at, actor_id, action, target_type, target_id, program_id, case_id, request_id, canonical) values ${rows.join(', ')}`,
+    events.length <= 16 ? `audit_pending_insert_${events.length}` : null,
+    `insert into audit_pending (id, at, actor_id, action, target_type, target_id, program_id, case_id, case_ids, request_id, canonical) values ${rows.join(', ')}`,
     values,
   );
 }

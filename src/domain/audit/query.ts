@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
+import { and, arrayContains, asc, eq, gt, or, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { auditLog } from '../../db/schema/index.js';
 import { chainHash, GENESIS_HASH } from './log.js';
@@ -8,7 +8,8 @@ export type AuditRow = typeof auditLog.$inferSelect;
 export async function listAudit(db: Db, f: { actorId?: string; caseId?: string; afterSeq?: number; limit: number }) {
   const where: SQL[] = [];
   if (f.actorId) where.push(eq(auditLog.actorId, f.actorId));
-  if (f.caseId) where.push(eq(auditLog.caseId, f.caseId));
+  // An entry about the case, or a list read that showed it.
+  if (f.caseId) where.push(or(eq(auditLog.caseId, f.caseId), arrayContains(auditLog.caseIds, [f.caseId.toLowerCase()]))!);
   if (f.afterSeq !== undefined) where.push(gt(auditLog.seq, f.afterSeq));
   return db
     .select()

@@ -16,6 +16,7 @@ const entrySchema = z
     targetId: z.uuid().nullable(),
     programId: z.uuid().nullable(),
     caseId: z.uuid().nullable(),
+    caseIds: z.array(z.uuid()).nullable().describe('A list read: the cases it showed (one entry, found by ?caseId= for each)'),
     requestId: z.string().nullable(),
     hash: z.string(),
     prevHash: z.string(),
