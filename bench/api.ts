@@ -122,7 +122,9 @@ export async function runApi(pgs?: BenchPostgres): Promise<Section> {
   const useRedis = envFlag('BENCH_API_REDIS') && !!process.env['REDIS_URL'];
   const runs = selectedRuns();
   const notes: string[] = [];
-  log(`\n== api: P0 bare Fastify vs ${runs.map((r) => r.toUpperCase()).join(', ')} on the service (${connections} connections, ${warmupSeconds()} s warm-up + ${benchSeconds()} s each)`);
+  log(
+    `\n== api: P0 bare Fastify vs ${runs.map((r) => r.toUpperCase()).join(', ')} on the service (${connections} connections, ${warmupSeconds()} s warm-up + ${benchSeconds()} s each)`,
+  );
   log('  P0 is measured before the first run and after each one; each run is compared with the mean of the P0 runs either side of it');
   if (useRedis) {
     notes.push('queues on Redis (REDIS_URL passed to the service, which uses its default `{overture}` key prefix)');
@@ -135,12 +137,14 @@ export async function runApi(pgs?: BenchPostgres): Promise<Section> {
   const adminToken = `ovt_${randomBytes(24).toString('base64url')}`;
   // Both processes stay up for the whole bench; each is idle while the other is measured.
   const hello = await startHello();
-  const service = await startService({ databaseUrl: db.url, adminToken, ...(useRedis ? { redisUrl: process.env['REDIS_URL']! } : {}) }).catch(
-    async (err) => {
-      await hello.stop();
-      throw err;
-    },
-  );
+  const service = await startService({
+    databaseUrl: db.url,
+    adminToken,
+    ...(useRedis ? { redisUrl: process.env['REDIS_URL']! } : {}),
+  }).catch(async (err) => {
+    await hello.stop();
+    throw err;
+  });
   const results: Partial<Record<Run, LoadFigures>> = {};
   const p0s: LoadFigures[] = [];
   const pairs: Partial<Record<Run, { before: number; after: number; baseline: number }>> = {};
@@ -154,7 +158,9 @@ export async function runApi(pgs?: BenchPostgres): Promise<Section> {
     const t0 = Date.now();
     const s = await seed(service.url, adminToken, caseloadSize, connections);
     seedSeconds = (Date.now() - t0) / 1000;
-    log(`  seeded through the API in ${fmt(seedSeconds)} s: ${s.reader.cases.length} active cases for the reader, ${s.writer.cases.length} for the writer`);
+    log(
+      `  seeded through the API in ${fmt(seedSeconds)} s: ${s.reader.cases.length} active cases for the reader, ${s.writer.cases.length} for the writer`,
+    );
     idleRssMb = (await memoryOf(service.pid))?.rssMb ?? Number.NaN;
 
     const readerAuth = { authorization: `Bearer ${s.reader.token}` };
@@ -261,10 +267,16 @@ export async function runApi(pgs?: BenchPostgres): Promise<Section> {
   );
   for (const run of runs) {
     const f = results[run]!;
-    log(`  ${run.toUpperCase()}: ${fmt(f.reqPerSec, 0)} req/s = ${fmt(ratio(run), 1)}% of P0 (${fmt(pairs[run]!.baseline, 0)} req/s either side), p50 ${fmt(f.p50Ms, 1)} ms, p99 ${fmt(f.p99Ms, 1)} ms`);
-    if (f.non2xx + f.errors > 0) notes.push(`${run.toUpperCase()} had ${f.non2xx} non-2xx responses and ${f.errors} errors: ${JSON.stringify(f.statusCodes)}`);
+    log(
+      `  ${run.toUpperCase()}: ${fmt(f.reqPerSec, 0)} req/s = ${fmt(ratio(run), 1)}% of P0 (${fmt(pairs[run]!.baseline, 0)} req/s either side), p50 ${fmt(f.p50Ms, 1)} ms, p99 ${fmt(f.p99Ms, 1)} ms`,
+    );
+    if (f.non2xx + f.errors > 0)
+      notes.push(`${run.toUpperCase()} had ${f.non2xx} non-2xx responses and ${f.errors} errors: ${JSON.stringify(f.statusCodes)}`);
   }
-  if (p0Spread > 20) notes.push(`P0 varied by ${fmt(p0Spread, 0)}% of its mean during the bench: the machine was busy; each run is compared with the P0 runs next to it`);
+  if (p0Spread > 20)
+    notes.push(
+      `P0 varied by ${fmt(p0Spread, 0)}% of its mean during the bench: the machine was busy; each run is compared with the P0 runs next to it`,
+    );
   const { p1, p2, p3 } = results;
   const targets = [
     ...(p1 ? [target('P1 req/s vs P0', ratio('p1'), '>=', 20, '%'), target('P1 p99 latency', p1.p99Ms, '<=', 25, 'ms')] : []),
@@ -276,7 +288,16 @@ export async function runApi(pgs?: BenchPostgres): Promise<Section> {
   for (const n of notes) log(`  note: ${n}`);
   const row = (what: string, run: Run) => {
     const f = results[run];
-    return f ? [{ what, value: `${fmt(f.reqPerSec, 0)} (${fmt(f.p50Ms)}/${fmt(f.p99Ms)})`, baseline: fmt(pairs[run]!.baseline, 0), ratio: `${fmt(ratio(run), 1)}%` }] : [];
+    return f
+      ? [
+          {
+            what,
+            value: `${fmt(f.reqPerSec, 0)} (${fmt(f.p50Ms)}/${fmt(f.p99Ms)})`,
+            baseline: fmt(pairs[run]!.baseline, 0),
+            ratio: `${fmt(ratio(run), 1)}%`,
+          },
+        ]
+      : [];
   };
   return {
     bench: 'api',

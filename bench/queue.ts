@@ -167,17 +167,21 @@ async function noopRun(backend: Backend, databaseUrl: string, n: number, spread:
     let duplicates = 0;
     const lags: number[] = [];
     const doneAt: number[] = [];
-    const worker = queues.createWorker('reminders', async (job: Job) => {
-      const now = Date.now();
-      const id = job.id ?? '';
-      if (seen.has(id)) {
-        duplicates++;
-        return;
-      }
-      seen.add(id);
-      lags.push(now - (dueById.get(id) ?? job.timestamp + job.delay));
-      doneAt.push(now);
-    }, { concurrency: CONCURRENCY.reminders });
+    const worker = queues.createWorker(
+      'reminders',
+      async (job: Job) => {
+        const now = Date.now();
+        const id = job.id ?? '';
+        if (seen.has(id)) {
+          duplicates++;
+          return;
+        }
+        seen.add(id);
+        lags.push(now - (dueById.get(id) ?? job.timestamp + job.delay));
+        doneAt.push(now);
+      },
+      { concurrency: CONCURRENCY.reminders },
+    );
     await worker.waitUntilReady();
     const done = await waitFor('no-op', async () => seen.size, n, plan.t0 + (spread + drain) * 1000);
     const stoppedAt = Date.now();
@@ -245,7 +249,10 @@ async function seedFollowUps(db: Db, n: number, spreadSeconds: number, plan: Ret
      returning id, due_at, version`,
     [program.id, plan.t0, spreadSeconds * 1000, n, lead.id, caseCount],
   );
-  return { programId: program.id, due: rows.map((r) => ({ id: r.id, version: r.version, dueAt: r.due_at })).sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime()) };
+  return {
+    programId: program.id,
+    due: rows.map((r) => ({ id: r.id, version: r.version, dueAt: r.due_at })).sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime()),
+  };
 }
 
 /** The real thing: follow-up rows, their delayed jobs, startWorkers; notifications counted in the database. */
@@ -277,9 +284,10 @@ async function realRun(backend: Backend, databaseUrl: string, n: number, spread:
     try {
       const count = async () =>
         (
-          await handle.pool.query<{ n: number }>(`select count(*)::int as n from notifications where program_id = $1 and kind = 'follow_up_due'`, [
-            programId,
-          ])
+          await handle.pool.query<{ n: number }>(
+            `select count(*)::int as n from notifications where program_id = $1 and kind = 'follow_up_due'`,
+            [programId],
+          )
         ).rows[0]!.n;
       const sampler = new WaitSampler(databaseUrl, 200);
       await sampler.start();
@@ -301,7 +309,20 @@ async function realRun(backend: Backend, databaseUrl: string, n: number, spread:
           where f.program_id = $1 and not exists (select 1 from notifications n where n.subject_id = f.id and n.kind = 'follow_up_due')`,
         [programId],
       );
-      return { ...figures(n, done, enq, plan.t0, spread, lags, doneAt, pending.map((p) => stoppedAt - p.due_ms), 0), databaseSessions: waits };
+      return {
+        ...figures(
+          n,
+          done,
+          enq,
+          plan.t0,
+          spread,
+          lags,
+          doneAt,
+          pending.map((p) => stoppedAt - p.due_ms),
+          0,
+        ),
+        databaseSessions: waits,
+      };
     } finally {
       await closeWorkers();
     }
@@ -357,11 +378,17 @@ export async function runQueue(pgs?: BenchPostgres): Promise<Section> {
         const throughputPercent = pct(real.perSecond, noop.perSecond);
         log(`    real/no-op throughput ${fmt(throughputPercent, 1)}%`);
         results[backend.name] = { noop, real, throughputPercent };
-        for (const [label, f] of [['no-op', noop], ['real', real]] as const) {
+        for (const [label, f] of [
+          ['no-op', noop],
+          ['real', real],
+        ] as const) {
           if (f.done < f.jobs) {
-            notes.push(`${backend.name} ${label}: only ${f.done} of ${f.jobs} done within ${drain} s after the last due time (lag percentiles are lower bounds)`);
+            notes.push(
+              `${backend.name} ${label}: only ${f.done} of ${f.jobs} done within ${drain} s after the last due time (lag percentiles are lower bounds)`,
+            );
           }
-          if (f.lateAtEnqueue > 0) notes.push(`${backend.name} ${label}: ${f.lateAtEnqueue} jobs were enqueued after their due time (raise BENCH_LEAD_SECONDS)`);
+          if (f.lateAtEnqueue > 0)
+            notes.push(`${backend.name} ${label}: ${f.lateAtEnqueue} jobs were enqueued after their due time (raise BENCH_LEAD_SECONDS)`);
         }
         if (backend.name === 'redis') {
           targets.push(target('Redis: reminder lag p99', real.lagP99Ms, '<=', 1000, 'ms'));
@@ -374,7 +401,8 @@ export async function runQueue(pgs?: BenchPostgres): Promise<Section> {
   } finally {
     await own?.close();
   }
-  if (!backends.some((b) => b.name === 'redis')) notes.push('Redis not run (REDIS_URL unset or BENCH_QUEUE_BACKENDS): its targets were not measured');
+  if (!backends.some((b) => b.name === 'redis'))
+    notes.push('Redis not run (REDIS_URL unset or BENCH_QUEUE_BACKENDS): its targets were not measured');
   printTargets(targets);
   for (const note of notes) log(`  note: ${note}`);
   return {
@@ -389,7 +417,11 @@ export async function runQueue(pgs?: BenchPostgres): Promise<Section> {
         baseline: fmt(r.noop.perSecond, 0),
         ratio: `${fmt(r.throughputPercent, 1)}%`,
       },
-      { what: `${name}: lag p50/p99 ms (no-op)`, value: `${fmt(r.real.lagP50Ms, 0)}/${fmt(r.real.lagP99Ms, 0)}`, baseline: `${fmt(r.noop.lagP50Ms, 0)}/${fmt(r.noop.lagP99Ms, 0)}` },
+      {
+        what: `${name}: lag p50/p99 ms (no-op)`,
+        value: `${fmt(r.real.lagP50Ms, 0)}/${fmt(r.real.lagP99Ms, 0)}`,
+        baseline: `${fmt(r.noop.lagP50Ms, 0)}/${fmt(r.noop.lagP99Ms, 0)}`,
+      },
     ]),
     targets,
     notes,

@@ -191,7 +191,8 @@ async function checkStageSample(db: Db, programId: string, rules: { minMessages:
       [c.id],
     );
     const f = deriveStage(tps, rules);
-    const same = (a: unknown, b: unknown) => JSON.stringify(a instanceof Date ? a.getTime() : a) === JSON.stringify(b instanceof Date ? b.getTime() : b);
+    const same = (a: unknown, b: unknown) =>
+      JSON.stringify(a instanceof Date ? a.getTime() : a) === JSON.stringify(b instanceof Date ? b.getTime() : b);
     const ok =
       same(f.stage, c['stage']) &&
       same(f.contactedAt, c['contacted_at']) &&
@@ -242,7 +243,9 @@ export async function runReports(pgs?: BenchPostgres): Promise<Section> {
   const reps = Math.max(3, Math.round(envNumber('BENCH_REPS', 25)));
   const changed = Math.min(Math.round(envNumber('BENCH_CHANGED_CASES', 10_000)), Math.floor(cases / 2));
   const intervenerCount = Math.round(envNumber('BENCH_INTERVENERS', 40));
-  log(`\n== reports: ${cases} cases, ${touchpoints} touchpoints over ${spanDays} days, ${intervenerCount} interveners; 90-day report × ${reps}`);
+  log(
+    `\n== reports: ${cases} cases, ${touchpoints} touchpoints over ${spanDays} days, ${intervenerCount} interveners; 90-day report × ${reps}`,
+  );
 
   const own = pgs ? undefined : await openBenchPostgres();
   const postgres = pgs ?? own!;
@@ -272,7 +275,9 @@ export async function runReports(pgs?: BenchPostgres): Promise<Section> {
       `select stage::text, count(*)::int as n from cases where program_id = $1 group by stage order by stage`,
       [program.id],
     );
-    const { rows: tpCount } = await handle.pool.query<{ n: number }>(`select count(*)::int as n from touchpoints where program_id = $1`, [program.id]);
+    const { rows: tpCount } = await handle.pool.query<{ n: number }>(`select count(*)::int as n from touchpoints where program_id = $1`, [
+      program.id,
+    ]);
     log(`  stages: ${funnel.map((r) => `${r.stage} ${r.n}`).join(', ')}; touchpoints ${tpCount[0]!.n}`);
     const stageCheck = await checkStageSample(db, program.id, rules);
     log(`  stage columns vs deriveStage on ${stageCheck.checked} sampled cases: ${stageCheck.mismatches} mismatches`);
@@ -312,7 +317,10 @@ export async function runReports(pgs?: BenchPostgres): Promise<Section> {
         }
       }
     }
-    const timing: Record<string, { groups: number; rollup: { p50: number; p95: number }; raw: { p50: number; p95: number }; speedupP50: number; speedupP95: number }> = {};
+    const timing: Record<
+      string,
+      { groups: number; rollup: { p50: number; p95: number }; raw: { p50: number; p95: number }; speedupP50: number; speedupP95: number }
+    > = {};
     for (const dim of DIMS) {
       const s = samples[dim]!;
       const r = { p50: percentile(s.rollup, 50), p95: percentile(s.rollup, 95) };
@@ -337,10 +345,17 @@ export async function runReports(pgs?: BenchPostgres): Promise<Section> {
         [ids, lead.id],
       );
       await handle.pool.query(
-        deriveStageSql(program.id, rules.minMessages, rules.minInbound, `c.id = any(array[${ids.map((id) => `'${id}'`).join(',') || 'null'}]::uuid[])`),
+        deriveStageSql(
+          program.id,
+          rules.minMessages,
+          rules.minInbound,
+          `c.id = any(array[${ids.map((id) => `'${id}'`).join(',') || 'null'}]::uuid[])`,
+        ),
       );
     });
-    const { rows: dirty } = await handle.pool.query<{ n: number }>(`select count(*)::int as n from rollup_dirty where program_id = $1`, [program.id]);
+    const { rows: dirty } = await handle.pool.query<{ n: number }>(`select count(*)::int as n from rollup_dirty where program_id = $1`, [
+      program.id,
+    ]);
     const incremental = await timed(`incremental rollup pass over ${dirty[0]!.n} dirty cases`, () => rollupUntilClean(db, program.id));
     const equalAfter: Record<string, boolean> = {};
     for (const dim of DIMS) equalAfter[dim] = sameAggregates(await fromRollups(db, w, dim), await fromRaw(db, w, dim));
@@ -375,7 +390,13 @@ export async function runReports(pgs?: BenchPostgres): Promise<Section> {
         repetitions: reps,
         report: timing,
         rollupEqualsRaw: { before: equal, afterIncremental: equalAfter },
-        incremental: { changedCases: ids.length, dirty: dirty[0]!.n, changeSeconds: change.seconds, rollupSeconds: incremental.seconds, processed: incremental.value },
+        incremental: {
+          changedCases: ids.length,
+          dirty: dirty[0]!.n,
+          changeSeconds: change.seconds,
+          rollupSeconds: incremental.seconds,
+          processed: incremental.value,
+        },
       },
       summary: [
         ...DIMS.map((dim) => ({

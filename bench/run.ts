@@ -46,7 +46,14 @@ function gitCommit(): string | null {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 async function main() {
@@ -126,7 +133,10 @@ async function main() {
     machine,
     settings,
     failures,
-    sections: { ...(previous.sections ?? {}), ...Object.fromEntries(Object.entries(sections).map(([k, s]) => [k, { ...s, machine, commit: commitAtStart, settings }])) },
+    sections: {
+      ...(previous.sections ?? {}),
+      ...Object.fromEntries(Object.entries(sections).map(([k, s]) => [k, { ...s, machine, commit: commitAtStart, settings }])),
+    },
   };
   await mkdir(path.dirname(RESULTS), { recursive: true });
   await writeFile(RESULTS, `${JSON.stringify(out, null, 2)}\n`);

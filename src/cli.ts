@@ -75,7 +75,11 @@ export function parseCommand(argv: string[]): Parsed {
 }
 
 async function withDatabase<T>(config: Config, fn: (h: DbHandle, secret: string) => Promise<T>): Promise<T> {
-  const [{ createLogger }, { openDatabase }, { createDb }] = await Promise.all([import('./logger.js'), import('./runtime.js'), import('./db/client.js')]);
+  const [{ createLogger }, { openDatabase }, { createDb }] = await Promise.all([
+    import('./logger.js'),
+    import('./runtime.js'),
+    import('./db/client.js'),
+  ]);
   const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel });
   const database = await openDatabase(config, logger, { command: true });
   const handle = createDb(database.url, { max: 2 });
@@ -164,7 +168,11 @@ async function tokenCreate(config: Config, v: Parsed['values']): Promise<number>
   const result = await withDatabase(config, async (h, secret) => {
     await runMigrations(h.db);
     const label = v.label ?? 'cli';
-    const issued = await issueOperatorToken(h.db, secret, v.admin ? { admin: true, name: v.name, label } : { admin: false, staffId: v.staff!, label });
+    const issued = await issueOperatorToken(
+      h.db,
+      secret,
+      v.admin ? { admin: true, name: v.name, label } : { admin: false, staffId: v.staff!, label },
+    );
     if (issued.outcome === 'no_such_staff') throw new ConfigError(`no staff member ${issued.staffId}`);
     if (issued.outcome === 'deactivated') throw new ConfigError(`staff member ${issued.staffId} is deactivated`);
     const { staffId, admin } = issued;

@@ -30,17 +30,25 @@ export interface StartOptions {
 export async function start(opts: StartOptions): Promise<Running> {
   const { config, logger } = opts;
   // Loaded here, not at the top: `overture health` imports this module and must stay light.
-  const [{ startWorkers }, { createDb }, { runMigrations }, { systemClock }, { bootstrapAdmin }, { buildServer }, { assertQueuePrefixOwned }, { checkRedisPolicy, createQueueSystem }] =
-    await Promise.all([
-      import('../workers/index.js'),
-      import('./db/client.js'),
-      import('./db/migrate.js'),
-      import('./domain/clock.js'),
-      import('./domain/staff/tokens.js'),
-      import('./http/app.js'),
-      import('./queue/ownership.js'),
-      import('./queue/system.js'),
-    ]);
+  const [
+    { startWorkers },
+    { createDb },
+    { runMigrations },
+    { systemClock },
+    { bootstrapAdmin },
+    { buildServer },
+    { assertQueuePrefixOwned },
+    { checkRedisPolicy, createQueueSystem },
+  ] = await Promise.all([
+    import('../workers/index.js'),
+    import('./db/client.js'),
+    import('./db/migrate.js'),
+    import('./domain/clock.js'),
+    import('./domain/staff/tokens.js'),
+    import('./http/app.js'),
+    import('./queue/ownership.js'),
+    import('./queue/system.js'),
+  ]);
   const clock = opts.clock ?? systemClock;
   const closers: { name: string; close: () => Promise<unknown> }[] = [];
   const closeAll = async () => {
@@ -65,12 +73,20 @@ export async function start(opts: StartOptions): Promise<Running> {
     if (config.redisUrl) await checkRedisPolicy(config.redisUrl, logger);
     // Before any producer or worker: a prefix another database owns would hand us its jobs.
     if (config.redisUrl) await assertQueuePrefixOwned({ redisUrl: config.redisUrl, prefix: config.queuePrefix, pool: handle.pool, logger });
-    const queues: QueueSystem = createQueueSystem({ redisUrl: config.redisUrl, databaseUrl: database.url, namespace: config.queuePrefix, logger });
+    const queues: QueueSystem = createQueueSystem({
+      redisUrl: config.redisUrl,
+      databaseUrl: database.url,
+      namespace: config.queuePrefix,
+      logger,
+    });
     closers.push({ name: 'queues', close: () => queues.close() });
 
     let workers: RunningWorkers | undefined;
     if (config.role !== 'api') {
-      workers = await startWorkers({ db: handle.db, queues, clock, logger, secret: database.secret, webhookAllowPrivate: config.webhookAllowPrivate }, { every: { reconcile: config.reconcileEveryMs } });
+      workers = await startWorkers(
+        { db: handle.db, queues, clock, logger, secret: database.secret, webhookAllowPrivate: config.webhookAllowPrivate },
+        { every: { reconcile: config.reconcileEveryMs } },
+      );
       closers.push({ name: 'workers', close: () => workers!.close(8_000) });
     }
     let url: string | undefined;
@@ -102,9 +118,13 @@ function listenError(err: unknown, config: Config): unknown {
   const where = `${config.host}:${config.port}`;
   switch ((err as NodeJS.ErrnoException).code) {
     case 'EADDRINUSE':
-      return new ConfigError(`port ${config.port} is already in use (${where}; another Overture, or another program): stop it, or set PORT to a free port`);
+      return new ConfigError(
+        `port ${config.port} is already in use (${where}; another Overture, or another program): stop it, or set PORT to a free port`,
+      );
     case 'EACCES':
-      return new ConfigError(`not allowed to listen on port ${config.port} (${where}; ports below 1024 need privileges): set PORT to 1024 or above`);
+      return new ConfigError(
+        `not allowed to listen on port ${config.port} (${where}; ports below 1024 need privileges): set PORT to 1024 or above`,
+      );
     case 'EADDRNOTAVAIL':
       return new ConfigError(`HOST ${config.host} is not an address of this machine: set HOST (127.0.0.1, or 0.0.0.0 for every interface)`);
     default:

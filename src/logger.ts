@@ -112,7 +112,8 @@ export function redactedMessage(err: unknown, depth = 0): string {
   if (typeof err !== 'object' || err === null) return `[thrown ${typeof err}]`;
   const e = err as Record<string, unknown>;
   // drizzle's message is "Failed query: <sql> params: <values>"; the driver's error is its cause.
-  if (isDrizzleQueryError(err)) return e['cause'] && depth < MAX_CAUSES ? `query failed: ${redactedMessage(e['cause'], depth + 1)}` : 'query failed';
+  if (isDrizzleQueryError(err))
+    return e['cause'] && depth < MAX_CAUSES ? `query failed: ${redactedMessage(e['cause'], depth + 1)}` : 'query failed';
   // Node's system errors name the host, address or path they failed on; syscall and code suffice.
   if (typeof e['syscall'] === 'string' && typeof e['code'] === 'string') return `${e['syscall']} ${e['code']}`;
   const names = NAMING_FIELDS.filter((k) => k !== 'severity' && k !== 'routine')
@@ -158,7 +159,10 @@ export function safeStack(err: unknown, name: string, message: string): string |
     .map((n) => (original ? `${String(n)}: ${original}` : String(n)))
     .find((h) => (e.stack as string).startsWith(`${h}\n`));
   const rest = header === undefined ? '' : e.stack.slice(header.length + 1);
-  const frames = rest.split('\n').filter((l) => /^ {4}at [^"'`]+$/.test(l)).slice(0, MAX_FRAMES);
+  const frames = rest
+    .split('\n')
+    .filter((l) => /^ {4}at [^"'`]+$/.test(l))
+    .slice(0, MAX_FRAMES);
   return [`${name}: ${message}`, ...frames].join('\n');
 }
 
@@ -186,7 +190,12 @@ interface LoggedRequest {
 
 /** Fastify's request serializer without the host header and the query string. */
 export function serializeRequest(req: LoggedRequest) {
-  return { method: req.method, url: typeof req.url === 'string' ? redactUrl(req.url) : undefined, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
+  return {
+    method: req.method,
+    url: typeof req.url === 'string' ? redactUrl(req.url) : undefined,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
 }
 
 function serializeReply(reply: { statusCode?: number }) {

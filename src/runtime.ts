@@ -44,7 +44,9 @@ function assertEmbeddedInstalled() {
     try {
       require.resolve(name);
     } catch {
-      throw new ConfigError(`DATABASE_URL is not set and the embedded PostgreSQL is not installed (${name}): set DATABASE_URL, or run \`npm install\` in a checkout`);
+      throw new ConfigError(
+        `DATABASE_URL is not set and the embedded PostgreSQL is not installed (${name}): set DATABASE_URL, or run \`npm install\` in a checkout`,
+      );
     }
   }
 }

@@ -65,7 +65,11 @@ describe('authentication', () => {
     const del = await t.app.inject({ method: 'DELETE', url: `/v1/tokens/${id}`, headers: admin.auth });
     expect(del.statusCode).toBe(204);
     expectProblem(await t.app.inject({ method: 'GET', url: '/v1/me', headers: { authorization: `Bearer ${token}` } }), 401);
-    expectProblem(await t.app.inject({ method: 'DELETE', url: `/v1/tokens/${crypto.randomUUID()}`, headers: admin.auth }), 404, 'token.not_found');
+    expectProblem(
+      await t.app.inject({ method: 'DELETE', url: `/v1/tokens/${crypto.randomUUID()}`, headers: admin.auth }),
+      404,
+      'token.not_found',
+    );
   });
 
   it('deactivating staff stops their tokens at once', async () => {
@@ -112,15 +116,25 @@ describe('authentication', () => {
 
   it('a token hashed under another deployment secret is refused', async () => {
     const s = await t.staff('lead', programId);
-    await t.db.db.update(apiTokens).set({ tokenHash: hashToken('another-deployment-secret-0123456789abcdef', s.token) }).where(eq(apiTokens.staffId, s.id));
+    await t.db.db
+      .update(apiTokens)
+      .set({ tokenHash: hashToken('another-deployment-secret-0123456789abcdef', s.token) })
+      .where(eq(apiTokens.staffId, s.id));
     expectProblem(await t.app.inject({ method: 'GET', url: '/v1/me', headers: s.auth }), 401);
   });
 
   it('answers 403 when the role may never do this', async () => {
     for (const role of ['lead', 'analyst', 'intervener'] as const) {
       const s = await t.staff(role, programId);
-      expectProblem(await t.app.inject({ method: 'POST', url: '/v1/programs', headers: s.auth, payload: { name: 'x' } }), 403, 'auth.forbidden');
-      expectProblem(await t.app.inject({ method: 'POST', url: '/v1/staff', headers: s.auth, payload: { name: 'x', role: 'lead', programId } }), 403);
+      expectProblem(
+        await t.app.inject({ method: 'POST', url: '/v1/programs', headers: s.auth, payload: { name: 'x' } }),
+        403,
+        'auth.forbidden',
+      );
+      expectProblem(
+        await t.app.inject({ method: 'POST', url: '/v1/staff', headers: s.auth, payload: { name: 'x', role: 'lead', programId } }),
+        403,
+      );
     }
     const analyst = await t.staff('analyst', programId);
     expectProblem(await t.app.inject({ method: 'GET', url: '/v1/staff', headers: analyst.auth }), 403);

@@ -28,12 +28,19 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const touch = (caseId: string, body: Record<string, unknown>, who = sam) =>
-  t.app.inject({ method: 'POST', url: `/v1/cases/${caseId}/touchpoints`, headers: who.auth, payload: { channel: 'paid_message', ...body } });
+  t.app.inject({
+    method: 'POST',
+    url: `/v1/cases/${caseId}/touchpoints`,
+    headers: who.auth,
+    payload: { channel: 'paid_message', ...body },
+  });
 
 /** A sustained case whose outbound messages already cost NEAR cents (set with SQL: 2,148 real ones would do the same). */
 async function costlyCase() {
   const c = await activeCase(t, lead, programId, sam.id, { flaggedAt: ago(100) });
-  expect((await touch(c.id, { direction: 'outbound', occurredAt: ago(90), costCents: MAX_COST, approaches: ['empathetic'] })).statusCode).toBe(201);
+  expect(
+    (await touch(c.id, { direction: 'outbound', occurredAt: ago(90), costCents: MAX_COST, approaches: ['empathetic'] })).statusCode,
+  ).toBe(201);
   await t.db.db.execute(sql`update touchpoints set cost_cents = ${NEAR} where case_id = ${c.id}`);
   await t.db.db.execute(sql`update cases set outbound_cost_cents = ${NEAR} where id = ${c.id}`);
   expect((await touch(c.id, { direction: 'inbound', occurredAt: ago(80) })).statusCode).toBe(201);
@@ -47,7 +54,11 @@ describe('counters that sum client values', () => {
     const [otherLead, otherSam] = [await t.staff('lead', other), await t.staff('intervener', other)];
     const c = await activeCase(t, otherLead, other, otherSam.id, { flaggedAt: ago(100) });
     for (const costCents of [MAX_COST + 1, -1, 1.5, 2 ** 31, '100']) {
-      const body = expectProblem(await touch(c.id, { direction: 'outbound', occurredAt: ago(1), costCents }, otherSam), 400, 'request.invalid');
+      const body = expectProblem(
+        await touch(c.id, { direction: 'outbound', occurredAt: ago(1), costCents }, otherSam),
+        400,
+        'request.invalid',
+      );
       expect((body['errors'] as { path: string }[]).map((e) => e.path)).toEqual(['body.costCents']);
     }
     expect((await touch(c.id, { direction: 'outbound', occurredAt: ago(1), costCents: 0 }, otherSam)).statusCode).toBe(201);
@@ -77,7 +88,11 @@ describe('counters that sum client values', () => {
     const csv = await t.app.inject({ method: 'GET', url: `${base}&groupBy=intervener&format=csv`, headers: lead.auth });
     expect(csv.statusCode).toBe(200);
     expect(csv.body).toContain(String(total / 2));
-    const trend = await t.app.inject({ method: 'GET', url: `/v1/reports/engagement/trend?programId=${programId}&from=${day(-1)}&to=${day(1)}`, headers: lead.auth });
+    const trend = await t.app.inject({
+      method: 'GET',
+      url: `/v1/reports/engagement/trend?programId=${programId}&from=${day(-1)}&to=${day(1)}`,
+      headers: lead.auth,
+    });
     expect(trend.statusCode).toBe(200);
 
     // The raw recount and the rollups agree past 2^32 as well.

@@ -109,7 +109,14 @@ describe('every role × every case route × every relation', () => {
             const current = await call(t, people.lead, 'GET', `/v1/cases/${id}`);
             headers['if-match'] = String(current.headers.etag ?? '"v1"');
           }
-          const res = await call(t, people[role], route.method, `/v1/cases/${id}${route.path}`, route.body?.({ otherIntervenerId: spareIntervener.id }), headers);
+          const res = await call(
+            t,
+            people[role],
+            route.method,
+            `/v1/cases/${id}${route.path}`,
+            route.body?.({ otherIntervenerId: spareIntervener.id }),
+            headers,
+          );
           if (res.statusCode !== want) failures.push(`${role}/${relation}: want ${want}, got ${res.statusCode} ${res.body.slice(0, 120)}`);
           if (res.statusCode === 404) expect(res.json().code).toMatch(/not_found$/);
           // Never another program's data, whatever the status.

@@ -52,7 +52,12 @@ describe('GET /v1/me/caseload', () => {
     const t0 = clock.now();
     const at = (ms: number) => new Date(t0.getTime() + ms);
     // Created in this order, so ids ascend A < … < G.
-    const A = (await activeCase(t, lead, programId, sam.id, { riskLevel: 'high', profile: { platform: 'telegram', handle: '@Caseload_A', displayName: 'Person A' } })).id;
+    const A = (
+      await activeCase(t, lead, programId, sam.id, {
+        riskLevel: 'high',
+        profile: { platform: 'telegram', handle: '@Caseload_A', displayName: 'Person A' },
+      })
+    ).id;
     const B = (await activeCase(t, lead, programId, sam.id)).id;
     const B2 = (await activeCase(t, lead, programId, sam.id)).id;
     const C = (await activeCase(t, lead, programId, sam.id)).id;
@@ -93,10 +98,29 @@ describe('GET /v1/me/caseload', () => {
     expect(items.map((i) => i.id)).toEqual([E, C, B, B2, F, D, A, G]);
     const byId = Object.fromEntries(items.map((i) => [i.id, i]));
     expect(Object.keys(byId[A]!).sort()).toEqual([
-      'awaitingReply', 'displayName', 'handle', 'id', 'lastTouchpointAt', 'nextFollowUpAt', 'overdueFollowUps', 'platform', 'riskLevel', 'stage',
+      'awaitingReply',
+      'displayName',
+      'handle',
+      'id',
+      'lastTouchpointAt',
+      'nextFollowUpAt',
+      'overdueFollowUps',
+      'platform',
+      'riskLevel',
+      'stage',
     ]);
-    expect(byId[E]).toMatchObject({ overdueFollowUps: 1, awaitingReply: true, nextFollowUpAt: at(2 * HOUR).toISOString(), lastTouchpointAt: at(-30 * MINUTE).toISOString() });
-    expect(byId[C]).toMatchObject({ overdueFollowUps: 2, awaitingReply: false, nextFollowUpAt: at(10 * MINUTE).toISOString(), lastTouchpointAt: null });
+    expect(byId[E]).toMatchObject({
+      overdueFollowUps: 1,
+      awaitingReply: true,
+      nextFollowUpAt: at(2 * HOUR).toISOString(),
+      lastTouchpointAt: at(-30 * MINUTE).toISOString(),
+    });
+    expect(byId[C]).toMatchObject({
+      overdueFollowUps: 2,
+      awaitingReply: false,
+      nextFollowUpAt: at(10 * MINUTE).toISOString(),
+      lastTouchpointAt: null,
+    });
     expect(byId[B]).toMatchObject({ overdueFollowUps: 0, awaitingReply: true, nextFollowUpAt: at(5 * HOUR).toISOString() });
     expect(byId[B2]).toMatchObject({ overdueFollowUps: 0, awaitingReply: true, nextFollowUpAt: null });
     expect(byId[F]).toMatchObject({ overdueFollowUps: 0, awaitingReply: false, nextFollowUpAt: at(150 * MINUTE).toISOString() });
@@ -155,7 +179,12 @@ describe('GET /v1/me/caseload', () => {
     const { items } = await ok<{ items: unknown[] }>(t, sam, 'GET', '/v1/me/caseload');
     expect(items.length).toBeGreaterThan(0);
     expect(await count()).toBe(before + 1);
-    const [entry] = (await t.db.pool.query<{ case_ids: string[] }>("select case_ids from audit_log where action = 'caseload.read' and actor_id = $1 order by seq desc limit 1", [sam.id])).rows;
+    const [entry] = (
+      await t.db.pool.query<{ case_ids: string[] }>(
+        "select case_ids from audit_log where action = 'caseload.read' and actor_id = $1 order by seq desc limit 1",
+        [sam.id],
+      )
+    ).rows;
     expect([...entry!.case_ids].sort()).toEqual((items as { id: string }[]).map((i) => i.id).sort());
   });
 });

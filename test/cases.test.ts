@@ -23,7 +23,13 @@ describe('flagging', () => {
     const res = await call(t, analyst, 'POST', '/v1/cases', { ...body, profile: { ...body.profile, handle: '@Some_One_1' } });
     expect(res.statusCode).toBe(201);
     const c = res.json();
-    expect(c).toMatchObject({ status: 'flagged', stage: 'none', profile: { handle: 'some_one_1', platform: 'x' }, assigneeId: null, version: 1 });
+    expect(c).toMatchObject({
+      status: 'flagged',
+      stage: 'none',
+      profile: { handle: 'some_one_1', platform: 'x' },
+      assigneeId: null,
+      version: 1,
+    });
     const dup = await call(t, analyst, 'POST', '/v1/cases', { ...body, profile: { ...body.profile, handle: 'SOME_ONE_1' } });
     expect(expectProblem(dup, 409, 'case.duplicate')['caseId']).toBe(c.id);
   });
@@ -33,7 +39,10 @@ describe('flagging', () => {
     expectProblem(await call(t, analyst, 'POST', '/v1/cases', flagBody(programId, { flaggedAt: future })), 400, 'case.flagged_in_future');
     const bad = flagBody(programId, { indicators: [{ kind: '', evidenceUrl: 'javascript:alert(1)' }] });
     const res = expectProblem(await call(t, analyst, 'POST', '/v1/cases', bad), 400, 'request.invalid');
-    expect((res['errors'] as { path: string }[]).map((e) => e.path).sort()).toEqual(['body.indicators.0.evidenceUrl', 'body.indicators.0.kind']);
+    expect((res['errors'] as { path: string }[]).map((e) => e.path).sort()).toEqual([
+      'body.indicators.0.evidenceUrl',
+      'body.indicators.0.kind',
+    ]);
     const other = await t.program();
     expectProblem(await call(t, analyst, 'POST', '/v1/cases', flagBody(other.id)), 404, 'program.not_found');
     expectProblem(await call(t, sam, 'POST', '/v1/cases', flagBody(programId)), 403, 'auth.forbidden');
@@ -50,7 +59,12 @@ describe('workflow', () => {
     expect((await ok(t, lead, 'POST', `/v1/cases/${c.id}/approve`, { note: 'ok' }))['status']).toBe('approved');
 
     const other = await t.staff('intervener', programId, { specialisms: ['islamist'], languages: ['ar'] });
-    const cands = await ok<{ items: { intervenerId: string; score: number; reasons: string[] }[] }>(t, lead, 'GET', `/v1/cases/${c.id}/candidates`);
+    const cands = await ok<{ items: { intervenerId: string; score: number; reasons: string[] }[] }>(
+      t,
+      lead,
+      'GET',
+      `/v1/cases/${c.id}/candidates`,
+    );
     expect(cands.items[0]!.intervenerId).toBe(sam.id);
     expect(cands.items[0]!.reasons.join(' ')).toContain('far-right');
     expect(cands.items.find((i) => i.intervenerId === other.id)!.score).toBeLessThan(cands.items[0]!.score);
@@ -73,7 +87,12 @@ describe('workflow', () => {
     const reopened = await ok(t, lead, 'POST', `/v1/cases/${c.id}/reopen`, { reason: 'new contact' });
     expect(reopened).toMatchObject({ status: 'active', assigneeId: sam.id, closedAt: null, outcome: null });
 
-    const events = await ok<{ items: { kind: string; actorId: string; toStatus: string | null }[] }>(t, lead, 'GET', `/v1/cases/${c.id}/events`);
+    const events = await ok<{ items: { kind: string; actorId: string; toStatus: string | null }[] }>(
+      t,
+      lead,
+      'GET',
+      `/v1/cases/${c.id}/events`,
+    );
     expect(events.items.map((e) => e.kind)).toEqual(['flagged', 'triage_accept', 'approve', 'assign', 'close', 'reopen']);
     expect(events.items[4]!.actorId).toBe(sam.id);
   });
@@ -87,7 +106,11 @@ describe('workflow', () => {
       expect((await ok(t, l, 'POST', `/v1/cases/${c.id}/close`, { outcome }))['outcome']).toBe(outcome);
     }
     const c = await activeCase(t, l, p.id, i.id);
-    await ok(t, i, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: new Date().toISOString() });
+    await ok(t, i, 'POST', `/v1/cases/${c.id}/touchpoints`, {
+      direction: 'outbound',
+      channel: 'comment',
+      occurredAt: new Date().toISOString(),
+    });
     expect((await ok(t, l, 'POST', `/v1/cases/${c.id}/close`, { outcome: 'no_response' }))['outcome']).toBe('no_response');
   });
 
@@ -105,7 +128,12 @@ describe('workflow', () => {
     const c = await ok<{ id: string }>(t, l, 'POST', '/v1/cases', flagBody(p.id));
     await ok(t, l, 'POST', `/v1/cases/${c.id}/triage`, { decision: 'accept', reason: 'r' });
     await ok(t, l, 'POST', `/v1/cases/${c.id}/approve`, {});
-    const { items } = await ok<{ items: { intervenerId: string; openCases: number; maxCaseload: number; reasons: string[] }[] }>(t, l, 'GET', `/v1/cases/${c.id}/candidates`);
+    const { items } = await ok<{ items: { intervenerId: string; openCases: number; maxCaseload: number; reasons: string[] }[] }>(
+      t,
+      l,
+      'GET',
+      `/v1/cases/${c.id}/candidates`,
+    );
     expect(items.map((x) => [x.intervenerId, x.openCases])).toEqual([
       [free.id, 0],
       [half.id, 1],
@@ -135,8 +163,16 @@ describe('workflow', () => {
     await ok(t, l, 'POST', `/v1/cases/${c.id}/triage`, { decision: 'accept', reason: 'r' });
     await ok(t, l, 'POST', `/v1/cases/${c.id}/approve`, {});
     expectProblem(await call(t, l, 'POST', `/v1/cases/${c.id}/assignment`, { intervenerId: i.id }), 409, 'staff.over_capacity');
-    expectProblem(await call(t, l, 'POST', `/v1/cases/${c.id}/assignment`, { intervenerId: i.id, override: true }), 400, 'assignment.reason_required');
-    const forced = await ok(t, l, 'POST', `/v1/cases/${c.id}/assignment`, { intervenerId: i.id, override: true, reason: 'only Arabic speaker' });
+    expectProblem(
+      await call(t, l, 'POST', `/v1/cases/${c.id}/assignment`, { intervenerId: i.id, override: true }),
+      400,
+      'assignment.reason_required',
+    );
+    const forced = await ok(t, l, 'POST', `/v1/cases/${c.id}/assignment`, {
+      intervenerId: i.id,
+      override: true,
+      reason: 'only Arabic speaker',
+    });
     expect(forced['assigneeId']).toBe(i.id);
   });
 });

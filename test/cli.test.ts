@@ -73,7 +73,9 @@ function startService(checkout: string, env: Record<string, string> = {}): Promi
   return new Promise((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const up = /Overture is up: (http:\/\/[^\s"]+)/.exec(output) ?? (env['OVERTURE_ROLE'] === 'worker' && output.includes('Overture workers are running') ? ['', ''] : null);
+      const up =
+        /Overture is up: (http:\/\/[^\s"]+)/.exec(output) ??
+        (env['OVERTURE_ROLE'] === 'worker' && output.includes('Overture workers are running') ? ['', ''] : null);
       if (up) resolve({ child, url: up[1]!, output: () => output, exited });
     };
     child.stdout!.on('data', onData);
@@ -163,7 +165,7 @@ describe('overture CLI on the embedded default: one data dir from the project ro
     },
   );
 
-  it('from a subfolder, token create uses the running service\'s cluster, reuses the admin, and a second start is refused', async () => {
+  it("from a subfolder, token create uses the running service's cluster, reuses the admin, and a second start is refused", async () => {
     const service = await startService(checkout);
     try {
       expect(existsSync(path.join(checkout, '.overture', 'postgres', 'PG_VERSION'))).toBe(true);

@@ -19,7 +19,12 @@ const BRUNO_DIR = path.join(ROOT, 'clients', 'bruno');
 /** Runs a command to its end (never blocking this process: the server answers from it). */
 async function run(file: string, args: string[], opts: { cwd: string; env?: Record<string, string> }) {
   try {
-    const { stdout, stderr } = await exec(file, args, { cwd: opts.cwd, env: { ...process.env, NO_COLOR: '1', ...opts.env }, timeout: 180_000, maxBuffer: 32 << 20 });
+    const { stdout, stderr } = await exec(file, args, {
+      cwd: opts.cwd,
+      env: { ...process.env, NO_COLOR: '1', ...opts.env },
+      timeout: 180_000,
+      maxBuffer: 32 << 20,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number | string; stdout?: string; stderr?: string };
@@ -82,7 +87,15 @@ describe('the TypeScript client (clients/typescript)', () => {
 });
 
 interface BrunoReport {
-  summary: { totalRequests: number; passedRequests: number; failedRequests: number; totalAssertions: number; failedAssertions: number; totalTests: number; failedTests: number };
+  summary: {
+    totalRequests: number;
+    passedRequests: number;
+    failedRequests: number;
+    totalAssertions: number;
+    failedAssertions: number;
+    totalTests: number;
+    failedTests: number;
+  };
   results: {
     test: { filename: string };
     request: { method: string; url: string };
@@ -98,14 +111,28 @@ describe('the Bruno collection (clients/bruno)', () => {
     const reportPath = path.join(scratch, 'bruno.json');
     const result = await run(
       path.join(ROOT, 'node_modules', '.bin', 'bru'),
-      ['run', '-r', '--env', 'local', '--env-var', `baseUrl=${baseUrl}`, '--env-var', `adminToken=${adminToken}`, '--reporter-json', reportPath, '--noproxy'],
+      [
+        'run',
+        '-r',
+        '--env',
+        'local',
+        '--env-var',
+        `baseUrl=${baseUrl}`,
+        '--env-var',
+        `adminToken=${adminToken}`,
+        '--reporter-json',
+        reportPath,
+        '--noproxy',
+      ],
       { cwd: BRUNO_DIR },
     );
     expect(existsSync(reportPath), `${result.stdout}\n${result.stderr}`).toBe(true);
     const [report] = JSON.parse(readFileSync(reportPath, 'utf8')) as BrunoReport[];
     const failures = report!.results.flatMap((r) => [
       ...(r.error ? [`${r.test.filename}: ${r.error}`] : []),
-      ...(r.assertionResults ?? []).filter((a) => a.status !== 'pass').map((a) => `${r.test.filename}: assert ${a.lhsExpr} ${a.rhsExpr}: ${a.error}`),
+      ...(r.assertionResults ?? [])
+        .filter((a) => a.status !== 'pass')
+        .map((a) => `${r.test.filename}: assert ${a.lhsExpr} ${a.rhsExpr}: ${a.error}`),
       ...(r.testResults ?? []).filter((x) => x.status !== 'pass').map((x) => `${r.test.filename}: test "${x.description}": ${x.error}`),
     ]);
     expect(failures).toEqual([]);
@@ -119,7 +146,9 @@ describe('the Bruno collection (clients/bruno)', () => {
         .map((f) => path.join(dir, f)),
     );
     expect(report!.results.map((r) => r.test.filename)).toEqual(files);
-    expect(report!.results.filter((r) => (r.assertionResults ?? []).length + (r.testResults ?? []).length === 0).map((r) => r.test.filename)).toEqual([]);
+    expect(
+      report!.results.filter((r) => (r.assertionResults ?? []).length + (r.testResults ?? []).length === 0).map((r) => r.test.filename),
+    ).toEqual([]);
     expect(report!.summary).toMatchObject({ totalRequests: files.length, failedRequests: 0, failedAssertions: 0, failedTests: 0 });
   }, 180_000);
 });

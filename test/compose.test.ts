@@ -106,7 +106,10 @@ describe('docker-compose.yml', () => {
   it('hands api, worker and migrate a configuration the app accepts, with OVERTURE_SECRET required', () => {
     for (const name of ['api', 'worker', 'migrate']) {
       const s = services[name]!;
-      expect(s.environment, name).toMatchObject({ DATABASE_URL: expect.stringMatching(/^postgres:\/\/.+@postgres:5432\//), REDIS_URL: 'redis://redis:6379' });
+      expect(s.environment, name).toMatchObject({
+        DATABASE_URL: expect.stringMatching(/^postgres:\/\/.+@postgres:5432\//),
+        REDIS_URL: 'redis://redis:6379',
+      });
       expect(String(s.environment!['OVERTURE_SECRET'])).toMatch(/^\$\{OVERTURE_SECRET:\?/);
       expect(() => interpolate(String(s.environment!['OVERTURE_SECRET']))).toThrow('OVERTURE_SECRET is required');
       const config = loadConfig(resolvedEnv(s));

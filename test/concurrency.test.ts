@@ -35,7 +35,9 @@ describe('concurrency', () => {
     const c = await activeCase(t, lead, programId, sam.id);
     const body = { direction: 'outbound', channel: 'direct_message', occurredAt: new Date().toISOString() };
     const headers = { 'idempotency-key': `tp-${c.id}` };
-    const results = await Promise.all(Array.from({ length: 10 }, () => call(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, body, headers)));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => call(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, body, headers)),
+    );
     const statuses = results.map((r) => r.statusCode);
     expect(statuses.every((s) => s === 201 || s === 409)).toBe(true);
     expect(statuses).toContain(201);

@@ -7,9 +7,18 @@ describe('config', () => {
   it('has the documented defaults', () => {
     const c = loadConfig({});
     // The package root's .overture, not the working directory's: a command run from a subfolder finds the same data.
-    expect(c).toMatchObject({ port: 3000, host: '127.0.0.1', dataDir: path.resolve(import.meta.dirname, '..', '.overture'), role: 'all', logLevel: 'info' });
+    expect(c).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      dataDir: path.resolve(import.meta.dirname, '..', '.overture'),
+      role: 'all',
+      logLevel: 'info',
+    });
     expect(c).toMatchObject({ reconcileEveryMs: 60_000, rateLimit: { perIp: 1200, perToken: 600 } });
-    expect(loadConfig({ OVERTURE_RECONCILE_INTERVAL: 'PT5S', OVERTURE_RATE_LIMIT_PER_TOKEN: '0' })).toMatchObject({ reconcileEveryMs: 5_000, rateLimit: { perToken: 0 } });
+    expect(loadConfig({ OVERTURE_RECONCILE_INTERVAL: 'PT5S', OVERTURE_RATE_LIMIT_PER_TOKEN: '0' })).toMatchObject({
+      reconcileEveryMs: 5_000,
+      rateLimit: { perToken: 0 },
+    });
     expect(c.databaseUrl).toBeUndefined();
     expect(c.redisUrl).toBeUndefined();
   });

@@ -12,7 +12,11 @@ const accepts = (v: string) => programSettingsPatchSchema.safeParse({ followUpAf
 /** Strings in (and just around) the grammar: every unit optional, leading zeros, up to 4 decimals. */
 const number = (max: number) =>
   fc.tuple(fc.integer({ min: 0, max }), fc.integer({ min: 0, max: 3 })).map(([n, zeros]) => '0'.repeat(zeros) + String(n));
-const unit = (max: number, letter: string) => fc.option(number(max).map((n) => n + letter), { nil: '' });
+const unit = (max: number, letter: string) =>
+  fc.option(
+    number(max).map((n) => n + letter),
+    { nil: '' },
+  );
 const durationText = fc
   .record({
     w: unit(600, 'W'),
@@ -20,7 +24,9 @@ const durationText = fc
     h: unit(100_000, 'H'),
     m: unit(6_000_000, 'M'),
     s: fc.option(
-      fc.tuple(fc.oneof(number(60), number(400_000_000)), fc.option(fc.stringMatching(/^\d{1,4}$/), { nil: '' })).map(([s, f]) => (f ? `${s}.${f}S` : `${s}S`)),
+      fc
+        .tuple(fc.oneof(number(60), number(400_000_000)), fc.option(fc.stringMatching(/^\d{1,4}$/), { nil: '' }))
+        .map(([s, f]) => (f ? `${s}.${f}S` : `${s}S`)),
       { nil: '' },
     ),
   })
@@ -146,7 +152,12 @@ describe('duration settings over HTTP', () => {
     ['retentionClosed', 'P3660DT1S'],
     ['overdueGrace', 'PT1.0001S'],
   ])('%s: %s → 400 naming the field, on create and on update', async (key, value) => {
-    const created = await t.app.inject({ method: 'POST', url: '/v1/programs', headers: admin.auth, payload: { name: 'P', settings: { [key]: value } } });
+    const created = await t.app.inject({
+      method: 'POST',
+      url: '/v1/programs',
+      headers: admin.auth,
+      payload: { name: 'P', settings: { [key]: value } },
+    });
     const body = expectProblem(created, 400, 'request.invalid');
     expect((body['errors'] as { path: string }[]).map((e) => e.path)).toEqual([`body.settings.${key}`]);
 

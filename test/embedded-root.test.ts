@@ -112,7 +112,9 @@ describe.skipIf(!asRoot)('embedded PostgreSQL as root, checkout and data dir in 
       await command.stop();
     }
     const elsewhere = path.join(home, 'other', '.overture', 'postgres');
-    const refused = await startEmbeddedPostgres({ dataDir: elsewhere, binaries, relocationRoot, create: false, role: 'command' }).catch((e: unknown) => e);
+    const refused = await startEmbeddedPostgres({ dataDir: elsewhere, binaries, relocationRoot, create: false, role: 'command' }).catch(
+      (e: unknown) => e,
+    );
     expect(refused).toBeInstanceOf(EmbeddedPostgresError);
     expect((refused as Error).message).toMatch(/^there is no database in .+ yet: run `npm start`/);
     expect((refused as Error).message).not.toContain('\n');

@@ -19,7 +19,12 @@ describe('erasure is final', () => {
     const lead = await t.staff('lead', p.id);
     const sam = await t.staff('intervener', p.id);
     const c = await activeCase(t, lead, p.id, sam.id);
-    await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: now(), summary: 'before' });
+    await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, {
+      direction: 'outbound',
+      channel: 'comment',
+      occurredAt: now(),
+      summary: 'before',
+    });
     await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'inbound', channel: 'comment', occurredAt: now() });
     const followUp = await ok<{ id: string }>(t, sam, 'POST', `/v1/cases/${c.id}/follow-ups`, { dueAt: inAnHour(), kind: 'check_in' });
     const concern = await ok<{ id: string }>(t, sam, 'POST', `/v1/cases/${c.id}/safeguarding`, { severity: 'high', concern: 'worried' });
@@ -29,10 +34,26 @@ describe('erasure is final', () => {
 
     const refused: [typeof lead, 'POST' | 'PATCH', string, unknown, Record<string, string>?][] = [
       [lead, 'POST', `/v1/cases/${c.id}/reopen`, { reason: 'changed my mind' }],
-      [lead, 'PATCH', `/v1/cases/${c.id}`, { riskLevel: 'high', indicators: [{ kind: 'post', note: 'text after erasure' }] }, { 'if-match': `"v${erased.version}"` }],
+      [
+        lead,
+        'PATCH',
+        `/v1/cases/${c.id}`,
+        { riskLevel: 'high', indicators: [{ kind: 'post', note: 'text after erasure' }] },
+        { 'if-match': `"v${erased.version}"` },
+      ],
       [lead, 'PATCH', `/v1/cases/${c.id}`, { riskLevel: 'high' }, { 'if-match': '*' }],
-      [lead, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'inbound', channel: 'comment', occurredAt: now(), summary: 'text after erasure' }],
-      [lead, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: now(), summary: 'text after erasure' }],
+      [
+        lead,
+        'POST',
+        `/v1/cases/${c.id}/touchpoints`,
+        { direction: 'inbound', channel: 'comment', occurredAt: now(), summary: 'text after erasure' },
+      ],
+      [
+        lead,
+        'POST',
+        `/v1/cases/${c.id}/touchpoints`,
+        { direction: 'outbound', channel: 'comment', occurredAt: now(), summary: 'text after erasure' },
+      ],
       [lead, 'POST', `/v1/cases/${c.id}/follow-ups`, { dueAt: inAnHour(), kind: 'check_in', note: 'text after erasure' }],
       [lead, 'POST', `/v1/cases/${c.id}/safeguarding`, { severity: 'urgent', concern: 'text after erasure' }],
       [lead, 'POST', `/v1/cases/${c.id}/close`, { outcome: 'other', note: 'text after erasure' }],
@@ -89,7 +110,8 @@ describe('erasure is final', () => {
       for (const res of results.slice(0, -1)) {
         // An intervener's scope is their active cases: once erased (closed) the case reads 404 to them.
         expect([201, 404, 409], res.body).toContain(res.statusCode);
-        if (res.statusCode === 409) expect(['case.erased', 'touchpoint.case_not_active', 'follow_up.case_not_active']).toContain(res.json().code);
+        if (res.statusCode === 409)
+          expect(['case.erased', 'touchpoint.case_not_active', 'follow_up.case_not_active']).toContain(res.json().code);
       }
       const left = await t.db.pool.query(
         `select 1 from touchpoints where case_id = $1 and summary is not null

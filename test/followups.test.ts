@@ -1,4 +1,4 @@
-import { eq, } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { followUps } from '../src/db/schema/index.js';
 import { createTestApp, expectProblem, type TestApp } from './helpers/app.js';
@@ -77,7 +77,15 @@ describe('POST /v1/cases/{id}/follow-ups', () => {
     expect(res.statusCode).toBe(201);
     const f = res.json() as FollowUp;
     expect(Object.keys(f).sort()).toEqual(['assigneeId', 'caseId', 'completedAt', 'createdAt', 'dueAt', 'id', 'kind', 'note', 'status']);
-    expect(f).toMatchObject({ caseId: c.id, assigneeId: sam.id, dueAt, kind: 'check_in', note: 'ask about the match', status: 'pending', completedAt: null });
+    expect(f).toMatchObject({
+      caseId: c.id,
+      assigneeId: sam.id,
+      dueAt,
+      kind: 'check_in',
+      note: 'ask about the match',
+      status: 'pending',
+      completedAt: null,
+    });
     expect(await auditCount(t, 'follow_up.create', sam.id)).toBe(before + 1);
     expect((await stored(f.id)).version).toBe(1);
 
@@ -95,7 +103,11 @@ describe('POST /v1/cases/{id}/follow-ups', () => {
     expect(again.statusCode).toBe(201);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.json()).toEqual(first.json());
-    expectProblem(await call(t, sam, 'POST', `/v1/cases/${c.id}/follow-ups`, { ...body, kind: 'review' }, headers), 422, 'idempotency.key_reused');
+    expectProblem(
+      await call(t, sam, 'POST', `/v1/cases/${c.id}/follow-ups`, { ...body, kind: 'review' }, headers),
+      422,
+      'idempotency.key_reused',
+    );
     const rows = await t.db.db.select().from(followUps).where(eq(followUps.caseId, c.id));
     expect(rows).toHaveLength(1);
   });
@@ -112,7 +124,11 @@ describe('POST /v1/cases/{id}/follow-ups', () => {
     expectProblem(await call(t, sam, 'POST', url, { dueAt: 'tomorrow', kind: 'follow_up' }), 400, 'request.invalid');
     expectProblem(await call(t, sam, 'POST', url, { kind: 'follow_up' }), 400, 'request.invalid');
     expectProblem(await call(t, sam, 'POST', url, { dueAt: inHours(1), kind: 'follow_up', assigneeId: ivy.id }), 400, 'request.invalid');
-    expectProblem(await call(t, sam, 'POST', '/v1/cases/not-a-uuid/follow-ups', { dueAt: inHours(1), kind: 'follow_up' }), 400, 'request.invalid');
+    expectProblem(
+      await call(t, sam, 'POST', '/v1/cases/not-a-uuid/follow-ups', { dueAt: inHours(1), kind: 'follow_up' }),
+      400,
+      'request.invalid',
+    );
   });
 
   it('needs an active case (409 for a lead, 404 for an intervener who holds none)', async () => {
@@ -164,9 +180,21 @@ describe('GET /v1/follow-ups', () => {
       [ca2.id, 20],
       [ca.id, 40],
     ] as const) {
-      aIds.push((await ok<FollowUp>(t, l, 'POST', `/v1/cases/${caseId}/follow-ups`, { dueAt: new Date(Date.UTC(2099, 0, 1, h)).toISOString(), kind: 'follow_up' })).id);
+      aIds.push(
+        (
+          await ok<FollowUp>(t, l, 'POST', `/v1/cases/${caseId}/follow-ups`, {
+            dueAt: new Date(Date.UTC(2099, 0, 1, h)).toISOString(),
+            kind: 'follow_up',
+          })
+        ).id,
+      );
     }
-    bId = (await ok<FollowUp>(t, l, 'POST', `/v1/cases/${cb.id}/follow-ups`, { dueAt: new Date(Date.UTC(2099, 0, 1, 25)).toISOString(), kind: 'review' })).id;
+    bId = (
+      await ok<FollowUp>(t, l, 'POST', `/v1/cases/${cb.id}/follow-ups`, {
+        dueAt: new Date(Date.UTC(2099, 0, 1, 25)).toISOString(),
+        kind: 'review',
+      })
+    ).id;
   });
 
   it('shows an intervener their own, soonest first, page by page with a composite cursor', async () => {
@@ -195,7 +223,9 @@ describe('GET /v1/follow-ups', () => {
     expect(all.pages).toBe(2);
     expect((await ok<Page<FollowUp>>(t, l, 'GET', `/v1/follow-ups?assigneeId=${b.id}`)).items.map((f) => f.id)).toEqual([bId]);
     // Nothing of this program reaches another program's lead or an analyst.
-    expect((await ok<Page<FollowUp>>(t, otherLead, 'GET', '/v1/follow-ups')).items.filter((f) => [...aIds, bId].includes(f.id))).toEqual([]);
+    expect((await ok<Page<FollowUp>>(t, otherLead, 'GET', '/v1/follow-ups')).items.filter((f) => [...aIds, bId].includes(f.id))).toEqual(
+      [],
+    );
     expectProblem(await call(t, analyst, 'GET', '/v1/follow-ups'), 403, 'auth.forbidden');
     expectProblem(await call(t, admin, 'GET', '/v1/follow-ups'), 403, 'auth.forbidden');
   });
@@ -220,7 +250,11 @@ describe('GET /v1/follow-ups', () => {
     expectProblem(await call(t, a, 'GET', '/v1/follow-ups?limit=0'), 400, 'request.invalid');
     expectProblem(await call(t, a, 'GET', '/v1/follow-ups?limit=201'), 400, 'request.invalid');
     expectProblem(await call(t, a, 'GET', '/v1/follow-ups?sort=dueAt'), 400, 'request.invalid');
-    expectProblem(await call(t, a, 'GET', '/v1/follow-ups?dueFrom=2099-01-02T00:00:00Z&dueTo=2099-01-01T00:00:00Z'), 400, 'follow_up.invalid_range');
+    expectProblem(
+      await call(t, a, 'GET', '/v1/follow-ups?dueFrom=2099-01-02T00:00:00Z&dueTo=2099-01-01T00:00:00Z'),
+      400,
+      'follow_up.invalid_range',
+    );
     expectProblem(await call(t, a, 'GET', '/v1/follow-ups?cursor=bm90LWEtY3Vyc29y'), 400, 'pagination.invalid_cursor');
     const idOnly = Buffer.from(JSON.stringify(aIds[0])).toString('base64url');
     expectProblem(await call(t, a, 'GET', `/v1/follow-ups?cursor=${idOnly}`), 400, 'pagination.invalid_cursor');
@@ -235,7 +269,12 @@ describe('GET /v1/follow-ups', () => {
     // Six follow-ups on three cases: one entry naming the three.
     await ok(t, l, 'GET', '/v1/follow-ups?limit=10');
     expect(await auditCount(t, 'follow_up.list', l.id)).toBe(before + 2);
-    const [entry] = (await t.db.pool.query<{ case_ids: string[] }>("select case_ids from audit_log where action = 'follow_up.list' and actor_id = $1 order by seq desc limit 1", [l.id])).rows;
+    const [entry] = (
+      await t.db.pool.query<{ case_ids: string[] }>(
+        "select case_ids from audit_log where action = 'follow_up.list' and actor_id = $1 order by seq desc limit 1",
+        [l.id],
+      )
+    ).rows;
     expect(entry!.case_ids).toHaveLength(3);
   });
 });
@@ -292,7 +331,11 @@ describe('complete, snooze, cancel', () => {
   it('validates the snooze and the action bodies', async () => {
     const { f } = await fresh();
     const url = `/v1/follow-ups/${f.id}/snooze`;
-    const res = expectProblem(await call(t, sam, 'POST', url, { until: new Date(Date.now() - 1000).toISOString() }), 400, 'follow_up.until_in_past');
+    const res = expectProblem(
+      await call(t, sam, 'POST', url, { until: new Date(Date.now() - 1000).toISOString() }),
+      400,
+      'follow_up.until_in_past',
+    );
     expect(res['errors']).toEqual([{ path: 'body.until', message: expect.any(String) }]);
     expectProblem(await call(t, sam, 'POST', url, {}), 400, 'request.invalid');
     expectProblem(await call(t, sam, 'POST', url, { until: 'later' }), 400, 'request.invalid');
@@ -322,7 +365,9 @@ describe('complete, snooze, cancel', () => {
     await ok(t, lead, 'POST', `/v1/cases/${caseId}/assignment`, { intervenerId: ivy.id });
     expectProblem(await call(t, sam, 'POST', `/v1/follow-ups/${f.id}/complete`), 404, 'follow_up.not_found');
     expect((await ok<Page<FollowUp>>(t, sam, 'GET', `/v1/follow-ups?caseId=${caseId}`)).items).toEqual([]);
-    expect((await ok<Page<FollowUp>>(t, ivy, 'GET', `/v1/follow-ups?caseId=${caseId}`)).items.map((x) => [x.id, x.assigneeId])).toEqual([[f.id, ivy.id]]);
+    expect((await ok<Page<FollowUp>>(t, ivy, 'GET', `/v1/follow-ups?caseId=${caseId}`)).items.map((x) => [x.id, x.assigneeId])).toEqual([
+      [f.id, ivy.id],
+    ]);
     expect((await ok<FollowUp>(t, ivy, 'POST', `/v1/follow-ups/${f.id}/complete`)).status).toBe('done');
   });
 

@@ -76,7 +76,10 @@ describe('errors raised before routing are problem+json', () => {
   afterAll(() => t.close());
 
   it('a Content-Length that is not a number: 400 request.invalid_content_length, connection closed', async () => {
-    const [res] = await exchange(port, `POST /v1/programs HTTP/1.1\r\nhost: x\r\n${auth}content-type: application/json\r\ncontent-length: abc\r\n\r\n{}`);
+    const [res] = await exchange(
+      port,
+      `POST /v1/programs HTTP/1.1\r\nhost: x\r\n${auth}content-type: application/json\r\ncontent-length: abc\r\n\r\n{}`,
+    );
     const body = problemOf(res, 400, 'request.invalid_content_length');
     expect(res!.headers['connection']).toBe('close');
     expect(body['requestId']).toMatch(UUID_V7);
@@ -90,21 +93,31 @@ describe('errors raised before routing are problem+json', () => {
       `POST /v1/programs HTTP/1.1\r\nhost: x\r\n${auth}content-type: application/json\r\ncontent-length: 2\r\ntransfer-encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n`,
     );
     problemOf(both, 400, 'request.invalid_transfer_encoding');
-    const [twice] = await exchange(port, `POST /v1/programs HTTP/1.1\r\nhost: x\r\n${auth}content-length: 2\r\ncontent-length: 3\r\n\r\n{}`);
+    const [twice] = await exchange(
+      port,
+      `POST /v1/programs HTTP/1.1\r\nhost: x\r\n${auth}content-length: 2\r\ncontent-length: 3\r\n\r\n{}`,
+    );
     problemOf(twice, 400, 'request.invalid_content_length');
   });
 
   it('a Content-Length shorter than the body: what follows it is a malformed request, answered as a problem', async () => {
-    const responses = await exchange(port, `POST /v1/programs HTTP/1.1\r\nhost: x\r\n${auth}content-type: application/json\r\ncontent-length: 5\r\n\r\n{"name": "x"}`);
+    const responses = await exchange(
+      port,
+      `POST /v1/programs HTTP/1.1\r\nhost: x\r\n${auth}content-type: application/json\r\ncontent-length: 5\r\n\r\n{"name": "x"}`,
+    );
     expect(responses.length).toBeGreaterThan(0);
     for (const r of responses) expect(r.headers['content-type']).toMatch(/^application\/problem\+json/);
     problemOf(responses.at(-1), 400, 'request.malformed');
   });
 
   it('a Content-Length longer than the body the client sends before it stops: 400 request.invalid_content_length', async () => {
-    const [res] = await exchange(port, `POST /v1/programs HTTP/1.1\r\nhost: x\r\n${auth}content-type: application/json\r\ncontent-length: 50\r\n\r\n{}`, {
-      end: true,
-    });
+    const [res] = await exchange(
+      port,
+      `POST /v1/programs HTTP/1.1\r\nhost: x\r\n${auth}content-type: application/json\r\ncontent-length: 50\r\n\r\n{}`,
+      {
+        end: true,
+      },
+    );
     problemOf(res, 400, 'request.invalid_content_length');
   });
 
@@ -129,7 +142,10 @@ describe('errors raised before routing are problem+json', () => {
     const marker = 'mkraw7c1e';
     const [line] = await exchange(port, 'GARBAGE\r\n\r\n');
     problemOf(line, 400, 'request.malformed');
-    const [header] = await exchange(port, `GET /v1/me HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ovt_${marker}\r\nbad header: ${marker}\r\n\r\n`);
+    const [header] = await exchange(
+      port,
+      `GET /v1/me HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ovt_${marker}\r\nbad header: ${marker}\r\n\r\n`,
+    );
     problemOf(header, 400, 'request.malformed');
     expect(logLines.join('\n')).toContain('client error');
     expect(logLines.join('\n')).not.toContain(marker);
@@ -139,7 +155,12 @@ describe('errors raised before routing are problem+json', () => {
     // A keep-alive connection whose first request, held until close() has begun, is answered;
     // the second request it then sends reaches a closing server.
     const server = await buildServer({
-      config: loadConfig({ DATABASE_URL: t.db.url, OVERTURE_SECRET: TEST_SECRET, OVERTURE_RATE_LIMIT_PER_IP: '0', OVERTURE_RATE_LIMIT_PER_TOKEN: '0' }),
+      config: loadConfig({
+        DATABASE_URL: t.db.url,
+        OVERTURE_SECRET: TEST_SECRET,
+        OVERTURE_RATE_LIMIT_PER_IP: '0',
+        OVERTURE_RATE_LIMIT_PER_TOKEN: '0',
+      }),
       db: t.db.db,
       pool: t.db.pool,
       secret: TEST_SECRET,
@@ -163,7 +184,9 @@ describe('errors raised before routing are problem+json', () => {
     });
     await server.listen({ port: 0, host: '127.0.0.1' });
     const serverPort = (server.server.address() as AddressInfo).port;
-    const answers = exchange(serverPort, 'GET /healthz HTTP/1.1\r\nhost: x\r\nx-hold: 1\r\n\r\n', { next: 'GET /v1/me HTTP/1.1\r\nhost: x\r\n\r\n' });
+    const answers = exchange(serverPort, 'GET /healthz HTTP/1.1\r\nhost: x\r\nx-hold: 1\r\n\r\n', {
+      next: 'GET /v1/me HTTP/1.1\r\nhost: x\r\n\r\n',
+    });
     await inFlight;
     const closed = server.close();
     await new Promise((r) => setImmediate(r));

@@ -86,9 +86,23 @@ describe('flagging with normalised handles', () => {
   it('every form of one handle is the same open case (409 case.duplicate), stored in its normal form', async () => {
     const p = await t.program();
     const analyst = await t.staff('analyst', p.id);
-    const first = await ok<{ id: string; profile: { handle: string } }>(t, analyst, 'POST', '/v1/cases', flagBody(p.id, { profile: { platform: 'x', handle: '@ Dup_Name' } }));
+    const first = await ok<{ id: string; profile: { handle: string } }>(
+      t,
+      analyst,
+      'POST',
+      '/v1/cases',
+      flagBody(p.id, { profile: { platform: 'x', handle: '@ Dup_Name' } }),
+    );
     expect(first.profile.handle).toBe('dup_name');
-    for (const form of ['dup_name', 'DUP_NAME.', 'dup\u200b_name', 'dup_name\u0301', 'https://twitter.com/Dup_Name?s=1', 'x.com/dup_name/', 'ｄｕｐ_ｎａｍｅ']) {
+    for (const form of [
+      'dup_name',
+      'DUP_NAME.',
+      'dup\u200b_name',
+      'dup_name\u0301',
+      'https://twitter.com/Dup_Name?s=1',
+      'x.com/dup_name/',
+      'ｄｕｐ_ｎａｍｅ',
+    ]) {
       const res = await call(t, analyst, 'POST', '/v1/cases', flagBody(p.id, { profile: { platform: 'x', handle: form } }));
       expect(expectProblem(res, 409, 'case.duplicate')['caseId'], form).toBe(first.id);
     }
@@ -105,7 +119,11 @@ describe('flagging with normalised handles', () => {
       ['telegram', 'abc'],
       ['other', 'pаypal'],
     ] as const) {
-      const res = expectProblem(await call(t, analyst, 'POST', '/v1/cases', flagBody(p.id, { profile: { platform, handle } })), 400, 'profile.invalid_handle');
+      const res = expectProblem(
+        await call(t, analyst, 'POST', '/v1/cases', flagBody(p.id, { profile: { platform, handle } })),
+        400,
+        'profile.invalid_handle',
+      );
       expect(res['errors']).toEqual([{ path: 'body.profile.handle', message: expect.any(String) }]);
     }
     const mismatch = flagBody(p.id, { profile: { platform: 'x', handle: 'someone', url: 'https://x.com/someone_else' } });
@@ -120,32 +138,59 @@ describe('flagging with normalised handles', () => {
     const lead = await t.staff('lead', p.id);
     const c = await ok<{ id: string }>(t, lead, 'POST', '/v1/cases', flagBody(p.id, { profile: { platform: 'x', handle: 'Erased_One' } }));
     await ok(t, lead, 'POST', `/v1/cases/${c.id}/erase`, { reason: 'subject asked' });
-    for (const form of ['erased_one', '@ Erased_One', 'erased_one.', 'erased\u00ad_one', 'Erased_One\u0301', 'https://x.com/Erased_One', 'mobile.twitter.com/erased_one?lang=en']) {
-      expectProblem(await call(t, lead, 'POST', '/v1/cases', flagBody(p.id, { profile: { platform: 'x', handle: form } })), 422, 'profile.suppressed');
+    for (const form of [
+      'erased_one',
+      '@ Erased_One',
+      'erased_one.',
+      'erased\u00ad_one',
+      'Erased_One\u0301',
+      'https://x.com/Erased_One',
+      'mobile.twitter.com/erased_one?lang=en',
+    ]) {
+      expectProblem(
+        await call(t, lead, 'POST', '/v1/cases', flagBody(p.id, { profile: { platform: 'x', handle: form } })),
+        422,
+        'profile.suppressed',
+      );
     }
     // Look-alike letters cannot slip past: they are not an x handle at all.
-    expectProblem(await call(t, lead, 'POST', '/v1/cases', flagBody(p.id, { profile: { platform: 'x', handle: 'erаsed_one' } })), 400, 'profile.invalid_handle');
+    expectProblem(
+      await call(t, lead, 'POST', '/v1/cases', flagBody(p.id, { profile: { platform: 'x', handle: 'erаsed_one' } })),
+      400,
+      'profile.invalid_handle',
+    );
   });
 
   it('a suppression entry hashed under the old normalisation still matches', async () => {
     const p = await t.program();
     const lead = await t.staff('lead', p.id);
     // As the old code stored an erasure of "@ Old_Name": the old form kept the space after "@".
-    await t.db.pool.query('insert into suppression_list (hash) values ($1)', [suppressionHash(TEST_SECRET, 'x', legacyNormalise('@ Old_Name'))]);
-    expectProblem(await call(t, lead, 'POST', '/v1/cases', flagBody(p.id, { profile: { platform: 'x', handle: '@ Old_Name' } })), 422, 'profile.suppressed');
+    await t.db.pool.query('insert into suppression_list (hash) values ($1)', [
+      suppressionHash(TEST_SECRET, 'x', legacyNormalise('@ Old_Name')),
+    ]);
+    expectProblem(
+      await call(t, lead, 'POST', '/v1/cases', flagBody(p.id, { profile: { platform: 'x', handle: '@ Old_Name' } })),
+      422,
+      'profile.suppressed',
+    );
   });
 
   it('the data migration re-normalises stored handles, and leaves a pair that would collide as it was', async () => {
     const p = await t.program();
     const lead = await t.staff('lead', p.id);
     const ids: string[] = [];
-    for (let i = 0; i < 4; i++) ids.push((await ok<{ id: string }>(t, lead, 'POST', '/v1/cases', flagBody(p.id, { profile: { platform: 'x', handle: `stored_${i}` } }))).id);
+    for (let i = 0; i < 4; i++)
+      ids.push(
+        (await ok<{ id: string }>(t, lead, 'POST', '/v1/cases', flagBody(p.id, { profile: { platform: 'x', handle: `stored_${i}` } }))).id,
+      );
     // Handles as the old code stored them.
     const old = [' stored_zero', 'stored\u200bone', 'twin', 'twin\u200b'];
     for (const [i, h] of old.entries()) await t.db.pool.query('update profiles set handle = $2 where case_id = $1', [ids[i], h]);
     const result = await t.db.db.transaction((tx) => renormaliseStoredHandles(tx));
     expect(result).toEqual({ changed: 2, kept: { duplicate_of_open_case: 1 } });
-    const rows = await t.db.pool.query<{ case_id: string; handle: string }>('select case_id, handle from profiles where program_id = $1', [p.id]);
+    const rows = await t.db.pool.query<{ case_id: string; handle: string }>('select case_id, handle from profiles where program_id = $1', [
+      p.id,
+    ]);
     const byId = new Map(rows.rows.map((r) => [r.case_id, r.handle]));
     expect(ids.map((id) => byId.get(id))).toEqual(['stored_zero', 'storedone', 'twin', 'twin\u200b']);
     // Running it again changes nothing.

@@ -13,7 +13,16 @@ afterAll(async () => {
 const now = () => new Date().toISOString();
 
 /** Characters no text field accepts, and those only single-line fields refuse. */
-const NEVER = { nul: '\u0000', bell: '\u0007', del: '\u007f', c1: '\u0085', loneHigh: '\ud800', loneLow: '\udc00', rlo: '\u202e', isolate: '\u2067' };
+const NEVER = {
+  nul: '\u0000',
+  bell: '\u0007',
+  del: '\u007f',
+  c1: '\u0085',
+  loneHigh: '\ud800',
+  loneLow: '\udc00',
+  rlo: '\u202e',
+  isolate: '\u2067',
+};
 const NOT_IN_A_LINE = { tab: '\t', lf: '\n', cr: '\r' };
 
 describe('text the database cannot store or a reader cannot see is refused at the edge', () => {
@@ -32,12 +41,21 @@ describe('text the database cannot store or a reader cannot see is refused at th
       for (const [name, ch] of Object.entries(bad)) {
         const res = await call(t, analyst, 'POST', '/v1/cases', flagBody(p.id, build(ch)));
         const body = expectProblem(res, 400, 'request.invalid');
-        expect((body['errors'] as { path: string }[]).map((e) => e.path), `${path} with ${name}`).toContain(path);
+        expect(
+          (body['errors'] as { path: string }[]).map((e) => e.path),
+          `${path} with ${name}`,
+        ).toContain(path);
         expect(res.body).not.toContain(ch);
       }
     }
     // Tab and line breaks are fine in free text; surrogate pairs (emoji) anywhere.
-    const fine = await call(t, analyst, 'POST', '/v1/cases', flagBody(p.id, { indicators: [{ kind: 'post 😀', note: 'line one\nline two\tend' }] }));
+    const fine = await call(
+      t,
+      analyst,
+      'POST',
+      '/v1/cases',
+      flagBody(p.id, { indicators: [{ kind: 'post 😀', note: 'line one\nline two\tend' }] }),
+    );
     expect(fine.statusCode, fine.body).toBe(201);
     const stored = await t.db.pool.query<{ n: number }>('select count(*)::int as n from cases where program_id = $1', [p.id]);
     expect(stored.rows[0]!.n).toBe(1);
@@ -50,8 +68,18 @@ describe('text the database cannot store or a reader cannot see is refused at th
     const admin = await t.staff('admin', null);
     const c = await activeCase(t, lead, p.id, sam.id);
     const attempts: [typeof lead, string, (v: string) => unknown, string][] = [
-      [sam, `/v1/cases/${c.id}/touchpoints`, (v) => ({ direction: 'outbound', channel: 'comment', occurredAt: now(), summary: `s${v}` }), 'body.summary'],
-      [sam, `/v1/cases/${c.id}/follow-ups`, (v) => ({ dueAt: new Date(Date.now() + 3_600_000).toISOString(), kind: 'check_in', note: `n${v}` }), 'body.note'],
+      [
+        sam,
+        `/v1/cases/${c.id}/touchpoints`,
+        (v) => ({ direction: 'outbound', channel: 'comment', occurredAt: now(), summary: `s${v}` }),
+        'body.summary',
+      ],
+      [
+        sam,
+        `/v1/cases/${c.id}/follow-ups`,
+        (v) => ({ dueAt: new Date(Date.now() + 3_600_000).toISOString(), kind: 'check_in', note: `n${v}` }),
+        'body.note',
+      ],
       [sam, `/v1/cases/${c.id}/safeguarding`, (v) => ({ severity: 'high', concern: `c${v}` }), 'body.concern'],
       [lead, `/v1/cases/${c.id}/reopen`, (v) => ({ reason: `r${v}` }), 'body.reason'],
       [admin, '/v1/programs', (v) => ({ name: `P${v}` }), 'body.name'],
@@ -60,7 +88,10 @@ describe('text the database cannot store or a reader cannot see is refused at th
     for (const [who, url, build, path] of attempts) {
       for (const [name, ch] of Object.entries(NEVER)) {
         const body = expectProblem(await call(t, who, 'POST', url, build(ch)), 400, 'request.invalid');
-        expect((body['errors'] as { path: string }[]).map((e) => e.path), `${url} with ${name}`).toContain(path);
+        expect(
+          (body['errors'] as { path: string }[]).map((e) => e.path),
+          `${url} with ${name}`,
+        ).toContain(path);
       }
     }
     const left = await t.db.pool.query<{ n: number }>(
@@ -75,13 +106,28 @@ describe('text the database cannot store or a reader cannot see is refused at th
     const lead = await t.staff('lead', p.id);
     const sam = await t.staff('intervener', p.id);
     const c = await activeCase(t, lead, p.id, sam.id);
-    for (const at of ['0000-01-01T00:00:00Z', '1999-12-31T23:59:59.999Z', '2100-01-01T00:00:00Z', '9999-12-31T23:59:59Z', '+275760-09-13T00:00:00Z']) {
+    for (const at of [
+      '0000-01-01T00:00:00Z',
+      '1999-12-31T23:59:59.999Z',
+      '2100-01-01T00:00:00Z',
+      '9999-12-31T23:59:59Z',
+      '+275760-09-13T00:00:00Z',
+    ]) {
       expectProblem(await call(t, lead, 'POST', '/v1/cases', flagBody(p.id, { flaggedAt: at })), 400, 'request.invalid');
-      expectProblem(await call(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: at }), 400, 'request.invalid');
+      expectProblem(
+        await call(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: at }),
+        400,
+        'request.invalid',
+      );
       expectProblem(await call(t, sam, 'POST', `/v1/cases/${c.id}/follow-ups`, { dueAt: at, kind: 'check_in' }), 400, 'request.invalid');
       expectProblem(await call(t, sam, 'GET', `/v1/follow-ups?dueFrom=${encodeURIComponent(at)}`), 400, 'request.invalid');
     }
-    for (const [from, to] of [['0000-01-01', '2026-01-01'], ['1999-12-31', '2026-01-01'], ['2026-01-01', '2100-01-01'], ['2026-01-01', '9999-01-01']]) {
+    for (const [from, to] of [
+      ['0000-01-01', '2026-01-01'],
+      ['1999-12-31', '2026-01-01'],
+      ['2026-01-01', '2100-01-01'],
+      ['2026-01-01', '9999-01-01'],
+    ]) {
       expectProblem(await call(t, lead, 'GET', `/v1/reports/engagement?programId=${p.id}&from=${from}&to=${to}`), 400, 'request.invalid');
     }
     expect((await call(t, lead, 'POST', '/v1/cases', flagBody(p.id, { flaggedAt: '2000-01-01T00:00:00Z' }))).statusCode).toBe(201);
@@ -93,7 +139,8 @@ describe('If-Match is compared strongly', () => {
     const p = await t.program();
     const lead = await t.staff('lead', p.id);
     const c = await ok<{ id: string; version: number }>(t, lead, 'POST', '/v1/cases', flagBody(p.id));
-    const patch = (ifMatch: string, riskLevel = 'high') => call(t, lead, 'PATCH', `/v1/cases/${c.id}`, { riskLevel }, { 'if-match': ifMatch });
+    const patch = (ifMatch: string, riskLevel = 'high') =>
+      call(t, lead, 'PATCH', `/v1/cases/${c.id}`, { riskLevel }, { 'if-match': ifMatch });
     expectProblem(await patch('W/"v1"'), 412, 'precondition.failed');
     expectProblem(await patch('"v1", W/"v1"'.replace('"v1", ', '"v9", ')), 412, 'precondition.failed');
     expectProblem(await patch('v1'), 412, 'precondition.failed');
@@ -106,7 +153,11 @@ describe('If-Match is compared strongly', () => {
     expect(star.headers['etag']).toBe('"v3"');
     const admin = await t.staff('admin', null);
     const prog = await ok<{ id: string }>(t, admin, 'POST', '/v1/programs', { name: 'If-Match program' });
-    expectProblem(await call(t, admin, 'PATCH', `/v1/programs/${prog.id}`, { name: 'N' }, { 'if-match': 'W/"v1"' }), 412, 'precondition.failed');
+    expectProblem(
+      await call(t, admin, 'PATCH', `/v1/programs/${prog.id}`, { name: 'N' }, { 'if-match': 'W/"v1"' }),
+      412,
+      'precondition.failed',
+    );
     expect((await call(t, admin, 'PATCH', `/v1/programs/${prog.id}`, { name: 'N' }, { 'if-match': '*' })).statusCode).toBe(200);
   });
 });
@@ -125,7 +176,10 @@ describe('replays re-check scope and are audited; secrets are never replayed', (
     const replay = await call(t, analyst, 'POST', '/v1/cases', body, { 'idempotency-key': 'flag-scope-1' });
     expect(replay.statusCode).toBe(201);
     expect(replay.headers['idempotent-replayed']).toBe('true');
-    const audited = await t.db.pool.query<{ n: number }>("select count(*)::int as n from audit_log where action = 'idempotency.replay' and case_id = $1 and actor_id = $2", [caseId, analyst.id]);
+    const audited = await t.db.pool.query<{ n: number }>(
+      "select count(*)::int as n from audit_log where action = 'idempotency.replay' and case_id = $1 and actor_id = $2",
+      [caseId, analyst.id],
+    );
     expect(audited.rows[0]!.n).toBe(1);
 
     // The case becomes active: past triage, the analyst no longer sees it.
@@ -155,10 +209,15 @@ describe('replays re-check scope and are audited; secrets are never replayed', (
     const again = await call(t, admin, 'POST', `/v1/staff/${sam.id}/tokens`, { label: 'phone' }, { 'idempotency-key': 'token-once' });
     expectProblem(again, 409, 'idempotency.secret_not_replayed');
     expect(again.body).not.toContain(token);
-    const stored = await t.db.pool.query<{ body: string | null }>("select response_body as body from idempotency_keys where key = 'token-once'");
+    const stored = await t.db.pool.query<{ body: string | null }>(
+      "select response_body as body from idempotency_keys where key = 'token-once'",
+    );
     expect(stored.rows).toEqual([{ body: null }]);
     // Not replayed, and not run twice either: still one token.
-    const tokens = await t.db.pool.query<{ n: number }>("select count(*)::int as n from api_tokens where staff_id = $1 and label = 'phone'", [sam.id]);
+    const tokens = await t.db.pool.query<{ n: number }>(
+      "select count(*)::int as n from api_tokens where staff_id = $1 and label = 'phone'",
+      [sam.id],
+    );
     expect(tokens.rows[0]!.n).toBe(1);
 
     const program = { name: 'Webhook program', settings: { staffWebhookUrl: 'https://93.184.216.34/hook' } };

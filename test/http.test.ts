@@ -53,7 +53,12 @@ describe('HTTP basics', () => {
 
   it('malformed JSON, wrong media type and oversized bodies are 4xx problems', async () => {
     expectProblem(
-      await t.app.inject({ method: 'POST', url: '/v1/programs', headers: { ...admin.auth, 'content-type': 'application/json' }, payload: '{"name":' }),
+      await t.app.inject({
+        method: 'POST',
+        url: '/v1/programs',
+        headers: { ...admin.auth, 'content-type': 'application/json' },
+        payload: '{"name":',
+      }),
       400,
     );
     expectProblem(
@@ -85,7 +90,15 @@ describe('HTTP basics', () => {
     const result = await new Validator().validate(doc);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
-    for (const path of ['/v1/me', '/v1/programs', '/v1/programs/{id}', '/v1/staff', '/v1/staff/{id}/tokens', '/v1/tokens/{id}', '/readyz']) {
+    for (const path of [
+      '/v1/me',
+      '/v1/programs',
+      '/v1/programs/{id}',
+      '/v1/staff',
+      '/v1/staff/{id}/tokens',
+      '/v1/tokens/{id}',
+      '/readyz',
+    ]) {
       expect(Object.keys(doc.paths)).toContain(path);
     }
     expect(doc.paths['/v1/programs'].post.responses).toHaveProperty('401');
@@ -107,7 +120,12 @@ describe('HTTP basics', () => {
     expect(page.statusCode).toBe(200);
     const api = await t.app.inject({ url: '/admin/queues/api/queues', headers: admin.auth });
     expect(api.statusCode).toBe(200);
-    expect(api.json().queues.map((q: { name: string }) => q.name).sort()).toEqual(['maintenance', 'reminders', 'webhooks']);
+    expect(
+      api
+        .json()
+        .queues.map((q: { name: string }) => q.name)
+        .sort(),
+    ).toEqual(['maintenance', 'reminders', 'webhooks']);
     // Signing in with a token sets a cookie that works for the board only.
     expectProblem(await t.app.inject({ method: 'POST', url: '/admin/queues/login', payload: { token: lead.token } }), 401);
     const login = await t.app.inject({ method: 'POST', url: '/admin/queues/login', payload: { token: admin.token } });
@@ -144,9 +162,18 @@ describe('programs', () => {
     const read = await t.app.inject({ url: `/v1/programs/${p.id}`, headers: admin.auth });
     expect(read.headers.etag).toBe('"v1"');
 
-    expectProblem(await t.app.inject({ method: 'PATCH', url: `/v1/programs/${p.id}`, headers: admin.auth, payload: { name: 'N' } }), 428, 'precondition.required');
     expectProblem(
-      await t.app.inject({ method: 'PATCH', url: `/v1/programs/${p.id}`, headers: { ...admin.auth, 'if-match': '"v9"' }, payload: { name: 'N' } }),
+      await t.app.inject({ method: 'PATCH', url: `/v1/programs/${p.id}`, headers: admin.auth, payload: { name: 'N' } }),
+      428,
+      'precondition.required',
+    );
+    expectProblem(
+      await t.app.inject({
+        method: 'PATCH',
+        url: `/v1/programs/${p.id}`,
+        headers: { ...admin.auth, 'if-match': '"v9"' },
+        payload: { name: 'N' },
+      }),
       412,
       'precondition.failed',
     );
@@ -198,7 +225,11 @@ describe('programs', () => {
     expect(second.statusCode).toBe(201);
     expect(second.json()).toEqual(first.json());
     expect(second.headers['idempotent-replayed']).toBe('true');
-    expectProblem(await t.app.inject({ method: 'POST', url: '/v1/programs', headers, payload: { name: 'East' } }), 422, 'idempotency.key_reused');
+    expectProblem(
+      await t.app.inject({ method: 'POST', url: '/v1/programs', headers, payload: { name: 'East' } }),
+      422,
+      'idempotency.key_reused',
+    );
   });
 });
 
@@ -212,14 +243,25 @@ describe('staff', () => {
       payload: { programId: p.id, name: 'Sam', role: 'intervener', specialisms: ['Far_Right'], languages: ['EN', 'de'], maxCaseload: 10 },
     });
     expect(res.statusCode).toBe(201);
-    expect(res.json()).toMatchObject({ role: 'intervener', specialisms: ['far_right'], languages: ['en', 'de'], maxCaseload: 10, active: true });
+    expect(res.json()).toMatchObject({
+      role: 'intervener',
+      specialisms: ['far_right'],
+      languages: ['en', 'de'],
+      maxCaseload: 10,
+      active: true,
+    });
     expectProblem(
       await t.app.inject({ method: 'POST', url: '/v1/staff', headers: admin.auth, payload: { name: 'X', role: 'lead' } }),
       400,
       'staff.program_required',
     );
     expectProblem(
-      await t.app.inject({ method: 'POST', url: '/v1/staff', headers: admin.auth, payload: { name: 'X', role: 'lead', programId: crypto.randomUUID() } }),
+      await t.app.inject({
+        method: 'POST',
+        url: '/v1/staff',
+        headers: admin.auth,
+        payload: { name: 'X', role: 'lead', programId: crypto.randomUUID() },
+      }),
       400,
       'staff.unknown_program',
     );

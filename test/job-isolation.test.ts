@@ -59,7 +59,11 @@ async function program(settings: Partial<ProgramSettings>): Promise<Program> {
 /** An active case held by the program's intervener, with an outbound message now (its follow-up follows). */
 async function contacted(p: Program) {
   const c = await activeCase(t, p.lead, p.id, p.sam.id);
-  await ok(t, p.sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'outbound', channel: 'direct_message', occurredAt: clock.now().toISOString() });
+  await ok(t, p.sam, 'POST', `/v1/cases/${c.id}/touchpoints`, {
+    direction: 'outbound',
+    channel: 'direct_message',
+    occurredAt: clock.now().toISOString(),
+  });
   const [f] = await t.db.db.select().from(followUps).where(eq(followUps.caseId, c.id));
   return { caseId: c.id, followUpId: f!.id };
 }
@@ -129,7 +133,12 @@ describe('a program whose stored settings no longer validate', () => {
     caseC = await contacted(c);
     flaggedA = await flagged(a);
     flaggedB = await flagged(b);
-    concernA = (await ok<{ id: string }>(t, a.lead, 'POST', `/v1/cases/${caseA.caseId}/safeguarding`, { severity: 'high', concern: 'said something worrying' })).id;
+    concernA = (
+      await ok<{ id: string }>(t, a.lead, 'POST', `/v1/cases/${caseA.caseId}/safeguarding`, {
+        severity: 'high',
+        concern: 'said something worrying',
+      })
+    ).id;
     await t.db.db.execute(sql`update programs set settings = settings || ${JSON.stringify(BROKEN)}::jsonb where id = ${a.id}`);
     // Not even an object: every key falls back.
     await t.db.db.execute(sql`update programs set settings = '"garbage"'::jsonb where id = ${c.id}`);
@@ -246,11 +255,13 @@ describe('a program whose part of a job fails', () => {
     const caseB = await contacted(b);
     const flaggedF = await flagged(f);
     const flaggedB = await flagged(b);
-    await t.db.db.execute(sql.raw(`
+    await t.db.db.execute(
+      sql.raw(`
       create function test_refuse() returns trigger language plpgsql as $$ begin raise exception 'refused by a test trigger'; end $$;
       create trigger test_refuse_follow_ups before update on follow_ups for each row when (old.program_id = '${f.id}') execute function test_refuse();
       create trigger test_refuse_cases before update on cases for each row when (old.program_id = '${f.id}') execute function test_refuse();
-      create trigger test_refuse_rollup before insert on rollup_contrib for each row when (new.program_id = '${f.id}') execute function test_refuse();`));
+      create trigger test_refuse_rollup before insert on rollup_contrib for each row when (new.program_id = '${f.id}') execute function test_refuse();`),
+    );
     try {
       clock.current = new Date(start.getTime() + 2 * DAY);
       logs.length = 0;
@@ -274,14 +285,19 @@ describe('a program whose part of a job fails', () => {
         expect(run.lastResult, name).toMatchObject({ failedPrograms: [f.id] });
         const lines = logs.filter((l) => l['job'] === name && l['programId'] === f.id && l['level'] === 40 && l['err']);
         expect(lines, name).toHaveLength(1);
-        expect(logs.some((l) => l['job'] === name && l['programId'] === b.id), name).toBe(false);
+        expect(
+          logs.some((l) => l['job'] === name && l['programId'] === b.id),
+          name,
+        ).toBe(false);
       }
     } finally {
-      await t.db.db.execute(sql.raw(`
+      await t.db.db.execute(
+        sql.raw(`
         drop trigger test_refuse_follow_ups on follow_ups;
         drop trigger test_refuse_cases on cases;
         drop trigger test_refuse_rollup on rollup_contrib;
-        drop function test_refuse();`));
+        drop function test_refuse();`),
+      );
     }
 
     // Once the cause is gone, the next run catches F up.
@@ -289,7 +305,12 @@ describe('a program whose part of a job fails', () => {
     expect(await status(caseF.followUpId)).toBe('overdue');
     expect(await notified(f.sam.id, 'no_contact', caseF.caseId)).toBe(1);
     expect(await erased(flaggedF)).toBe(true);
-    expect(await t.db.db.select().from(rollupDirty).where(inArray(rollupDirty.programId, [f.id, b.id]))).toEqual([]);
+    expect(
+      await t.db.db
+        .select()
+        .from(rollupDirty)
+        .where(inArray(rollupDirty.programId, [f.id, b.id])),
+    ).toEqual([]);
     expect((await lastRun('reconcile')).lastResult).toMatchObject({ failedPrograms: [] });
   });
 });

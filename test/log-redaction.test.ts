@@ -51,12 +51,24 @@ describe('the err serializer', () => {
   it("a DrizzleQueryError: its type and the cause's message; no query, params, detail, where, hint or internalQuery", async () => {
     const m = mark('d');
     const cause = new pg.DatabaseError(`invalid input syntax for type uuid: "${m}"`, 100, 'error');
-    Object.assign(cause, { severity: 'ERROR', code: '22P02', routine: 'string_to_uuid', detail: m, hint: m, where: m, internalQuery: m, position: '8' });
+    Object.assign(cause, {
+      severity: 'ERROR',
+      code: '22P02',
+      routine: 'string_to_uuid',
+      detail: m,
+      hint: m,
+      where: m,
+      internalQuery: m,
+      position: '8',
+    });
     const err = new DrizzleQueryError(`select '${m}'::uuid, $1`, [m], cause);
     expect(err.message).toContain(m);
     const safe = serializeError(err);
     expect(JSON.stringify(safe)).not.toContain(m);
-    expect(safe).toMatchObject({ message: 'query failed: invalid input syntax for type uuid: "…"', cause: { type: 'DatabaseError', code: '22P02', severity: 'ERROR', routine: 'string_to_uuid' } });
+    expect(safe).toMatchObject({
+      message: 'query failed: invalid input syntax for type uuid: "…"',
+      cause: { type: 'DatabaseError', code: '22P02', severity: 'ERROR', routine: 'string_to_uuid' },
+    });
     for (const k of ['params', 'query', 'detail', 'where', 'hint', 'internalQuery']) {
       expect(safe).not.toHaveProperty(k);
       expect(safe.cause).not.toHaveProperty(k);
@@ -75,7 +87,10 @@ describe('the err serializer', () => {
         message: /^query failed: invalid byte sequence for encoding "…": 0x…$/,
         carriesMarker: false,
       },
-      { statement: sql`insert into redaction_probe (v, n) values (${m}, 'x')`, message: /^query failed: value too long for type character varying\(3\)$/ },
+      {
+        statement: sql`insert into redaction_probe (v, n) values (${m}, 'x')`,
+        message: /^query failed: value too long for type character varying\(3\)$/,
+      },
       {
         statement: sql`insert into redaction_probe (u, n) values (${m}, 'x'), (${m}, 'y')`,
         message: /^query failed: duplicate key value violates unique constraint "redaction_probe_u_key"$/,
@@ -92,7 +107,10 @@ describe('the err serializer', () => {
         fields: { constraint: 'redaction_probe_c_check' },
       },
       // The value sits in the SQL text PL/pgSQL runs: in `where` and `internalQuery`.
-      { statement: sql.raw(`do $$ begin execute format('select %L::int', '${m}'); end $$`), message: /^query failed: invalid input syntax for type integer: "…"$/ },
+      {
+        statement: sql.raw(`do $$ begin execute format('select %L::int', '${m}'); end $$`),
+        message: /^query failed: invalid input syntax for type integer: "…"$/,
+      },
     ];
     for (const c of cases) {
       const err = await failing(c.statement);
@@ -121,16 +139,31 @@ describe('the err serializer', () => {
 
   it("the embedded PostgreSQL's output: statements, parameters and details dropped, an error's values taken out", () => {
     const m = mark('e');
-    expect(safeLogLine(`2026-01-01 00:00:00 UTC [42] ERROR:  invalid input syntax for type uuid: "${m}"`)).toBe('2026-01-01 00:00:00 UTC [42] ERROR:  invalid input syntax for type uuid: "…"');
-    for (const line of [`STATEMENT:  insert into profiles values ('${m}')`, `DETAIL:  Key (handle)=(${m}) already exists.`, `LOG:  execute <unnamed>: select '${m}'`, `DETAIL:  parameters: $1 = '${m}'`, `LOG:  statement: select '${m}'`, `CONTEXT:  SQL statement "select '${m}'"`]) {
+    expect(safeLogLine(`2026-01-01 00:00:00 UTC [42] ERROR:  invalid input syntax for type uuid: "${m}"`)).toBe(
+      '2026-01-01 00:00:00 UTC [42] ERROR:  invalid input syntax for type uuid: "…"',
+    );
+    for (const line of [
+      `STATEMENT:  insert into profiles values ('${m}')`,
+      `DETAIL:  Key (handle)=(${m}) already exists.`,
+      `LOG:  execute <unnamed>: select '${m}'`,
+      `DETAIL:  parameters: $1 = '${m}'`,
+      `LOG:  statement: select '${m}'`,
+      `CONTEXT:  SQL statement "select '${m}'"`,
+    ]) {
       expect(safeLogLine(line)).toBeUndefined();
     }
-    expect(safeLogLine('FATAL:  could not create lock file "/tmp/.s.PGSQL.5432.lock": Permission denied')).toBe('FATAL:  could not create lock file "/tmp/.s.PGSQL.5432.lock": Permission denied');
+    expect(safeLogLine('FATAL:  could not create lock file "/tmp/.s.PGSQL.5432.lock": Permission denied')).toBe(
+      'FATAL:  could not create lock file "/tmp/.s.PGSQL.5432.lock": Permission denied',
+    );
   });
 
   it("Node's system errors keep syscall and code, not the host or address", () => {
     const m = mark('s');
-    const sys = Object.assign(new Error(`getaddrinfo ENOTFOUND ${m}.example`), { code: 'ENOTFOUND', syscall: 'getaddrinfo', hostname: `${m}.example` });
+    const sys = Object.assign(new Error(`getaddrinfo ENOTFOUND ${m}.example`), {
+      code: 'ENOTFOUND',
+      syscall: 'getaddrinfo',
+      hostname: `${m}.example`,
+    });
     const safe = serializeError(new TypeError('fetch failed', { cause: sys }));
     expect(JSON.stringify(safe)).not.toContain(m);
     expect(safe.cause).toMatchObject({ message: 'getaddrinfo ENOTFOUND', code: 'ENOTFOUND', syscall: 'getaddrinfo' });
@@ -164,8 +197,13 @@ describe('the err serializer', () => {
     logger.info({ req: { method: 'GET', url: `/x?handle=${m}`, headers: { authorization: m, cookie: m } } });
     expect(lines).toHaveLength(6);
     expect(text()).not.toContain(m);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'query failed: invalid input syntax for type uuid: "…"', err: { type: 'DrizzleQueryError' } });
-    expect(JSON.parse(lines[4]!)).toMatchObject({ headers: { authorization: '[redacted]', cookie: '[redacted]', 'set-cookie': '[redacted]' } });
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      msg: 'query failed: invalid input syntax for type uuid: "…"',
+      err: { type: 'DrizzleQueryError' },
+    });
+    expect(JSON.parse(lines[4]!)).toMatchObject({
+      headers: { authorization: '[redacted]', cookie: '[redacted]', 'set-cookie': '[redacted]' },
+    });
     expect(JSON.parse(lines[5]!)).toEqual(expect.objectContaining({ req: { method: 'GET', url: '/x?[redacted]' } }));
   });
 
@@ -225,7 +263,12 @@ describe('request logs and request ids', () => {
     for (const l of requestLines) expect(l).toMatchObject({ clientRequestId: clientId, reqId: expect.stringMatching(UUID_V7) });
     const serverId = requestLines[0]!.reqId!;
 
-    const audit = await ok<{ items: { requestId: string | null; caseId: string | null; actorId: string | null }[] }>(t, admin, 'GET', `/v1/audit?caseId=${c.id}`);
+    const audit = await ok<{ items: { requestId: string | null; caseId: string | null; actorId: string | null }[] }>(
+      t,
+      admin,
+      'GET',
+      `/v1/audit?caseId=${c.id}`,
+    );
     const ids = audit.items.map((e) => e.requestId);
     expect(ids).not.toContain(clientId);
     expect(ids).toContain(serverId);
@@ -240,10 +283,14 @@ describe('request logs and request ids', () => {
 
 /** Rows of every table in a schema, as text (the PostgreSQL queue backend's whole state). */
 async function schemaDump(client: pg.Client, schema: string): Promise<string> {
-  const { rows } = await client.query<{ table_name: string }>('select table_name from information_schema.tables where table_schema = $1', [schema]);
+  const { rows } = await client.query<{ table_name: string }>('select table_name from information_schema.tables where table_schema = $1', [
+    schema,
+  ]);
   const out: string[] = [];
   for (const r of rows) {
-    const data = await client.query(`select row_to_json(x)::text as j from ${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(r.table_name)} x`);
+    const data = await client.query(
+      `select row_to_json(x)::text as j from ${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(r.table_name)} x`,
+    );
     out.push(...data.rows.map((d: { j: string }) => d.j));
   }
   return out.join('\n');
@@ -330,7 +377,8 @@ describe('database errors with request values in them', () => {
     // Two flags wait on the per-profile advisory lock (the handle is its parameter), two on the
     // cases insert (the indicators, with their notes and URLs, are its parameters).
     await admin.query('begin');
-    for (const h of handles.slice(0, 2)) await admin.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`${programId}/x/${h}`]);
+    for (const h of handles.slice(0, 2))
+      await admin.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`${programId}/x/${h}`]);
     await admin.query('lock table cases in exclusive mode');
     const flags = handles.map((h) =>
       call(t, lead, 'POST', '/v1/cases', {
@@ -341,7 +389,10 @@ describe('database errors with request values in them', () => {
     );
     const waiting = async () => {
       const qs = (await blocked()).map((b) => b.query);
-      return { advisory: qs.filter((q) => q.includes('pg_advisory_xact_lock')).length, insert: qs.filter((q) => /^insert into "cases"/i.test(q)).length };
+      return {
+        advisory: qs.filter((q) => q.includes('pg_advisory_xact_lock')).length,
+        insert: qs.filter((q) => /^insert into "cases"/i.test(q)).length,
+      };
     };
     await expect.poll(waiting, { timeout: 15_000 }).toEqual({ advisory: 2, insert: 2 });
     await terminateAppConnections();
@@ -356,7 +407,12 @@ describe('database errors with request values in them', () => {
     await admin.query('begin');
     await admin.query('lock table touchpoints in exclusive mode');
     const logs = held.map((c) =>
-      call(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'inbound', channel: 'direct_message', occurredAt: new Date().toISOString(), summary: `said ${m}` }),
+      call(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, {
+        direction: 'inbound',
+        channel: 'direct_message',
+        occurredAt: new Date().toISOString(),
+        summary: `said ${m}`,
+      }),
     );
     const inserting = async () => (await blocked()).filter((b) => /^\s*insert into "?touchpoints"?/i.test(b.query)).length;
     await expect.poll(inserting, { timeout: 15_000 }).toBe(2);
@@ -379,7 +435,9 @@ describe('database errors with request values in them', () => {
       }),
     );
     await expect.poll(async () => (await waiting()).insert, { timeout: 15_000 }).toBe(2);
-    await watcher.query(`select pg_cancel_backend(pid) from pg_stat_activity where application_name = 'overture' and wait_event_type = 'Lock'`);
+    await watcher.query(
+      `select pg_cancel_backend(pid) from pg_stat_activity where application_name = 'overture' and wait_event_type = 'Lock'`,
+    );
     await admin.query('commit');
     for (const res of await Promise.all(cancelled)) {
       expectProblem(res, 503, 'service.unavailable');
@@ -387,7 +445,9 @@ describe('database errors with request values in them', () => {
     }
 
     const lines = logLines.map((l) => JSON.parse(l) as { msg: string; err?: { type: string; cause?: { code?: string } } });
-    expect(lines.filter((l) => l.msg === 'database unavailable' && l.err?.type === 'DrizzleQueryError' && l.err.cause?.code === '57014')).toHaveLength(2);
+    expect(
+      lines.filter((l) => l.msg === 'database unavailable' && l.err?.type === 'DrizzleQueryError' && l.err.cause?.code === '57014'),
+    ).toHaveLength(2);
     expect(logLines.join('')).not.toContain(m);
   });
 
@@ -419,14 +479,18 @@ describe('database errors with request values in them', () => {
         });
         expectProblem(res, 500, 'internal');
         expect(res.body).not.toContain(m);
-        const line = logLines.map((l) => JSON.parse(l) as { msg: string; err?: { type: string; cause?: { code?: string } } }).find((l) => l.msg === 'unhandled error');
+        const line = logLines
+          .map((l) => JSON.parse(l) as { msg: string; err?: { type: string; cause?: { code?: string } } })
+          .find((l) => l.msg === 'unhandled error');
         // The insert is a prepared statement on the pool: the driver's error itself, not drizzle's.
         expect(line?.err).toMatchObject({ type: 'DatabaseError', code: expect.stringMatching(/^(22P02|22023|23514)$/) });
         expect(logLines.join('')).not.toContain(m);
         logLines.length = 0;
       }
     } finally {
-      await admin.query('drop trigger refuse_summary on touchpoints; drop function refuse_summary(); alter table touchpoints drop constraint refuse_summary_check');
+      await admin.query(
+        'drop trigger refuse_summary on touchpoints; drop function refuse_summary(); alter table touchpoints drop constraint refuse_summary_check',
+      );
     }
   });
 });
@@ -463,7 +527,12 @@ describe.each(backends)('a failing job on $backend', ({ backend, redisUrl }) => 
       end $$;
       create trigger refuse_notification before insert on notifications for each row execute function refuse_notification();`);
     const c = await activeCase(t, lead, programId, sam.id);
-    await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'outbound', channel: 'direct_message', occurredAt: new Date().toISOString(), summary: `refuse ${m}` });
+    await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, {
+      direction: 'outbound',
+      channel: 'direct_message',
+      occurredAt: new Date().toISOString(),
+      summary: `refuse ${m}`,
+    });
     const [f] = await t.db.db.select().from(followUps).where(eq(followUps.caseId, c.id));
     const jobId = jobIds.followUpDue(f!.id, f!.version);
     const queue = t.queues.queue('reminders');

@@ -53,8 +53,20 @@ describe('migrations', () => {
       );
       expect(rows.map((r) => r.table_name)).toEqual(
         expect.arrayContaining([
-          'programs', 'staff', 'api_tokens', 'profiles', 'cases', 'case_events', 'assignments', 'touchpoints',
-          'follow_ups', 'safeguarding_concerns', 'notifications', 'suppression_list', 'idempotency_keys', 'audit_log',
+          'programs',
+          'staff',
+          'api_tokens',
+          'profiles',
+          'cases',
+          'case_events',
+          'assignments',
+          'touchpoints',
+          'follow_ups',
+          'safeguarding_concerns',
+          'notifications',
+          'suppression_list',
+          'idempotency_keys',
+          'audit_log',
         ]),
       );
       await handle.pool.query(

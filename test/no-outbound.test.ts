@@ -14,7 +14,8 @@ const WEBHOOK_MODULE = path.join('src', 'domain', 'notifications', 'webhook.ts')
 const SAME_ORIGIN_PAGES = [path.join('src', 'http', 'plugins', 'queue-board.ts')];
 /** `overture health` probes this service's own /readyz on its listen address, nobody else. */
 const SELF_PROBES = [path.join('src', 'cli.ts')];
-const OUTBOUND = /\bfetch\s*\(|\bhttps?\.(request|get)\s*\(|from ['"](undici|axios|got|node-fetch|superagent)['"]|\bnew\s+WebSocket\s*\(|\bnet\.connect\s*\(|XMLHttpRequest/;
+const OUTBOUND =
+  /\bfetch\s*\(|\bhttps?\.(request|get)\s*\(|from ['"](undici|axios|got|node-fetch|superagent)['"]|\bnew\s+WebSocket\s*\(|\bnet\.connect\s*\(|XMLHttpRequest/;
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -27,10 +28,18 @@ describe('Overture never contacts anyone', () => {
   it('no module but the staff webhook makes outbound requests', () => {
     const offenders = [...files('src'), ...files('workers')]
       .filter((f) => f !== WEBHOOK_MODULE && !SAME_ORIGIN_PAGES.includes(f) && !SELF_PROBES.includes(f))
-      .filter((f) => OUTBOUND.test(readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '')));
+      .filter((f) =>
+        OUTBOUND.test(
+          readFileSync(f, 'utf8')
+            .replace(/\/\*[\s\S]*?\*\//g, '')
+            .replace(/\/\/.*$/gm, ''),
+        ),
+      );
     // The report page's browser code talks to this server only: no absolute or protocol-relative URL.
     for (const page of readdirSync(path.join('src', 'http', 'pages')).map((f) => path.join('src', 'http', 'pages', f))) {
-      const text = readFileSync(page, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+      const text = readFileSync(page, 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/^\s*\/\/.*$/gm, '');
       expect(text, page).not.toMatch(/['"`](https?:)?\/\/|sendBeacon|new WebSocket|XMLHttpRequest|<script[^>]+src=["']?(https?:)?\/\//);
     }
     for (const page of SAME_ORIGIN_PAGES) {
@@ -40,7 +49,10 @@ describe('Overture never contacts anyone', () => {
     }
     for (const file of SELF_PROBES) {
       const text = readFileSync(file, 'utf8');
-      expect([...text.matchAll(/fetch\(([^,)]+)/g)].map((m) => m[1]!.trim()), file).toEqual(['url']);
+      expect(
+        [...text.matchAll(/fetch\(([^,)]+)/g)].map((m) => m[1]!.trim()),
+        file,
+      ).toEqual(['url']);
       expect(text, file).toContain('const url = `http://${');
       expect(text, file).toContain(':${config.port}/readyz`;');
       expect(text.replace(/fetch\(url/, ''), file).not.toMatch(OUTBOUND);
@@ -80,8 +92,16 @@ describe('Overture never contacts anyone', () => {
       const lead = await t.staff('lead', p.id);
       const sam = await t.staff('intervener', p.id);
       const c = await activeCase(t, lead, p.id, sam.id);
-      await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'outbound', channel: 'paid_message', occurredAt: new Date().toISOString() });
-      await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'inbound', channel: 'paid_message', occurredAt: new Date().toISOString() });
+      await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, {
+        direction: 'outbound',
+        channel: 'paid_message',
+        occurredAt: new Date().toISOString(),
+      });
+      await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, {
+        direction: 'inbound',
+        channel: 'paid_message',
+        occurredAt: new Date().toISOString(),
+      });
       await sleep(2_100);
       const r = await reconcile(t.db.db, t.clock);
       await scanNoContact(t.db.db, t.clock);

@@ -1,5 +1,5 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { and, eq, } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notifications } from '../src/db/schema/index.js';
 import { notify } from '../src/domain/notifications/notify.js';
@@ -58,7 +58,13 @@ describe('GET /v1/me/notifications', () => {
     for (const who of [lead, analyst, admin, sam]) {
       expect((await call(t, who, 'GET', '/v1/me/notifications')).statusCode).toBe(200);
     }
-    await notify(t.db.db, [admin.id], { kind: 'safeguarding_unacknowledged', programId, caseId: null, subjectId: null, occurrence: 'admin-test' });
+    await notify(t.db.db, [admin.id], {
+      kind: 'safeguarding_unacknowledged',
+      programId,
+      caseId: null,
+      subjectId: null,
+      occurrence: 'admin-test',
+    });
     const mine = await ok<Page<Notification>>(t, admin, 'GET', '/v1/me/notifications');
     expect(mine.items.map((n) => n.kind)).toEqual(['safeguarding_unacknowledged']);
     expect(mine.items[0]!.caseId).toBeNull();
@@ -83,7 +89,12 @@ describe('GET /v1/me/notifications', () => {
     } while (cursor && pages < 10);
     expect(pages).toBe(3);
     expect(seen.map((n) => n.caseId)).toEqual([...caseIds].reverse());
-    expect(seen.map((n) => n.id)).toEqual(seen.map((n) => n.id).sort().reverse());
+    expect(seen.map((n) => n.id)).toEqual(
+      seen
+        .map((n) => n.id)
+        .sort()
+        .reverse(),
+    );
   });
 
   it('refuses bad filters and cursors', async () => {
@@ -118,7 +129,9 @@ describe('POST /v1/me/notifications/{id}/read', () => {
     const again = await ok<Notification>(t, i, 'POST', `/v1/me/notifications/${target.id}/read`, {});
     expect(again.readAt).toBe(read.readAt);
 
-    expect((await ok<Page<Notification>>(t, i, 'GET', '/v1/me/notifications?unread=true')).items.map((n) => n.id)).toEqual([unread.items[0]!.id]);
+    expect((await ok<Page<Notification>>(t, i, 'GET', '/v1/me/notifications?unread=true')).items.map((n) => n.id)).toEqual([
+      unread.items[0]!.id,
+    ]);
     expect((await ok<Page<Notification>>(t, i, 'GET', '/v1/me/notifications?unread=false')).items.map((n) => n.id)).toEqual([target.id]);
     expect((await ok<Page<Notification>>(t, i, 'GET', '/v1/me/notifications')).items).toHaveLength(2);
     expect(await auditCount(t, 'notification.read', i.id)).toBe(2);
@@ -126,7 +139,10 @@ describe('POST /v1/me/notifications/{id}/read', () => {
 
   it("answers 404 for someone else's or a missing notification, 400 for a bad id or body", async () => {
     const c = await activeCase(t, lead, programId, sam.id);
-    const [n] = await t.db.db.select().from(notifications).where(and(eq(notifications.caseId, c.id), eq(notifications.staffId, sam.id)));
+    const [n] = await t.db.db
+      .select()
+      .from(notifications)
+      .where(and(eq(notifications.caseId, c.id), eq(notifications.staffId, sam.id)));
     for (const who of [ivy, lead, admin, analyst]) {
       expectProblem(await call(t, who, 'POST', `/v1/me/notifications/${n!.id}/read`), 404, 'notification.not_found');
     }
@@ -160,6 +176,8 @@ describe('OpenAPI', () => {
     ]) {
       expect(Object.keys(doc.paths)).toContain(path);
     }
-    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['FollowUp', 'SafeguardingConcern', 'Notification', 'CaseloadItem']));
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      expect.arrayContaining(['FollowUp', 'SafeguardingConcern', 'Notification', 'CaseloadItem']),
+    );
   });
 });

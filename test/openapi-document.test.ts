@@ -40,10 +40,16 @@ const committedText = readFileSync(DOCUMENT_PATH, 'utf8');
 const doc = JSON.parse(committedText) as Doc;
 /** `METHOD /v1/cases/:id` → operation, as OPERATIONS keys them. */
 const operations = new Map<string, Operation>(
-  Object.entries(doc.paths).flatMap(([p, ops]) => Object.entries(ops).map(([m, op]) => [`${m.toUpperCase()} ${p.replace(/\{(\w+)\}/g, ':$1')}`, op] as const)),
+  Object.entries(doc.paths).flatMap(([p, ops]) =>
+    Object.entries(ops).map(([m, op]) => [`${m.toUpperCase()} ${p.replace(/\{(\w+)\}/g, ':$1')}`, op] as const),
+  ),
 );
 const declares = (op: Operation, parameter: string) => (op.parameters ?? []).some((p) => p.$ref === `#/components/parameters/${parameter}`);
-const keysWhere = (test: (op: Operation) => boolean) => [...operations].filter(([, op]) => test(op)).map(([k]) => k).sort();
+const keysWhere = (test: (op: Operation) => boolean) =>
+  [...operations]
+    .filter(([, op]) => test(op))
+    .map(([k]) => k)
+    .sort();
 
 describe('the committed openapi.json', () => {
   it('is current: regenerating it changes nothing (run `npm run openapi` when this fails)', async () => {
@@ -52,8 +58,10 @@ describe('the committed openapi.json', () => {
       const a = committedText.split('\n');
       const b = fresh.split('\n');
       const line = a.findIndex((l, i) => l !== b[i]);
-      expect.fail(`openapi.json is stale: run \`npm run openapi\` and commit openapi.json and clients/typescript/src/schema.d.ts.\n` +
-        `first difference at line ${line + 1}:\n  committed: ${a[line]}\n  generated: ${b[line]}`);
+      expect.fail(
+        `openapi.json is stale: run \`npm run openapi\` and commit openapi.json and clients/typescript/src/schema.d.ts.\n` +
+          `first difference at line ${line + 1}:\n  committed: ${a[line]}\n  generated: ${b[line]}`,
+      );
     }
   }, 60_000);
 
@@ -72,8 +80,14 @@ describe('the committed openapi.json', () => {
 describe('every operation is named and described from src/http/operations.ts', () => {
   it('has an entry for every documented route, and no entry without a route', () => {
     const documented = [...operations.keys()];
-    expect(documented.filter((k) => !OPERATIONS[k]), 'add these routes to src/http/operations.ts').toEqual([]);
-    expect(Object.keys(OPERATIONS).filter((k) => !operations.has(k)), 'these entries of src/http/operations.ts match no route').toEqual([]);
+    expect(
+      documented.filter((k) => !OPERATIONS[k]),
+      'add these routes to src/http/operations.ts',
+    ).toEqual([]);
+    expect(
+      Object.keys(OPERATIONS).filter((k) => !operations.has(k)),
+      'these entries of src/http/operations.ts match no route',
+    ).toEqual([]);
   });
 
   it('uses the entry: a unique camelCase operationId, a one-line summary, a description saying who may call', () => {
@@ -86,7 +100,9 @@ describe('every operation is named and described from src/http/operations.ts', (
       expect(op.summary, key).toBe(entry.summary);
       expect(op.summary, key).not.toMatch(/\n|^(GET|POST|PUT|PATCH|DELETE) \//);
       expect(op.summary.length, key).toBeLessThanOrEqual(80);
-      expect(op.description, key).toMatch(new RegExp(`^${entry.description.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n\\n(Who may call: [a-z, ]+|No token needed)\\.$`));
+      expect(op.description, key).toMatch(
+        new RegExp(`^${entry.description.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n\\n(Who may call: [a-z, ]+|No token needed)\\.$`),
+      );
     }
   });
 
@@ -114,7 +130,9 @@ describe('headers are declared', () => {
     ]);
     expect(doc.components.parameters['IdempotencyKey']).toMatchObject({ name: 'Idempotency-Key', in: 'header', required: false });
     for (const key of keysWhere((op) => declares(op, 'IdempotencyKey'))) {
-      expect(operations.get(key)!.responses['201']!.headers?.['Idempotent-Replayed'], key).toEqual({ $ref: '#/components/headers/IdempotentReplayed' });
+      expect(operations.get(key)!.responses['201']!.headers?.['Idempotent-Replayed'], key).toEqual({
+        $ref: '#/components/headers/IdempotentReplayed',
+      });
     }
   });
 
@@ -125,14 +143,23 @@ describe('headers are declared', () => {
       const op = operations.get(key)!;
       expect(Object.keys(op.responses), key).toEqual(expect.arrayContaining(['412', '428']));
       // The header is declared once, under its canonical name.
-      expect((op.parameters ?? []).filter((p) => p.in === 'header' && /if-match/i.test(p.name ?? '')), key).toEqual([]);
+      expect(
+        (op.parameters ?? []).filter((p) => p.in === 'header' && /if-match/i.test(p.name ?? '')),
+        key,
+      ).toEqual([]);
     }
   });
 
   it('ETag on the single-resource GETs and PATCHes of cases and programs, and on case actions', () => {
     const withEtag = keysWhere((op) => Object.values(op.responses).some((r) => r.headers?.['ETag']));
-    expect(withEtag).toEqual(expect.arrayContaining(['GET /v1/cases/:id', 'PATCH /v1/cases/:id', 'GET /v1/programs/:id', 'PATCH /v1/programs/:id']));
-    expect(withEtag.filter((k) => !/^(GET|PATCH) \/v1\/(cases|programs)\/:id$|^POST \/v1\/cases\/:id\/(triage|approve|assignment|close|reopen|erase)$/.test(k))).toEqual([]);
+    expect(withEtag).toEqual(
+      expect.arrayContaining(['GET /v1/cases/:id', 'PATCH /v1/cases/:id', 'GET /v1/programs/:id', 'PATCH /v1/programs/:id']),
+    );
+    expect(
+      withEtag.filter(
+        (k) => !/^(GET|PATCH) \/v1\/(cases|programs)\/:id$|^POST \/v1\/cases\/:id\/(triage|approve|assignment|close|reopen|erase)$/.test(k),
+      ),
+    ).toEqual([]);
   });
 
   it('Retry-After on every 429 and 503, and a 503 on every operation', () => {
@@ -157,7 +184,12 @@ function validator() {
   const rewrite = (s: unknown): unknown => {
     if (Array.isArray(s)) return s.map(rewrite);
     if (!s || typeof s !== 'object') return s;
-    return Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' ? v.replace('#/components/schemas/', `${ID}#/$defs/`) : rewrite(v)]));
+    return Object.fromEntries(
+      Object.entries(s).map(([k, v]) => [
+        k,
+        k === '$ref' && typeof v === 'string' ? v.replace('#/components/schemas/', `${ID}#/$defs/`) : rewrite(v),
+      ]),
+    );
   };
   const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false });
   addFormats(ajv);
@@ -179,7 +211,9 @@ function examplesIn(node: unknown, at = ''): [string, unknown][] {
 describe('schemas and examples', () => {
   it('emits rate intervals as arrays of exactly two numbers, never prefixItems tuples', () => {
     expect(committedText).not.toContain('prefixItems');
-    const row = ((doc.components.schemas['EngagementReport']!['properties'] as Json)['rows'] as Json)['items'] as { properties: Record<string, { anyOf: Json[] }> };
+    const row = ((doc.components.schemas['EngagementReport']!['properties'] as Json)['rows'] as Json)['items'] as {
+      properties: Record<string, { anyOf: Json[] }>;
+    };
     const rate = row.properties['responseRate']!.anyOf[0] as { properties: Record<string, Json> };
     expect(rate.properties['ci95']).toMatchObject({ type: 'array', minItems: 2, maxItems: 2, items: { type: 'number' } });
   });
@@ -261,15 +295,27 @@ describe('the server does what the headers say', () => {
     const samToken = await ok<{ token: string }>(t, admin, 'POST', `/v1/staff/${sam.id}/tokens`, { label: 'phone' });
     const asSam = { auth: { authorization: `Bearer ${samToken.token}` } };
 
-    const c = await replayed('POST /v1/cases', asLead, '/v1/cases', flagBody(program.id, { flaggedAt: new Date(Date.now() - 3_600_000).toISOString() }));
+    const c = await replayed(
+      'POST /v1/cases',
+      asLead,
+      '/v1/cases',
+      flagBody(program.id, { flaggedAt: new Date(Date.now() - 3_600_000).toISOString() }),
+    );
     await ok(t, asLead, 'POST', `/v1/cases/${c.id}/triage`, { decision: 'accept', reason: 'meets criteria' });
     await ok(t, asLead, 'POST', `/v1/cases/${c.id}/approve`, {});
     await ok(t, asLead, 'POST', `/v1/cases/${c.id}/assignment`, { intervenerId: sam.id });
     const occurredAt = new Date(Date.now() - 60_000).toISOString();
-    await replayed('POST /v1/cases/:id/touchpoints', asSam, `/v1/cases/${c.id}/touchpoints`, { direction: 'outbound', channel: 'direct_message', occurredAt });
+    await replayed('POST /v1/cases/:id/touchpoints', asSam, `/v1/cases/${c.id}/touchpoints`, {
+      direction: 'outbound',
+      channel: 'direct_message',
+      occurredAt,
+    });
     const dueAt = new Date(Date.now() + 86_400_000).toISOString();
     await replayed('POST /v1/cases/:id/follow-ups', asSam, `/v1/cases/${c.id}/follow-ups`, { dueAt, kind: 'check_in' });
-    await replayed('POST /v1/cases/:id/safeguarding', asSam, `/v1/cases/${c.id}/safeguarding`, { severity: 'high', concern: 'Talked about a march' });
+    await replayed('POST /v1/cases/:id/safeguarding', asSam, `/v1/cases/${c.id}/safeguarding`, {
+      severity: 'high',
+      concern: 'Talked about a march',
+    });
 
     expect([...exercised].sort()).toEqual(keysWhere((op) => declares(op, 'IdempotencyKey')));
   });
@@ -280,7 +326,14 @@ describe('the server does what the headers say', () => {
     const lead = await t.staff('lead', program.id);
     const sam = await t.staff('intervener', program.id);
     const exercised = new Set<string>();
-    const etagOf = async (key: string, method: 'GET' | 'POST' | 'PATCH', url: string, who = lead, body?: unknown, headers: Record<string, string> = {}) => {
+    const etagOf = async (
+      key: string,
+      method: 'GET' | 'POST' | 'PATCH',
+      url: string,
+      who = lead,
+      body?: unknown,
+      headers: Record<string, string> = {},
+    ) => {
       const res = await call(t, who, method, url, body, headers);
       expect(res.statusCode, `${key}: ${res.body}`).toBe(200);
       expect(res.headers['etag'], key).toMatch(/^"v\d+"$/);
@@ -294,7 +347,9 @@ describe('the server does what the headers say', () => {
     };
 
     const programEtag = await etagOf('GET /v1/programs/:id', 'GET', `/v1/programs/${program.id}`, admin);
-    expect(await guarded('PATCH /v1/programs/:id', `/v1/programs/${program.id}`, admin, { name: 'Renamed' }, programEtag)).not.toBe(programEtag);
+    expect(await guarded('PATCH /v1/programs/:id', `/v1/programs/${program.id}`, admin, { name: 'Renamed' }, programEtag)).not.toBe(
+      programEtag,
+    );
 
     const c = await ok<{ id: string }>(t, lead, 'POST', '/v1/cases', flagBody(program.id));
     const url = `/v1/cases/${c.id}`;

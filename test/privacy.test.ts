@@ -49,17 +49,20 @@ describe('audit log', () => {
     const c = await activeCase(t, lead, p.id, sam.id);
     const before = (await t.db.db.select().from(auditLog).where(eq(auditLog.caseId, c.id))).length;
     await ok(t, sam, 'GET', `/v1/cases/${c.id}`);
-    await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: new Date().toISOString(), summary: 'secret-summary-text' });
+    await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, {
+      direction: 'outbound',
+      channel: 'comment',
+      occurredAt: new Date().toISOString(),
+      summary: 'secret-summary-text',
+    });
     const entries = await t.db.db.select().from(auditLog).where(eq(auditLog.caseId, c.id));
     expect(entries.length).toBe(before + 2);
     expect(entries.map((e) => e.action).slice(-2)).toEqual(['case.read', 'touchpoint.create']);
 
-    const list = await ok<{ items: { action: string; actorId: string; caseId: string; hash: string; prevHash: string }[]; nextCursor: string | null }>(
-      t,
-      admin,
-      'GET',
-      `/v1/audit?caseId=${c.id}&limit=3`,
-    );
+    const list = await ok<{
+      items: { action: string; actorId: string; caseId: string; hash: string; prevHash: string }[];
+      nextCursor: string | null;
+    }>(t, admin, 'GET', `/v1/audit?caseId=${c.id}&limit=3`);
     expect(list.items).toHaveLength(3);
     expect(list.items.every((i) => i.caseId === c.id)).toBe(true);
     const next = await ok<{ items: unknown[] }>(t, admin, 'GET', `/v1/audit?caseId=${c.id}&cursor=${list.nextCursor}`);
@@ -117,7 +120,9 @@ describe('audit log', () => {
     });
     const slow = t.db.db.transaction(async (tx) => {
       await appendAudit(tx, [{ ...event, action: 'test.slow' }]);
-      const inTx = await tx.execute(sql`select (select count(*) from audit_log)::int as logged, (select count(*) from audit_pending)::int as pending`);
+      const inTx = await tx.execute(
+        sql`select (select count(*) from audit_log)::int as logged, (select count(*) from audit_pending)::int as pending`,
+      );
       expect(inTx.rows[0]).toEqual({ logged: before, pending: 1 });
       appended();
       await held;
@@ -144,19 +149,42 @@ describe('audit log', () => {
     const c = await activeCase(t, lead, p.id, sam.id);
     const upper = c.id.toUpperCase();
     await ok(t, sam, 'GET', `/v1/cases/${upper}`);
-    await ok(t, sam, 'POST', `/v1/cases/${upper}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: new Date().toISOString() });
+    await ok(t, sam, 'POST', `/v1/cases/${upper}/touchpoints`, {
+      direction: 'outbound',
+      channel: 'comment',
+      occurredAt: new Date().toISOString(),
+    });
     await ok(t, sam, 'GET', `/v1/cases/${upper}/touchpoints`);
     const entries = await t.db.db.select().from(auditLog).where(eq(auditLog.caseId, c.id));
     expect(entries.map((e) => e.action).slice(-3)).toEqual(['case.read', 'touchpoint.create', 'touchpoint.list']);
     expect(await verifyAudit(t.db.db)).toMatchObject({ ok: true, firstBrokenId: null });
   });
 
-  it('the previous release\'s append (overture_audit_append) still chains correctly beside the new one', async () => {
+  it("the previous release's append (overture_audit_append) still chains correctly beside the new one", async () => {
     const event = { actorId: null, action: 'test.mixed', targetType: 'case', targetId: null };
     await t.db.db.transaction((tx) => appendAudit(tx, [event]));
-    const old: AuditEntry = { id: uuidv7(), at: new Date(), actorId: null, action: 'test.old_release', targetType: 'case', targetId: null, programId: null, caseId: null, requestId: null };
+    const old: AuditEntry = {
+      id: uuidv7(),
+      at: new Date(),
+      actorId: null,
+      action: 'test.old_release',
+      targetType: 'case',
+      targetId: null,
+      programId: null,
+      caseId: null,
+      requestId: null,
+    };
     await t.db.pool.query('select overture_audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', [
-      old.id, old.at, old.actorId, old.action, old.targetType, old.targetId, old.programId, old.caseId, old.requestId, canonicalEntry(old),
+      old.id,
+      old.at,
+      old.actorId,
+      old.action,
+      old.targetType,
+      old.targetId,
+      old.programId,
+      old.caseId,
+      old.requestId,
+      canonicalEntry(old),
     ]);
     await t.db.db.transaction((tx) => appendAudit(tx, [event]));
     const last = await t.db.db.select().from(auditLog).orderBy(desc(auditLog.seq)).limit(3);
@@ -168,13 +196,15 @@ describe('audit log', () => {
     await expect(hotQuery({} as never, null, 'select 1', [])).rejects.toThrow(/drizzle-orm internals/);
   });
 
-  it('reports the first broken entry after an edit behind the application\'s back', async () => {
+  it("reports the first broken entry after an edit behind the application's back", async () => {
     const entries = await t.db.db.select().from(auditLog).orderBy(auditLog.seq);
     const victim = entries[Math.floor(entries.length / 2)]!;
     const client = await t.db.pool.connect();
     try {
       // Only a superuser can do this: the trigger refuses every UPDATE to the application.
-      await expect(client.query('update audit_log set action = $1 where id = $2', ['case.nothing', victim.id])).rejects.toThrow(/append-only/);
+      await expect(client.query('update audit_log set action = $1 where id = $2', ['case.nothing', victim.id])).rejects.toThrow(
+        /append-only/,
+      );
       await client.query('begin');
       await client.query('alter table audit_log disable trigger audit_log_no_update_delete');
       await client.query('update audit_log set action = $1 where id = $2', ['case.nothing', victim.id]);
@@ -201,32 +231,76 @@ describe('erasure and retention', () => {
     const sam = await t.staff('intervener', p.id);
     const handle = `erase_${Date.now().toString(36)}`;
     const body = flagBody(p.id, {
-      profile: { platform: 'reddit', handle: `@${handle}`, url: `https://reddit.example/u/${handle}`, displayName: 'Distinct Display Name', language: 'en' },
+      profile: {
+        platform: 'reddit',
+        handle: `@${handle}`,
+        url: `https://reddit.example/u/${handle}`,
+        displayName: 'Distinct Display Name',
+        language: 'en',
+      },
       indicators: [{ kind: 'post', evidenceUrl: `https://reddit.example/r/x/${handle}-post`, note: 'indicator-note-text' }],
     });
     const c = await ok<{ id: string }>(t, lead, 'POST', '/v1/cases', body, { 'idempotency-key': `erase-${handle}` });
     await ok(t, lead, 'POST', `/v1/cases/${c.id}/triage`, { decision: 'accept', reason: 'reason-mentions-the-person' });
     await ok(t, lead, 'POST', `/v1/cases/${c.id}/approve`, {});
     await ok(t, lead, 'POST', `/v1/cases/${c.id}/assignment`, { intervenerId: sam.id });
-    await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: new Date().toISOString(), summary: 'touchpoint-summary-text' });
-    await ok(t, sam, 'POST', `/v1/cases/${c.id}/safeguarding`, { severity: 'high', concern: 'concern-free-text', actionTaken: 'action-free-text' });
-    await ok(t, sam, 'POST', `/v1/cases/${c.id}/follow-ups`, { dueAt: new Date(Date.now() + 3_600_000).toISOString(), kind: 'check_in', note: 'follow-up-note-text' });
+    await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, {
+      direction: 'outbound',
+      channel: 'comment',
+      occurredAt: new Date().toISOString(),
+      summary: 'touchpoint-summary-text',
+    });
+    await ok(t, sam, 'POST', `/v1/cases/${c.id}/safeguarding`, {
+      severity: 'high',
+      concern: 'concern-free-text',
+      actionTaken: 'action-free-text',
+    });
+    await ok(t, sam, 'POST', `/v1/cases/${c.id}/follow-ups`, {
+      dueAt: new Date(Date.now() + 3_600_000).toISOString(),
+      kind: 'check_in',
+      note: 'follow-up-note-text',
+    });
     const report = `/v1/reports/engagement?programId=${p.id}&from=2020-01-01&to=${tomorrow()}`;
     const before = await ok<{ rows: unknown[] }>(t, lead, 'GET', report);
-    for (const needle of [handle, 'Distinct Display Name', 'indicator-note-text', 'touchpoint-summary-text', 'concern-free-text', 'follow-up-note-text']) {
+    for (const needle of [
+      handle,
+      'Distinct Display Name',
+      'indicator-note-text',
+      'touchpoint-summary-text',
+      'concern-free-text',
+      'follow-up-note-text',
+    ]) {
       expect((await findEverywhere(needle)).length).toBeGreaterThan(0);
     }
 
-    const storedResponses = async () => (await t.db.pool.query<{ n: number }>('select count(*)::int as n from idempotency_keys where case_id = $1', [c.id])).rows[0]!.n;
+    const storedResponses = async () =>
+      (await t.db.pool.query<{ n: number }>('select count(*)::int as n from idempotency_keys where case_id = $1', [c.id])).rows[0]!.n;
     // The stored (encrypted) response of the flagging request is tied to the case ...
     expect(await storedResponses()).toBe(1);
     const erased = await ok<Record<string, unknown>>(t, lead, 'POST', `/v1/cases/${c.id}/erase`, { reason: 'subject asked' });
-    expect(erased).toMatchObject({ erased: true, status: 'closed', profile: { platform: 'reddit', handle: null, url: null, displayName: null, language: null } });
+    expect(erased).toMatchObject({
+      erased: true,
+      status: 'closed',
+      profile: { platform: 'reddit', handle: null, url: null, displayName: null, language: null },
+    });
     expect(erased['indicators']).toEqual([{ kind: 'post', evidenceUrl: null, note: null }]);
-    for (const needle of [handle, 'Distinct Display Name', 'indicator-note-text', 'touchpoint-summary-text', 'concern-free-text', 'action-free-text', 'follow-up-note-text', 'reason-mentions-the-person']) {
+    for (const needle of [
+      handle,
+      'Distinct Display Name',
+      'indicator-note-text',
+      'touchpoint-summary-text',
+      'concern-free-text',
+      'action-free-text',
+      'follow-up-note-text',
+      'reason-mentions-the-person',
+    ]) {
       expect(await findEverywhere(needle), needle).toEqual([]);
     }
-    expectProblem(await call(t, lead, 'POST', '/v1/cases', { ...body, profile: { ...body.profile, handle: handle.toUpperCase() } }), 422, 'profile.suppressed');
+    expectProblem(
+      await call(t, lead, 'POST', '/v1/cases', { ...body, profile: { ...body.profile, handle: handle.toUpperCase() } }),
+      422,
+      'profile.suppressed',
+    );
     // ... and goes with it.
     expect(await storedResponses()).toBe(0);
     expectProblem(await call(t, lead, 'POST', `/v1/cases/${c.id}/erase`, { reason: 'again' }), 409, 'case.erased');
@@ -240,9 +314,17 @@ describe('erasure and retention', () => {
     const sam = await t.staff('intervener', p.id);
     const flaggedOnly = await ok<{ id: string }>(t, lead, 'POST', '/v1/cases', flagBody(p.id));
     const working = await activeCase(t, lead, p.id, sam.id);
-    await ok(t, sam, 'POST', `/v1/cases/${working.id}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: new Date().toISOString() });
+    await ok(t, sam, 'POST', `/v1/cases/${working.id}/touchpoints`, {
+      direction: 'outbound',
+      channel: 'comment',
+      occurredAt: new Date().toISOString(),
+    });
     const done = await activeCase(t, lead, p.id, sam.id);
-    await ok(t, sam, 'POST', `/v1/cases/${done.id}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: new Date().toISOString() });
+    await ok(t, sam, 'POST', `/v1/cases/${done.id}/touchpoints`, {
+      direction: 'outbound',
+      channel: 'comment',
+      occurredAt: new Date().toISOString(),
+    });
     await ok(t, lead, 'POST', `/v1/cases/${done.id}/close`, { outcome: 'other' });
     const report = `/v1/reports/engagement?programId=${p.id}&from=2020-01-01&to=${tomorrow()}&groupBy=platform`;
     const before = await ok<{ rows: unknown[] }>(t, lead, 'GET', report);

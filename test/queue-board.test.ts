@@ -89,7 +89,11 @@ describe('queue board sign-in: a server-side session, never the token', () => {
       expectProblem(res, 401, 'auth.unauthorized');
       expect(res.headers['set-cookie']).toBeUndefined();
     }
-    expectProblem(await t.app.inject({ method: 'POST', url: `${BOARD}/login`, payload: { token: 'x', role: 'admin' } }), 400, 'request.invalid');
+    expectProblem(
+      await t.app.inject({ method: 'POST', url: `${BOARD}/login`, payload: { token: 'x', role: 'admin' } }),
+      400,
+      'request.invalid',
+    );
   });
 
   it('a forged or malformed session id gets 401 (API) or the sign-in page (browser), and its cookie is cleared', async () => {
@@ -143,7 +147,8 @@ describe('queue board sign-in: a server-side session, never the token', () => {
     const admin = await t.staff('admin', null);
     const other = await t.staff('admin', null);
     const { cookie } = await signIn(t, admin.token);
-    const patch = (active: boolean) => t.app.inject({ method: 'PATCH', url: `/v1/staff/${admin.id}`, headers: other.auth, payload: { active } });
+    const patch = (active: boolean) =>
+      t.app.inject({ method: 'PATCH', url: `/v1/staff/${admin.id}`, headers: other.auth, payload: { active } });
     expect((await patch(false)).statusCode).toBe(200);
     expectProblem(await boardApi(t, cookie), 401, 'auth.unauthorized');
     expect((await patch(true)).statusCode).toBe(200);
@@ -278,13 +283,30 @@ describe('every board route is rate limited per address like the API', () => {
 
   const kinds: [string, (ip: string) => Promise<Injected>][] = [
     ['the sign-in page', (ip) => t.app.inject({ url: `${BOARD}/login`, remoteAddress: ip })],
-    ['sign-in (guessing tokens)', (ip) => t.app.inject({ method: 'POST', url: `${BOARD}/login`, remoteAddress: ip, payload: { token: `ovt_${randomBytes(32).toString('base64url')}` } })],
+    [
+      'sign-in (guessing tokens)',
+      (ip) =>
+        t.app.inject({
+          method: 'POST',
+          url: `${BOARD}/login`,
+          remoteAddress: ip,
+          payload: { token: `ovt_${randomBytes(32).toString('base64url')}` },
+        }),
+    ],
     ['sign-out', (ip) => t.app.inject({ method: 'POST', url: `${BOARD}/logout`, remoteAddress: ip })],
     ['the board page with a session', (ip) => t.app.inject({ url: BOARD, remoteAddress: ip, headers: session })],
     ['the board page without credentials', (ip) => t.app.inject({ url: BOARD, remoteAddress: ip })],
     ['a static asset', (ip) => t.app.inject({ url: `${BOARD}/static/favicon-32x32.png`, remoteAddress: ip, headers: session })],
     ['an API call with a Bearer token', (ip) => t.app.inject({ url: `${BOARD}/api/queues`, remoteAddress: ip, headers: admin.auth })],
-    ['guessing session ids', (ip) => t.app.inject({ url: `${BOARD}/api/queues`, remoteAddress: ip, headers: { cookie: `overture_board=${randomBytes(32).toString('base64url')}` } })],
+    [
+      'guessing session ids',
+      (ip) =>
+        t.app.inject({
+          url: `${BOARD}/api/queues`,
+          remoteAddress: ip,
+          headers: { cookie: `overture_board=${randomBytes(32).toString('base64url')}` },
+        }),
+    ],
   ];
 
   kinds.forEach(([name, send], i) => {
@@ -337,7 +359,9 @@ function allows(policy: Map<string, string[]>, directive: string, what: { url: U
 const tags = (html: string, name: string) => [...html.matchAll(new RegExp(`<${name}\\b([^>]*)>`, 'gi'))].map((m) => m[1]!);
 const attr = (attrs: string, name: string) => new RegExp(`\\b${name}="([^"]*)"`, 'i').exec(attrs)?.[1];
 const inlineBodies = (html: string, name: string) =>
-  [...html.matchAll(new RegExp(`<${name}\\b([^>]*)>([\\s\\S]*?)</${name}>`, 'gi'))].filter((m) => !/\bsrc=/.test(m[1]!)).map((m) => ({ attrs: m[1]!, body: m[2]! }));
+  [...html.matchAll(new RegExp(`<${name}\\b([^>]*)>([\\s\\S]*?)</${name}>`, 'gi'))]
+    .filter((m) => !/\bsrc=/.test(m[1]!))
+    .map((m) => ({ attrs: m[1]!, body: m[2]! }));
 
 describe('the board and its sign-in page are served with a strict CSP', () => {
   let t: TestApp;
@@ -372,7 +396,8 @@ describe('the board and its sign-in page are served with a strict CSP', () => {
     expect(res.body).not.toMatch(/\sstyle=|\son[a-z]+=/i); // no inline style attributes or handlers
     expect(tags(res.body, 'input').every((a) => attr(a, 'name') === undefined)).toBe(true);
     // What the script calls is on this origin.
-    for (const m of scripts[0]!.body.matchAll(/fetch\('([^']+)'/g)) expect(allows(csp, 'connect-src', { url: new URL(m[1]!, ORIGIN) }, ORIGIN)).toBe(true);
+    for (const m of scripts[0]!.body.matchAll(/fetch\('([^']+)'/g))
+      expect(allows(csp, 'connect-src', { url: new URL(m[1]!, ORIGIN) }, ORIGIN)).toBe(true);
   });
 
   it("Bull Board's page: every script, stylesheet and image it links is allowed, except Google Fonts; nothing else is", async () => {

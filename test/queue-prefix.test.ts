@@ -133,7 +133,9 @@ describe.runIf(process.env['REDIS_URL'] || hasRedisServer)('the prefix owner key
 
   it('refuses to start unchecked when Redis cannot be reached, without printing the URL', async () => {
     const url = `redis://:hunter2@127.0.0.1:${await freePort()}`;
-    const err = await assertQueuePrefixOwned({ redisUrl: url, prefix: 'overture', pool: db.pool, logger: quiet, waitMs: 300 }).catch((e: unknown) => e);
+    const err = await assertQueuePrefixOwned({ redisUrl: url, prefix: 'overture', pool: db.pool, logger: quiet, waitMs: 300 }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(QueuePrefixError);
     expect((err as Error).message).toContain('OVERTURE_QUEUE_PREFIX');
     expect((err as Error).message).not.toContain('hunter2');

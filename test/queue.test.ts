@@ -42,10 +42,15 @@ describe.each(backends)('queues on $name', ({ redisUrl }) => {
   });
 
   it('a worker runs the heartbeat job', async () => {
-    const running = await startWorkers({ db: db.db, queues, clock: { now: () => new Date() }, logger, secret: 'x'.repeat(32) }, { schedules: false });
+    const running = await startWorkers(
+      { db: db.db, queues, clock: { now: () => new Date() }, logger, secret: 'x'.repeat(32) },
+      { schedules: false },
+    );
     try {
       await queues.enqueue('maintenance', 'heartbeat', {});
-      await expect.poll(async () => (await db.db.select().from(jobRuns).where(eq(jobRuns.name, 'heartbeat')))[0]?.runs ?? 0, { timeout: 15_000 }).toBeGreaterThan(0);
+      await expect
+        .poll(async () => (await db.db.select().from(jobRuns).where(eq(jobRuns.name, 'heartbeat')))[0]?.runs ?? 0, { timeout: 15_000 })
+        .toBeGreaterThan(0);
       expect(await queues.health()).toBe('ok');
     } finally {
       await running.close(5_000);
@@ -66,4 +71,3 @@ describe.each(backends)('queues on $name', ({ redisUrl }) => {
     }
   });
 });
-

@@ -11,9 +11,13 @@ describe.runIf(hasRedisServer)('Redis eviction policy', () => {
   let port: number;
   beforeAll(async () => {
     port = await freePort();
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'allkeys-lru'], {
-      stdio: 'ignore',
-    });
+    child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'allkeys-lru'],
+      {
+        stdio: 'ignore',
+      },
+    );
     await new Promise((r) => setTimeout(r, 300));
   });
   afterAll(() => {

@@ -37,7 +37,12 @@ function expectedCells(row: Row, table: 'figures' | 'comparison'): Record<string
   const shown = (v: unknown, show: (v: never) => string) => (v == null ? (row.suppressed ? 'suppressed' : '—') : show(v as never));
   const cells: Record<string, string> = {};
   if (table === 'comparison') {
-    const vs = row['vsRest'] as { responseRateDiff: number | null; sustainedRateDiff: number | null; pValue: number | null; responsePValue: number | null } | null;
+    const vs = row['vsRest'] as {
+      responseRateDiff: number | null;
+      sustainedRateDiff: number | null;
+      pValue: number | null;
+      responsePValue: number | null;
+    } | null;
     const diff = (d: number) => `${d > 0 ? '+' : d < 0 ? '−' : '±'}${Math.abs(d * 100).toFixed(1)} pp`;
     cells['vsRest.responseRateDiff'] = shown(vs?.responseRateDiff, diff);
     cells['vsRest.sustainedRateDiff'] = shown(vs?.sustainedRateDiff, diff);
@@ -133,7 +138,11 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
   }
 
   const report = async (q: Record<string, string>, format?: 'csv') => {
-    const res = await t.app.inject({ method: 'GET', url: `/v1/reports/engagement?${new URLSearchParams({ ...q, ...(format ? { format } : {}) })}`, headers: lead.auth });
+    const res = await t.app.inject({
+      method: 'GET',
+      url: `/v1/reports/engagement?${new URLSearchParams({ ...q, ...(format ? { format } : {}) })}`,
+      headers: lead.auth,
+    });
     expect(res.statusCode, res.body).toBe(200);
     return res;
   };
@@ -179,10 +188,33 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
     kim = await t.staff('intervener', programId, { specialisms: ['islamist'], languages: ['en'] });
 
     // 7 cases: 6 accepted, 5 contacted, 4 responded, 2 sustained, 1 positive.
-    await seedCase({ ideology: 'far_right', platform: 'x', riskLevel: 'medium', intervener: sam, touches: 'oio', costCents: 250, outcome: 'positive_change' });
-    await seedCase({ ideology: 'far_right', platform: 'youtube', riskLevel: 'high', intervener: sam, touches: 'oi', approaches: ['questioning'] });
+    await seedCase({
+      ideology: 'far_right',
+      platform: 'x',
+      riskLevel: 'medium',
+      intervener: sam,
+      touches: 'oio',
+      costCents: 250,
+      outcome: 'positive_change',
+    });
+    await seedCase({
+      ideology: 'far_right',
+      platform: 'youtube',
+      riskLevel: 'high',
+      intervener: sam,
+      touches: 'oi',
+      approaches: ['questioning'],
+    });
     await seedCase({ ideology: 'far_right', platform: 'x', riskLevel: 'low', intervener: sam });
-    await seedCase({ ideology: 'islamist', platform: 'telegram', riskLevel: 'medium', intervener: kim, touches: 'oiio', approaches: ['empathetic', 'personal_story'], costCents: 120 });
+    await seedCase({
+      ideology: 'islamist',
+      platform: 'telegram',
+      riskLevel: 'medium',
+      intervener: kim,
+      touches: 'oiio',
+      approaches: ['empathetic', 'personal_story'],
+      costCents: 120,
+    });
     await seedCase({ ideology: 'islamist', platform: 'x', riskLevel: 'low', intervener: kim, touches: 'o', approaches: ['informational'] });
     await seedCase({ ideology: 'other', platform: 'tiktok', riskLevel: 'low', intervener: kim, touches: 'oi', approaches: ['humour'] });
     await seedCase({ ideology: 'other', platform: 'reddit', riskLevel: 'high' });
@@ -195,7 +227,16 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
     profileDir = await mkdtemp(path.join(tmpdir(), 'overture-chromium-'));
     context = await chromium.launchPersistentContext(profileDir, {
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       acceptDownloads: true,
       // A common laptop width: the table must fit it without clipping.
       viewport: { width: 1280, height: 900 },
@@ -229,13 +270,21 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
     expect(res.body).not.toMatch(/https?:\/\//); // nothing from another origin
 
     const links = [...res.body.matchAll(/(?:src|href)="(\/reports\/assets\/[^"]+)"/g)].map((m) => m[1]!);
-    expect(links.map((l) => l.split('?')[0]).sort()).toEqual(['/reports/assets/chart.umd.js', '/reports/assets/reports.css', '/reports/assets/reports.js']);
+    expect(links.map((l) => l.split('?')[0]).sort()).toEqual([
+      '/reports/assets/chart.umd.js',
+      '/reports/assets/reports.css',
+      '/reports/assets/reports.js',
+    ]);
     for (const link of links) {
       const asset = await t.app.inject({ method: 'GET', url: link });
       expect(asset.statusCode, link).toBe(200);
       expect(asset.headers['content-type']).toBe(link.includes('.css') ? 'text/css; charset=utf-8' : 'text/javascript; charset=utf-8');
       expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
-      const again = await t.app.inject({ method: 'GET', url: link.split('?')[0]!, headers: { 'if-none-match': String(asset.headers['etag']) } });
+      const again = await t.app.inject({
+        method: 'GET',
+        url: link.split('?')[0]!,
+        headers: { 'if-none-match': String(asset.headers['etag']) },
+      });
       expect(again.statusCode).toBe(304);
     }
     const chart = await t.app.inject({ method: 'GET', url: '/reports/assets/chart.umd.js' });
@@ -300,7 +349,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
       const dt = page.locator(`#definition dt[data-key="${key}"]`);
       expect(await dt.count(), key).toBe(1);
       expect(await dt.textContent(), key).not.toMatch(/^[a-z]+[A-Z]/);
-      expect(await dt.locator('xpath=following-sibling::dd[1]').textContent()).toBe(typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
+      expect(await dt.locator('xpath=following-sibling::dd[1]').textContent()).toBe(
+        typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value),
+      );
     }
 
     for (const id of ['funnel-chart', 'rates-chart', 'trend-chart']) {
@@ -344,7 +395,14 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
 
   it('marks suppressed cells as suppressed when a group is smaller than minCellSize', async () => {
     const current = await t.app.inject({ method: 'GET', url: `/v1/programs/${programId}`, headers: lead.auth });
-    await ok(t, lead, 'PATCH', `/v1/programs/${programId}`, { settings: { minCellSize: 3 } }, { 'if-match': String(current.headers['etag']) });
+    await ok(
+      t,
+      lead,
+      'PATCH',
+      `/v1/programs/${programId}`,
+      { settings: { minCellSize: 3 } },
+      { 'if-match': String(current.headers['etag']) },
+    );
 
     const q = await show('ideology');
     const api = await expectTableMatchesApi(q);
@@ -372,7 +430,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
     await intervenerPage.click('#save-token');
     await intervenerPage.locator('#alert').waitFor({ state: 'visible' });
     // Said in words before any request is refused: not "Pick a program", not a bare 403.
-    expect(await intervenerPage.locator('#alert .detail').textContent()).toMatch(/^Engagement reports are for program leads\. This token belongs to .+, whose role is intervener/);
+    expect(await intervenerPage.locator('#alert .detail').textContent()).toMatch(
+      /^Engagement reports are for program leads\. This token belongs to .+, whose role is intervener/,
+    );
     expect(await intervenerPage.evaluate<number>('sessionStorage.length')).toBe(0);
     // The sign-in state, with its alert, is accessible too.
     expect(await accessibilityViolations(intervenerPage)).toEqual([]);

@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { suppressionMask } from '../src/domain/reports/engagement.js';
 import { twoProportionPValue, wilson } from '../src/domain/reports/stats.js';
 
-const k = (flagged: number, contacted = 0, responded = 0) => ({ flagged, accepted: 0, contacted, responded, sustained: 0, positive: 0, costCents: 0 });
+const k = (flagged: number, contacted = 0, responded = 0) => ({
+  flagged,
+  accepted: 0,
+  contacted,
+  responded,
+  sustained: 0,
+  positive: 0,
+  costCents: 0,
+});
 
 describe('statistics', () => {
   it('Wilson intervals match published values', () => {

@@ -15,7 +15,14 @@ const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
 const window = (extra = '') => `/v1/reports/engagement?programId=${programId}&from=2020-01-01&to=${tomorrow}${extra}`;
 const ago = (min: number) => new Date(Date.now() - min * 60_000).toISOString();
 
-async function touch(who: Who, caseId: string, direction: 'outbound' | 'inbound', minutesAgo: number, approaches?: string[], costCents?: number) {
+async function touch(
+  who: Who,
+  caseId: string,
+  direction: 'outbound' | 'inbound',
+  minutesAgo: number,
+  approaches?: string[],
+  costCents?: number,
+) {
   await ok(t, who, 'POST', `/v1/cases/${caseId}/touchpoints`, {
     direction,
     channel: 'paid_message',
@@ -38,7 +45,11 @@ beforeAll(async () => {
   await touch(sam, a.id, 'outbound', 200, undefined, 100);
   await ok(t, lead, 'POST', `/v1/cases/${a.id}/close`, { outcome: 'positive_change' });
   // Case B: sam contacts (challenging), then the case moves to kim, who gets the reply.
-  const b = await activeCase(t, lead, programId, sam.id, { flaggedAt: ago(1000), ideology: 'islamist', profile: { platform: 'telegram', handle: `b${Date.now()}` } });
+  const b = await activeCase(t, lead, programId, sam.id, {
+    flaggedAt: ago(1000),
+    ideology: 'islamist',
+    profile: { platform: 'telegram', handle: `b${Date.now()}` },
+  });
   await touch(sam, b.id, 'outbound', 100, ['challenging'], 50);
   await ok(t, lead, 'POST', `/v1/cases/${b.id}/assignment`, { intervenerId: kim.id });
   await touch(kim, b.id, 'inbound', 10);
@@ -73,7 +84,12 @@ describe('engagement report', () => {
   });
 
   it('credits each stage to the intervener who held the case when it was reached', async () => {
-    const r = await ok<{ rows: { group: string; contacted: number; responded: number; sustained: number; flagged: number }[] }>(t, lead, 'GET', window('&groupBy=intervener'));
+    const r = await ok<{ rows: { group: string; contacted: number; responded: number; sustained: number; flagged: number }[] }>(
+      t,
+      lead,
+      'GET',
+      window('&groupBy=intervener'),
+    );
     const bySam = r.rows.find((x) => x.group === sam.id)!;
     const byKim = r.rows.find((x) => x.group === kim.id)!;
     expect(bySam).toMatchObject({ flagged: 2, contacted: 2, responded: 1, sustained: 1 });
@@ -83,7 +99,7 @@ describe('engagement report', () => {
 
   it('names each intervener (a lead tells people apart), in JSON and CSV, and the CSV does not run a name as a formula', async () => {
     await t.db.pool.query("update staff set name = 'Sam Field' where id = $1", [sam.id]);
-    await t.db.pool.query("update staff set name = '=HYPERLINK(\"x\")' where id = $1", [kim.id]);
+    await t.db.pool.query('update staff set name = \'=HYPERLINK("x")\' where id = $1', [kim.id]);
     const r = await ok<{ rows: { group: string; name?: string | null }[] }>(t, lead, 'GET', window('&groupBy=intervener'));
     expect(r.rows.find((x) => x.group === sam.id)!.name).toBe('Sam Field');
     expect(r.rows.find((x) => x.group === kim.id)!.name).toBe('=HYPERLINK("x")');
@@ -99,7 +115,11 @@ describe('engagement report', () => {
 
   it('groups by ideology, platform, riskLevel and cohort month', async () => {
     const ideology = await ok<{ rows: { group: string; flagged: number }[] }>(t, lead, 'GET', window('&groupBy=ideology'));
-    expect(ideology.rows.map((r) => [r.group, r.flagged])).toEqual([['far_right', 3], ['islamist', 1], ['total', 4]]);
+    expect(ideology.rows.map((r) => [r.group, r.flagged])).toEqual([
+      ['far_right', 3],
+      ['islamist', 1],
+      ['total', 4],
+    ]);
     const platform = await ok<{ rows: { group: string; flagged: number }[] }>(t, lead, 'GET', window('&groupBy=platform'));
     expect(platform.rows.map((r) => r.group)).toEqual(['telegram', 'x', 'total']);
     const cohort = await ok<{ rows: { group: string }[] }>(t, lead, 'GET', window('&groupBy=cohort'));
@@ -171,7 +191,12 @@ describe('engagement report', () => {
     expect(r.buckets).toHaveLength(4);
     const sum = (k: 'contacted' | 'responded' | 'sustained') => r.buckets.reduce((s, b) => s + (b[k] ?? 0), 0);
     expect([sum('contacted'), sum('responded'), sum('sustained')]).toEqual([2, 2, 1]);
-    const weeks = await ok<{ buckets: { start: string }[] }>(t, lead, 'GET', `/v1/reports/engagement/trend?programId=${programId}&interval=week&from=2026-01-01&to=2026-02-01`);
+    const weeks = await ok<{ buckets: { start: string }[] }>(
+      t,
+      lead,
+      'GET',
+      `/v1/reports/engagement/trend?programId=${programId}&interval=week&from=2026-01-01&to=2026-02-01`,
+    );
     expect(weeks.buckets.every((b) => new Date(`${b.start}T00:00:00Z`).getUTCDay() === 1)).toBe(true);
   });
 
@@ -181,9 +206,21 @@ describe('engagement report', () => {
     expectProblem(await call(t, await t.staff('admin', null), 'GET', window()), 403);
     const other = await t.staff('lead', (await t.program()).id);
     expectProblem(await call(t, other, 'GET', window()), 404, 'program.not_found');
-    expectProblem(await call(t, lead, 'GET', `/v1/reports/engagement?programId=${programId}&from=${tomorrow}&to=${today}`), 400, 'report.invalid_window');
-    expectProblem(await call(t, lead, 'GET', `/v1/reports/engagement?programId=${programId}&from=2026-01-01T10:00:00Z&to=${today}`), 400, 'request.invalid');
-    expectProblem(await call(t, lead, 'GET', `/v1/reports/engagement?programId=${programId}&from=2026-02-30&to=${today}`), 400, 'request.invalid');
+    expectProblem(
+      await call(t, lead, 'GET', `/v1/reports/engagement?programId=${programId}&from=${tomorrow}&to=${today}`),
+      400,
+      'report.invalid_window',
+    );
+    expectProblem(
+      await call(t, lead, 'GET', `/v1/reports/engagement?programId=${programId}&from=2026-01-01T10:00:00Z&to=${today}`),
+      400,
+      'request.invalid',
+    );
+    expectProblem(
+      await call(t, lead, 'GET', `/v1/reports/engagement?programId=${programId}&from=2026-02-30&to=${today}`),
+      400,
+      'request.invalid',
+    );
     expectProblem(await call(t, lead, 'GET', window('&groupBy=mood')), 400, 'request.invalid');
     const before = (await t.db.db.select().from(auditLog).where(eq(auditLog.action, 'report.engagement'))).length;
     await ok(t, lead, 'GET', window());

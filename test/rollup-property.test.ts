@@ -79,14 +79,21 @@ describe('rollups equal a raw recount', () => {
           const programId = uuidv7();
           await db.db.insert(programs).values({ id: programId, name: 'p' });
           const staffIds: (string | null)[] = [uuidv7(), uuidv7(), uuidv7(), null];
-          await db.db.insert(staff).values(staffIds.filter(Boolean).map((id) => ({ id: id!, programId, name: 's', role: 'intervener' as const })));
+          await db.db
+            .insert(staff)
+            .values(staffIds.filter(Boolean).map((id) => ({ id: id!, programId, name: 's', role: 'intervener' as const })));
           const ids = specs.map(() => uuidv7());
           await db.db.insert(cases).values(specs.map((s, i) => ({ id: ids[i]!, programId, ...facts(s, staffIds) })));
-          await db.db.insert(profiles).values(ids.map((id, i) => ({ caseId: id, programId, platform: specs[i]!.platform, handle: `h${id}` })));
+          await db.db
+            .insert(profiles)
+            .values(ids.map((id, i) => ({ caseId: id, programId, platform: specs[i]!.platform, handle: `h${id}` })));
           // Roll up some of it, change cases (as later touchpoints, reassignment, edits would), roll up again.
           await rollupAll(db.db, { programId, limit: 7 });
           for (const [n, spec] of changes) {
-            await db.db.update(cases).set(facts(spec, staffIds)).where(eq(cases.id, ids[n % ids.length]!));
+            await db.db
+              .update(cases)
+              .set(facts(spec, staffIds))
+              .where(eq(cases.id, ids[n % ids.length]!));
           }
           await rollupAll(db.db, { programId, limit: 5 });
           const from = new Date(BASE + fromDay * 86_400_000).toISOString().slice(0, 10);

@@ -1,4 +1,4 @@
-import { eq, } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notifications, safeguardingConcerns, staff } from '../src/db/schema/index.js';
 import { createTestApp, expectProblem, type TestApp } from './helpers/app.js';
@@ -140,7 +140,11 @@ describe('POST /v1/safeguarding/{id}/acknowledge', () => {
     expect(row!.acknowledgeNote).toBe('Called the crisis team.');
     expect(await auditCount(t, 'safeguarding.acknowledge', lead2.id)).toBe(1);
 
-    const again = expectProblem(await call(t, lead, 'POST', `/v1/safeguarding/${raised.id}/acknowledge`, {}), 409, 'safeguarding.already_acknowledged');
+    const again = expectProblem(
+      await call(t, lead, 'POST', `/v1/safeguarding/${raised.id}/acknowledge`, {}),
+      409,
+      'safeguarding.already_acknowledged',
+    );
     expect(again['acknowledgedBy']).toBe(lead2.id);
   });
 

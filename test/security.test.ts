@@ -45,7 +45,12 @@ describe('failed authentication is logged without the token', () => {
     const { buildServer } = await import('../src/http/app.js');
     const { loadConfig } = await import('../src/config/env.js');
     const app = await buildServer({
-      config: loadConfig({ DATABASE_URL: t.db.url, OVERTURE_SECRET: 's'.repeat(40), OVERTURE_RATE_LIMIT_PER_IP: '0', OVERTURE_RATE_LIMIT_PER_TOKEN: '0' }),
+      config: loadConfig({
+        DATABASE_URL: t.db.url,
+        OVERTURE_SECRET: 's'.repeat(40),
+        OVERTURE_RATE_LIMIT_PER_IP: '0',
+        OVERTURE_RATE_LIMIT_PER_TOKEN: '0',
+      }),
       db: t.db.db,
       pool: t.db.pool,
       secret: 's'.repeat(40),

@@ -20,7 +20,9 @@ describe('one registry of advisory locks', () => {
   });
 
   it('lists every number the migrations lock on', () => {
-    const used = filesUnder('migrations', /\.sql$/).flatMap((f) => [...read(f).matchAll(/pg_advisory_(?:xact_)?lock\((\d+)\)/g)].map((m) => Number(m[1])));
+    const used = filesUnder('migrations', /\.sql$/).flatMap((f) =>
+      [...read(f).matchAll(/pg_advisory_(?:xact_)?lock\((\d+)\)/g)].map((m) => Number(m[1])),
+    );
     expect(used.length).toBeGreaterThan(0);
     for (const n of used) expect(Object.values(LOCKS)).toContain(n);
   });
@@ -47,6 +49,10 @@ describe('program settings', () => {
 
 describe('the domain vocabulary', () => {
   it('is imported from src/domain/vocabulary.ts, not from the db schema', () => {
-    expect(where([...code, ...filesUnder('test', /\.ts$/)], /from '[./]*(src\/)?db\/schema\/enums\.js'/).filter((f) => !f.startsWith('src/db/schema/'))).toEqual([]);
+    expect(
+      where([...code, ...filesUnder('test', /\.ts$/)], /from '[./]*(src\/)?db\/schema\/enums\.js'/).filter(
+        (f) => !f.startsWith('src/db/schema/'),
+      ),
+    ).toEqual([]);
   });
 });

@@ -61,7 +61,10 @@ describe('overture start on the embedded default', () => {
     expect(first.output()).toContain('token create --admin');
 
     // The CLI shares the running cluster instead of starting a second one.
-    const cli = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'token', 'create', '--admin'], { env: env(), encoding: 'utf8' });
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'token', 'create', '--admin'], {
+      env: env(),
+      encoding: 'utf8',
+    });
     expect(cli.status).toBe(0);
     const token = /token (ovt_\S+)/.exec(cli.stdout)![1]!;
     const me = await fetch(`${first.url}/v1/me`, { headers: { authorization: `Bearer ${token}` } });

@@ -23,7 +23,16 @@ describe('the last active admin cannot be deactivated', () => {
     expect(await activeAdmins(t)).toEqual([only.id]);
     expect((await t.app.inject({ url: '/v1/me', headers: only.auth })).statusCode).toBe(200);
     // Other changes to the same admin, and `active: true`, are fine.
-    expect((await t.app.inject({ method: 'PATCH', url: `/v1/staff/${only.id}`, headers: only.auth, payload: { name: 'Only admin', active: true } })).statusCode).toBe(200);
+    expect(
+      (
+        await t.app.inject({
+          method: 'PATCH',
+          url: `/v1/staff/${only.id}`,
+          headers: only.auth,
+          payload: { name: 'Only admin', active: true },
+        })
+      ).statusCode,
+    ).toBe(200);
   });
 
   it('lets an admin deactivate themself while another active admin exists, then not the other', async () => {

@@ -40,7 +40,12 @@ describe('deriveStage', () => {
   });
 
   it('five outbound messages alone are not sustained engagement', () => {
-    expect(deriveStage([1, 2, 3, 4, 5, 6].map((m) => tp('outbound', m)), rules).stage).toBe('contacted');
+    expect(
+      deriveStage(
+        [1, 2, 3, 4, 5, 6].map((m) => tp('outbound', m)),
+        rules,
+      ).stage,
+    ).toBe('contacted');
   });
 
   it('gives the same answer whatever order touchpoints are logged in', () => {

@@ -59,9 +59,17 @@ describe('the full story', () => {
     expect(c).toMatchObject({ stage: 'responded', contactedAt: opened, respondedAt: replied, sustainedAt: null });
 
     // A second outbound does not add another follow-up while one is outstanding.
-    await ok(t, sam, 'POST', `/v1/cases/${id}/touchpoints`, { direction: 'outbound', channel: 'direct_message', occurredAt: minutesAgo(150) });
+    await ok(t, sam, 'POST', `/v1/cases/${id}/touchpoints`, {
+      direction: 'outbound',
+      channel: 'direct_message',
+      occurredAt: minutesAgo(150),
+    });
     expect(await t.db.db.select().from(followUps).where(eq(followUps.caseId, id))).toHaveLength(1);
-    await ok(t, sam, 'POST', `/v1/cases/${id}/touchpoints`, { direction: 'outbound', channel: 'direct_message', occurredAt: minutesAgo(100) });
+    await ok(t, sam, 'POST', `/v1/cases/${id}/touchpoints`, {
+      direction: 'outbound',
+      channel: 'direct_message',
+      occurredAt: minutesAgo(100),
+    });
     c = await ok(t, sam, 'GET', `/v1/cases/${id}`);
     expect(c['stage']).toBe('responded');
     await ok(t, sam, 'POST', `/v1/cases/${id}/touchpoints`, { direction: 'inbound', channel: 'direct_message', occurredAt: second });
@@ -80,9 +88,17 @@ describe('the full story', () => {
   it('touchpoints logged out of order give the right stage and holders', async () => {
     const c = await activeCase(t, lead, programId, sam.id, { flaggedAt: minutesAgo(1000) });
     // Logged late and backwards: the reply (t=-80) arrives before the opener (t=-90) is logged.
-    await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'inbound', channel: 'direct_message', occurredAt: minutesAgo(80) });
+    await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, {
+      direction: 'inbound',
+      channel: 'direct_message',
+      occurredAt: minutesAgo(80),
+    });
     expect((await ok(t, sam, 'GET', `/v1/cases/${c.id}`))['stage']).toBe('none');
-    await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'outbound', channel: 'direct_message', occurredAt: minutesAgo(90) });
+    await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, {
+      direction: 'outbound',
+      channel: 'direct_message',
+      occurredAt: minutesAgo(90),
+    });
     const read = await ok(t, sam, 'GET', `/v1/cases/${c.id}`);
     expect(read['stage']).toBe('responded');
   });
@@ -92,24 +108,63 @@ describe('touchpoint rules', () => {
   it('refuses future, pre-flag and invalid touchpoints', async () => {
     const c = await activeCase(t, lead, programId, sam.id, { flaggedAt: minutesAgo(60) });
     const base = { direction: 'outbound', channel: 'direct_message' };
-    expectProblem(await call(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { ...base, occurredAt: new Date(Date.now() + 3_600_000).toISOString() }), 400, 'touchpoint.in_future');
-    expectProblem(await call(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { ...base, occurredAt: minutesAgo(120) }), 400, 'touchpoint.before_flagged');
-    expectProblem(await call(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { ...base, occurredAt: minutesAgo(1), approaches: ['shouting'] }), 400, 'request.invalid');
-    expectProblem(await call(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { ...base, occurredAt: minutesAgo(1), summary: 'x'.repeat(501) }), 400, 'request.invalid');
-    expectProblem(await call(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { ...base, occurredAt: minutesAgo(1), sentBy: 'system' }), 400, 'request.invalid');
+    expectProblem(
+      await call(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { ...base, occurredAt: new Date(Date.now() + 3_600_000).toISOString() }),
+      400,
+      'touchpoint.in_future',
+    );
+    expectProblem(
+      await call(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { ...base, occurredAt: minutesAgo(120) }),
+      400,
+      'touchpoint.before_flagged',
+    );
+    expectProblem(
+      await call(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { ...base, occurredAt: minutesAgo(1), approaches: ['shouting'] }),
+      400,
+      'request.invalid',
+    );
+    expectProblem(
+      await call(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { ...base, occurredAt: minutesAgo(1), summary: 'x'.repeat(501) }),
+      400,
+      'request.invalid',
+    );
+    expectProblem(
+      await call(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { ...base, occurredAt: minutesAgo(1), sentBy: 'system' }),
+      400,
+      'request.invalid',
+    );
   });
 
   it('outbound needs an active case; only the holder or a lead may log', async () => {
     const flagged = await ok<{ id: string }>(t, lead, 'POST', '/v1/cases', flagBody(programId));
     expectProblem(
-      await call(t, lead, 'POST', `/v1/cases/${flagged.id}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: minutesAgo(0) }),
+      await call(t, lead, 'POST', `/v1/cases/${flagged.id}/touchpoints`, {
+        direction: 'outbound',
+        channel: 'comment',
+        occurredAt: minutesAgo(0),
+      }),
       409,
       'touchpoint.case_not_active',
     );
     const c = await activeCase(t, lead, programId, sam.id);
-    expectProblem(await call(t, kim, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: minutesAgo(0) }), 404, 'case.not_found');
-    expectProblem(await call(t, analyst, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: minutesAgo(0) }), 403);
-    const byLead = await call(t, lead, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: minutesAgo(0) });
+    expectProblem(
+      await call(t, kim, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: minutesAgo(0) }),
+      404,
+      'case.not_found',
+    );
+    expectProblem(
+      await call(t, analyst, 'POST', `/v1/cases/${c.id}/touchpoints`, {
+        direction: 'outbound',
+        channel: 'comment',
+        occurredAt: minutesAgo(0),
+      }),
+      403,
+    );
+    const byLead = await call(t, lead, 'POST', `/v1/cases/${c.id}/touchpoints`, {
+      direction: 'outbound',
+      channel: 'comment',
+      occurredAt: minutesAgo(0),
+    });
     expect(byLead.statusCode).toBe(201);
   });
 
@@ -117,7 +172,11 @@ describe('touchpoint rules', () => {
     const c = await activeCase(t, lead, programId, sam.id, { flaggedAt: minutesAgo(500) });
     await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: minutesAgo(1) });
     await ok(t, lead, 'POST', `/v1/cases/${c.id}/assignment`, { intervenerId: kim.id });
-    await ok(t, kim, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'inbound', channel: 'comment', occurredAt: new Date().toISOString() });
+    await ok(t, kim, 'POST', `/v1/cases/${c.id}/touchpoints`, {
+      direction: 'inbound',
+      channel: 'comment',
+      occurredAt: new Date().toISOString(),
+    });
     const { cases } = await import('../src/db/schema/index.js');
     const [row] = await t.db.db.select().from(cases).where(eq(cases.id, c.id));
     expect(row).toMatchObject({ contactedBy: sam.id, respondedBy: kim.id, stage: 'responded' });

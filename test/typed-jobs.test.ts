@@ -14,7 +14,10 @@ describe('job requests are typed by the job map', () => {
     expectTypeOf<JobRequest['queue']>().toEqualTypeOf<'reminders' | 'maintenance' | 'webhooks'>();
     expectTypeOf<JobRequest<'webhooks'>['name']>().toEqualTypeOf<'deliver'>();
     expectTypeOf<Extract<JobRequest, { name: 'follow-up-due' }>['payload']>().toEqualTypeOf<{ followUpId: string; version: number }>();
-    expectTypeOf<Extract<JobRequest, { name: 'safeguarding-escalate' }>['payload']>().toEqualTypeOf<{ concernId: string; period: number }>();
+    expectTypeOf<Extract<JobRequest, { name: 'safeguarding-escalate' }>['payload']>().toEqualTypeOf<{
+      concernId: string;
+      period: number;
+    }>();
 
     const right: JobRequest = { queue: 'reminders', name: 'follow-up-due', payload: { followUpId: id, version: 1 } };
     // @ts-expect-error a misspelt job name

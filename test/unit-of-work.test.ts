@@ -25,7 +25,13 @@ async function audited(action: string): Promise<number> {
   return r.rows[0]!.n;
 }
 
-const event = (action: string) => ({ actorId: principal.staffId, action, targetType: 'case', targetId: randomUUID(), programId: principal.programId });
+const event = (action: string) => ({
+  actorId: principal.staffId,
+  action,
+  targetType: 'case',
+  targetId: randomUUID(),
+  programId: principal.programId,
+});
 const job = (): JobRequest => ({ queue: 'webhooks', name: 'deliver', payload: { notificationId: randomUUID() } });
 
 beforeAll(async () => {

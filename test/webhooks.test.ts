@@ -175,7 +175,14 @@ describe('staffWebhookUrl: public https targets only (OVERTURE_WEBHOOK_ALLOW_PRI
     const before = await storedProgram(t, p.id);
     for (const url of REFUSED_URLS) {
       for (const who of [admin, lead]) {
-        const res = await call(t, who, 'PATCH', `/v1/programs/${p.id}`, { settings: { staffWebhookUrl: url, minCellSize: 9 } }, { 'if-match': `"v${p.version}"` });
+        const res = await call(
+          t,
+          who,
+          'PATCH',
+          `/v1/programs/${p.id}`,
+          { settings: { staffWebhookUrl: url, minCellSize: 9 } },
+          { 'if-match': `"v${p.version}"` },
+        );
         const body = expectProblem(res, 400, 'program.webhook_url_not_allowed');
         expect(body['errors'], url).toEqual([{ path: 'body.settings.staffWebhookUrl', message: expect.any(String) }]);
       }
@@ -186,7 +193,13 @@ describe('staffWebhookUrl: public https targets only (OVERTURE_WEBHOOK_ALLOW_PRI
   });
 
   it('accepts public https targets by name (every address public, v4 and v6) and by literal', async () => {
-    for (const url of ['https://hooks.example.org/overture', 'https://v6only.example.org:8443/h', 'https://HOOKS.example.org./x', `https://${PUBLIC_V4}/h`, `https://[${PUBLIC_V6}]/h`]) {
+    for (const url of [
+      'https://hooks.example.org/overture',
+      'https://v6only.example.org:8443/h',
+      'https://HOOKS.example.org./x',
+      `https://${PUBLIC_V4}/h`,
+      `https://[${PUBLIC_V6}]/h`,
+    ]) {
       const res = await call(t, admin, 'POST', '/v1/programs', { name: 'Hooked', settings: { staffWebhookUrl: url } });
       expect(res.statusCode, res.body).toBe(201);
       const secret = res.json().webhookSecret as string;
@@ -199,13 +212,30 @@ describe('staffWebhookUrl: public https targets only (OVERTURE_WEBHOOK_ALLOW_PRI
     const mine = await t.program();
     const theirs = await t.program();
     const lead = await t.staff('lead', mine.id);
-    const res = await call(t, lead, 'PATCH', `/v1/programs/${theirs.id}`, { settings: { staffWebhookUrl: 'https://127.0.0.1/' } }, { 'if-match': '"v1"' });
+    const res = await call(
+      t,
+      lead,
+      'PATCH',
+      `/v1/programs/${theirs.id}`,
+      { settings: { staffWebhookUrl: 'https://127.0.0.1/' } },
+      { 'if-match': '"v1"' },
+    );
     expectProblem(res, 404, 'program.not_found');
   });
 
   it('clearing the URL needs no check', async () => {
-    const p = await ok<{ id: string; version: number }>(t, admin, 'POST', '/v1/programs', { name: 'Hooked', settings: { staffWebhookUrl: 'https://hooks.example.org/o' } });
-    const res = await call(t, admin, 'PATCH', `/v1/programs/${p.id}`, { settings: { staffWebhookUrl: null } }, { 'if-match': `"v${p.version}"` });
+    const p = await ok<{ id: string; version: number }>(t, admin, 'POST', '/v1/programs', {
+      name: 'Hooked',
+      settings: { staffWebhookUrl: 'https://hooks.example.org/o' },
+    });
+    const res = await call(
+      t,
+      admin,
+      'PATCH',
+      `/v1/programs/${p.id}`,
+      { settings: { staffWebhookUrl: null } },
+      { 'if-match': `"v${p.version}"` },
+    );
     expect(res.statusCode, res.body).toBe(200);
     expect((await storedProgram(t, p.id)).webhookSecret).toBeNull();
   });
@@ -253,7 +283,10 @@ describe('delivery: checked again at every attempt (OVERTURE_WEBHOOK_ALLOW_PRIVA
     const port = (listener.address() as { port: number }).port;
     dns.answers.set('rebind.example.org', [PUBLIC_V4]);
     try {
-      const p = await ok<{ id: string }>(t, admin, 'POST', '/v1/programs', { name: 'Hooked', settings: { staffWebhookUrl: `https://rebind.example.org:${port}/hook` } });
+      const p = await ok<{ id: string }>(t, admin, 'POST', '/v1/programs', {
+        name: 'Hooked',
+        settings: { staffWebhookUrl: `https://rebind.example.org:${port}/hook` },
+      });
       const n = await notificationFor(t, p.id);
       for (const answer of [['127.0.0.1'], [PUBLIC_V4, '127.0.0.1'], ['::ffff:127.0.0.1'], []]) {
         dns.answers.set('rebind.example.org', answer);
@@ -277,9 +310,17 @@ describe('delivery: checked again at every attempt (OVERTURE_WEBHOOK_ALLOW_PRIVA
       calls.push(url);
       return { ok: true, status: 204 };
     };
-    for (const url of ['https://169.254.169.254/latest/meta-data/', 'http://hooks.example.org/hook', 'https://u:p@hooks.example.org/', 'https://0x7f.1/']) {
+    for (const url of [
+      'https://169.254.169.254/latest/meta-data/',
+      'http://hooks.example.org/hook',
+      'https://u:p@hooks.example.org/',
+      'https://0x7f.1/',
+    ]) {
       const p = await t.program();
-      await t.db.db.update(programs).set({ settings: { staffWebhookUrl: url }, webhookSecret: 'whsec_legacy' }).where(eq(programs.id, p.id));
+      await t.db.db
+        .update(programs)
+        .set({ settings: { staffWebhookUrl: url }, webhookSecret: 'whsec_legacy' })
+        .where(eq(programs.id, p.id));
       const n = await notificationFor(t, p.id);
       const err = await deliver(t, n, { fetch: recordingFetch }).catch((e: Error) => e);
       expect(err, url).toBeInstanceOf(WebhookTargetRefused);
@@ -293,13 +334,20 @@ describe('delivery: checked again at every attempt (OVERTURE_WEBHOOK_ALLOW_PRIVA
     const lookup = publicOnlyLookup(dns.resolve);
     const ask = (options: object) =>
       new Promise<unknown>((resolve, reject) =>
-        lookup('hooks.example.org', options, (err, address, family) => (err ? reject(err) : resolve(family === undefined ? address : { address, family }))),
+        lookup('hooks.example.org', options, (err, address, family) =>
+          err ? reject(err) : resolve(family === undefined ? address : { address, family }),
+        ),
       );
-    expect(await ask({ all: true })).toEqual([{ address: PUBLIC_V4, family: 4 }, { address: PUBLIC_V6, family: 6 }]);
+    expect(await ask({ all: true })).toEqual([
+      { address: PUBLIC_V4, family: 4 },
+      { address: PUBLIC_V6, family: 6 },
+    ]);
     expect(await ask({ family: 6 })).toEqual({ address: PUBLIC_V6, family: 6 });
     expect(await ask({ family: 'IPv4' })).toEqual({ address: PUBLIC_V4, family: 4 });
     await expect(
-      new Promise((resolve, reject) => publicOnlyLookup(dns.resolve)('nowhere.example.org', { all: true }, (err, a) => (err ? reject(err) : resolve(a)))),
+      new Promise((resolve, reject) =>
+        publicOnlyLookup(dns.resolve)('nowhere.example.org', { all: true }, (err, a) => (err ? reject(err) : resolve(a))),
+      ),
     ).rejects.toBeInstanceOf(WebhookTargetRefused);
   });
 });
@@ -315,7 +363,10 @@ describe('delivery to a local receiver (OVERTURE_WEBHOOK_ALLOW_PRIVATE=true)', (
   afterAll(() => t.close());
 
   it('still refuses credentials in the URL', async () => {
-    const res = await call(t, admin, 'POST', '/v1/programs', { name: 'Hooked', settings: { staffWebhookUrl: 'http://u:p@127.0.0.1:9/hook' } });
+    const res = await call(t, admin, 'POST', '/v1/programs', {
+      name: 'Hooked',
+      settings: { staffWebhookUrl: 'http://u:p@127.0.0.1:9/hook' },
+    });
     expectProblem(res, 400, 'program.webhook_url_not_allowed');
   });
 
@@ -323,7 +374,10 @@ describe('delivery to a local receiver (OVERTURE_WEBHOOK_ALLOW_PRIVATE=true)', (
     let calls = 0;
     const hook = await receiver(() => ({ status: ++calls === 1 ? 500 : 204 }));
     try {
-      const p = await ok<{ id: string; webhookSecret: string }>(t, admin, 'POST', '/v1/programs', { name: 'Hooked', settings: { staffWebhookUrl: hook.url } });
+      const p = await ok<{ id: string; webhookSecret: string }>(t, admin, 'POST', '/v1/programs', {
+        name: 'Hooked',
+        settings: { staffWebhookUrl: hook.url },
+      });
       expect(p.webhookSecret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
       const n = await notificationFor(t, p.id);
       await expect(deliver(t, n, { webhookAllowPrivate: true })).rejects.toThrow('webhook answered 500');
@@ -343,7 +397,12 @@ describe('delivery to a local receiver (OVERTURE_WEBHOOK_ALLOW_PRIVATE=true)', (
         expect(() => wh.verify(r.body, { ...(r.headers as Record<string, string>), 'webhook-timestamp': String(first + 60) })).toThrow();
       }
       // Another secret does not verify.
-      expect(() => new Webhook(`whsec_${randomBytes(32).toString('base64')}`).verify(hook.received[1]!.body, hook.received[1]!.headers as Record<string, string>)).toThrow();
+      expect(() =>
+        new Webhook(`whsec_${randomBytes(32).toString('base64')}`).verify(
+          hook.received[1]!.body,
+          hook.received[1]!.headers as Record<string, string>,
+        ),
+      ).toThrow();
       const row = await notificationRow(t, n);
       expect(row.webhookDeliveredAt).toBeInstanceOf(Date);
       expect(row.webhookAttempts).toBe(2);
@@ -401,7 +460,10 @@ describe('delivery to a local receiver (OVERTURE_WEBHOOK_ALLOW_PRIVATE=true)', (
   it('deliverWebhook without options is the safe default: a loopback target is refused', async () => {
     const hook = await receiver();
     try {
-      const p = await ok<{ id: string }>(t, admin, 'POST', '/v1/programs', { name: 'Hooked', settings: { staffWebhookUrl: hook.url.replace('http:', 'https:') } });
+      const p = await ok<{ id: string }>(t, admin, 'POST', '/v1/programs', {
+        name: 'Hooked',
+        settings: { staffWebhookUrl: hook.url.replace('http:', 'https:') },
+      });
       const n = await notificationFor(t, p.id);
       await expect(deliverWebhook(t.db.db, t.clock, n)).rejects.toBeInstanceOf(WebhookTargetRefused);
       expect(hook.received).toHaveLength(0);

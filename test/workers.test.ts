@@ -42,7 +42,9 @@ describe.each(backends)('workers on $backend', ({ redisUrl }) => {
     const w = await workersFor(t);
     try {
       const { followUp } = await caseWithFollowUp();
-      await expect.poll(async () => (await t.db.db.select().from(followUps).where(eq(followUps.id, followUp.id)))[0]!.status, { timeout: 15_000 }).toBe('overdue');
+      await expect
+        .poll(async () => (await t.db.db.select().from(followUps).where(eq(followUps.id, followUp.id)))[0]!.status, { timeout: 15_000 })
+        .toBe('overdue');
       const due = (await inbox(t, sam.id, 'follow_up_due')).filter((n) => n.subjectId === followUp.id);
       const overdue = (await inbox(t, lead.id, 'follow_up_overdue')).filter((n) => n.subjectId === followUp.id);
       expect(due).toHaveLength(1);
@@ -60,7 +62,9 @@ describe.each(backends)('workers on $backend', ({ redisUrl }) => {
       const snoozed = await caseWithFollowUp();
       const cancelled = await caseWithFollowUp();
       const completed = await caseWithFollowUp();
-      const later = await ok<{ version?: number; dueAt: string }>(t, sam, 'POST', `/v1/follow-ups/${snoozed.followUp.id}/snooze`, { until: iso(2_500) });
+      const later = await ok<{ version?: number; dueAt: string }>(t, sam, 'POST', `/v1/follow-ups/${snoozed.followUp.id}/snooze`, {
+        until: iso(2_500),
+      });
       await ok(t, sam, 'POST', `/v1/follow-ups/${cancelled.followUp.id}/cancel`, {});
       await ok(t, sam, 'POST', `/v1/follow-ups/${completed.followUp.id}/complete`, {});
       await sleep(1_600);
@@ -86,9 +90,13 @@ describe.each(backends)('workers on $backend', ({ redisUrl }) => {
     const w = await workersFor(t);
     try {
       const c = await activeCase(t, l, p.id, i.id);
-      const concern = await ok<{ id: string }>(t, i, 'POST', `/v1/cases/${c.id}/safeguarding`, { severity: 'urgent', concern: 'talked about hurting someone' });
+      const concern = await ok<{ id: string }>(t, i, 'POST', `/v1/cases/${c.id}/safeguarding`, {
+        severity: 'urgent',
+        concern: 'talked about hurting someone',
+      });
       expect((await inbox(t, l.id, 'safeguarding_raised')).filter((n) => n.subjectId === concern.id)).toHaveLength(1);
-      const escalations = async (who: string) => (await inbox(t, who, 'safeguarding_unacknowledged')).filter((n) => n.subjectId === concern.id).length;
+      const escalations = async (who: string) =>
+        (await inbox(t, who, 'safeguarding_unacknowledged')).filter((n) => n.subjectId === concern.id).length;
       await expect.poll(() => escalations(l.id), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
       expect(await escalations(admin.id)).toBeGreaterThanOrEqual(2);
       await ok(t, l, 'POST', `/v1/safeguarding/${concern.id}/acknowledge`, { note: 'called the hotline' });
@@ -148,11 +156,23 @@ describe.each(backends)('workers on $backend', ({ redisUrl }) => {
     const w = await workersFor(t);
     try {
       const c = await activeCase(t, lead, programId, sam.id);
-      const unanswered = await ok<{ id: string }>(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'inbound', channel: 'comment', occurredAt: iso(0) });
+      const unanswered = await ok<{ id: string }>(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, {
+        direction: 'inbound',
+        channel: 'comment',
+        occurredAt: iso(0),
+      });
       const c2 = await activeCase(t, lead, programId, sam.id, { flaggedAt: iso(-60_000) });
-      const answered = await ok<{ id: string }>(t, sam, 'POST', `/v1/cases/${c2.id}/touchpoints`, { direction: 'inbound', channel: 'comment', occurredAt: iso(-100) });
+      const answered = await ok<{ id: string }>(t, sam, 'POST', `/v1/cases/${c2.id}/touchpoints`, {
+        direction: 'inbound',
+        channel: 'comment',
+        occurredAt: iso(-100),
+      });
       await ok(t, sam, 'POST', `/v1/cases/${c2.id}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: iso(0) });
-      await expect.poll(async () => (await inbox(t, sam.id, 'response_overdue')).filter((n) => n.subjectId === unanswered.id).length, { timeout: 10_000 }).toBe(1);
+      await expect
+        .poll(async () => (await inbox(t, sam.id, 'response_overdue')).filter((n) => n.subjectId === unanswered.id).length, {
+          timeout: 10_000,
+        })
+        .toBe(1);
       await sleep(500);
       await reconcile(t.db.db, t.clock);
       expect((await inbox(t, sam.id, 'response_overdue')).filter((n) => n.subjectId === unanswered.id)).toHaveLength(1);
@@ -191,10 +211,13 @@ describe.each(backends)('workers on $backend', ({ redisUrl }) => {
       await sleep(1_200);
       await Promise.all([reconcile(t.db.db, t.clock), reconcile(t.db.db, t.clock)]);
       await expect
-        .poll(async () => {
-          const rows = await t.db.db.select().from(followUps).where(eq(followUps.programId, programId));
-          return made.every((m) => rows.find((r) => r.id === m.followUp.id)?.status === 'overdue');
-        }, { timeout: 15_000 })
+        .poll(
+          async () => {
+            const rows = await t.db.db.select().from(followUps).where(eq(followUps.programId, programId));
+            return made.every((m) => rows.find((r) => r.id === m.followUp.id)?.status === 'overdue');
+          },
+          { timeout: 15_000 },
+        )
         .toBe(true);
       for (const m of made) {
         expect((await inbox(t, sam.id, 'follow_up_due')).filter((n) => n.subjectId === m.followUp.id)).toHaveLength(1);
@@ -240,9 +263,18 @@ describe.each(backends)('workers on $backend', ({ redisUrl }) => {
       const hook = received[0]!;
       expect(hook.signature).toBe(signature(p.webhookSecret, hook.body));
       const payload = JSON.parse(hook.body);
-      expect(payload).toEqual({ id: expect.any(String), kind: 'case_assigned', staffId: i.id, programId: p.id, caseId: c.id, createdAt: expect.any(String) });
+      expect(payload).toEqual({
+        id: expect.any(String),
+        kind: 'case_assigned',
+        staffId: i.id,
+        programId: p.id,
+        caseId: c.id,
+        createdAt: expect.any(String),
+      });
       // The receiver records the request before it answers; the worker marks delivery after the answer.
-      await expect.poll(async () => (await t.db.db.select().from(notifications).where(eq(notifications.id, payload.id)))[0]?.webhookDeliveredAt).toBeInstanceOf(Date);
+      await expect
+        .poll(async () => (await t.db.db.select().from(notifications).where(eq(notifications.id, payload.id)))[0]?.webhookDeliveredAt)
+        .toBeInstanceOf(Date);
       const [n] = await t.db.db.select().from(notifications).where(eq(notifications.id, payload.id));
       expect(n!.webhookAttempts).toBe(3);
       const [row] = await t.db.db.select({ handle: programs.name }).from(programs).where(eq(programs.id, p.id));

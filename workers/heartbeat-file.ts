@@ -56,14 +56,19 @@ async function workersHealthy(deps: WorkerDeps, workers: Worker[]): Promise<bool
  * heartbeat file (written aside and renamed, so a reader never sees half of it). beat() checks now
  * (sharing a check under way) and says whether it wrote; stop() removes the file.
  */
-export function startHeartbeat(deps: WorkerDeps, workers: Worker[], file = heartbeatFile()): { beat(): Promise<boolean>; stop(): Promise<void> } {
+export function startHeartbeat(
+  deps: WorkerDeps,
+  workers: Worker[],
+  file = heartbeatFile(),
+): { beat(): Promise<boolean>; stop(): Promise<void> } {
   let current: Promise<boolean> | undefined;
   let warned = false;
   let stopped = false;
   const check = async (): Promise<boolean> => {
     try {
       if (!(await workersHealthy(deps, workers))) {
-        if (!warned) deps.logger.warn('workers are not running or cannot reach the queue backend or the database: no heartbeat until they do');
+        if (!warned)
+          deps.logger.warn('workers are not running or cannot reach the queue backend or the database: no heartbeat until they do');
         warned = true;
         return false;
       }

@@ -94,9 +94,12 @@ export async function startWorkers(
   if (opts.schedules !== false) {
     await upsertSchedules(deps, opts.every);
     // A flushed or replaced Redis loses its schedulers: put them back (idempotent) every minute.
-    heal = setInterval(() => {
-      upsertSchedules(deps, opts.every).catch((err: Error) => deps.logger.warn({ err }, 'could not upsert job schedulers'));
-    }, Math.min(60_000, opts.every?.['reconcile'] ?? 60_000));
+    heal = setInterval(
+      () => {
+        upsertSchedules(deps, opts.every).catch((err: Error) => deps.logger.warn({ err }, 'could not upsert job schedulers'));
+      },
+      Math.min(60_000, opts.every?.['reconcile'] ?? 60_000),
+    );
     heal.unref();
   }
   // What `overture health` reads for the worker role (docker compose's healthcheck).

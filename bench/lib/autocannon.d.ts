@@ -48,7 +48,10 @@ declare module 'autocannon' {
   }
 
   export interface Request extends RawRequest {
-    setupRequest?: (req: RawRequest & Record<string, unknown>, context: Record<string, unknown>) => (RawRequest & Record<string, unknown>) | null;
+    setupRequest?: (
+      req: RawRequest & Record<string, unknown>,
+      context: Record<string, unknown>,
+    ) => (RawRequest & Record<string, unknown>) | null;
     onResponse?: (status: number, body: string, context: Record<string, unknown>, headers: Record<string, string>) => void;
   }
 

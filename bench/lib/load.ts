@@ -43,7 +43,11 @@ export type LoadOptions = Omit<Options, 'duration' | 'connections'> & { connecti
  * process over loopback. The options object is built fresh for each run by `make`, so per-run
  * counters (idempotency keys) never repeat.
  */
-export async function measure(label: string, make: () => LoadOptions, hooks: { beforeMeasured?: () => unknown; afterMeasured?: () => unknown } = {}): Promise<LoadFigures> {
+export async function measure(
+  label: string,
+  make: () => LoadOptions,
+  hooks: { beforeMeasured?: () => unknown; afterMeasured?: () => unknown } = {},
+): Promise<LoadFigures> {
   const warm = warmupSeconds();
   if (warm > 0) {
     const o = make();

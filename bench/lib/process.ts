@@ -18,7 +18,20 @@ export interface ServerProcess {
 /** What the child inherits: nothing that would point it at another database, Redis or port. */
 function baseEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const k of ['DATABASE_URL', 'REDIS_URL', 'PORT', 'HOST', 'OVERTURE_SECRET', 'OVERTURE_BOOTSTRAP_ADMIN_TOKEN', 'OVERTURE_ROLE', 'LOG_LEVEL', 'OVERTURE_DATA_DIR', 'NODE_OPTIONS', 'OVERTURE_RATE_LIMIT_PER_IP', 'OVERTURE_RATE_LIMIT_PER_TOKEN']) {
+  for (const k of [
+    'DATABASE_URL',
+    'REDIS_URL',
+    'PORT',
+    'HOST',
+    'OVERTURE_SECRET',
+    'OVERTURE_BOOTSTRAP_ADMIN_TOKEN',
+    'OVERTURE_ROLE',
+    'LOG_LEVEL',
+    'OVERTURE_DATA_DIR',
+    'NODE_OPTIONS',
+    'OVERTURE_RATE_LIMIT_PER_IP',
+    'OVERTURE_RATE_LIMIT_PER_TOKEN',
+  ]) {
     delete env[k];
   }
   return env;

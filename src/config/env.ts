@@ -12,9 +12,7 @@ const QUEUE_PREFIX_PATTERN = /^[A-Za-z0-9_-]{1,40}$/;
 
 const blankToUndefined = (value: unknown) => (value === '' ? undefined : value);
 
-const postgresUrl = z
-  .string()
-  .refine((v) => /^postgres(ql)?:\/\/.+/.test(v), 'must be a postgres:// or postgresql:// URL');
+const postgresUrl = z.string().refine((v) => /^postgres(ql)?:\/\/.+/.test(v), 'must be a postgres:// or postgresql:// URL');
 const redisUrl = z.string().refine((v) => /^rediss?:\/\/.+/.test(v), 'must be a redis:// or rediss:// URL');
 
 export const envSchema = z
@@ -44,7 +42,10 @@ export const envSchema = z
     OVERTURE_RATE_LIMIT_PER_IP: z.preprocess(blankToUndefined, z.coerce.number().int().min(0).default(1200)),
     OVERTURE_RATE_LIMIT_PER_TOKEN: z.preprocess(blankToUndefined, z.coerce.number().int().min(0).default(600)),
     // No default here: it depends on DATABASE_URL (see loadConfig).
-    OVERTURE_WEBHOOK_ALLOW_PRIVATE: z.preprocess(blankToUndefined, z.enum(['true', 'false'], { error: 'must be true or false' }).optional()),
+    OVERTURE_WEBHOOK_ALLOW_PRIVATE: z.preprocess(
+      blankToUndefined,
+      z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
+    ),
     OVERTURE_TRUST_PROXY: z.preprocess(
       blankToUndefined,
       z

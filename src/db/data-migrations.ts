@@ -22,7 +22,13 @@ interface DataStep {
  */
 export async function renormaliseStoredHandles(tx: Tx): Promise<DataStepResult> {
   const rows = await tx
-    .select({ caseId: profiles.caseId, programId: profiles.programId, platform: profiles.platform, handle: profiles.handle, open: profiles.open })
+    .select({
+      caseId: profiles.caseId,
+      programId: profiles.programId,
+      platform: profiles.platform,
+      handle: profiles.handle,
+      open: profiles.open,
+    })
     .from(profiles)
     .where(isNotNull(profiles.handle));
   const result: DataStepResult = { changed: 0, kept: {} };
@@ -40,7 +46,14 @@ export async function renormaliseStoredHandles(tx: Tx): Promise<DataStepResult> 
       const [taken] = await tx
         .select({ caseId: profiles.caseId })
         .from(profiles)
-        .where(and(eq(profiles.programId, row.programId), eq(profiles.platform, row.platform), eq(profiles.handle, handle), eq(profiles.open, true)));
+        .where(
+          and(
+            eq(profiles.programId, row.programId),
+            eq(profiles.platform, row.platform),
+            eq(profiles.handle, handle),
+            eq(profiles.open, true),
+          ),
+        );
       if (taken) {
         keep('duplicate_of_open_case');
         continue;
@@ -58,7 +71,11 @@ const STEPS: DataStep[] = [{ name: '0008_renormalise_handles', run: renormaliseS
 export async function runDataMigrations(db: Db, log: (step: string, result: DataStepResult) => void = () => {}): Promise<void> {
   for (const step of STEPS) {
     await db.transaction(async (tx) => {
-      const claimed = await tx.insert(dataMigrations).values({ name: step.name }).onConflictDoNothing().returning({ name: dataMigrations.name });
+      const claimed = await tx
+        .insert(dataMigrations)
+        .values({ name: step.name })
+        .onConflictDoNothing()
+        .returning({ name: dataMigrations.name });
       if (claimed.length === 0) return;
       log(step.name, await step.run(tx));
     });

@@ -106,7 +106,8 @@ const isRoot = () => userInfo().uid === 0;
  */
 export function safeLogLine(line: string): string | undefined {
   const l = line.trim();
-  if (l === '' || /\b(STATEMENT|DETAIL|CONTEXT|QUERY|LOCATION):/.test(l) || /\b(statement|parameters|execute [^:]*):/i.test(l)) return undefined;
+  if (l === '' || /\b(STATEMENT|DETAIL|CONTEXT|QUERY|LOCATION):/.test(l) || /\b(statement|parameters|execute [^:]*):/i.test(l))
+    return undefined;
   const m = /\b(ERROR|WARNING|NOTICE|INFO|DEBUG\d?):\s*/.exec(l);
   return m ? `${l.slice(0, m.index + m[0].length)}${redactText(l.slice(m.index + m[0].length))}` : l;
 }
@@ -165,7 +166,20 @@ async function postgresUser(log: Log): Promise<Ids> {
   const attempts: [string, string[]][][] = [
     [
       ['groupadd', ['--system', 'postgres']],
-      ['useradd', ['--system', '--gid', 'postgres', '--no-create-home', '--home-dir', '/var/lib/postgresql', '--shell', '/usr/sbin/nologin', 'postgres']],
+      [
+        'useradd',
+        [
+          '--system',
+          '--gid',
+          'postgres',
+          '--no-create-home',
+          '--home-dir',
+          '/var/lib/postgresql',
+          '--shell',
+          '/usr/sbin/nologin',
+          'postgres',
+        ],
+      ],
     ],
     // BusyBox (Alpine) has no useradd.
     [
@@ -207,10 +221,17 @@ async function reachable(ids: Ids, checks: string[]): Promise<boolean> {
 
 const binariesReachable = (ids: Ids, native: string) =>
   reachable(ids, [
-    '-x', path.join(native, 'bin', 'postgres'),
-    '-a', '-x', path.join(native, 'bin', 'pg_ctl'),
-    '-a', '-x', path.join(native, 'bin', 'initdb'),
-    '-a', '-r', path.join(native, 'share', 'postgresql', 'postgres.bki'),
+    '-x',
+    path.join(native, 'bin', 'postgres'),
+    '-a',
+    '-x',
+    path.join(native, 'bin', 'pg_ctl'),
+    '-a',
+    '-x',
+    path.join(native, 'bin', 'initdb'),
+    '-a',
+    '-r',
+    path.join(native, 'share', 'postgresql', 'postgres.bki'),
   ]);
 
 /** Directories 0755, files 0644 or 0755: readable by `postgres` whatever the umask of the copy. */
@@ -323,13 +344,24 @@ async function layout(opts: EmbeddedOptions, log: Log): Promise<Layout> {
     kept.push(`a copy of its binaries in ${binaries}`);
   }
   if (kept.length > 0) {
-    log(`as root, the embedded PostgreSQL runs as the "postgres" user, which cannot reach ${unreachable.join(' or ')}: keeping ${kept.join(' and ')}`, 'info');
+    log(
+      `as root, the embedded PostgreSQL runs as the "postgres" user, which cannot reach ${unreachable.join(' or ')}: keeping ${kept.join(' and ')}`,
+      'info',
+    );
   }
-  return { native: binaries, clusterDir, stateDir: path.dirname(clusterDir), ids, ...(clusterDir === placed ? { relocatedTo: place } : {}) };
+  return {
+    native: binaries,
+    clusterDir,
+    stateDir: path.dirname(clusterDir),
+    ids,
+    ...(clusterDir === placed ? { relocatedTo: place } : {}),
+  };
 }
 
 const noDatabase = (dir: string) =>
-  new EmbeddedPostgresError(`there is no database in ${dir} yet: run \`npm start\` (overture start) first, which creates it (or set DATABASE_URL)`);
+  new EmbeddedPostgresError(
+    `there is no database in ${dir} yet: run \`npm start\` (overture start) first, which creates it (or set DATABASE_URL)`,
+  );
 
 /** initdb as the server's user, with a password for `postgres` (scram) and UTF-8 in the C locale. */
 async function initialise(l: Layout, settings: Record<string, string>, log: (line: string) => void): Promise<void> {
@@ -355,7 +387,9 @@ async function initialise(l: Layout, settings: Record<string, string>, log: (lin
     const file = path.join(l.stateDir, 'initdb.log');
     await writeFile(file, result.out).catch(() => {});
     const reason = result.out.split('\n').find((line) => /initdb: (error|fatal)/.test(line)) ?? `exit ${result.code}`;
-    throw new EmbeddedPostgresError(`initdb could not create the embedded cluster in ${l.clusterDir} (${reason.trim()}; full output in ${file})`);
+    throw new EmbeddedPostgresError(
+      `initdb could not create the embedded cluster in ${l.clusterDir} (${reason.trim()}; full output in ${file})`,
+    );
   }
   await writeFile(path.join(l.stateDir, 'postgres-credentials.json'), JSON.stringify(credentials), { mode: 0o600 });
   const conf = [
@@ -441,7 +475,9 @@ async function startUnchecked(opts: EmbeddedOptions): Promise<EmbeddedServer> {
   const credentials = async () =>
     JSON.parse(
       await readFile(credentialsFile, 'utf8').catch(() => {
-        throw new EmbeddedPostgresError(`the embedded cluster's credentials file ${credentialsFile} is missing: restore it, or move ${l.clusterDir} away to start afresh`);
+        throw new EmbeddedPostgresError(
+          `the embedded cluster's credentials file ${credentialsFile} is missing: restore it, or move ${l.clusterDir} away to start afresh`,
+        );
       }),
     ) as Credentials;
   const pg_ctl = path.join(l.native, 'bin', 'pg_ctl');
@@ -530,9 +566,14 @@ async function startServer(l: Layout, fixedPort: number | undefined, pg_ctl: str
     if (portTaken(output)) {
       // A free port taken between our probe and the server's bind: try another.
       if (fixedPort === undefined && attempt < 3) continue;
-      throw new EmbeddedPostgresError(`the embedded PostgreSQL cannot listen on 127.0.0.1:${port}: the port is in use by another program; stop it, or leave the port to be chosen`);
+      throw new EmbeddedPostgresError(
+        `the embedded PostgreSQL cannot listen on 127.0.0.1:${port}: the port is in use by another program; stop it, or leave the port to be chosen`,
+      );
     }
-    const lines = output.split('\n').map(safeLogLine).filter((line): line is string => line !== undefined);
+    const lines = output
+      .split('\n')
+      .map(safeLogLine)
+      .filter((line): line is string => line !== undefined);
     const reason = [...lines].reverse().find((line) => /\b(FATAL|PANIC|ERROR)\b|pg_ctl:/.test(line)) ?? `pg_ctl exit ${started.code}`;
     throw new EmbeddedPostgresError(`the embedded PostgreSQL did not start: ${reason} (its log: ${logFile})`);
   }
@@ -546,12 +587,18 @@ function oneLine(err: unknown): Error {
   switch (e?.code) {
     case 'ENOSPC':
     case 'EDQUOT':
-      return new EmbeddedPostgresError(`no space left for the embedded PostgreSQL${where}: free some disk space, or set OVERTURE_DATA_DIR to another disk`);
+      return new EmbeddedPostgresError(
+        `no space left for the embedded PostgreSQL${where}: free some disk space, or set OVERTURE_DATA_DIR to another disk`,
+      );
     case 'EACCES':
     case 'EPERM':
-      return new EmbeddedPostgresError(`permission denied preparing the embedded PostgreSQL${where}: set OVERTURE_DATA_DIR to a directory you can write, or fix its permissions`);
+      return new EmbeddedPostgresError(
+        `permission denied preparing the embedded PostgreSQL${where}: set OVERTURE_DATA_DIR to a directory you can write, or fix its permissions`,
+      );
     case 'EROFS':
-      return new EmbeddedPostgresError(`the embedded PostgreSQL's directory is on a read-only file system${where}: set OVERTURE_DATA_DIR to a writable directory`);
+      return new EmbeddedPostgresError(
+        `the embedded PostgreSQL's directory is on a read-only file system${where}: set OVERTURE_DATA_DIR to a writable directory`,
+      );
   }
   const message = err instanceof Error ? err.message : String(err);
   return new EmbeddedPostgresError(`the embedded PostgreSQL could not start: ${message.split('\n', 1)[0]}`, { cause: err });

@@ -16,7 +16,8 @@ export async function hotQuery<R extends pg.QueryResultRow>(tx: Tx, name: string
   // node-postgres client on the drizzle session.
   const client = (tx as unknown as { session?: { client?: pg.Pool | pg.PoolClient } }).session?.client;
   // drizzle-orm keeps this on an internal field: fail loudly if an upgrade moves it.
-  if (typeof client?.query !== 'function') throw new Error('hotQuery: no node-postgres client on the drizzle session (drizzle-orm internals changed?)');
+  if (typeof client?.query !== 'function')
+    throw new Error('hotQuery: no node-postgres client on the drizzle session (drizzle-orm internals changed?)');
   const res = await client.query<R>(name ? { name: `overture_${name}`, text, values } : { text, values });
   return res.rows;
 }

@@ -18,7 +18,6 @@ export class DomainError extends Error {
 
 export const notFound = (what: string) => new DomainError(404, `${what}.not_found`, `No such ${what}, or it is outside your scope.`);
 export const forbidden = (message = 'Your role may not do this.') => new DomainError(403, 'auth.forbidden', message);
-export const conflict = (code: string, message: string, extra: Record<string, unknown> = {}) =>
-  new DomainError(409, code, message, extra);
+export const conflict = (code: string, message: string, extra: Record<string, unknown> = {}) => new DomainError(409, code, message, extra);
 export const invalid = (code: string, message: string, path?: string) =>
   new DomainError(400, code, message, path ? { errors: [{ path, message }] } : {});

@@ -94,18 +94,19 @@ export async function run<A extends Actor | SystemActor, K extends UnitKind, T>(
   const audits: AuditEvent[] = [];
   const jobs: JobRequest[] = [];
   // TypeScript cannot narrow `UnitOf<A, K>` from the values of `actor` and `kind`: one assertion here.
-  const unit = (tx: Transaction | Db) => ({
-    kind,
-    tx,
-    principal: actor.principal,
-    requestId: actor.requestId,
-    clock: deps.clock,
-    secret: deps.secret,
-    jobs,
-    recordRead: (events: AuditEvent[]) => auditBatcher(deps).record(events),
-    audit: (...events: AuditEvent[]) => void audits.push(...events),
-    enqueue: (...more: JobRequest[]) => void jobs.push(...more),
-  }) as UnitOf<A, K>;
+  const unit = (tx: Transaction | Db) =>
+    ({
+      kind,
+      tx,
+      principal: actor.principal,
+      requestId: actor.requestId,
+      clock: deps.clock,
+      secret: deps.secret,
+      jobs,
+      recordRead: (events: AuditEvent[]) => auditBatcher(deps).record(events),
+      audit: (...events: AuditEvent[]) => void audits.push(...events),
+      enqueue: (...more: JobRequest[]) => void jobs.push(...more),
+    }) as UnitOf<A, K>;
   let result: T;
   if (kind === 'write') {
     result = await deps.db.transaction(async (tx) => {

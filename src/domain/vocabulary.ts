@@ -6,15 +6,7 @@ export const IDEOLOGIES = ['far_right', 'islamist', 'other'] as const;
 export const RISK_LEVELS = ['low', 'medium', 'high'] as const;
 export const CASE_STATUSES = ['flagged', 'accepted', 'rejected', 'approved', 'active', 'closed'] as const;
 export const STAGES = ['none', 'contacted', 'responded', 'sustained'] as const;
-export const OUTCOMES = [
-  'positive_change',
-  'disengaged',
-  'no_response',
-  'declined',
-  'referred',
-  'unsafe_to_continue',
-  'other',
-] as const;
+export const OUTCOMES = ['positive_change', 'disengaged', 'no_response', 'declined', 'referred', 'unsafe_to_continue', 'other'] as const;
 export const DIRECTIONS = ['outbound', 'inbound'] as const;
 export const CHANNELS = ['direct_message', 'paid_message', 'comment', 'other'] as const;
 export const APPROACHES = [

@@ -101,7 +101,8 @@ export const app: FastifyPluginAsync<AppDeps> = async (instance, deps) => {
   // schemas then refuse by name like any other unknown field (never reaching a prototype).
   f.removeContentTypeParser('application/json');
   f.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    if (body === '') return done(new DomainError(400, 'request.empty_body', 'The body is empty but content-type is application/json.'), undefined);
+    if (body === '')
+      return done(new DomainError(400, 'request.empty_body', 'The body is empty but content-type is application/json.'), undefined);
     try {
       done(null, JSON.parse(body as string));
     } catch {

@@ -14,7 +14,8 @@ const stale = () => new DomainError(412, 'precondition.failed', 'If-Match does n
  * it finds (412 when it fails).
  */
 export function requireIfMatch(header: string | undefined): (current: number) => boolean {
-  if (header === undefined || header.trim() === '') throw new DomainError(428, 'precondition.required', 'Send If-Match with the ETag you read.');
+  if (header === undefined || header.trim() === '')
+    throw new DomainError(428, 'precondition.required', 'Send If-Match with the ETag you read.');
   const value = header.trim();
   if (value === '*') return () => true;
   const versions = new Set<number>();

@@ -56,7 +56,14 @@ export async function findKey(db: Db, tokenId: string, key: string): Promise<Sto
 }
 
 /** In the write's own transaction: the response is stored exactly when the write commits. */
-export async function storeResponse(tx: Tx, tokenId: string, key: string, status: number, sealedBody: string | null, caseId: string | null): Promise<void> {
+export async function storeResponse(
+  tx: Tx,
+  tokenId: string,
+  key: string,
+  status: number,
+  sealedBody: string | null,
+  caseId: string | null,
+): Promise<void> {
   await hotQuery(
     tx,
     'idempotency_store',

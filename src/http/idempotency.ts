@@ -57,7 +57,11 @@ export async function idempotent<T>(
       throw new DomainError(409, 'idempotency.in_flight', 'A request with this Idempotency-Key is still being processed.');
     }
     if (existing.responseBody === null) {
-      throw new DomainError(409, 'idempotency.secret_not_replayed', 'That request succeeded; its response held a secret shown once, which is never stored or shown again.');
+      throw new DomainError(
+        409,
+        'idempotency.secret_not_replayed',
+        'That request succeeded; its response held a secret shown once, which is never stored or shown again.',
+      );
     }
     const caseId = existing.caseId;
     // Scope is checked again (a case that left the caller's scope is a 404) and the replay audited like a read.
@@ -66,7 +70,10 @@ export async function idempotent<T>(
       uow.audit(auditEvent(uow, 'idempotency.replay', caseId ? 'case' : 'request', caseId, uow.principal.programId, caseId));
     });
     reply.header('idempotent-replayed', 'true');
-    return reply.code(existing.responseStatus).type('application/json; charset=utf-8').send(open(deps.secret, existing.responseBody)) as unknown as T;
+    return reply
+      .code(existing.responseStatus)
+      .type('application/json; charset=utf-8')
+      .send(open(deps.secret, existing.responseBody)) as unknown as T;
   }
 
   try {

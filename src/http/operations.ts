@@ -44,18 +44,19 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     operationId: 'getCaseload',
     summary: "An intervener's active cases, most urgent first",
     description:
-      'The caller\'s active cases, each with its stage, risk, last touchpoint, next follow-up, ' +
+      "The caller's active cases, each with its stage, risk, last touchpoint, next follow-up, " +
       'whether the person is waiting for an answer and how many follow-ups are overdue. Overdue follow-ups and unanswered replies come first.',
   },
   'GET /v1/me/notifications': {
     operationId: 'listNotifications',
     summary: "The caller's notifications, newest first",
-    description: 'The staff inbox: follow-ups due and overdue, assignments, safeguarding alerts and more. `unread=true` lists only the unread ones.',
+    description:
+      'The staff inbox: follow-ups due and overdue, assignments, safeguarding alerts and more. `unread=true` lists only the unread ones.',
   },
   'POST /v1/me/notifications/:id/read': {
     operationId: 'markNotificationRead',
     summary: 'Mark one of your notifications read',
-    description: 'Marking a notification read again is harmless. Another person\'s notification is 404.',
+    description: "Marking a notification read again is harmless. Another person's notification is 404.",
   },
 
   'POST /v1/programs': {
@@ -79,7 +80,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   },
   'PATCH /v1/programs/:id': {
     operationId: 'updateProgram',
-    summary: "Rename a program or change its settings",
+    summary: 'Rename a program or change its settings',
     description:
       'Settings merge: only the keys sent change. Requires `If-Match` with the `ETag` you read (428 without it, 412 when someone changed it since). ' +
       'A `staffWebhookUrl` must be https and public (400 `program.webhook_url_not_allowed`); setting it answers `webhookSecret` once.',
@@ -90,7 +91,8 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'POST /v1/staff': {
     operationId: 'createStaff',
     summary: 'Add a staff member',
-    description: 'A person with one role (`admin`, `lead`, `analyst` or `intervener`); everyone but an admin belongs to a program. Give them a token next.',
+    description:
+      'A person with one role (`admin`, `lead`, `analyst` or `intervener`); everyone but an admin belongs to a program. Give them a token next.',
     idempotent: true,
   },
   'GET /v1/staff': {
@@ -134,18 +136,21 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /v1/cases': {
     operationId: 'listCases',
     summary: 'List cases in your scope',
-    description: 'Filter by status, stage, assignee, ideology, platform and risk. A lead sees the program, an analyst the ones in `flagged`, `accepted` or `rejected`, an intervener their own.',
+    description:
+      'Filter by status, stage, assignee, ideology, platform and risk. A lead sees the program, an analyst the ones in `flagged`, `accepted` or `rejected`, an intervener their own.',
   },
   'GET /v1/cases/:id': {
     operationId: 'getCase',
     summary: 'Read a case',
-    description: 'The case with its profile, indicators, workflow status, derived engagement stage and `ETag`. Outside your scope it is 404, never 403.',
+    description:
+      'The case with its profile, indicators, workflow status, derived engagement stage and `ETag`. Outside your scope it is 404, never 403.',
     etag: true,
   },
   'PATCH /v1/cases/:id': {
     operationId: 'updateCase',
     summary: "Edit a case's risk, ideology, indicators or language",
-    description: 'Requires `If-Match` with the `ETag` you read (428 without it, 412 when it changed since). Status and stage are never set by hand.',
+    description:
+      'Requires `If-Match` with the `ETag` you read (428 without it, 412 when it changed since). Status and stage are never set by hand.',
     ifMatch: true,
     etag: true,
   },
@@ -226,7 +231,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /v1/follow-ups': {
     operationId: 'listFollowUps',
     summary: 'Follow-ups by due time',
-    description: 'Soonest first. An intervener sees their own, a lead the program\'s. `dueFrom` is inclusive, `dueTo` exclusive.',
+    description: "Soonest first. An intervener sees their own, a lead the program's. `dueFrom` is inclusive, `dueTo` exclusive.",
   },
   'POST /v1/follow-ups/:id/complete': {
     operationId: 'completeFollowUp',

@@ -107,7 +107,13 @@ export async function assertQueuePrefixOwned(opts: GuardOptions): Promise<Claim>
 async function connectWithin(url: string, ms: number, prefix: string): Promise<Redis> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const conn = new Redis(url, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+    const conn = new Redis(url, {
+      lazyConnect: true,
+      connectTimeout: 2_000,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+    });
     conn.on('error', () => {});
     try {
       await conn.connect();
@@ -116,7 +122,9 @@ async function connectWithin(url: string, ms: number, prefix: string): Promise<R
       conn.disconnect();
       if (Date.now() >= deadline) {
         // Never the URL itself: it may carry a password.
-        throw new QueuePrefixError(`cannot reach Redis (REDIS_URL) to check that OVERTURE_QUEUE_PREFIX "${prefix}" belongs to this database`);
+        throw new QueuePrefixError(
+          `cannot reach Redis (REDIS_URL) to check that OVERTURE_QUEUE_PREFIX "${prefix}" belongs to this database`,
+        );
       }
       await new Promise((r) => setTimeout(r, 250));
     }

@@ -7,7 +7,19 @@ import { createDb, type DbHandle } from '../../src/db/client.js';
 import { type EmbeddedServer, startEmbeddedPostgres } from '../../src/db/embedded.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { cases } from '../../src/db/schema/index.js';
-import { type Answer, freePort, type RedisServer, request, seedProgram, type Seeded, type Service, sleep, startRedis, startService, stopService, hasRedisServer
+import {
+  type Answer,
+  freePort,
+  type RedisServer,
+  request,
+  seedProgram,
+  type Seeded,
+  type Service,
+  sleep,
+  startRedis,
+  startService,
+  stopService,
+  hasRedisServer,
 } from './procs.js';
 
 describe.runIf(hasRedisServer)('PostgreSQL restart under a steady write load', () => {
@@ -74,7 +86,15 @@ describe.runIf(hasRedisServer)('PostgreSQL restart under a steady write load', (
     await Promise.all(clients);
 
     const bad = answers.filter((a) => ![201, 503].includes(a.status));
-    if (bad.length > 0) console.log(svc.output().split('\n').filter((l) => /"level":(40|50|60)|Error|error/.test(l)).slice(0, 15).join('\n'));
+    if (bad.length > 0)
+      console.log(
+        svc
+          .output()
+          .split('\n')
+          .filter((l) => /"level":(40|50|60)|Error|error/.test(l))
+          .slice(0, 15)
+          .join('\n'),
+      );
     expect(bad.map((a) => `${a.phase} ${a.status} ${a.error ?? ''} ${a.body.slice(0, 100)}`)).toEqual([]);
     expect(answers.every((a) => a.ms < 5_500)).toBe(true);
     const unavailable = answers.filter((a) => a.status === 503);

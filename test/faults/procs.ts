@@ -89,7 +89,11 @@ export function startService(env: Record<string, string>, role: 'all' | 'api' | 
 }
 
 /** `overture start` expected to refuse: waits for its exit (killing it if it came up instead). */
-export function refusedStart(env: Record<string, string>, role: 'all' | 'api' | 'worker', timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function refusedStart(
+  env: Record<string, string>,
+  role: 'all' | 'api' | 'worker',
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start'], {
     env: { ...process.env, PORT: '0', OVERTURE_SECRET: SECRET, OVERTURE_ROLE: role, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -133,7 +137,20 @@ export async function startRedis(opts: { persistent?: boolean } = {}): Promise<R
   const up = async () => {
     child = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, '--appendonly', opts.persistent ? 'yes' : 'no', '--maxmemory-policy', 'noeviction'],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--dir',
+        dir,
+        '--appendonly',
+        opts.persistent ? 'yes' : 'no',
+        '--maxmemory-policy',
+        'noeviction',
+      ],
       { stdio: 'ignore' },
     );
     const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -179,7 +196,11 @@ export async function seedProgram(db: Db, settings: Partial<ProgramSettings>, in
     const { token } = await createToken(db, SECRET, s.id, 'fault test');
     return { id: s.id, token };
   };
-  return { programId: p.id, lead: await person('lead'), interveners: await Promise.all(Array.from({ length: interveners }, () => person('intervener'))) };
+  return {
+    programId: p.id,
+    lead: await person('lead'),
+    interveners: await Promise.all(Array.from({ length: interveners }, () => person('intervener'))),
+  };
 }
 
 export interface Answer {
@@ -215,7 +236,9 @@ export function request(url: string, method: string, token: string | null, body?
       },
     );
     req.on('timeout', () => req.destroy(new Error('client timeout')));
-    req.on('error', (err) => resolve({ status: 0, body: '', ms: Date.now() - started, error: (err as NodeJS.ErrnoException).code ?? err.message }));
+    req.on('error', (err) =>
+      resolve({ status: 0, body: '', ms: Date.now() - started, error: (err as NodeJS.ErrnoException).code ?? err.message }),
+    );
     if (payload) req.write(payload);
     req.end();
   });

@@ -84,7 +84,9 @@ describe.runIf(hasRedisServer)('Redis down for 10 s during a stream of writes', 
     expect(readiness.filter((r) => r === '200 degraded').length).toBeGreaterThanOrEqual(readiness.length - 2);
     const storedTp = await db.db.select({ id: touchpoints.id }).from(touchpoints).where(inArray(touchpoints.id, acknowledged.touchpoints));
     expect(storedTp).toHaveLength(acknowledged.touchpoints.length);
-    const allFollowUps = (await db.db.select({ id: followUps.id }).from(followUps).where(eq(followUps.programId, s.programId))).map((f) => f.id);
+    const allFollowUps = (await db.db.select({ id: followUps.id }).from(followUps).where(eq(followUps.programId, s.programId))).map(
+      (f) => f.id,
+    );
     expect(allFollowUps).toEqual(expect.arrayContaining(acknowledged.followUps));
 
     // Every follow-up due by now fires within 60 s of recovery, exactly once.
@@ -126,7 +128,10 @@ describe.runIf(hasRedisServer)('Redis restarted empty', () => {
     for (let i = 0; i < 3; i++) {
       const caseId = await activeCaseVia(base, s, sam.id);
       for (let k = 0; k < 3; k++) {
-        const r = await request(`${base}/v1/cases/${caseId}/follow-ups`, 'POST', sam.token, { dueAt: new Date(Date.now() + 4_000).toISOString(), kind: 'follow_up' });
+        const r = await request(`${base}/v1/cases/${caseId}/follow-ups`, 'POST', sam.token, {
+          dueAt: new Date(Date.now() + 4_000).toISOString(),
+          kind: 'follow_up',
+        });
         expect(r.status).toBe(201);
         ids.push(JSON.parse(r.body).id);
       }
@@ -135,10 +140,13 @@ describe.runIf(hasRedisServer)('Redis restarted empty', () => {
     await redis.stop();
     await redis.start();
     await expect
-      .poll(async () => {
-        const counts = await dueNotifications(db, ids);
-        return ids.filter((id) => counts.get(id) === 1).length;
-      }, { timeout: 60_000, interval: 500 })
+      .poll(
+        async () => {
+          const counts = await dueNotifications(db, ids);
+          return ids.filter((id) => counts.get(id) === 1).length;
+        },
+        { timeout: 60_000, interval: 500 },
+      )
       .toBe(ids.length);
     const counts = await dueNotifications(db, ids);
     expect([...counts.values()].every((n) => n === 1)).toBe(true);

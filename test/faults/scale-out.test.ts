@@ -4,7 +4,20 @@ import { createToken } from '../../src/domain/staff/tokens.js';
 import { SCHEDULES } from '../../src/queue/jobs.js';
 import { createQueueSystem } from '../../src/queue/system.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { activeCaseVia, quietLogger, type RedisServer, request, SECRET, type Service, seedProgram, sleep, startRedis, startService, stopService, hasRedisServer, notificationCounts
+import {
+  activeCaseVia,
+  quietLogger,
+  type RedisServer,
+  request,
+  SECRET,
+  type Service,
+  seedProgram,
+  sleep,
+  startRedis,
+  startService,
+  stopService,
+  hasRedisServer,
+  notificationCounts,
 } from './procs.js';
 
 describe.runIf(hasRedisServer)('scale-out: two API and two worker processes on one database and one Redis', () => {
@@ -56,7 +69,9 @@ describe.runIf(hasRedisServer)('scale-out: two API and two worker processes on o
     await Promise.all(writes);
 
     // Every follow-up becomes due then overdue; inbound messages get the response-SLA reminder.
-    const ids = (await db.pool.query<{ id: string }>('select id from follow_ups where program_id = $1', [s.programId])).rows.map((r) => r.id);
+    const ids = (await db.pool.query<{ id: string }>('select id from follow_ups where program_id = $1', [s.programId])).rows.map(
+      (r) => r.id,
+    );
     expect(ids.length).toBe(caseIds.length);
     const count = (kind: 'follow_up_due' | 'follow_up_overdue') => notificationCounts(db.db, kind, ids);
     await expect.poll(async () => (await count('follow_up_overdue')).size, { timeout: 60_000, interval: 500 }).toBe(ids.length);

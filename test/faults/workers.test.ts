@@ -63,10 +63,12 @@ describe.runIf(hasRedisServer)('worker processes under faults', () => {
     // 20 kills, four workers at a time, each killed at a random moment while jobs are due.
     for (let wave = 0; wave < 5; wave++) {
       const ws = await Promise.all([1, 2, 3, 4].map(() => startService({ DATABASE_URL: db.url, REDIS_URL: redis.url }, 'worker')));
-      await Promise.all(ws.map(async (w) => {
-        await sleep(100 + Math.floor(Math.random() * 900));
-        await stopService(w, 'SIGKILL');
-      }));
+      await Promise.all(
+        ws.map(async (w) => {
+          await sleep(100 + Math.floor(Math.random() * 900));
+          await stopService(w, 'SIGKILL');
+        }),
+      );
     }
     const survivor = await startService({ DATABASE_URL: db.url, REDIS_URL: redis.url }, 'worker');
     services.push(survivor);
@@ -131,7 +133,9 @@ describe.runIf(hasRedisServer)('worker processes under faults', () => {
     // Every request already sent when SIGTERM arrived was answered, and answered well; later ones
     // were answered (or told 503) while the API drained, or found the port closed.
     const inFlight = answers.filter((a) => a.sentAt < sigterm);
-    expect(inFlight.filter((a) => a.status === 0 || a.status >= 500).map((a) => `${a.status} ${a.error ?? a.body.slice(0, 80)}`)).toEqual([]);
+    expect(inFlight.filter((a) => a.status === 0 || a.status >= 500).map((a) => `${a.status} ${a.error ?? a.body.slice(0, 80)}`)).toEqual(
+      [],
+    );
     const failed = answers.filter((a) => a.sentAt >= sigterm && a.status >= 500 && a.status !== 503);
     expect(failed.map((a) => `${a.status} ${a.error ?? a.body.slice(0, 80)}`)).toEqual([]);
     expect(answers.filter((a) => a.status === 200 || a.status === 201).length).toBeGreaterThan(10);
@@ -140,7 +144,11 @@ describe.runIf(hasRedisServer)('worker processes under faults', () => {
     const queues = createQueueSystem({ redisUrl: redis.url, databaseUrl: db.url, logger: quietLogger });
     try {
       const active = await queues.queue('reminders').getActive();
-      expect(active.map((j) => `${j.name} ${j.id} attempts=${j.attemptsMade} processedOn=${j.processedOn} (${Date.now() - (j.processedOn ?? 0)} ms ago)`)).toEqual([]);
+      expect(
+        active.map(
+          (j) => `${j.name} ${j.id} attempts=${j.attemptsMade} processedOn=${j.processedOn} (${Date.now() - (j.processedOn ?? 0)} ms ago)`,
+        ),
+      ).toEqual([]);
     } finally {
       await queues.close();
     }

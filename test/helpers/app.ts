@@ -41,7 +41,11 @@ export interface TestApp {
   close(): Promise<void>;
   /** Program, staff member and bearer token in one go. */
   program(settings?: Partial<ProgramSettings>): Promise<{ id: string }>;
-  staff(role: Role, programId: string | null, extra?: { specialisms?: string[]; languages?: string[]; maxCaseload?: number }): Promise<{ id: string; token: string; auth: { authorization: string } }>;
+  staff(
+    role: Role,
+    programId: string | null,
+    extra?: { specialisms?: string[]; languages?: string[]; maxCaseload?: number },
+  ): Promise<{ id: string; token: string; auth: { authorization: string } }>;
 }
 
 /** The production server (same buildServer), on a database of its own. */
@@ -77,7 +81,16 @@ export async function createTestApp(
   const clock = opts.clock ?? { now: () => new Date() };
   const namespace = `t${randomBytes(4).toString('hex')}`;
   const queues = createQueueSystem({ redisUrl: opts.redisUrl, databaseUrl: db.url, namespace, logger });
-  const app = await buildServer({ config, db: db.db, pool: db.pool, secret: TEST_SECRET, clock, queues, logger, resolveHost: opts.resolveHost });
+  const app = await buildServer({
+    config,
+    db: db.db,
+    pool: db.pool,
+    secret: TEST_SECRET,
+    clock,
+    queues,
+    logger,
+    resolveHost: opts.resolveHost,
+  });
   await app.ready();
   return {
     app,
@@ -105,7 +118,11 @@ export async function createTestApp(
 }
 
 /** Asserts an RFC 9457 body and returns it. */
-export function expectProblem(res: { statusCode: number; headers: Record<string, unknown>; json(): unknown }, status: number, code?: string) {
+export function expectProblem(
+  res: { statusCode: number; headers: Record<string, unknown>; json(): unknown },
+  status: number,
+  code?: string,
+) {
   const body = res.json() as Record<string, unknown>;
   if (res.statusCode !== status || (code && body['code'] !== code)) {
     throw new Error(`expected ${status} ${code ?? ''}, got ${res.statusCode}: ${JSON.stringify(body)}`);

@@ -53,10 +53,10 @@ export default async function setup(project: TestProject) {
   return async () => {
     const c = new pg.Client(adminUrl);
     await c.connect();
-    const { rows } = await c.query<{ datname: string }>(
-      `select datname from pg_database where datname like $1 or datname = $2`,
-      [`ovt_t_${process.pid}_%`, templateDb],
-    );
+    const { rows } = await c.query<{ datname: string }>(`select datname from pg_database where datname like $1 or datname = $2`, [
+      `ovt_t_${process.pid}_%`,
+      templateDb,
+    ]);
     for (const r of rows) await c.query(`drop database if exists ${r.datname} with (force)`).catch(() => {});
     await c.end();
     await embedded?.stop();

@@ -84,7 +84,10 @@ export const junk: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: 3000, max: 300_000 }).map((n) => 'x'.repeat(n)) },
   { weight: 1, arbitrary: fc.array(fc.jsonValue({ maxDepth: 1 }), { maxLength: 300 }) },
   { weight: 1, arbitrary: fc.constantFrom({}, [], [[[[[]]]]], { a: { b: { c: { d: {} } } } }) },
-  { weight: 1, arbitrary: fc.constantFrom(JSON.parse('{"__proto__":{"isAdmin":true}}'), JSON.parse('{"constructor":{"prototype":{"x":1}}}')) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(JSON.parse('{"__proto__":{"isAdmin":true}}'), JSON.parse('{"constructor":{"prototype":{"x":1}}}')),
+  },
 );
 
 function alternatives(s: JsonSchema): JsonSchema[] {
@@ -144,8 +147,36 @@ export function plausible(s: JsonSchema, opts: PlausibleOptions = {}): fc.Arbitr
  * Cyrillic/Greek letters that look Latin.
  */
 export const HOSTILE_CHARS = [
-  '\u0000', '\uD800', '\uDFFF', '\u0001', '\u0008', '\u001B', '\u007F', '\u0085', '\u009B', '\u202E', '\u202A', '\u2066', '\u2069',
-  '\u200E', '\u200B', '\u200D', '\u00AD', '\uFEFF', '\uFFFE', '\uFDD0', '\u2028', '\t', '\n', '\r', '\u0301', 'а', 'е', 'о', 'ο', 'ν',
+  '\u0000',
+  '\uD800',
+  '\uDFFF',
+  '\u0001',
+  '\u0008',
+  '\u001B',
+  '\u007F',
+  '\u0085',
+  '\u009B',
+  '\u202E',
+  '\u202A',
+  '\u2066',
+  '\u2069',
+  '\u200E',
+  '\u200B',
+  '\u200D',
+  '\u00AD',
+  '\uFEFF',
+  '\uFFFE',
+  '\uFDD0',
+  '\u2028',
+  '\t',
+  '\n',
+  '\r',
+  '\u0301',
+  'а',
+  'е',
+  'о',
+  'ο',
+  'ν',
 ];
 
 /** Times at and either side of the accepted range [2000-01-01, 2100-01-01), and ones no calendar has. */
@@ -176,12 +207,33 @@ function stringFor(s: JsonSchema, ids: string[] = []): fc.Arbitrary<string> {
       return ids.length ? fc.oneof(fc.constantFrom(...ids), fc.uuid()) : fc.uuid();
     case 'date-time':
       return fc.oneof(
-        { weight: 3, arbitrary: fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString()) },
+        {
+          weight: 3,
+          arbitrary: fc
+            .date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true })
+            .map((d) => d.toISOString()),
+        },
         { weight: 3, arbitrary: fc.integer({ min: -30, max: 30 }).map((days) => new Date(Date.now() + days * 86_400_000).toISOString()) },
         { weight: 2, arbitrary: fc.constantFrom(...BOUNDARY_TIMES) },
       );
     case 'duration':
-      return fc.constantFrom('P3D', 'PT24H', 'PT1S', 'P14D', 'PT5M', 'P2W', 'P0D', 'P1Y', 'PT', 'P', 'PT0.001S', 'P3660D', 'P3660DT1S', 'P999999999W', 'PT99999999999999999999S');
+      return fc.constantFrom(
+        'P3D',
+        'PT24H',
+        'PT1S',
+        'P14D',
+        'PT5M',
+        'P2W',
+        'P0D',
+        'P1Y',
+        'PT',
+        'P',
+        'PT0.001S',
+        'P3660D',
+        'P3660DT1S',
+        'P999999999W',
+        'PT99999999999999999999S',
+      );
     case 'uri': {
       const url = fc.oneof(fc.webUrl(), fc.constantFrom('https://example.org/x', 'ftp://example.org', 'http://[::1]:80/'));
       return fc.oneof({ weight: 4, arbitrary: url }, { weight: 1, arbitrary: withHostileChar(url) });
@@ -192,12 +244,25 @@ function stringFor(s: JsonSchema, ids: string[] = []): fc.Arbitrary<string> {
   const text = fc.string({ minLength: min, maxLength: Math.min(max, 60) });
   return fc.oneof(
     { weight: 4, arbitrary: text },
-    { weight: 1, arbitrary: fc.constantFrom('x'.repeat(max), 'x'.repeat(max + 1), '  padded  ', 'en', 'pt-BR', '@Handle', 'nаme', 'https://x.com/Name') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        'x'.repeat(max),
+        'x'.repeat(max + 1),
+        '  padded  ',
+        'en',
+        'pt-BR',
+        '@Handle',
+        'nаme',
+        'https://x.com/Name',
+      ),
+    },
     { weight: 2, arbitrary: withHostileChar(text) },
   );
 }
 
-const daysFromNow = (min: number, max: number) => fc.integer({ min: min * 24, max: max * 24 }).map((h) => new Date(Date.now() + h * 3_600_000).toISOString());
+const daysFromNow = (min: number, max: number) =>
+  fc.integer({ min: min * 24, max: max * 24 }).map((h) => new Date(Date.now() + h * 3_600_000).toISOString());
 /** Fields whose schema says little ("a string", "a time") but whose valid values have a shape. */
 const FIELD_HINTS: Record<string, fc.Arbitrary<unknown>> = {
   language: fc.constantFrom('en', 'pt-BR', 'ar', 'DE', null),
@@ -217,12 +282,16 @@ function objectFor(s: JsonSchema, opts: PlausibleOptions): fc.Arbitrary<Record<s
   const model: Record<string, fc.Arbitrary<unknown>> = {};
   for (const [key, child] of Object.entries(s.properties ?? {})) {
     const hinted = FIELD_HINTS[key];
-    const value = hinted ? fc.oneof({ weight: 3, arbitrary: hinted }, { weight: 1, arbitrary: plausible(child, { ...opts, depth: depth + 1 }) }) : plausible(child, { ...opts, depth: depth + 1 });
+    const value = hinted
+      ? fc.oneof({ weight: 3, arbitrary: hinted }, { weight: 1, arbitrary: plausible(child, { ...opts, depth: depth + 1 }) })
+      : plausible(child, { ...opts, depth: depth + 1 });
     model[key] = opts.clean ? value : depth > 3 ? junk : fc.oneof({ weight: 4, arbitrary: value }, { weight: 1, arbitrary: junk });
   }
   const required = (s.required ?? []).filter((k) => k in model);
   if (opts.clean) {
-    return fc.tuple(fc.record(model, { requiredKeys: [] }), fc.record(Object.fromEntries(required.map((k) => [k, model[k]!])))).map(([rec, req]) => ({ ...rec, ...req }));
+    return fc
+      .tuple(fc.record(model, { requiredKeys: [] }), fc.record(Object.fromEntries(required.map((k) => [k, model[k]!]))))
+      .map(([rec, req]) => ({ ...rec, ...req }));
   }
   const known = fc.record(model, { requiredKeys: [] }).chain((rec) =>
     // Mostly keep the required keys (so validation passes and the handler runs); sometimes drop them.
@@ -233,7 +302,12 @@ function objectFor(s: JsonSchema, opts: PlausibleOptions): fc.Arbitrary<Record<s
   );
   const extra = fc.oneof(
     { weight: 4, arbitrary: fc.constant(undefined) },
-    { weight: 1, arbitrary: fc.dictionary(fc.oneof(ascii, fc.constantFrom('id', 'status', 'role', 'programId', 'version', '$where')), junk, { maxKeys: 2 }) },
+    {
+      weight: 1,
+      arbitrary: fc.dictionary(fc.oneof(ascii, fc.constantFrom('id', 'status', 'role', 'programId', 'version', '$where')), junk, {
+        maxKeys: 2,
+      }),
+    },
   );
   return fc.tuple(known, extra).map(([k, e]) => ({ ...(e ?? {}), ...k }));
 }
@@ -248,10 +322,30 @@ export function bodyText(schema: JsonSchema | undefined, ids: string[]): fc.Arbi
     { weight: 8, arbitrary: shaped.map((v) => JSON.stringify(v)) },
     { weight: 2, arbitrary: junk.map((v) => JSON.stringify(v)) },
     // A prototype key spliced into a right-shaped object.
-    { weight: 1, arbitrary: fc.tuple(shaped, protoKeys).map(([v, k]) => (v && typeof v === 'object' && !Array.isArray(v) ? `{${k}${Object.keys(v).length ? ',' : ''}${JSON.stringify(v).slice(1)}` : JSON.stringify(v))) },
     {
       weight: 1,
-      arbitrary: fc.constantFrom('{', '{"a":}', '[', '"unterminated', '{"a":1,}', "{'a':1}", 'NaN', '\u0000', '{"a":1}{"b":2}', '['.repeat(5000) + ']'.repeat(5000)),
+      arbitrary: fc
+        .tuple(shaped, protoKeys)
+        .map(([v, k]) =>
+          v && typeof v === 'object' && !Array.isArray(v)
+            ? `{${k}${Object.keys(v).length ? ',' : ''}${JSON.stringify(v).slice(1)}`
+            : JSON.stringify(v),
+        ),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '{',
+        '{"a":}',
+        '[',
+        '"unterminated',
+        '{"a":1,}',
+        "{'a':1}",
+        'NaN',
+        '\u0000',
+        '{"a":1}{"b":2}',
+        '['.repeat(5000) + ']'.repeat(5000),
+      ),
     },
     { weight: 1, arbitrary: fc.constantFrom('', undefined) },
     // Over the 256 KB body limit.

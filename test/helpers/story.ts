@@ -5,12 +5,31 @@ import type { TestApp } from './app.js';
 type Who = { auth: { authorization: string } };
 
 /** Drives the API through the usual steps, failing loudly on anything unexpected. */
-export async function call(t: TestApp, who: Who, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown, headers: Record<string, string> = {}) {
-  const res = await t.app.inject({ method, url, headers: { ...who.auth, ...headers }, ...(payload !== undefined ? { payload: payload as object } : {}) });
+export async function call(
+  t: TestApp,
+  who: Who,
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  url: string,
+  payload?: unknown,
+  headers: Record<string, string> = {},
+) {
+  const res = await t.app.inject({
+    method,
+    url,
+    headers: { ...who.auth, ...headers },
+    ...(payload !== undefined ? { payload: payload as object } : {}),
+  });
   return res;
 }
 
-export async function ok<T = Record<string, unknown>>(t: TestApp, who: Who, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown, headers: Record<string, string> = {}): Promise<T> {
+export async function ok<T = Record<string, unknown>>(
+  t: TestApp,
+  who: Who,
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  url: string,
+  payload?: unknown,
+  headers: Record<string, string> = {},
+): Promise<T> {
   const res = await call(t, who, method, url, payload, headers);
   if (res.statusCode >= 300) throw new Error(`${method} ${url} → ${res.statusCode}: ${res.body}`);
   return res.json() as T;
@@ -34,7 +53,9 @@ export async function activeCase(t: TestApp, lead: Who, programId: string, inter
   const c = await ok<{ id: string }>(t, lead, 'POST', '/v1/cases', flagBody(programId, extra));
   await ok(t, lead, 'POST', `/v1/cases/${c.id}/triage`, { decision: 'accept', reason: 'meets criteria' });
   await ok(t, lead, 'POST', `/v1/cases/${c.id}/approve`, {});
-  return ok<{ id: string; status: string; assigneeId: string; version: number }>(t, lead, 'POST', `/v1/cases/${c.id}/assignment`, { intervenerId });
+  return ok<{ id: string; status: string; assigneeId: string; version: number }>(t, lead, 'POST', `/v1/cases/${c.id}/assignment`, {
+    intervenerId,
+  });
 }
 
 /** Audit entries of one action by one actor. */

@@ -136,7 +136,13 @@ export class World {
 
   /** A notification in `staffId`'s inbox (written as the workers would). */
   async notification(staffId: string, programId: string | null): Promise<string> {
-    const [id] = await notify(this.t.db.db, [staffId], { kind: 'case_assigned', programId, caseId: null, subjectId: null, occurrence: randomUUID() });
+    const [id] = await notify(this.t.db.db, [staffId], {
+      kind: 'case_assigned',
+      programId,
+      caseId: null,
+      subjectId: null,
+      occurrence: randomUUID(),
+    });
     if (programId === this.otherProgramId) this.foreign.add(id!);
     return id!;
   }
@@ -210,7 +216,8 @@ const TARGETS = {
   program: ((w, _role, relation) => async () => (relation === 'otherProgram' ? w.otherProgramId : w.programId)) as Build,
   staff: ((w, _role, relation) => () => (relation === 'otherProgram' ? w.staffIn(w.otherProgramId) : w.staffIn(w.programId))) as Build,
   token: ((w, _role, relation) => async () => {
-    const holder = relation === 'own' ? await w.staffIn(w.programId) : relation === 'otherIntervener' ? w.otherIntervener.id : w.other.intervener.id;
+    const holder =
+      relation === 'own' ? await w.staffIn(w.programId) : relation === 'otherIntervener' ? w.otherIntervener.id : w.other.intervener.id;
     return w.token(holder, relation === 'otherProgram');
   }) as Build,
   job: (() => async () => 'reconcile') as Build,
@@ -255,7 +262,8 @@ export function problemDefects(res: { statusCode: number; headers: Record<string
   if (body['status'] !== res.statusCode) defects.push(`status field ${JSON.stringify(body['status'])} ≠ ${res.statusCode}`);
   if ('errors' in body) {
     const errors = body['errors'];
-    if (!Array.isArray(errors) || errors.some((e) => typeof e?.path !== 'string' || typeof e?.message !== 'string')) defects.push('errors malformed');
+    if (!Array.isArray(errors) || errors.some((e) => typeof e?.path !== 'string' || typeof e?.message !== 'string'))
+      defects.push('errors malformed');
   }
   if (/\bat .+:\d+:\d+\)?/.test(res.body)) defects.push('stack trace in body');
   return defects;

@@ -29,7 +29,12 @@ async function check(p: RoutePolicy, role: Role, relation: Relation, want: numbe
   const spec = p.request({ w, role, caller, target });
   const headers: Record<string, string> = { ...caller.auth, ...spec.headers };
   if (p.ifMatch) headers['if-match'] = await etagOf(p.ifMatch, target);
-  const res = await t.app.inject({ method: p.method, url: spec.url, headers, ...(spec.payload !== undefined ? { payload: spec.payload as object } : {}) });
+  const res = await t.app.inject({
+    method: p.method,
+    url: spec.url,
+    headers,
+    ...(spec.payload !== undefined ? { payload: spec.payload as object } : {}),
+  });
   const where = `${role}/${relation}`;
   const failures: string[] = [];
   if (res.statusCode !== want) failures.push(`${where}: want ${want}, got ${res.statusCode} ${res.body.slice(0, 160)}`);
@@ -37,9 +42,11 @@ async function check(p: RoutePolicy, role: Role, relation: Relation, want: numbe
     const defects = problemDefects(res);
     if (defects.length) failures.push(`${where}: ${res.statusCode} is not a valid problem: ${defects.join(', ')}`);
   }
-  if (res.statusCode === 404 && !p.board && !String(res.json().code).endsWith('not_found')) failures.push(`${where}: 404 with code ${res.json().code}`);
+  if (res.statusCode === 404 && !p.board && !String(res.json().code).endsWith('not_found'))
+    failures.push(`${where}: 404 with code ${res.json().code}`);
   const leaks = leaked(res.body, secretsFor(w, role), spec.url + JSON.stringify(spec.payload ?? null));
-  if (leaks.length) failures.push(`${where}: response shows ${leaks.length} thing(s) out of scope, e.g. ${leaks[0]}: ${res.body.slice(0, 200)}`);
+  if (leaks.length)
+    failures.push(`${where}: response shows ${leaks.length} thing(s) out of scope, e.g. ${leaks[0]}: ${res.body.slice(0, 200)}`);
   return failures;
 }
 
@@ -61,7 +68,16 @@ describe('every route × every role × {own, another intervener’s, another pro
 
 describe('lists and inboxes after the matrix ran', () => {
   // By now both programs hold cases in every state, follow-ups, concerns and notifications.
-  const lists = ['/v1/cases?limit=200', '/v1/follow-ups?limit=200', '/v1/safeguarding?limit=200', '/v1/me/notifications?limit=200', '/v1/staff?limit=200', '/v1/programs?limit=200', '/v1/me/caseload', '/v1/audit?limit=200'];
+  const lists = [
+    '/v1/cases?limit=200',
+    '/v1/follow-ups?limit=200',
+    '/v1/safeguarding?limit=200',
+    '/v1/me/notifications?limit=200',
+    '/v1/staff?limit=200',
+    '/v1/programs?limit=200',
+    '/v1/me/caseload',
+    '/v1/audit?limit=200',
+  ];
   for (const role of ROLES) {
     it(`${role}: no list shows anything out of scope`, async () => {
       const failures: string[] = [];
@@ -87,7 +103,12 @@ describe('references to another program inside bodies, filters and idempotency k
 
   it('a lead cannot assign a case to another program’s intervener', async () => {
     const id = await w.active(w.people.intervener);
-    const res = await t.app.inject({ method: 'POST', url: `/v1/cases/${id}/assignment`, headers: w.people.lead.auth, payload: { intervenerId: w.other.intervener.id } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: `/v1/cases/${id}/assignment`,
+      headers: w.people.lead.auth,
+      payload: { intervenerId: w.other.intervener.id },
+    });
     expect(res.statusCode, res.body).toBe(400);
     expect(res.json().code).toBe('assignment.unknown_intervener');
   });
@@ -106,7 +127,8 @@ describe('references to another program inside bodies, filters and idempotency k
     const failures: string[] = [];
     for (const [role, url] of probes) {
       const res = await t.app.inject({ method: 'GET', url, headers: w.people[role].auth });
-      if (res.statusCode !== 200 || items(res.body).length !== 0) failures.push(`${role} ${url}: ${res.statusCode} ${res.body.slice(0, 200)}`);
+      if (res.statusCode !== 200 || items(res.body).length !== 0)
+        failures.push(`${role} ${url}: ${res.statusCode} ${res.body.slice(0, 200)}`);
     }
     expect(failures).toEqual([]);
   });
@@ -115,8 +137,14 @@ describe('references to another program inside bodies, filters and idempotency k
     const me = w.people.intervener;
     const reassigned = await w.active(me);
     const closed = await w.active(me);
-    for (const id of [reassigned, closed]) expect((await t.app.inject({ method: 'GET', url: `/v1/cases/${id}`, headers: me.auth })).statusCode).toBe(200);
-    await t.app.inject({ method: 'POST', url: `/v1/cases/${reassigned}/assignment`, headers: w.people.lead.auth, payload: { intervenerId: w.spare.id } });
+    for (const id of [reassigned, closed])
+      expect((await t.app.inject({ method: 'GET', url: `/v1/cases/${id}`, headers: me.auth })).statusCode).toBe(200);
+    await t.app.inject({
+      method: 'POST',
+      url: `/v1/cases/${reassigned}/assignment`,
+      headers: w.people.lead.auth,
+      payload: { intervenerId: w.spare.id },
+    });
     await t.app.inject({ method: 'POST', url: `/v1/cases/${closed}/close`, headers: w.people.lead.auth, payload: { outcome: 'other' } });
     const failures: string[] = [];
     for (const id of [reassigned, closed]) {
@@ -141,14 +169,23 @@ describe('references to another program inside bodies, filters and idempotency k
   it('an Idempotency-Key another token used replays nothing of theirs', async () => {
     const { body } = w.flagBody(w.otherProgramId);
     const key = `shared-${Date.now()}`;
-    const theirs = await t.app.inject({ method: 'POST', url: '/v1/cases', headers: { ...w.other.lead.auth, 'idempotency-key': key }, payload: body });
+    const theirs = await t.app.inject({
+      method: 'POST',
+      url: '/v1/cases',
+      headers: { ...w.other.lead.auth, 'idempotency-key': key },
+      payload: body,
+    });
     expect(theirs.statusCode).toBe(201);
     w.foreign.add(theirs.json().id);
     // The same key and the very same body, from this program's lead: their program is not ours (404), not a replay.
-    const mine = await t.app.inject({ method: 'POST', url: '/v1/cases', headers: { ...w.people.lead.auth, 'idempotency-key': key }, payload: body });
+    const mine = await t.app.inject({
+      method: 'POST',
+      url: '/v1/cases',
+      headers: { ...w.people.lead.auth, 'idempotency-key': key },
+      payload: body,
+    });
     expect(mine.statusCode, mine.body).toBe(404);
     expect(mine.headers['idempotent-replayed']).toBeUndefined();
     expect(leaked(mine.body, [theirs.json().id], '')).toEqual([]);
   });
 });
-

@@ -132,7 +132,9 @@ const SETUP: Record<string, () => Promise<{ role: Role; target: string }>> = {
   },
 };
 
-const WRITES = ROUTE_POLICIES.filter((p) => (p.method === 'POST' || p.method === 'PATCH') && !p.board && p.url !== '/v1/admin/jobs/:name/run');
+const WRITES = ROUTE_POLICIES.filter(
+  (p) => (p.method === 'POST' || p.method === 'PATCH') && !p.board && p.url !== '/v1/admin/jobs/:name/run',
+);
 
 /** Bodies carrying a key JavaScript treats specially. */
 const PROTOTYPE_KEYS = /"(__proto__|constructor)"\s*:\s*\{/;
@@ -157,7 +159,10 @@ describe('mass assignment: a valid body plus any protected field is refused whol
       const valid = (spec.payload ?? {}) as Record<string, unknown>;
       const headers: Record<string, string> = { ...caller.auth, 'content-type': 'application/json', ...spec.headers };
       if (p.ifMatch) {
-        const { rows } = await t.db.pool.query<{ version: number }>(`select version from ${p.ifMatch === 'case' ? 'cases' : 'programs'} where id = $1`, [target]);
+        const { rows } = await t.db.pool.query<{ version: number }>(
+          `select version from ${p.ifMatch === 'case' ? 'cases' : 'programs'} where id = $1`,
+          [target],
+        );
         headers['if-match'] = `"v${rows[0]!.version}"`;
       }
       const schema = bodySchema(p);
@@ -175,7 +180,11 @@ describe('mass assignment: a valid body plus any protected field is refused whol
         const innerAllowed = propsOf(childOf(schema, key));
         for (const n of NESTED.filter((k) => !innerAllowed.has(k))) {
           const injected = JSON.parse(withFields(inner as Record<string, unknown>, [[n, n === '__proto__' ? { role: 'admin' } : 'x']]));
-          attempts.push({ what: `${key}.${n}`, payload: JSON.stringify({ ...valid, [key]: Array.isArray(value) ? [injected, ...value.slice(1)] : injected }), field: n });
+          attempts.push({
+            what: `${key}.${n}`,
+            payload: JSON.stringify({ ...valid, [key]: Array.isArray(value) ? [injected, ...value.slice(1)] : injected }),
+            field: n,
+          });
         }
       }
 
@@ -216,7 +225,10 @@ describe('mass assignment: a valid body plus any protected field is refused whol
       method: 'POST',
       url: '/v1/admin/jobs/reconcile/run?wait=false',
       headers: { ...w.people.admin.auth, 'content-type': 'application/json' },
-      payload: withFields({}, Object.entries(PROTECTED()).filter(([k]) => !k.startsWith('__') && k !== 'constructor')),
+      payload: withFields(
+        {},
+        Object.entries(PROTECTED()).filter(([k]) => !k.startsWith('__') && k !== 'constructor'),
+      ),
     });
     expect(res.statusCode, res.body).toBe(400);
     expect(res.json().code).toBe('request.invalid');

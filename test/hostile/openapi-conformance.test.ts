@@ -56,15 +56,28 @@ describe('GET /openapi.json lints clean with @redocly/cli', () => {
       //   twins go unused by construction and removing them is not ours to do.
       // Everything else stays on, warnings included: operationId names the methods of generated
       // clients, summary is what /docs shows, and a 4XX response tells clients what can go wrong.
-      writeFileSync(path.join(dir, 'redocly.yaml'), ['extends:', '  - recommended', 'rules:', '  no-unused-components: off', ''].join('\n'));
+      writeFileSync(
+        path.join(dir, 'redocly.yaml'),
+        ['extends:', '  - recommended', 'rules:', '  no-unused-components: off', ''].join('\n'),
+      );
       const run = spawnSync(
         path.resolve('node_modules/.bin/redocly'),
         ['lint', path.join(dir, 'openapi.json'), '--config', path.join(dir, 'redocly.yaml'), '--format=json'],
-        { encoding: 'utf8', env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1' }, timeout: 120_000 },
+        {
+          encoding: 'utf8',
+          env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1' },
+          timeout: 120_000,
+        },
       );
-      const report = JSON.parse(run.stdout) as { problems: { ruleId: string; severity: string; message: string; location: { pointer: string }[] }[] };
+      const report = JSON.parse(run.stdout) as {
+        problems: { ruleId: string; severity: string; message: string; location: { pointer: string }[] }[];
+      };
       const byRule = new Map<string, string[]>();
-      for (const p of report.problems) byRule.set(`${p.ruleId} (${p.severity}): ${p.message}`, [...(byRule.get(`${p.ruleId} (${p.severity}): ${p.message}`) ?? []), p.location[0]?.pointer ?? '']);
+      for (const p of report.problems)
+        byRule.set(`${p.ruleId} (${p.severity}): ${p.message}`, [
+          ...(byRule.get(`${p.ruleId} (${p.severity}): ${p.message}`) ?? []),
+          p.location[0]?.pointer ?? '',
+        ]);
       expect([...byRule].map(([rule, where]) => `${rule} ×${where.length}, e.g. ${where.slice(0, 3).join(' ')}`)).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -76,7 +89,13 @@ type Who = { auth: { authorization: string } };
 const none: Who = { auth: { authorization: '' } };
 
 /** Sends a request and records what came back. */
-async function send(who: Who, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown, headers: Record<string, string> = {}) {
+async function send(
+  who: Who,
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  url: string,
+  payload?: unknown,
+  headers: Record<string, string> = {},
+) {
   const all: Record<string, string> = { ...headers };
   if (who.auth.authorization) all['authorization'] = who.auth.authorization;
   const res = await t.app.inject({ method, url, headers: all, ...(payload !== undefined ? { payload: payload as string } : {}) });
@@ -85,7 +104,14 @@ async function send(who: Who, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: 
 }
 
 /** The same, insisting on a status (the story cannot go on otherwise). */
-async function expectStatus<T = Record<string, unknown>>(status: number, who: Who, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown, headers: Record<string, string> = {}) {
+async function expectStatus<T = Record<string, unknown>>(
+  status: number,
+  who: Who,
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  url: string,
+  payload?: unknown,
+  headers: Record<string, string> = {},
+) {
   const res = await send(who, method, url, payload, headers);
   if (res.statusCode !== status) throw new Error(`${method} ${url}: want ${status}, got ${res.statusCode} ${res.body.slice(0, 300)}`);
   return (/json/.test(String(res.headers['content-type'])) ? res.json() : null) as T;
@@ -103,11 +129,19 @@ describe('every response of a full story conforms to the document', () => {
     await expectStatus(200, admin, 'GET', '/v1/me');
 
     // Programs and people, through the API.
-    const program = await expectStatus<{ id: string }>(201, admin, 'POST', '/v1/programs', { name: 'Conformance', settings: { minCellSize: 1, followUpAfter: 'P2D' } });
+    const program = await expectStatus<{ id: string }>(201, admin, 'POST', '/v1/programs', {
+      name: 'Conformance',
+      settings: { minCellSize: 1, followUpAfter: 'P2D' },
+    });
     await expectStatus(200, admin, 'GET', '/v1/programs');
     await expectStatus(200, admin, 'GET', `/v1/programs/${program.id}`);
     const person = async (role: string, extra: Record<string, unknown> = {}) => {
-      const s = await expectStatus<{ id: string }>(201, admin, 'POST', '/v1/staff', { programId: program.id, name: `${role} one`, role, ...extra });
+      const s = await expectStatus<{ id: string }>(201, admin, 'POST', '/v1/staff', {
+        programId: program.id,
+        name: `${role} one`,
+        role,
+        ...extra,
+      });
       const tok = await expectStatus<{ id: string; token: string }>(201, admin, 'POST', `/v1/staff/${s.id}/tokens`, { label: 'laptop' });
       return { id: s.id, tokenId: tok.id, auth: { authorization: `Bearer ${tok.token}` } };
     };
@@ -125,12 +159,25 @@ describe('every response of a full story conforms to the document', () => {
     const etag = String(current.headers.etag);
     await expectStatus(428, lead, 'PATCH', `/v1/programs/${program.id}`, { name: 'x' });
     await expectStatus(412, lead, 'PATCH', `/v1/programs/${program.id}`, { name: 'x' }, { 'if-match': '"v999"' });
-    await expectStatus(200, lead, 'PATCH', `/v1/programs/${program.id}`, { settings: { staffWebhookUrl: 'https://hooks.example.org/overture' } }, { 'if-match': etag });
+    await expectStatus(
+      200,
+      lead,
+      'PATCH',
+      `/v1/programs/${program.id}`,
+      { settings: { staffWebhookUrl: 'https://hooks.example.org/overture' } },
+      { 'if-match': etag },
+    );
 
     // Flag (idempotently), triage, approve, assign.
     const body = {
       programId: program.id,
-      profile: { platform: 'telegram', handle: '@Conformance_Profile', url: 'https://t.me/conformance_profile', displayName: 'C', language: 'en' },
+      profile: {
+        platform: 'telegram',
+        handle: '@Conformance_Profile',
+        url: 'https://t.me/conformance_profile',
+        displayName: 'C',
+        language: 'en',
+      },
       ideology: 'far_right',
       riskLevel: 'medium',
       indicators: [{ kind: 'shares_propaganda', evidenceUrl: 'https://example.org/1', note: 'reposts' }],
@@ -153,23 +200,51 @@ describe('every response of a full story conforms to the document', () => {
 
     // The intervener works the case.
     await expectStatus(200, sam, 'GET', '/v1/me/caseload');
+    await expectStatus(
+      201,
+      sam,
+      'POST',
+      `/v1/cases/${c.id}/touchpoints`,
+      {
+        direction: 'outbound',
+        channel: 'direct_message',
+        occurredAt: iso(-2 * DAY),
+        approaches: ['empathetic', 'questioning'],
+        sentiment: 'neutral',
+        costCents: 0,
+        summary: 'opened',
+      },
+      { 'idempotency-key': 'tp-1' },
+    );
     await expectStatus(201, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, {
-      direction: 'outbound',
+      direction: 'inbound',
       channel: 'direct_message',
-      occurredAt: iso(-2 * DAY),
-      approaches: ['empathetic', 'questioning'],
-      sentiment: 'neutral',
-      costCents: 0,
-      summary: 'opened',
-    }, { 'idempotency-key': 'tp-1' });
-    await expectStatus(201, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'inbound', channel: 'direct_message', occurredAt: iso(-DAY), sentiment: 'negative' });
-    await expectStatus(400, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'inbound', channel: 'direct_message', occurredAt: iso(2 * DAY) });
+      occurredAt: iso(-DAY),
+      sentiment: 'negative',
+    });
+    await expectStatus(400, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, {
+      direction: 'inbound',
+      channel: 'direct_message',
+      occurredAt: iso(2 * DAY),
+    });
     await expectStatus(200, sam, 'GET', `/v1/cases/${c.id}/touchpoints?limit=1`);
     await expectStatus(200, sam, 'GET', '/v1/me/caseload');
-    const f1 = await expectStatus<{ id: string }>(201, sam, 'POST', `/v1/cases/${c.id}/follow-ups`, { dueAt: iso(DAY), kind: 'check_in', note: 'ask again' });
-    const f2 = await expectStatus<{ id: string }>(201, sam, 'POST', `/v1/cases/${c.id}/follow-ups`, { dueAt: iso(2 * DAY), kind: 'review' });
+    const f1 = await expectStatus<{ id: string }>(201, sam, 'POST', `/v1/cases/${c.id}/follow-ups`, {
+      dueAt: iso(DAY),
+      kind: 'check_in',
+      note: 'ask again',
+    });
+    const f2 = await expectStatus<{ id: string }>(201, sam, 'POST', `/v1/cases/${c.id}/follow-ups`, {
+      dueAt: iso(2 * DAY),
+      kind: 'review',
+    });
     await expectStatus(200, sam, 'GET', '/v1/follow-ups?status=pending');
-    await expectStatus(200, lead, 'GET', `/v1/follow-ups?caseId=${c.id}&dueFrom=${encodeURIComponent(iso(-DAY))}&dueTo=${encodeURIComponent(iso(30 * DAY))}`);
+    await expectStatus(
+      200,
+      lead,
+      'GET',
+      `/v1/follow-ups?caseId=${c.id}&dueFrom=${encodeURIComponent(iso(-DAY))}&dueTo=${encodeURIComponent(iso(30 * DAY))}`,
+    );
     await expectStatus(200, sam, 'POST', `/v1/follow-ups/${f1.id}/snooze`, { until: iso(3 * DAY) });
     await expectStatus(200, sam, 'POST', `/v1/follow-ups/${f1.id}/complete`);
     await expectStatus(409, sam, 'POST', `/v1/follow-ups/${f1.id}/complete`, {});
@@ -177,7 +252,11 @@ describe('every response of a full story conforms to the document', () => {
     await expectStatus(404, kim, 'POST', `/v1/follow-ups/${f2.id}/cancel`, {});
 
     // Safeguarding and the inbox.
-    const concern = await expectStatus<{ id: string }>(201, sam, 'POST', `/v1/cases/${c.id}/safeguarding`, { severity: 'urgent', concern: 'mentions a date and a place', actionTaken: 'told my lead' });
+    const concern = await expectStatus<{ id: string }>(201, sam, 'POST', `/v1/cases/${c.id}/safeguarding`, {
+      severity: 'urgent',
+      concern: 'mentions a date and a place',
+      actionTaken: 'told my lead',
+    });
     await expectStatus(200, sam, 'GET', '/v1/safeguarding?status=open');
     await expectStatus(200, lead, 'GET', '/v1/safeguarding');
     await expectStatus(200, analyst, 'GET', '/v1/safeguarding');
@@ -192,7 +271,14 @@ describe('every response of a full story conforms to the document', () => {
     // Edits, closing and reopening.
     const read = await send(lead, 'GET', `/v1/cases/${c.id}`);
     await expectStatus(428, lead, 'PATCH', `/v1/cases/${c.id}`, { riskLevel: 'high' });
-    await expectStatus(200, lead, 'PATCH', `/v1/cases/${c.id}`, { riskLevel: 'high', profile: { language: 'en-GB' } }, { 'if-match': String(read.headers.etag) });
+    await expectStatus(
+      200,
+      lead,
+      'PATCH',
+      `/v1/cases/${c.id}`,
+      { riskLevel: 'high', profile: { language: 'en-GB' } },
+      { 'if-match': String(read.headers.etag) },
+    );
     await expectStatus(412, lead, 'PATCH', `/v1/cases/${c.id}`, { riskLevel: 'low' }, { 'if-match': String(read.headers.etag) });
     await expectStatus(200, sam, 'POST', `/v1/cases/${c.id}/close`, { outcome: 'positive_change', note: 'left the group' });
     await expectStatus(409, lead, 'POST', `/v1/cases/${c.id}/close`, { outcome: 'other' });
@@ -200,17 +286,30 @@ describe('every response of a full story conforms to the document', () => {
     await expectStatus(200, lead, 'POST', `/v1/cases/${c.id}/assignment`, { intervenerId: kim.id, override: true, reason: 'language' });
 
     // Erasure on request, and the suppression it leaves.
-    const gone = await expectStatus<{ id: string }>(201, lead, 'POST', '/v1/cases', { ...body, profile: { platform: 'x', handle: 'erase_me' } });
+    const gone = await expectStatus<{ id: string }>(201, lead, 'POST', '/v1/cases', {
+      ...body,
+      profile: { platform: 'x', handle: 'erase_me' },
+    });
     await expectStatus(200, lead, 'POST', `/v1/cases/${gone.id}/erase`, { reason: 'request received' });
     await expectStatus(409, lead, 'POST', `/v1/cases/${gone.id}/erase`, { reason: 'again' });
     await expectStatus(422, lead, 'POST', '/v1/cases', { ...body, profile: { platform: 'x', handle: '@Erase_Me' } });
 
     // Reports.
     for (const groupBy of ['intervener', 'ideology', 'platform', 'riskLevel', 'approach', 'cohort']) {
-      await expectStatus(200, lead, 'GET', `/v1/reports/engagement?programId=${program.id}&from=${day(-30)}&to=${day(1)}&groupBy=${groupBy}`);
+      await expectStatus(
+        200,
+        lead,
+        'GET',
+        `/v1/reports/engagement?programId=${program.id}&from=${day(-30)}&to=${day(1)}&groupBy=${groupBy}`,
+      );
     }
     await expectStatus(200, lead, 'GET', `/v1/reports/engagement?programId=${program.id}&from=${day(-30)}&to=${day(1)}&format=csv`);
-    await expectStatus(200, lead, 'GET', `/v1/reports/engagement/trend?programId=${program.id}&from=${day(-30)}&to=${day(1)}&interval=week`);
+    await expectStatus(
+      200,
+      lead,
+      'GET',
+      `/v1/reports/engagement/trend?programId=${program.id}&from=${day(-30)}&to=${day(1)}&interval=week`,
+    );
     await expectStatus(400, lead, 'GET', `/v1/reports/engagement?programId=${program.id}&from=${day(1)}&to=${day(-30)}`);
     await expectStatus(404, lead, 'GET', `/v1/reports/engagement?programId=${crypto.randomUUID()}&from=${day(-30)}&to=${day(1)}`);
 
@@ -233,7 +332,14 @@ describe('every response of a full story conforms to the document', () => {
     await expectStatus(400, lead, 'GET', '/v1/cases/not-a-uuid');
     await expectStatus(400, lead, 'GET', '/v1/cases?limit=500');
     await expectStatus(400, lead, 'POST', `/v1/cases/${c.id}/close`, '{"outcome":', { 'content-type': 'application/json' });
-    await expectStatus(413, lead, 'POST', '/v1/cases', JSON.stringify({ ...body, indicators: [{ kind: 'x', note: 'x'.repeat(300 * 1024) }] }), { 'content-type': 'application/json' });
+    await expectStatus(
+      413,
+      lead,
+      'POST',
+      '/v1/cases',
+      JSON.stringify({ ...body, indicators: [{ kind: 'x', note: 'x'.repeat(300 * 1024) }] }),
+      { 'content-type': 'application/json' },
+    );
     await expectStatus(415, lead, 'POST', '/v1/cases', 'programId=x', { 'content-type': 'application/x-www-form-urlencoded' });
   });
 
@@ -241,7 +347,9 @@ describe('every response of a full story conforms to the document', () => {
     const wrong = exchanges.flatMap((x) => {
       const op = operationOf(x);
       if (!op) return [];
-      return op.responses[String(x.status)] || op.responses[`${String(x.status)[0]}XX`] || op.responses['default'] ? [] : [`${x.method} ${x.url} → ${x.status}`];
+      return op.responses[String(x.status)] || op.responses[`${String(x.status)[0]}XX`] || op.responses['default']
+        ? []
+        : [`${x.method} ${x.url} → ${x.status}`];
     });
     expect(wrong).toEqual([]);
   });
@@ -257,7 +365,8 @@ describe('every response of a full story conforms to the document', () => {
       const declared = op?.responses[String(x.status)];
       if (!declared) return [];
       const content = declared.content ?? {};
-      if (Object.keys(content).length === 0) return x.body === '' ? [] : [`${x.method} ${x.url} → ${x.status}: a body where none is declared`];
+      if (Object.keys(content).length === 0)
+        return x.body === '' ? [] : [`${x.method} ${x.url} → ${x.status}: a body where none is declared`];
       if (!/json/.test(x.contentType)) return [];
       const schema = (content[mediaType(x.contentType)] ?? content['application/json'])?.schema;
       if (!schema) return [];
@@ -275,7 +384,8 @@ describe('every response of a full story conforms to the document', () => {
       const declared = operationOf(x)?.responses[String(x.status)];
       if (!declared || x.status === 204) continue;
       const types = Object.keys(declared.content ?? {});
-      if (!types.includes(mediaType(x.contentType))) wrong.set(`${x.status} ${mediaType(x.contentType)} (declared: ${types.join(', ')})`, `${x.method} ${x.url}`);
+      if (!types.includes(mediaType(x.contentType)))
+        wrong.set(`${x.status} ${mediaType(x.contentType)} (declared: ${types.join(', ')})`, `${x.method} ${x.url}`);
     }
     expect([...wrong].map(([k, v]) => `${k}, e.g. ${v}`)).toEqual([]);
   });
@@ -310,7 +420,10 @@ function validatorFor(d: Doc): (schema: object) => ValidateFunction {
     if (Array.isArray(s)) return s.map(rewrite);
     if (!s || typeof s !== 'object') return s;
     return Object.fromEntries(
-      Object.entries(s).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' ? v.replace('#/components/schemas/', `${COMPONENTS_ID}#/$defs/`) : rewrite(v)]),
+      Object.entries(s).map(([k, v]) => [
+        k,
+        k === '$ref' && typeof v === 'string' ? v.replace('#/components/schemas/', `${COMPONENTS_ID}#/$defs/`) : rewrite(v),
+      ]),
     );
   };
   const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false });

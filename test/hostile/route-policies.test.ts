@@ -39,7 +39,9 @@ describe('the route policy table covers app.routeTable exactly', () => {
   it('routeTable records the auth policy each route enforces', () => {
     const wrong = table.flatMap((r) => {
       const p = ROUTE_POLICIES.find((x) => routeKey(x) === routeKey(r));
-      return p && !sameAuth(p.auth, r.auth) ? [`${routeKey(r)}: routeTable ${JSON.stringify(r.auth)}, enforced ${JSON.stringify(p.auth)}`] : [];
+      return p && !sameAuth(p.auth, r.auth)
+        ? [`${routeKey(r)}: routeTable ${JSON.stringify(r.auth)}, enforced ${JSON.stringify(p.auth)}`]
+        : [];
     });
     expect(wrong).toEqual([]);
   });

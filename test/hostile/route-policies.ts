@@ -60,10 +60,9 @@ const PROGRAM = (ok: number) => S(ok, ok, 404, 404);
 const OWN = (ok: number) => S(ok, 404, 404, 404);
 const ALL = (status: number) => ({ admin: status, lead: status, analyst: status, intervener: status });
 const only = (roles: Role[], status: number | ByRelation, otherwise: number | ByRelation = 403) =>
-  Object.fromEntries((['admin', 'lead', 'analyst', 'intervener'] as const).map((r) => [r, roles.includes(r) ? status : otherwise])) as Record<
-    Role,
-    number | ByRelation
-  >;
+  Object.fromEntries(
+    (['admin', 'lead', 'analyst', 'intervener'] as const).map((r) => [r, roles.includes(r) ? status : otherwise]),
+  ) as Record<Role, number | ByRelation>;
 
 const soon = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
 const day = (days: number) => soon(days).slice(0, 10);
@@ -92,7 +91,12 @@ function caseRoute(
   };
 }
 
-const get = (url: string, auth: RoutePolicy['auth'], expect: Record<Role, number | ByRelation>, extra: Partial<RoutePolicy> = {}): RoutePolicy => ({
+const get = (
+  url: string,
+  auth: RoutePolicy['auth'],
+  expect: Record<Role, number | ByRelation>,
+  extra: Partial<RoutePolicy> = {},
+): RoutePolicy => ({
   method: 'GET',
   url,
   auth,
@@ -136,7 +140,9 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
   // Me.
   get('/v1/me', ['admin', 'lead', 'analyst', 'intervener'], ALL(200)),
   get('/v1/me/caseload', ['intervener'], only(['intervener'], 200)),
-  get('/v1/me/notifications', ['admin', 'lead', 'analyst', 'intervener'], ALL(200), { request: () => ({ url: '/v1/me/notifications?unread=true' }) }),
+  get('/v1/me/notifications', ['admin', 'lead', 'analyst', 'intervener'], ALL(200), {
+    request: () => ({ url: '/v1/me/notifications?unread=true' }),
+  }),
   {
     method: 'POST',
     url: '/v1/me/notifications/:id/read',
@@ -158,7 +164,12 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
     request: () => ({ url: '/v1/programs', payload: { name: `Hostile ${unique()}`, settings: { minCellSize: 3 } } }),
   },
   get('/v1/programs', ['admin', 'lead'], only(['admin', 'lead'], 200)),
-  get('/v1/programs/:id', ['admin', 'lead'], { admin: S(200, 200, 200, 404), lead: PROGRAM(200), analyst: DENY, intervener: DENY }, { target: 'program' }),
+  get(
+    '/v1/programs/:id',
+    ['admin', 'lead'],
+    { admin: S(200, 200, 200, 404), lead: PROGRAM(200), analyst: DENY, intervener: DENY },
+    { target: 'program' },
+  ),
   {
     method: 'PATCH',
     url: '/v1/programs/:id',
@@ -176,7 +187,10 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
     auth: ['admin'],
     expect: only(['admin'], 201),
     mutates: true,
-    request: (c) => ({ url: '/v1/staff', payload: { programId: c.w.programId, name: `New ${unique()}`, role: 'intervener', languages: ['en'] } }),
+    request: (c) => ({
+      url: '/v1/staff',
+      payload: { programId: c.w.programId, name: `New ${unique()}`, role: 'intervener', languages: ['en'] },
+    }),
   },
   get('/v1/staff', ['admin', 'lead'], only(['admin', 'lead'], 200)),
   get('/v1/staff/:id', ['admin'], only(['admin'], S(200, 200, 200, 404), DENY), { target: 'staff' }),
@@ -221,19 +235,40 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
   },
   get('/v1/cases', READERS, only(READERS, 200), { request: () => ({ url: '/v1/cases?limit=200' }) }),
   caseRoute('GET', '', READERS, { lead: PROGRAM(200), analyst: OWN(200), intervener: OWN(200) }),
-  caseRoute('PATCH', '', READERS, { lead: PROGRAM(200), analyst: OWN(200), intervener: OWN(200) }, () => ({ riskLevel: 'high', profile: { language: 'de' } }), {
-    mutates: true,
-    ifMatch: 'case',
-  }),
+  caseRoute(
+    'PATCH',
+    '',
+    READERS,
+    { lead: PROGRAM(200), analyst: OWN(200), intervener: OWN(200) },
+    () => ({ riskLevel: 'high', profile: { language: 'de' } }),
+    {
+      mutates: true,
+      ifMatch: 'case',
+    },
+  ),
   // The fixtures are active cases (in triage for an analyst): lead's triage is a wrong state.
-  caseRoute('POST', '/triage', ['analyst', 'lead'], { lead: PROGRAM(409), analyst: OWN(200) }, () => ({ decision: 'accept', reason: 'meets criteria' }), {
-    mutates: true,
-  }),
+  caseRoute(
+    'POST',
+    '/triage',
+    ['analyst', 'lead'],
+    { lead: PROGRAM(409), analyst: OWN(200) },
+    () => ({ decision: 'accept', reason: 'meets criteria' }),
+    {
+      mutates: true,
+    },
+  ),
   caseRoute('POST', '/approve', ['lead'], { lead: PROGRAM(409) }, () => ({ note: 'ok' })),
   caseRoute('POST', '/assignment', ['lead'], { lead: PROGRAM(200) }, (c) => ({ intervenerId: c.w.spare.id }), { mutates: true }),
-  caseRoute('POST', '/close', ['lead', 'intervener'], { lead: PROGRAM(200), intervener: OWN(200) }, () => ({ outcome: 'other', note: 'went quiet' }), {
-    mutates: true,
-  }),
+  caseRoute(
+    'POST',
+    '/close',
+    ['lead', 'intervener'],
+    { lead: PROGRAM(200), intervener: OWN(200) },
+    () => ({ outcome: 'other', note: 'went quiet' }),
+    {
+      mutates: true,
+    },
+  ),
   caseRoute('POST', '/reopen', ['lead'], { lead: PROGRAM(409) }, () => ({ reason: 'new contact' })),
   caseRoute('POST', '/erase', ['lead'], { lead: PROGRAM(200) }, () => ({ reason: 'request received' }), { mutates: true }),
   caseRoute('GET', '/candidates', ['lead'], { lead: PROGRAM(200) }),
@@ -243,13 +278,28 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
     '/touchpoints',
     ['lead', 'intervener'],
     { lead: PROGRAM(201), intervener: OWN(201) },
-    () => ({ direction: 'outbound', channel: 'direct_message', occurredAt: soon(0), approaches: ['empathetic'], sentiment: 'neutral', costCents: 0, summary: 'said hello' }),
+    () => ({
+      direction: 'outbound',
+      channel: 'direct_message',
+      occurredAt: soon(0),
+      approaches: ['empathetic'],
+      sentiment: 'neutral',
+      costCents: 0,
+      summary: 'said hello',
+    }),
     { mutates: true },
   ),
   caseRoute('GET', '/touchpoints', READERS, { lead: PROGRAM(200), analyst: OWN(200), intervener: OWN(200) }),
-  caseRoute('POST', '/follow-ups', ['lead', 'intervener'], { lead: PROGRAM(201), intervener: OWN(201) }, () => ({ dueAt: soon(2), kind: 'follow_up', note: 'check' }), {
-    mutates: true,
-  }),
+  caseRoute(
+    'POST',
+    '/follow-ups',
+    ['lead', 'intervener'],
+    { lead: PROGRAM(201), intervener: OWN(201) },
+    () => ({ dueAt: soon(2), kind: 'follow_up', note: 'check' }),
+    {
+      mutates: true,
+    },
+  ),
   caseRoute(
     'POST',
     '/safeguarding',
@@ -260,7 +310,9 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
   ),
 
   // Follow-ups.
-  get('/v1/follow-ups', ['lead', 'intervener'], only(['lead', 'intervener'], 200), { request: () => ({ url: '/v1/follow-ups?status=pending' }) }),
+  get('/v1/follow-ups', ['lead', 'intervener'], only(['lead', 'intervener'], 200), {
+    request: () => ({ url: '/v1/follow-ups?status=pending' }),
+  }),
   ...(['complete', 'cancel', 'snooze'] as const).map(
     (action): RoutePolicy => ({
       method: 'POST',
@@ -293,7 +345,9 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
       auth: ['lead'],
       target: 'program',
       expect: only(['lead'], S(200, null, 404, 404), S(403, null, 403, 403)),
-      request: (c) => ({ url: `${url}?programId=${c.target}&from=${day(-30)}&to=${day(1)}${url.endsWith('trend') ? '&interval=week' : '&groupBy=platform'}` }),
+      request: (c) => ({
+        url: `${url}?programId=${c.target}&from=${day(-30)}&to=${day(1)}${url.endsWith('trend') ? '&interval=week' : '&groupBy=platform'}`,
+      }),
     }),
   ),
 

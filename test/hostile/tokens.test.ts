@@ -13,7 +13,11 @@ let t: TestApp;
 let admin: Who;
 let routes: RouteTable;
 /** Per role: a token that was revoked, one whose holder was deactivated, one hashed under another deployment's secret. */
-const dead: Record<'revoked' | 'deactivated' | 'foreignSecret', Record<Role, string>> = { revoked: {}, deactivated: {}, foreignSecret: {} } as never;
+const dead: Record<'revoked' | 'deactivated' | 'foreignSecret', Record<Role, string>> = {
+  revoked: {},
+  deactivated: {},
+  foreignSecret: {},
+} as never;
 let validAdmin: string;
 
 beforeAll(async () => {
@@ -35,7 +39,12 @@ beforeAll(async () => {
     // A row as another deployment (another OVERTURE_SECRET) would have written it.
     const c = await t.staff(role, pid);
     const foreign = generateToken();
-    await t.db.db.insert(apiTokens).values({ id: uuidv7(), staffId: c.id, label: 'elsewhere', tokenHash: hashToken('another-deployment-secret-0123456789abcdef', foreign) });
+    await t.db.db.insert(apiTokens).values({
+      id: uuidv7(),
+      staffId: c.id,
+      label: 'elsewhere',
+      tokenHash: hashToken('another-deployment-secret-0123456789abcdef', foreign),
+    });
     dead.foreignSecret[role] = foreign;
   }
   routes = routeTableOf(t.app).filter((r) => {
@@ -87,7 +96,10 @@ const VARIANTS: Variant[] = [
   { name: 'a very long header (64 KB of junk)', headers: () => ({ authorization: `Bearer ${'x'.repeat(64_000)}` }) },
   { name: 'a revoked token', headers: (r) => ({ authorization: `Bearer ${dead.revoked[roleFor(r)]}` }) },
   { name: "a deactivated holder's token", headers: (r) => ({ authorization: `Bearer ${dead.deactivated[roleFor(r)]}` }) },
-  { name: "a token hashed under another deployment's secret", headers: (r) => ({ authorization: `Bearer ${dead.foreignSecret[roleFor(r)]}` }) },
+  {
+    name: "a token hashed under another deployment's secret",
+    headers: (r) => ({ authorization: `Bearer ${dead.foreignSecret[roleFor(r)]}` }),
+  },
   { name: 'a valid token in the query string only', headers: () => ({}), query: () => `access_token=${validAdmin}` },
   { name: 'a valid token in a cookie only', headers: () => ({ cookie: `token=${validAdmin}; overture_token=${validAdmin}` }) },
 ];
@@ -110,7 +122,12 @@ describe('every non-public route refuses every bad credential with 401 problem+j
         const headers = v.headers(r);
         const query = v.query?.(r);
         const url = urlOf(r.url) + (query ? `?${query}` : '');
-        const res = await t.app.inject({ method: r.method as 'GET', url, headers, ...(r.method === 'GET' || r.method === 'DELETE' ? {} : { payload: {} }) });
+        const res = await t.app.inject({
+          method: r.method as 'GET',
+          url,
+          headers,
+          ...(r.method === 'GET' || r.method === 'DELETE' ? {} : { payload: {} }),
+        });
         const want = expectedStatus(r, headers);
         if (res.statusCode !== want) {
           failures.push(`${routeKey(r)}: want ${want}, got ${res.statusCode} ${res.body.slice(0, 100)}`);
@@ -133,7 +150,12 @@ describe('every non-public route refuses every bad credential with 401 problem+j
     for (const v of VARIANTS) {
       for (const r of routes) {
         const headers = v.headers(r);
-        const res = await t.app.inject({ method: r.method as 'GET', url: urlOf(r.url), headers, ...(r.method === 'GET' || r.method === 'DELETE' ? {} : { payload: {} }) });
+        const res = await t.app.inject({
+          method: r.method as 'GET',
+          url: urlOf(r.url),
+          headers,
+          ...(r.method === 'GET' || r.method === 'DELETE' ? {} : { payload: {} }),
+        });
         if (res.statusCode === 401 && !/^Bearer\b/i.test(String(res.headers['www-authenticate'] ?? ''))) {
           failures.set(v.name, [...(failures.get(v.name) ?? []), routeKey(r)]);
         }
@@ -145,7 +167,9 @@ describe('every non-public route refuses every bad credential with 401 problem+j
 
   it('public routes answer whatever credentials come with them', async () => {
     const failures: string[] = [];
-    const publicRoutes = routeTableOf(t.app).filter((r) => r.method === 'GET' && (policyOf(r.method, r.url)?.auth ?? r.auth) === 'public' && !r.url.includes(':') && !r.url.includes('*'));
+    const publicRoutes = routeTableOf(t.app).filter(
+      (r) => r.method === 'GET' && (policyOf(r.method, r.url)?.auth ?? r.auth) === 'public' && !r.url.includes(':') && !r.url.includes('*'),
+    );
     for (const r of publicRoutes) {
       for (const v of VARIANTS) {
         const res = await t.app.inject({ method: 'GET', url: r.url, headers: v.headers(r) });
@@ -161,6 +185,9 @@ describe('every non-public route refuses every bad credential with 401 problem+j
     expect((await t.app.inject({ method: 'GET', url: '/v1/me', headers: { authorization: `Bearer ${validAdmin}` } })).statusCode).toBe(200);
     // The scheme is case-insensitive (RFC 9110 §11.1).
     expect((await t.app.inject({ method: 'GET', url: '/v1/me', headers: { authorization: `bearer ${lead.token}` } })).statusCode).toBe(200);
-    expect((await t.app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: { authorization: `Bearer ${validAdmin}` } })).statusCode).toBe(200);
+    expect(
+      (await t.app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: { authorization: `Bearer ${validAdmin}` } }))
+        .statusCode,
+    ).toBe(200);
   });
 });

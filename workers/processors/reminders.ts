@@ -1,4 +1,10 @@
-import { fireFollowUpDue, fireFollowUpOverdue, fireResponseSla, fireSafeguardingEscalation, type Fired } from '../../src/domain/reminders/fire.js';
+import {
+  fireFollowUpDue,
+  fireFollowUpOverdue,
+  fireResponseSla,
+  fireSafeguardingEscalation,
+  type Fired,
+} from '../../src/domain/reminders/fire.js';
 import { run, SYSTEM, type SystemUnit } from '../../src/domain/unit-of-work.js';
 import type { Processor } from '../types.js';
 

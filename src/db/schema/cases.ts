@@ -78,11 +78,7 @@ export const profiles = pgTable(
     /** True while the case is not closed or rejected: one open case per profile. */
     open: boolean('open').notNull().default(true),
   },
-  (t) => [
-    uniqueIndex('profiles_open_handle_idx')
-      .on(t.programId, t.platform, t.handle)
-      .where(sql`${t.open} and ${t.handle} is not null`),
-  ],
+  (t) => [uniqueIndex('profiles_open_handle_idx').on(t.programId, t.platform, t.handle).where(sql`${t.open} and ${t.handle} is not null`)],
 );
 
 export const caseEvents = pgTable(

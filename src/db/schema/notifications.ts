@@ -19,8 +19,5 @@ export const notifications = pgTable(
     webhookDeliveredAt: ts('webhook_delivered_at'),
     webhookAttempts: integer('webhook_attempts').notNull().default(0),
   },
-  (t) => [
-    uniqueIndex('notifications_dedupe_idx').on(t.dedupeKey),
-    index('notifications_staff_idx').on(t.staffId, t.id),
-  ],
+  (t) => [uniqueIndex('notifications_dedupe_idx').on(t.dedupeKey), index('notifications_staff_idx').on(t.staffId, t.id)],
 );

@@ -42,11 +42,11 @@ const auditEntryColumns = () => ({
 export const auditLog = pgTable(
   'audit_log',
   {
-  seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-  id: uuid('id').notNull().unique(),
-  ...auditEntryColumns(),
-  prevHash: text('prev_hash').notNull(),
-  hash: text('hash').notNull(),
+    seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    id: uuid('id').notNull().unique(),
+    ...auditEntryColumns(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
   },
   (t) => [
     index('audit_log_actor_idx').on(t.actorId, t.seq),

@@ -23,8 +23,5 @@ export const safeguardingConcerns = pgTable(
     /** How many unacknowledged-periods have been escalated (each fires once). */
     escalations: integer('escalations').notNull().default(0),
   },
-  (t) => [
-    index('safeguarding_program_status_idx').on(t.programId, t.status, t.id),
-    index('safeguarding_case_idx').on(t.caseId),
-  ],
+  (t) => [index('safeguarding_program_status_idx').on(t.programId, t.status, t.id), index('safeguarding_case_idx').on(t.caseId)],
 );

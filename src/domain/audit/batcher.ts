@@ -43,7 +43,11 @@ export class AuditBatcher {
         }
         try {
           // One multi-row INSERT is its own transaction: no BEGIN/COMMIT round trips.
-          await appendAudit(this.db, batch.flatMap((p) => p.events), this.clock.now());
+          await appendAudit(
+            this.db,
+            batch.flatMap((p) => p.events),
+            this.clock.now(),
+          );
           for (const p of batch) p.resolve();
         } catch (err) {
           for (const p of batch) p.reject(err);

@@ -108,7 +108,19 @@ export async function appendAudit(tx: Tx, events: AuditEvent[], now = new Date()
       caseIds: ev.caseIds ?? null,
       requestId: ev.requestId ?? null,
     };
-    values.push(entry.id, entry.at, entry.actorId, entry.action, entry.targetType, entry.targetId, entry.programId, entry.caseId, entry.caseIds, entry.requestId, canonicalEntry(entry));
+    values.push(
+      entry.id,
+      entry.at,
+      entry.actorId,
+      entry.action,
+      entry.targetType,
+      entry.targetId,
+      entry.programId,
+      entry.caseId,
+      entry.caseIds,
+      entry.requestId,
+      canonicalEntry(entry),
+    );
     const n = i * 11;
     return `($${n + 1}::uuid, $${n + 2}::timestamptz, $${n + 3}::uuid, $${n + 4}, $${n + 5}, $${n + 6}::uuid, $${n + 7}::uuid, $${n + 8}::uuid, $${n + 9}::uuid[], $${n + 10}, $${n + 11})`;
   });

@@ -35,9 +35,10 @@ const caseloadQuery = builtOnce((tx: Tx) => {
   const due = tx
     .select({
       nextDueAt: sql<Date | null>`min(${followUps.dueAt})`.mapWith(followUps.dueAt).as('next_due_at'),
-      overdue: sql<number>`count(*) filter (where ${followUps.status} = 'overdue' or ${followUps.dueAt} + ${grace} <= ${now}::timestamptz)::int`.as(
-        'overdue',
-      ),
+      overdue:
+        sql<number>`count(*) filter (where ${followUps.status} = 'overdue' or ${followUps.dueAt} + ${grace} <= ${now}::timestamptz)::int`.as(
+          'overdue',
+        ),
     })
     .from(followUps)
     .where(and(eq(followUps.caseId, cases.id), inArray(followUps.status, [...OUTSTANDING])))
@@ -71,7 +72,15 @@ export async function todayView(tx: Tx, ctx: Ctx): Promise<CaseloadItem[]> {
   const graceMs = ms(await loadSettings(tx, ctx.principal.programId), 'overdueGrace');
   // Built once and prepared on each connection: interveners open this view all day.
   const rows = await caseloadQuery(tx).execute({ now: ctx.clock.now().toISOString(), staffId: ctx.principal.staffId, graceMs });
-  await ctx.recordRead(listReadEvents(ctx, 'caseload.read', 'case', ctx.principal.programId, rows.map((r) => r.id)));
+  await ctx.recordRead(
+    listReadEvents(
+      ctx,
+      'caseload.read',
+      'case',
+      ctx.principal.programId,
+      rows.map((r) => r.id),
+    ),
+  );
   return rows;
 }
 

@@ -45,7 +45,10 @@ export function handleFromUrl(platform: Platform, text: string): string | null {
     return null;
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return null;
-  const host = url.hostname.toLowerCase().replace(/\.$/, '').replace(/^(?:www|m|mobile)\./, '');
+  const host = url.hostname
+    .toLowerCase()
+    .replace(/\.$/, '')
+    .replace(/^(?:www|m|mobile)\./, '');
   const shape = PROFILE_URLS[platform];
   if (!shape.hosts.includes(host)) return null;
   if (platform === 'facebook' && /^\/profile\.php\/?$/.test(url.pathname)) return url.searchParams.get('id');
@@ -66,9 +69,16 @@ export function handleFromUrl(platform: Platform, text: string): string | null {
  * `normaliseHandle`.
  */
 export function canonicalHandle(platform: Platform, raw: string): string {
-  const visible = raw.normalize('NFKC').replace(/\p{Cf}/gu, '').trim();
+  const visible = raw
+    .normalize('NFKC')
+    .replace(/\p{Cf}/gu, '')
+    .trim();
   const fromUrl = handleFromUrl(platform, visible);
-  let h = (fromUrl ?? visible).normalize('NFKC').toLowerCase().normalize('NFKC').replace(/\p{Cf}/gu, '');
+  let h = (fromUrl ?? visible)
+    .normalize('NFKC')
+    .toLowerCase()
+    .normalize('NFKC')
+    .replace(/\p{Cf}/gu, '');
   if (platform !== 'other') h = h.normalize('NFD').replace(/\p{M}/gu, '').normalize('NFC');
   h = h.trim().replace(/^@+/, '').trim().replace(/\.+$/, '');
   if (platform === 'other') h = h.replace(/\p{Z}+/gu, ' ');

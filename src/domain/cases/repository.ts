@@ -65,7 +65,6 @@ export function toCaseView({ case: c, profile: p }: CaseWithProfile) {
 
 export { programSettings } from '../programs/settings.js';
 
-
 export interface CreateCaseInput {
   programId: string;
   profile: { platform: Platform; handle: string; url?: string | null; displayName?: string | null; language?: string | null };
@@ -188,7 +187,15 @@ export interface CaseFilter {
 export async function listCases(tx: Tx, ctx: Ctx, f: CaseFilter): Promise<CaseWithProfile[]> {
   const { limit, ...filter } = f;
   const rows = await listCasesInScope(tx, ctx.principal, filter, limit + 1);
-  await ctx.recordRead(listReadEvents(ctx, 'case.list', 'case', ctx.principal.programId, rows.slice(0, f.limit).map((r) => r.case.id)));
+  await ctx.recordRead(
+    listReadEvents(
+      ctx,
+      'case.list',
+      'case',
+      ctx.principal.programId,
+      rows.slice(0, f.limit).map((r) => r.case.id),
+    ),
+  );
   return rows;
 }
 
@@ -200,7 +207,13 @@ export interface CasePatch {
 }
 
 /** `expected` is If-Match, applied to the version found under the lock. */
-export async function patchCase(tx: Tx, ctx: Ctx, id: string, expected: (version: number) => boolean, patch: CasePatch): Promise<CaseWithProfile> {
+export async function patchCase(
+  tx: Tx,
+  ctx: Ctx,
+  id: string,
+  expected: (version: number) => boolean,
+  patch: CasePatch,
+): Promise<CaseWithProfile> {
   const current = await loadCaseForWrite(tx, ctx, id);
   if (!expected(current.case.version)) {
     throw new DomainError(412, 'precondition.failed', 'The case changed since you read it; fetch it again.', {
@@ -257,7 +270,14 @@ async function transition(
 
 export function triage(tx: Tx, ctx: Ctx, id: string, decision: 'accept' | 'reject', reason: string) {
   const now = ctx.clock.now();
-  return transition(tx, ctx, id, decision === 'accept' ? 'triage_accept' : 'triage_reject', async () => (decision === 'accept' ? { acceptedAt: now } : {}), reason);
+  return transition(
+    tx,
+    ctx,
+    id,
+    decision === 'accept' ? 'triage_accept' : 'triage_reject',
+    async () => (decision === 'accept' ? { acceptedAt: now } : {}),
+    reason,
+  );
 }
 
 export function approve(tx: Tx, ctx: Ctx, id: string, note: string | null) {
@@ -270,7 +290,13 @@ export async function openCaseload(tx: Tx, staffId: string): Promise<number> {
   return countActiveCasesOf(tx, staffId);
 }
 
-async function startAssignment(tx: Tx, ctx: Ctx, c: CaseRow, staffId: string, extra: { override?: boolean; overrideReason?: string | null }) {
+async function startAssignment(
+  tx: Tx,
+  ctx: Ctx,
+  c: CaseRow,
+  staffId: string,
+  extra: { override?: boolean; overrideReason?: string | null },
+) {
   const now = ctx.clock.now();
   await endOpenAssignments(tx, c.id, now);
   const assignmentId = uuidv7();
@@ -284,7 +310,13 @@ async function startAssignment(tx: Tx, ctx: Ctx, c: CaseRow, staffId: string, ex
     overrideReason: extra.overrideReason ?? null,
   });
   await reassignOutstanding(tx, c.id, staffId);
-  const ids = await notify(tx, [staffId], { kind: 'case_assigned', programId: c.programId, caseId: c.id, subjectId: assignmentId, occurrence: assignmentId });
+  const ids = await notify(tx, [staffId], {
+    kind: 'case_assigned',
+    programId: c.programId,
+    caseId: c.id,
+    subjectId: assignmentId,
+    occurrence: assignmentId,
+  });
   ctx.jobs.push(...(await webhookJobs(tx, c.programId, ids)));
 }
 
@@ -314,9 +346,15 @@ export async function assign(tx: Tx, ctx: Ctx, id: string, input: AssignInput) {
       const cap = holder.maxCaseload ?? settings.defaultMaxCaseload;
       const load = await openCaseload(tx, holder.id);
       if (load >= cap && !input.override) {
-        throw new DomainError(409, 'staff.over_capacity', `This intervener holds ${load} open cases (cap ${cap}).`, { openCases: load, maxCaseload: cap });
+        throw new DomainError(409, 'staff.over_capacity', `This intervener holds ${load} open cases (cap ${cap}).`, {
+          openCases: load,
+          maxCaseload: cap,
+        });
       }
-      await startAssignment(tx, ctx, current.case, holder.id, { override: load >= cap, overrideReason: load >= cap ? input.reason ?? null : null });
+      await startAssignment(tx, ctx, current.case, holder.id, {
+        override: load >= cap,
+        overrideReason: load >= cap ? (input.reason ?? null) : null,
+      });
       return { assigneeId: holder.id };
     },
     input.reason ?? null,

@@ -20,8 +20,14 @@ export interface CaseWithProfile {
   profile: ProfileRow;
 }
 
-export type NewCase = Pick<typeof cases.$inferInsert, 'id' | 'programId' | 'ideology' | 'riskLevel' | 'platform' | 'indicators' | 'flaggedAt' | 'flaggedBy'>;
-export type NewProfile = Pick<typeof profiles.$inferInsert, 'caseId' | 'programId' | 'platform' | 'handle' | 'url' | 'displayName' | 'language'>;
+export type NewCase = Pick<
+  typeof cases.$inferInsert,
+  'id' | 'programId' | 'ideology' | 'riskLevel' | 'platform' | 'indicators' | 'flaggedAt' | 'flaggedBy'
+>;
+export type NewProfile = Pick<
+  typeof profiles.$inferInsert,
+  'caseId' | 'programId' | 'platform' | 'handle' | 'url' | 'displayName' | 'language'
+>;
 export type CaseChanges = Partial<Omit<typeof cases.$inferInsert, 'id' | 'programId' | 'version' | 'updatedAt' | 'createdAt'>>;
 
 export interface NewCaseEvent {
@@ -57,7 +63,12 @@ export async function insertProfile(tx: Tx, values: NewProfile): Promise<Profile
 }
 
 /** The case holding this profile open in the program, if any. */
-export async function openCaseOfProfile(tx: Tx, programId: string, platform: ProfileRow['platform'], handle: string): Promise<string | undefined> {
+export async function openCaseOfProfile(
+  tx: Tx,
+  programId: string,
+  platform: ProfileRow['platform'],
+  handle: string,
+): Promise<string | undefined> {
   const [dup] = await tx
     .select({ caseId: profiles.caseId })
     .from(profiles)
@@ -96,7 +107,12 @@ const preparedLoad = Object.fromEntries(STAFF_ROLES.map((role) => [role, builtOn
 >;
 
 /** A case in the principal's scope; `lock` takes the case row for the rest of the transaction. */
-export async function findCaseInScope(tx: Tx, p: Principal, id: string, opts: { lock?: boolean } = {}): Promise<CaseWithProfile | undefined> {
+export async function findCaseInScope(
+  tx: Tx,
+  p: Principal,
+  id: string,
+  opts: { lock?: boolean } = {},
+): Promise<CaseWithProfile | undefined> {
   if (!opts.lock && '$client' in tx) {
     const [row] = await preparedLoad[p.role](tx).execute({ id, programId: p.programId, staffId: p.staffId });
     return row;
@@ -148,7 +164,13 @@ export async function listCasesInScope(tx: Tx, p: Principal, f: CaseListFilter, 
  * Applies `changes`, bumps the version and returns the row; with `expectedVersion`, only if the
  * row still has it (undefined otherwise).
  */
-export async function updateCase(tx: Tx, id: string, changes: CaseChanges, now: Date, expectedVersion?: number): Promise<CaseRow | undefined> {
+export async function updateCase(
+  tx: Tx,
+  id: string,
+  changes: CaseChanges,
+  now: Date,
+  expectedVersion?: number,
+): Promise<CaseRow | undefined> {
   const [row] = await tx
     .update(cases)
     .set({ ...changes, version: sql`${cases.version} + 1`, updatedAt: now })
@@ -164,8 +186,19 @@ export async function updateProfile(tx: Tx, caseId: string, changes: Partial<Pic
 
 /** Every column deriveStage decides (a fact it gains fails to compile until it is listed). */
 const STAGE_FACTS = [
-  'stage', 'contactedAt', 'contactedBy', 'respondedAt', 'respondedBy', 'sustainedAt', 'sustainedBy', 'firstOutboundApproaches',
-  'touchpointCount', 'inboundCount', 'outboundCostCents', 'lastTouchpointAt', 'lastTouchpointDirection',
+  'stage',
+  'contactedAt',
+  'contactedBy',
+  'respondedAt',
+  'respondedBy',
+  'sustainedAt',
+  'sustainedBy',
+  'firstOutboundApproaches',
+  'touchpointCount',
+  'inboundCount',
+  'outboundCostCents',
+  'lastTouchpointAt',
+  'lastTouchpointDirection',
 ] as const satisfies readonly (keyof StageFacts)[];
 type Unlisted = Exclude<keyof StageFacts, (typeof STAGE_FACTS)[number]>;
 const allListed: [Unlisted] extends [never] ? true : Unlisted = true;
@@ -286,7 +319,10 @@ export async function addSuppression(tx: Tx, hash: string): Promise<void> {
  * and ends its assignments. Returns the status it ends in.
  */
 export async function eraseCaseIdentity(tx: Tx, c: CaseRow, now: Date): Promise<CaseStatus> {
-  await tx.update(profiles).set({ handle: null, url: null, displayName: null, language: null, open: false }).where(eq(profiles.caseId, c.id));
+  await tx
+    .update(profiles)
+    .set({ handle: null, url: null, displayName: null, language: null, open: false })
+    .where(eq(profiles.caseId, c.id));
   const wasOpen = OPEN_STATUSES.includes(c.status);
   await tx
     .update(cases)
@@ -312,6 +348,9 @@ export async function caseStatusAndHolder(tx: Tx, caseId: string): Promise<Pick<
 
 /** Whether any of these keyed hashes is on the suppression list. */
 export async function anySuppressed(tx: Tx, hashes: readonly string[]): Promise<boolean> {
-  const rows = await tx.select({ hash: suppressionList.hash }).from(suppressionList).where(inArray(suppressionList.hash, [...hashes]));
+  const rows = await tx
+    .select({ hash: suppressionList.hash })
+    .from(suppressionList)
+    .where(inArray(suppressionList.hash, [...hashes]));
   return rows.length > 0;
 }

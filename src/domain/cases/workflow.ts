@@ -28,8 +28,7 @@ export const TRANSITIONS: Record<CaseAction, Transition> = {
 
 export function checkTransition(action: CaseAction, status: CaseStatus, opts: { requireApproval: boolean }): CaseStatus {
   const t = TRANSITIONS[action];
-  const allowed =
-    t.from.includes(status) && !(action === 'assign' && status === 'accepted' && opts.requireApproval);
+  const allowed = t.from.includes(status) && !(action === 'assign' && status === 'accepted' && opts.requireApproval);
   if (!allowed) {
     const hint = action === 'assign' && status === 'accepted' ? ' This program requires approval before assignment.' : '';
     throw new DomainError(409, 'case.invalid_transition', `Cannot ${action.replace('_', ' ')} a case that is ${status}.${hint}`, {

@@ -33,7 +33,9 @@ export interface NewFollowUpInput {
 export async function createFollowUp(tx: Tx, ctx: Ctx, caseId: string, input: NewFollowUpInput): Promise<FollowUpRow> {
   const { case: c } = await loadCaseForWrite(tx, ctx, caseId);
   if (c.status !== 'active') {
-    throw new DomainError(409, 'follow_up.case_not_active', `Follow-ups need an active case; this one is ${c.status}.`, { currentStatus: c.status });
+    throw new DomainError(409, 'follow_up.case_not_active', `Follow-ups need an active case; this one is ${c.status}.`, {
+      currentStatus: c.status,
+    });
   }
   const now = ctx.clock.now();
   if (input.dueAt.getTime() < now.getTime()) {

@@ -13,8 +13,13 @@ import { followUpOccurrence, OUTSTANDING } from './rules.js';
 /** The only code that writes follow_ups. */
 
 export type FollowUpRow = typeof followUps.$inferSelect;
-export type NewFollowUpRow = Pick<typeof followUps.$inferInsert, 'caseId' | 'programId' | 'assigneeId' | 'dueAt' | 'kind' | 'note' | 'createdBy' | 'createdAt'>;
-export type FollowUpChanges = Partial<Pick<typeof followUps.$inferInsert, 'status' | 'dueAt' | 'completedAt' | 'cancelledAt' | 'dueNotifiedAt' | 'overdueNotifiedAt'>>;
+export type NewFollowUpRow = Pick<
+  typeof followUps.$inferInsert,
+  'caseId' | 'programId' | 'assigneeId' | 'dueAt' | 'kind' | 'note' | 'createdBy' | 'createdAt'
+>;
+export type FollowUpChanges = Partial<
+  Pick<typeof followUps.$inferInsert, 'status' | 'dueAt' | 'completedAt' | 'cancelledAt' | 'dueNotifiedAt' | 'overdueNotifiedAt'>
+>;
 
 const outstanding = () => inArray(followUps.status, [...OUTSTANDING]);
 
@@ -70,7 +75,12 @@ export async function listFollowUpsInScope(tx: Tx, p: Principal, f: FollowUpList
 }
 
 /** A follow-up in the caller's scope; `lock` takes its row for the rest of the transaction. */
-export async function findFollowUpInScope(tx: Tx, p: Principal, id: string, opts: { lock?: boolean } = {}): Promise<FollowUpRow | undefined> {
+export async function findFollowUpInScope(
+  tx: Tx,
+  p: Principal,
+  id: string,
+  opts: { lock?: boolean } = {},
+): Promise<FollowUpRow | undefined> {
   const q = tx
     .select({ followUp: followUps })
     .from(followUps)

@@ -9,7 +9,10 @@ import { resolveSettings } from '../programs/settings.js';
 import { isPublicAddress, REFUSED, type ResolveHost, resolveWithDns, staticRefusal } from '../programs/webhook-target.js';
 import { countWebhookAttempt, markWebhookDelivered, notificationForWebhook } from './store.js';
 
-export type Fetch = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal }) => Promise<{ ok: boolean; status: number }>;
+export type Fetch = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal },
+) => Promise<{ ok: boolean; status: number }>;
 
 /** `X-Overture-Signature`: keyed with the secret string exactly as it was shown. */
 export function signature(secret: string, body: string): string {

@@ -38,10 +38,7 @@ const newWebhookSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 export async function createProgram(db: Tx, input: { name: string; settings?: Partial<ProgramSettings> }) {
   const settings = input.settings ?? {};
   const secret = settings.staffWebhookUrl ? newWebhookSecret() : null;
-  const [row] = await db
-    .insert(programs)
-    .values({ id: uuidv7(), name: input.name, settings, webhookSecret: secret })
-    .returning();
+  const [row] = await db.insert(programs).values({ id: uuidv7(), name: input.name, settings, webhookSecret: secret }).returning();
   return toProgramView(row!, secret ?? undefined);
 }
 

@@ -14,7 +14,11 @@ export function followUpDueJob(f: { id: string; version: number; dueAt: Date }, 
   };
 }
 
-export function followUpOverdueJob(f: { id: string; version: number; dueAt: Date }, settings: ProgramSettings, now: Date): JobRequest<'reminders'> {
+export function followUpOverdueJob(
+  f: { id: string; version: number; dueAt: Date },
+  settings: ProgramSettings,
+  now: Date,
+): JobRequest<'reminders'> {
   return {
     queue: 'reminders',
     name: 'follow-up-overdue',
@@ -34,7 +38,12 @@ export function responseSlaJob(t: { id: string; occurredAt: Date }, settings: Pr
   };
 }
 
-export function safeguardingJob(c: { id: string; raisedAt: Date }, period: number, settings: ProgramSettings, now: Date): JobRequest<'reminders'> {
+export function safeguardingJob(
+  c: { id: string; raisedAt: Date },
+  period: number,
+  settings: ProgramSettings,
+  now: Date,
+): JobRequest<'reminders'> {
   return {
     queue: 'reminders',
     name: 'safeguarding-escalate',

@@ -33,7 +33,11 @@ interface AggRow extends Record<string, unknown> {
   cost_cents: number;
 }
 
-function toAggregates(rows: AggRow[], medians: { dimension: string; group_key: string; median: number | null }[], dim: Dimension | null): Aggregates {
+function toAggregates(
+  rows: AggRow[],
+  medians: { dimension: string; group_key: string; median: number | null }[],
+  dim: Dimension | null,
+): Aggregates {
   const groups = new Map<string, Counts>();
   let total = { ...ZERO };
   for (const r of rows) {
@@ -152,7 +156,12 @@ export interface ReportRow {
   medianHoursToFirstResponse: number | null;
   costPerSustainedCents: number | null;
   suppressed: boolean;
-  vsRest?: { responseRateDiff: number | null; sustainedRateDiff: number | null; pValue: number | null; responsePValue: number | null } | null;
+  vsRest?: {
+    responseRateDiff: number | null;
+    sustainedRateDiff: number | null;
+    pValue: number | null;
+    responsePValue: number | null;
+  } | null;
 }
 
 /**
@@ -190,7 +199,8 @@ function shapeRow(group: string, k: Counts, hidden: Set<CountField>, medianSecon
     responseRate: rate('responded'),
     sustainedRate: rate('sustained'),
     positiveRate: rate('positive'),
-    medianHoursToFirstResponse: hidden.has('responded') || medianSeconds === undefined ? null : Math.round((medianSeconds / 3600) * 100) / 100,
+    medianHoursToFirstResponse:
+      hidden.has('responded') || medianSeconds === undefined ? null : Math.round((medianSeconds / 3600) * 100) / 100,
     costPerSustainedCents: hidden.has('sustained') || k.sustained === 0 ? null : Math.round(k.costCents / k.sustained),
     suppressed: hidden.size > 0,
   };
@@ -213,12 +223,16 @@ export function definitionOf(settings: ProgramSettings, dim: Dimension | null) {
     minCellSize: settings.minCellSize,
     suppression: `counts between 1 and ${settings.minCellSize - 1} are hidden (null), with the rates built on them, and a second cell where one hidden cell could be recovered from the total`,
     ...(dim === 'intervener'
-      ? { intervener: 'each stage is credited to the intervener holding the case when it was reached (flagged and accepted: the holder at first contact, or now; positive: the holder at close)' }
+      ? {
+          intervener:
+            'each stage is credited to the intervener holding the case when it was reached (flagged and accepted: the holder at first contact, or now; positive: the holder at close)',
+        }
       : {}),
     ...(dim === 'approach'
       ? {
           approach: "the approaches of the case's first outbound touchpoint; a case counts once in each",
-          vsRest: 'difference against all other contacted cases; pValue: two-sided two-proportion z-test of sustainedRate (responsePValue: of responseRate)',
+          vsRest:
+            'difference against all other contacted cases; pValue: two-sided two-proportion z-test of sustainedRate (responsePValue: of responseRate)',
         }
       : {}),
     stageRulesNote: 'stages are derived when touchpoints are logged, with the settings in force then',

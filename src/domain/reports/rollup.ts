@@ -37,7 +37,12 @@ export async function rollupPass(db: Db, opts: { programId?: string; limit?: num
       delete from rollup_dirty where case_id in (
         select case_id from rollup_dirty ${scope} order by marked_at limit ${limit} for update skip locked)
       returning case_id`);
-    return { processed: await applyPass(tx, claimed.rows.map((r) => r.case_id)) };
+    return {
+      processed: await applyPass(
+        tx,
+        claimed.rows.map((r) => r.case_id),
+      ),
+    };
   });
 }
 

@@ -31,10 +31,27 @@ export async function engagementReport(db: Db, ctx: Ctx, w: Window, dim: Dimensi
   const asOf = await freshen(db, w.programId, now);
   let rows = buildRows(await fromRollups(db, w, dim), settings, dim);
   if (dim === 'intervener') {
-    const names = await staffNames(db, w.programId, rows.map((r) => r.group));
+    const names = await staffNames(
+      db,
+      w.programId,
+      rows.map((r) => r.group),
+    );
     rows = rows.map((r) => ({ ...r, name: names.get(r.group) ?? null }));
   }
-  await appendAudit(db, [{ actorId: ctx.principal.staffId, action: 'report.engagement', targetType: 'program', targetId: w.programId, programId: w.programId, requestId: ctx.requestId }], now);
+  await appendAudit(
+    db,
+    [
+      {
+        actorId: ctx.principal.staffId,
+        action: 'report.engagement',
+        targetType: 'program',
+        targetId: w.programId,
+        programId: w.programId,
+        requestId: ctx.requestId,
+      },
+    ],
+    now,
+  );
   return { rows, asOf, definition: definitionOf(settings, dim) };
 }
 
@@ -44,6 +61,19 @@ export async function engagementTrend(db: Db, ctx: Ctx, w: Window, interval: 'da
   const settings = await programSettings(db, w.programId);
   const asOf = await freshen(db, w.programId, now);
   const buckets = await trend(db, w, interval, settings.minCellSize);
-  await appendAudit(db, [{ actorId: ctx.principal.staffId, action: 'report.trend', targetType: 'program', targetId: w.programId, programId: w.programId, requestId: ctx.requestId }], now);
+  await appendAudit(
+    db,
+    [
+      {
+        actorId: ctx.principal.staffId,
+        action: 'report.trend',
+        targetType: 'program',
+        targetId: w.programId,
+        programId: w.programId,
+        requestId: ctx.requestId,
+      },
+    ],
+    now,
+  );
   return { interval, buckets, asOf };
 }

@@ -48,7 +48,14 @@ export async function eraseCase(tx: Tx, caseId: string, o: EraseOptions): Promis
     reason: o.reason,
     at: o.now,
   });
-  const entry: AuditEvent = { actorId: o.actorId, action: o.action, targetType: 'case', targetId: caseId, programId: c.programId, requestId: o.requestId ?? null };
+  const entry: AuditEvent = {
+    actorId: o.actorId,
+    action: o.action,
+    targetType: 'case',
+    targetId: caseId,
+    programId: c.programId,
+    requestId: o.requestId ?? null,
+  };
   await appendAudit(tx, [entry], o.now);
   return true;
 }
@@ -56,6 +63,13 @@ export async function eraseCase(tx: Tx, caseId: string, o: EraseOptions): Promis
 /** POST /v1/cases/{id}/erase: erasure on request, at once, and the profile is suppressed. */
 export async function eraseOnRequest(tx: Tx, ctx: Ctx, caseId: string, reason: string): Promise<CaseWithProfile> {
   await loadCaseForWrite(tx, ctx, caseId);
-  await eraseCase(tx, caseId, { now: ctx.clock.now(), suppressWith: ctx.secret, actorId: ctx.principal.staffId, requestId: ctx.requestId, reason, action: 'case.erase' });
+  await eraseCase(tx, caseId, {
+    now: ctx.clock.now(),
+    suppressWith: ctx.secret,
+    actorId: ctx.principal.staffId,
+    requestId: ctx.requestId,
+    reason,
+    action: 'case.erase',
+  });
   return loadCase(tx, ctx, caseId);
 }

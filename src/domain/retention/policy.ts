@@ -19,7 +19,11 @@ export async function applyRetention(db: Db, now: Date, batch = 200): Promise<{ 
 }
 
 async function retainProgram(db: Db, program: ProgramPart, now: Date, batch: number): Promise<number> {
-  const cutoffs = { now, neverContactedMs: ms(program.settings, 'retentionNeverContacted'), closedMs: ms(program.settings, 'retentionClosed') };
+  const cutoffs = {
+    now,
+    neverContactedMs: ms(program.settings, 'retentionNeverContacted'),
+    closedMs: ms(program.settings, 'retentionClosed'),
+  };
   let erased = 0;
   for (;;) {
     const n = await db.transaction(async (tx) => {

@@ -7,7 +7,10 @@ import type { Principal } from '../staff/principal.js';
 /** The only code that writes safeguarding_concerns. */
 
 export type ConcernRow = typeof safeguardingConcerns.$inferSelect;
-export type NewConcernRow = Pick<typeof safeguardingConcerns.$inferInsert, 'id' | 'caseId' | 'programId' | 'severity' | 'concern' | 'actionTaken' | 'raisedBy' | 'raisedAt'>;
+export type NewConcernRow = Pick<
+  typeof safeguardingConcerns.$inferInsert,
+  'id' | 'caseId' | 'programId' | 'severity' | 'concern' | 'actionTaken' | 'raisedBy' | 'raisedAt'
+>;
 
 export async function insertConcern(tx: Tx, c: NewConcernRow): Promise<ConcernRow> {
   const [row] = await tx.insert(safeguardingConcerns).values(c).returning();
@@ -51,7 +54,12 @@ function concernScope(p: Principal): SQL {
 }
 
 /** Newest first. */
-export async function listConcernsInScope(tx: Tx, p: Principal, f: { status?: ConcernRow['status']; after?: string }, limit: number): Promise<ConcernRow[]> {
+export async function listConcernsInScope(
+  tx: Tx,
+  p: Principal,
+  f: { status?: ConcernRow['status']; after?: string },
+  limit: number,
+): Promise<ConcernRow[]> {
   const where: (SQL | undefined)[] = [concernScope(p)];
   if (f.status) where.push(eq(safeguardingConcerns.status, f.status));
   if (f.after) where.push(lt(safeguardingConcerns.id, f.after));
@@ -75,7 +83,13 @@ export async function recordEscalations(tx: Tx, id: string, escalations: number)
 }
 
 /** Open concerns of a program whose next escalation period of `ackMs` has passed by `now`, oldest first. */
-export async function escalationsDue(db: Db, programId: string, now: Date, ackMs: number, limit: number): Promise<{ id: string; escalations: number }[]> {
+export async function escalationsDue(
+  db: Db,
+  programId: string,
+  now: Date,
+  ackMs: number,
+  limit: number,
+): Promise<{ id: string; escalations: number }[]> {
   const open: ConcernRow['status'] = 'open';
   const { rows } = await db.$client.query<{ id: string; escalations: number }>(
     `select id, escalations from safeguarding_concerns

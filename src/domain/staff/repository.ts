@@ -36,7 +36,8 @@ const normaliseTags = (tags: string[] | undefined) => [...new Set((tags ?? []).m
 
 export async function createStaff(db: Tx, input: StaffInput) {
   if (input.role === 'admin') {
-    if (input.programId) throw invalid('staff.admin_has_no_program', 'Admins work across the deployment: leave programId out.', 'programId');
+    if (input.programId)
+      throw invalid('staff.admin_has_no_program', 'Admins work across the deployment: leave programId out.', 'programId');
   } else {
     if (!input.programId) throw invalid('staff.program_required', 'Every non-admin belongs to a program.', 'programId');
     const [p] = await db.select({ id: programs.id }).from(programs).where(eq(programs.id, input.programId));

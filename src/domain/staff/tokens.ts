@@ -86,12 +86,15 @@ export async function authenticate(db: Tx, secret: string, token: string): Promi
   if (!row || !timingSafeEqual(Buffer.from(row.tokenHash), Buffer.from(hash))) return undefined;
   // Last use is recorded at minute precision, so a busy token does not write on every request.
   if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > 60_000) {
-    await db
-      .update(apiTokens)
-      .set({ lastUsedAt: sql`now()` })
-      .where(eq(apiTokens.id, row.tokenId));
+    await db.update(apiTokens).set({ lastUsedAt: sql`now()` }).where(eq(apiTokens.id, row.tokenId));
   }
-  const principal: Principal = Object.freeze({ tokenId: row.tokenId, staffId: row.staffId, role: row.role, programId: row.programId, name: row.name });
+  const principal: Principal = Object.freeze({
+    tokenId: row.tokenId,
+    staffId: row.staffId,
+    role: row.role,
+    programId: row.programId,
+    name: row.name,
+  });
   // Not if staff or tokens changed while we looked: what we read may be from before the change.
   if (seen === generation) {
     if (known.size >= AUTH_CACHE_MAX) known.clear();

@@ -11,14 +11,31 @@ import type { deriveStage } from './stage.js';
 export type TouchpointRow = typeof touchpoints.$inferSelect;
 
 const INSERTED = [
-  'id', 'caseId', 'programId', 'direction', 'channel', 'occurredAt', 'approaches', 'sentiment', 'costCents', 'summary', 'loggedBy',
-  'holderId', 'awaitingResponse', 'createdAt',
+  'id',
+  'caseId',
+  'programId',
+  'direction',
+  'channel',
+  'occurredAt',
+  'approaches',
+  'sentiment',
+  'costCents',
+  'summary',
+  'loggedBy',
+  'holderId',
+  'awaitingResponse',
+  'createdAt',
 ] as const;
 const INSERT_SQL = insertReturning(touchpoints, INSERTED);
 export type NewTouchpoint = { [K in (typeof INSERTED)[number]]: TouchpointRow[K] };
 
 export async function insertTouchpoint(tx: Tx, t: NewTouchpoint): Promise<TouchpointRow> {
-  const [row] = await hotQuery<TouchpointRow>(tx, 'touchpoint_insert', INSERT_SQL, INSERTED.map((k) => t[k]));
+  const [row] = await hotQuery<TouchpointRow>(
+    tx,
+    'touchpoint_insert',
+    INSERT_SQL,
+    INSERTED.map((k) => t[k]),
+  );
   return row!;
 }
 

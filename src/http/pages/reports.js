@@ -77,7 +77,8 @@ const isoDay = (d) => d.toISOString().slice(0, 10);
 function groupLabel(groupBy, row) {
   const group = row.group;
   if (group === 'total') return { text: 'Total', title: 'All cases in the period' };
-  if (groupBy === 'intervener') return row.name ? { text: row.name, title: `Staff ${group}` } : { text: `${group.slice(0, 8)}…`, title: `Staff ${group}` };
+  if (groupBy === 'intervener')
+    return row.name ? { text: row.name, title: `Staff ${group}` } : { text: `${group.slice(0, 8)}…`, title: `Staff ${group}` };
   return { text: group, title: '' };
 }
 
@@ -329,7 +330,12 @@ function renderTable(q, rows) {
   el.comparison.hidden = q.groupBy !== 'approach';
   if (q.groupBy === 'approach') {
     el.comparisonCaption.textContent = `${program}: each approach against all other contacted cases, flagged from ${q.from} to before ${q.to}`;
-    fillTable(el.comparisonTable, q, COMPARISON_COLUMNS, rows.filter((r) => r.group !== 'total'));
+    fillTable(
+      el.comparisonTable,
+      q,
+      COMPARISON_COLUMNS,
+      rows.filter((r) => r.group !== 'total'),
+    );
   }
 }
 

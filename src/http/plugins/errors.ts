@@ -16,7 +16,13 @@ export interface Problem {
   [extra: string]: unknown;
 }
 
-export function problem(request: FastifyRequest, status: number, code: string, detail: string, extra: Record<string, unknown> = {}): Problem {
+export function problem(
+  request: FastifyRequest,
+  status: number,
+  code: string,
+  detail: string,
+  extra: Record<string, unknown> = {},
+): Problem {
   return {
     type: `urn:overture:problem:${code}`,
     title: STATUS_CODES[status] ?? 'Error',
@@ -76,7 +82,10 @@ export default fp(async function errors(app: FastifyInstance) {
       return sendProblem(reply, problem(request, 400, 'request.invalid', detail || 'The request is invalid.', { errors }));
     }
     if (isResponseSerializationError(err)) {
-      request.log.error({ err, issues: err.cause?.issues?.map((i) => ({ code: i.code, path: i.path })) }, 'response did not match its schema');
+      request.log.error(
+        { err, issues: err.cause?.issues?.map((i) => ({ code: i.code, path: i.path })) },
+        'response did not match its schema',
+      );
       return sendProblem(reply, problem(request, 500, 'internal', 'Something went wrong on our side.'));
     }
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500;

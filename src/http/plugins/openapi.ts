@@ -55,7 +55,11 @@ const COMPONENTS = {
       required: true,
       schema: { type: 'string', example: '"v3"' },
     },
-    RetryAfter: { description: 'Seconds to wait before trying again.', required: false, schema: { type: 'integer', minimum: 1, example: 5 } },
+    RetryAfter: {
+      description: 'Seconds to wait before trying again.',
+      required: false,
+      schema: { type: 'integer', minimum: 1, example: 5 },
+    },
     IdempotentReplayed: {
       description: 'Present on a response replayed for a repeated `Idempotency-Key`.',
       required: false,
@@ -108,16 +112,20 @@ export function describeDocument(generated: Json, routes: readonly RouteEntry[],
       const key = `${method.toUpperCase()} ${url}`;
       const entry = OPERATIONS[key];
       const { operationId: _id, summary, description: _d, tags, ...rest } = op;
-      const parameters = (rest.parameters ?? []).filter((param) => !(param.in === 'header' && /^(if-match|idempotency-key)$/i.test(param.name ?? '')));
+      const parameters = (rest.parameters ?? []).filter(
+        (param) => !(param.in === 'header' && /^(if-match|idempotency-key)$/i.test(param.name ?? '')),
+      );
       if (entry?.ifMatch) parameters.push({ $ref: '#/components/parameters/IfMatch' });
       if (entry?.idempotent) parameters.push({ $ref: '#/components/parameters/IdempotencyKey' });
       if (parameters.length > 0) rest.parameters = parameters;
       else delete rest.parameters;
       for (const [status, response] of Object.entries(rest.responses)) {
-        if (!response.description || response.description === 'Default Response') response.description = STATUS_CODES[Number(status)] ?? 'Response';
+        if (!response.description || response.description === 'Default Response')
+          response.description = STATUS_CODES[Number(status)] ?? 'Response';
         const headers: Json = { ...response.headers };
         if (status.startsWith('2') && entry?.etag && status !== '204') headers['ETag'] = { $ref: '#/components/headers/ETag' };
-        if (status.startsWith('2') && entry?.idempotent) headers['Idempotent-Replayed'] = { $ref: '#/components/headers/IdempotentReplayed' };
+        if (status.startsWith('2') && entry?.idempotent)
+          headers['Idempotent-Replayed'] = { $ref: '#/components/headers/IdempotentReplayed' };
         if (status === '429' || status === '503') headers['Retry-After'] = { $ref: '#/components/headers/RetryAfter' };
         if (status === '401') headers['WWW-Authenticate'] = { $ref: '#/components/headers/WWWAuthenticate' };
         if (Object.keys(headers).length > 0) response.headers = headers;
@@ -130,7 +138,9 @@ export function describeDocument(generated: Json, routes: readonly RouteEntry[],
       ops[method] = {
         operationId: entry?.operationId ?? derivedOperationId(key),
         summary: entry?.summary ?? summary ?? key,
-        ...(entry ? { description: entry.description + whoMayCall(routes.find((r) => r.method === method.toUpperCase() && r.url === url)) } : {}),
+        ...(entry
+          ? { description: entry.description + whoMayCall(routes.find((r) => r.method === method.toUpperCase() && r.url === url)) }
+          : {}),
         ...(tags ? { tags } : {}),
         ...rest,
       };

@@ -166,7 +166,11 @@ export async function queueBoard(app: FastifyInstance, deps: AppDeps) {
         if (principal?.role === 'admin') return;
         return principal
           ? sendError(request, reply, new DomainError(403, 'auth.forbidden', 'The queue board is for admins.'))
-          : sendError(request, reply, new DomainError(401, 'auth.unauthorized', 'The token is unknown, revoked, or its holder is deactivated.'));
+          : sendError(
+              request,
+              reply,
+              new DomainError(401, 'auth.unauthorized', 'The token is unknown, revoked, or its holder is deactivated.'),
+            );
       }
       const id = sessionCookie(request);
       if (id !== undefined) {
@@ -175,7 +179,11 @@ export async function queueBoard(app: FastifyInstance, deps: AppDeps) {
       }
       // A browser asking for a page is sent to sign in; API calls and scripts get a problem.
       if (request.method === 'GET' && !request.routeOptions.url?.startsWith(`${BOARD_PATH}/api/`)) return reply.redirect(LOGIN_PATH);
-      return sendError(request, reply, new DomainError(401, 'auth.unauthorized', 'Sign in at /admin/queues/login, or send an admin token.'));
+      return sendError(
+        request,
+        reply,
+        new DomainError(401, 'auth.unauthorized', 'Sign in at /admin/queues/login, or send an admin token.'),
+      );
     });
     board.addHook('onSend', async (request, reply) => {
       reply.header('content-security-policy', BOARD_CSP).header('x-frame-options', 'DENY');

@@ -71,14 +71,11 @@ export const reportsPage: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
   let assets = new Map<string, Asset>();
   if (pagesDir) {
     assets = loadAssets(pagesDir);
-    html = readFileSync(path.join(pagesDir, 'reports.html'), 'utf8').replace(
-      /\{\{asset:([a-z.]+)\}\}/g,
-      (_m, name: string) => {
-        const asset = assets.get(name);
-        if (!asset) throw new Error(`reports.html links an unknown asset ${name}`);
-        return `/reports/assets/${name}?v=${asset.hash}`;
-      },
-    );
+    html = readFileSync(path.join(pagesDir, 'reports.html'), 'utf8').replace(/\{\{asset:([a-z.]+)\}\}/g, (_m, name: string) => {
+      const asset = assets.get(name);
+      if (!asset) throw new Error(`reports.html links an unknown asset ${name}`);
+      return `/reports/assets/${name}?v=${asset.hash}`;
+    });
   } else {
     // A build without src/http/pages (e.g. an image that copies only dist/) keeps the API up.
     deps.logger.warn('src/http/pages not found: GET /reports answers 404');
@@ -87,13 +84,15 @@ export const reportsPage: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
 
   app.get('/reports', { config: { auth: 'public' }, schema: { hide: true } }, async (_request, reply) => {
     if (html === null) throw notInstalled();
-    return reply
-      .type('text/html; charset=utf-8')
-      .header('cache-control', 'no-cache')
-      .header('content-security-policy', PAGE_CSP)
-      // helmet sends nosniff and no-referrer on every response; this page is never framed.
-      .header('x-frame-options', 'DENY')
-      .send(html);
+    return (
+      reply
+        .type('text/html; charset=utf-8')
+        .header('cache-control', 'no-cache')
+        .header('content-security-policy', PAGE_CSP)
+        // helmet sends nosniff and no-referrer on every response; this page is never framed.
+        .header('x-frame-options', 'DENY')
+        .send(html)
+    );
   });
 
   app.get(

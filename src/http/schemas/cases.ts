@@ -19,30 +19,40 @@ export const profileInput = z.strictObject({
   language: language.nullable().optional(),
 });
 
-export const createCaseBody = z.strictObject({
-  programId: z.uuid(),
-  profile: profileInput,
-  ideology: z.enum(IDEOLOGIES),
-  riskLevel: z.enum(RISK_LEVELS),
-  indicators: z.array(indicatorInput).max(50),
-  flaggedAt: isoTime.optional(),
-}).meta({
-  example: {
-    programId: '0193a1e0-5b2c-7a31-8f4e-6d2b9c0e1a01',
-    profile: { platform: 'x', handle: '@example_profile', displayName: 'Example Profile', language: 'en' },
-    ideology: 'far_right',
-    riskLevel: 'medium',
-    indicators: [{ kind: 'shares_propaganda', evidenceUrl: 'https://x.com/example_profile/status/1863512345678901234', note: 'Reposts a recruitment video' }],
-    flaggedAt: '2026-11-30T16:20:00Z',
-  },
-});
+export const createCaseBody = z
+  .strictObject({
+    programId: z.uuid(),
+    profile: profileInput,
+    ideology: z.enum(IDEOLOGIES),
+    riskLevel: z.enum(RISK_LEVELS),
+    indicators: z.array(indicatorInput).max(50),
+    flaggedAt: isoTime.optional(),
+  })
+  .meta({
+    example: {
+      programId: '0193a1e0-5b2c-7a31-8f4e-6d2b9c0e1a01',
+      profile: { platform: 'x', handle: '@example_profile', displayName: 'Example Profile', language: 'en' },
+      ideology: 'far_right',
+      riskLevel: 'medium',
+      indicators: [
+        {
+          kind: 'shares_propaganda',
+          evidenceUrl: 'https://x.com/example_profile/status/1863512345678901234',
+          note: 'Reposts a recruitment video',
+        },
+      ],
+      flaggedAt: '2026-11-30T16:20:00Z',
+    },
+  });
 
-export const patchCaseBody = z.strictObject({
-  riskLevel: z.enum(RISK_LEVELS).optional(),
-  ideology: z.enum(IDEOLOGIES).optional(),
-  indicators: z.array(indicatorInput).max(50).optional(),
-  profile: z.strictObject({ language: language.nullable().optional() }).optional(),
-}).meta({ example: { riskLevel: 'high', profile: { language: 'en-GB' } } });
+export const patchCaseBody = z
+  .strictObject({
+    riskLevel: z.enum(RISK_LEVELS).optional(),
+    ideology: z.enum(IDEOLOGIES).optional(),
+    indicators: z.array(indicatorInput).max(50).optional(),
+    profile: z.strictObject({ language: language.nullable().optional() }).optional(),
+  })
+  .meta({ example: { riskLevel: 'high', profile: { language: 'en-GB' } } });
 
 export const caseSchema = z
   .object({
@@ -90,7 +100,9 @@ const reason = singleLine({ min: 1, max: 1000 });
 export const triageBody = z
   .strictObject({ decision: z.enum(['accept', 'reject']), reason })
   .meta({ example: { decision: 'accept', reason: 'Public account, repeated shares of extremist content, meets the referral criteria' } });
-export const approveBody = z.strictObject({ note: freeText({ max: 1000 }).nullable().optional() }).meta({ example: { note: 'Go ahead: start with an open question' } });
+export const approveBody = z
+  .strictObject({ note: freeText({ max: 1000 }).nullable().optional() })
+  .meta({ example: { note: 'Go ahead: start with an open question' } });
 export const assignBody = z
   .strictObject({ intervenerId: z.uuid(), override: z.boolean().optional(), reason: reason.nullable().optional() })
   .meta({ example: { intervenerId: '0193a1e2-8d4f-7e22-b6c1-3a9d0f1e2b03' } });

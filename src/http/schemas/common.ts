@@ -8,17 +8,19 @@ export const LATEST_TIME = Date.UTC(2100, 0, 1);
 const TIME_RANGE = 'must be between 2000-01-01T00:00:00Z and 2100-01-01T00:00:00Z';
 
 /** A time on the wire: ISO 8601 UTC string, within [2000, 2100); a Date in the handlers. */
-export const isoTime = z.codec(
-  z.iso.datetime({ offset: true }).refine((v) => {
-    const t = Date.parse(v);
-    return t >= EARLIEST_TIME && t < LATEST_TIME;
-  }, TIME_RANGE),
-  z.date(),
-  {
-    decode: (s) => new Date(s),
-    encode: (d) => d.toISOString(),
-  },
-).meta({ example: '2026-12-01T09:30:00Z' });
+export const isoTime = z
+  .codec(
+    z.iso.datetime({ offset: true }).refine((v) => {
+      const t = Date.parse(v);
+      return t >= EARLIEST_TIME && t < LATEST_TIME;
+    }, TIME_RANGE),
+    z.date(),
+    {
+      decode: (s) => new Date(s),
+      encode: (d) => d.toISOString(),
+    },
+  )
+  .meta({ example: '2026-12-01T09:30:00Z' });
 export const nullableTime = isoTime.nullable();
 
 /**

@@ -2,11 +2,13 @@ import { z } from 'zod';
 import { FOLLOW_UP_KINDS, FOLLOW_UP_STATUSES } from '../../domain/vocabulary.js';
 import { cursorParam, freeText, isoTime, limitParam, nullableTime } from './common.js';
 
-export const createFollowUpBody = z.strictObject({
-  dueAt: isoTime,
-  kind: z.enum(FOLLOW_UP_KINDS),
-  note: freeText({ max: 500 }).nullable().optional(),
-}).meta({ example: { dueAt: '2026-12-04T09:00:00Z', kind: 'follow_up', note: 'Ask what they thought of the article' } });
+export const createFollowUpBody = z
+  .strictObject({
+    dueAt: isoTime,
+    kind: z.enum(FOLLOW_UP_KINDS),
+    note: freeText({ max: 500 }).nullable().optional(),
+  })
+  .meta({ example: { dueAt: '2026-12-04T09:00:00Z', kind: 'follow_up', note: 'Ask what they thought of the article' } });
 
 export const snoozeBody = z.strictObject({ until: isoTime }).meta({ example: { until: '2026-12-05T09:00:00Z' } });
 /** complete and cancel take no fields; the body may be left out. */

@@ -2,17 +2,19 @@ import { z } from 'zod';
 import { CONCERN_STATUSES, SEVERITIES } from '../../domain/vocabulary.js';
 import { cursorParam, freeText, isoTime, limitParam, nullableTime } from './common.js';
 
-export const raiseConcernBody = z.strictObject({
-  severity: z.enum(SEVERITIES),
-  concern: freeText({ min: 1, max: 2000 }),
-  actionTaken: freeText({ max: 2000 }).nullable().optional(),
-}).meta({
-  example: {
-    severity: 'high',
-    concern: 'Said they have nothing left to lose and talked about a march next weekend',
-    actionTaken: 'Kept the conversation open and phoned my lead',
-  },
-});
+export const raiseConcernBody = z
+  .strictObject({
+    severity: z.enum(SEVERITIES),
+    concern: freeText({ min: 1, max: 2000 }),
+    actionTaken: freeText({ max: 2000 }).nullable().optional(),
+  })
+  .meta({
+    example: {
+      severity: 'high',
+      concern: 'Said they have nothing left to lose and talked about a march next weekend',
+      actionTaken: 'Kept the conversation open and phoned my lead',
+    },
+  });
 
 export const acknowledgeBody = z
   .strictObject({ note: freeText({ max: 2000 }).nullable().optional() })

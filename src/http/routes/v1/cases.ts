@@ -48,7 +48,14 @@ export const caseRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
       schema: { tags: ['cases'], body: createCaseBody, response: { 201: caseSchema, ...errorResponses(400, 404, 409, 422) } },
     },
     async (request, reply) => {
-      return idempotent(deps, request, reply, 201, async (uow) => toCaseView(await createCase(uow.tx, uow, request.body)), (v) => v.id);
+      return idempotent(
+        deps,
+        request,
+        reply,
+        201,
+        async (uow) => toCaseView(await createCase(uow.tx, uow, request.body)),
+        (v) => v.id,
+      );
     },
   );
 
@@ -64,7 +71,9 @@ export const caseRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     },
     async (request) => {
       const { limit, cursor, ...filter } = request.query;
-      const rows = await run(deps, actorOf(request), 'read', (uow) => listCases(uow.tx, uow, { ...filter, limit, after: decodeCursor(cursor) }));
+      const rows = await run(deps, actorOf(request), 'read', (uow) =>
+        listCases(uow.tx, uow, { ...filter, limit, after: decodeCursor(cursor) }),
+      );
       return toPage(rows, limit, toCaseView, (r) => r.case.id);
     },
   );
@@ -117,18 +126,50 @@ export const caseRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
         schema: { tags: ['cases'], summary, params: idParams, body, response: { 200: caseSchema, ...errorResponses(400, 404, 409) } },
       },
       async (request, reply) => {
-        const updated = await run(deps, actorOf(request), 'write', (uow) => act(uow, (request.params as { id: string }).id, request.body as z.output<B>));
+        const updated = await run(deps, actorOf(request), 'write', (uow) =>
+          act(uow, (request.params as { id: string }).id, request.body as z.output<B>),
+        );
         reply.header('etag', etag(updated.case.version));
         return toCaseView(updated);
       },
     );
   }
 
-  action('triage', TRANSITIONS.triage_accept.roles, triageBody, (uow, id, b) => triage(uow.tx, uow, id, b.decision, b.reason), 'Accept or reject a flagged case');
-  action('approve', TRANSITIONS.approve.roles, approveBody, (uow, id, b) => approve(uow.tx, uow, id, b.note ?? null), 'Approve first contact');
-  action('assignment', TRANSITIONS.assign.roles, assignBody, (uow, id, b) => assign(uow.tx, uow, id, b), 'Assign (or reassign) the case to an intervener');
-  action('close', TRANSITIONS.close.roles, closeBody, (uow, id, b) => close(uow.tx, uow, id, b.outcome, b.note ?? null), 'Close the case with an outcome');
-  action('reopen', TRANSITIONS.reopen.roles, reopenBody, (uow, id, b) => reopen(uow.tx, uow, id, b.reason), 'Reopen a closed case with its last holder');
+  action(
+    'triage',
+    TRANSITIONS.triage_accept.roles,
+    triageBody,
+    (uow, id, b) => triage(uow.tx, uow, id, b.decision, b.reason),
+    'Accept or reject a flagged case',
+  );
+  action(
+    'approve',
+    TRANSITIONS.approve.roles,
+    approveBody,
+    (uow, id, b) => approve(uow.tx, uow, id, b.note ?? null),
+    'Approve first contact',
+  );
+  action(
+    'assignment',
+    TRANSITIONS.assign.roles,
+    assignBody,
+    (uow, id, b) => assign(uow.tx, uow, id, b),
+    'Assign (or reassign) the case to an intervener',
+  );
+  action(
+    'close',
+    TRANSITIONS.close.roles,
+    closeBody,
+    (uow, id, b) => close(uow.tx, uow, id, b.outcome, b.note ?? null),
+    'Close the case with an outcome',
+  );
+  action(
+    'reopen',
+    TRANSITIONS.reopen.roles,
+    reopenBody,
+    (uow, id, b) => reopen(uow.tx, uow, id, b.reason),
+    'Reopen a closed case with its last holder',
+  );
   action(
     'erase',
     ['lead'],
@@ -164,7 +205,9 @@ export const caseRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     },
     async (request) => {
       const { limit, cursor } = request.query;
-      const rows = await run(deps, actorOf(request), 'read', (uow) => caseEventsOf(uow.tx, uow, request.params.id, limit, decodeCursor(cursor)));
+      const rows = await run(deps, actorOf(request), 'read', (uow) =>
+        caseEventsOf(uow.tx, uow, request.params.id, limit, decodeCursor(cursor)),
+      );
       return toPage(rows, limit, (r) => ({
         id: r.id,
         kind: r.kind,

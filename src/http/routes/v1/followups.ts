@@ -32,7 +32,10 @@ export const followUpRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) 
         response: { 201: followUpSchema, ...errorResponses(400, 404, 409, 422) },
       },
     },
-    async (request, reply) => createForCase(deps, request, reply, async (uow) => toFollowUpView(await createFollowUp(uow.tx, uow, request.params.id, request.body))),
+    async (request, reply) =>
+      createForCase(deps, request, reply, async (uow) =>
+        toFollowUpView(await createFollowUp(uow.tx, uow, request.params.id, request.body)),
+      ),
   );
 
   app.get(
@@ -56,15 +59,28 @@ export const followUpRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) 
   );
 
   /** Each answers the follow-up; acting on one that is done or cancelled is 409 follow_up.invalid_transition. */
-  function action<B extends z.ZodType>(path: string, summary: string, body: B, act: (uow: Unit<'write'>, id: string, body: z.output<B>) => Promise<FollowUpRow>) {
+  function action<B extends z.ZodType>(
+    path: string,
+    summary: string,
+    body: B,
+    act: (uow: Unit<'write'>, id: string, body: z.output<B>) => Promise<FollowUpRow>,
+  ) {
     app.post(
       `/v1/follow-ups/:id/${path}`,
       {
         config: { auth: FOLLOW_UP_ROLES },
-        schema: { tags: ['follow-ups'], summary, params: idParams, body, response: { 200: followUpSchema, ...errorResponses(400, 404, 409) } },
+        schema: {
+          tags: ['follow-ups'],
+          summary,
+          params: idParams,
+          body,
+          response: { 200: followUpSchema, ...errorResponses(400, 404, 409) },
+        },
       },
       async (request) => {
-        const updated = await run(deps, actorOf(request), 'write', (uow) => act(uow, (request.params as { id: string }).id, request.body as z.output<B>));
+        const updated = await run(deps, actorOf(request), 'write', (uow) =>
+          act(uow, (request.params as { id: string }).id, request.body as z.output<B>),
+        );
         return toFollowUpView(updated);
       },
     );
@@ -72,5 +88,7 @@ export const followUpRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) 
 
   action('complete', 'Mark the follow-up done', emptyBody, (uow, id) => completeFollowUp(uow.tx, uow, id));
   action('cancel', 'Cancel the follow-up', emptyBody, (uow, id) => cancelFollowUp(uow.tx, uow, id));
-  action('snooze', 'Move the follow-up to a later time and re-arm it', snoozeBody, (uow, id, b) => snoozeFollowUp(uow.tx, uow, id, b.until));
+  action('snooze', 'Move the follow-up to a later time and re-arm it', snoozeBody, (uow, id, b) =>
+    snoozeFollowUp(uow.tx, uow, id, b.until),
+  );
 };

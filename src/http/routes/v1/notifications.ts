@@ -22,7 +22,9 @@ export const notificationRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
     async (request) => {
       const { limit, cursor, unread } = request.query;
       // A write: the list's audit entries are appended in its transaction.
-      const rows = await run(deps, actorOf(request), 'write', (uow) => listInbox(uow.tx, uow, { unread, limit, after: decodeCursor(cursor) }));
+      const rows = await run(deps, actorOf(request), 'write', (uow) =>
+        listInbox(uow.tx, uow, { unread, limit, after: decodeCursor(cursor) }),
+      );
       return toPage(rows, limit, toNotificationView);
     },
   );
@@ -39,6 +41,7 @@ export const notificationRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
         response: { 200: notificationSchema, ...errorResponses(400, 404) },
       },
     },
-    async (request) => toNotificationView(await run(deps, actorOf(request), 'write', (uow) => readNotification(uow.tx, uow, request.params.id))),
+    async (request) =>
+      toNotificationView(await run(deps, actorOf(request), 'write', (uow) => readNotification(uow.tx, uow, request.params.id))),
   );
 };

@@ -7,7 +7,17 @@ import { run } from '../../../domain/unit-of-work.js';
 import { actorOf } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';
 import { idempotent } from '../../idempotency.js';
-import { cursorParam, decodeCursor, errorResponses, idParams, isoTime, limitParam, page, singleLine, toPage } from '../../schemas/common.js';
+import {
+  cursorParam,
+  decodeCursor,
+  errorResponses,
+  idParams,
+  isoTime,
+  limitParam,
+  page,
+  singleLine,
+  toPage,
+} from '../../schemas/common.js';
 import { etag, requireIfMatch } from '../../concurrency.js';
 
 const programSchema = z
@@ -69,7 +79,9 @@ export const programRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =
     },
     async (request) => {
       const { limit, cursor } = request.query;
-      const rows = await run(deps, actorOf(request), 'read', (uow) => listPrograms(uow.tx, uow.principal, { limit, after: decodeCursor(cursor) }));
+      const rows = await run(deps, actorOf(request), 'read', (uow) =>
+        listPrograms(uow.tx, uow.principal, { limit, after: decodeCursor(cursor) }),
+      );
       return toPage(rows, limit, (r) => toProgramView(r));
     },
   );
@@ -107,7 +119,9 @@ export const programRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =
         await assertWebhookTarget(request.body.settings.staffWebhookUrl, webhooks);
       }
       // No transaction: the version check in its UPDATE refuses a change made since the read.
-      const view = await run(deps, actorOf(request), 'autocommit', (uow) => updateProgram(uow.tx, uow.principal, request.params.id, version, request.body));
+      const view = await run(deps, actorOf(request), 'autocommit', (uow) =>
+        updateProgram(uow.tx, uow.principal, request.params.id, version, request.body),
+      );
       reply.header('etag', etag(view.version));
       return view;
     },

@@ -13,9 +13,15 @@ import { EARLIEST_TIME, errorResponses, isoTime, LATEST_TIME } from '../../schem
 /** A UTC day: `YYYY-MM-DD`, or an ISO time at 00:00 UTC (rollups are per UTC day). */
 const day = z
   .string()
-  .refine((v) => /^\d{4}-\d{2}-\d{2}$/.test(v) || /^\d{4}-\d{2}-\d{2}T00:00(:00(\.0+)?)?(Z|\+00:00)$/.test(v), 'must be a UTC day: YYYY-MM-DD')
+  .refine(
+    (v) => /^\d{4}-\d{2}-\d{2}$/.test(v) || /^\d{4}-\d{2}-\d{2}T00:00(:00(\.0+)?)?(Z|\+00:00)$/.test(v),
+    'must be a UTC day: YYYY-MM-DD',
+  )
   .transform((v) => v.slice(0, 10))
-  .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v), 'is not a calendar date')
+  .refine(
+    (v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v),
+    'is not a calendar date',
+  )
   .refine((v) => {
     const t = Date.parse(`${v}T00:00:00Z`);
     return t >= EARLIEST_TIME && t < LATEST_TIME;
@@ -35,7 +41,9 @@ function checkWindow(from: string, to: string) {
 }
 
 // Two numbers as an array, not a tuple: prefixItems trips common OpenAPI tools.
-const rate = z.object({ value: z.number(), ci95: z.array(z.number()).length(2).describe('95% Wilson score interval: [low, high]') }).nullable();
+const rate = z
+  .object({ value: z.number(), ci95: z.array(z.number()).length(2).describe('95% Wilson score interval: [low, high]') })
+  .nullable();
 const count = z.int().nullable();
 const rowSchema = z.object({
   group: z.string(),
@@ -68,9 +76,7 @@ const reportSchema = z
 const trendSchema = z
   .object({
     interval: z.enum(['day', 'week']),
-    buckets: z.array(
-      z.object({ start: z.string(), contacted: count, responded: count, sustained: count, suppressed: z.boolean() }),
-    ),
+    buckets: z.array(z.object({ start: z.string(), contacted: count, responded: count, sustained: count, suppressed: z.boolean() })),
     asOf: isoTime,
   })
   .meta({ id: 'EngagementTrend' });
@@ -99,7 +105,9 @@ export const reportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =>
     async (request, reply) => {
       const { programId, from, to, groupBy, format } = request.query;
       checkWindow(from, to);
-      const report = await run(deps, actorOf(request), 'read', (uow) => engagementReport(uow.tx, uow, { programId, from, to }, groupBy ?? null));
+      const report = await run(deps, actorOf(request), 'read', (uow) =>
+        engagementReport(uow.tx, uow, { programId, from, to }, groupBy ?? null),
+      );
       if (format === 'csv') {
         return reply
           .type('text/csv; charset=utf-8')

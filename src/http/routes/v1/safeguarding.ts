@@ -20,7 +20,8 @@ export const safeguardingRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
         response: { 201: concernSchema, ...errorResponses(400, 404, 409, 422) },
       },
     },
-    async (request, reply) => createForCase(deps, request, reply, async (uow) => toConcernView(await raiseConcern(uow.tx, uow, request.params.id, request.body))),
+    async (request, reply) =>
+      createForCase(deps, request, reply, async (uow) => toConcernView(await raiseConcern(uow.tx, uow, request.params.id, request.body))),
   );
 
   app.post(
@@ -36,7 +37,9 @@ export const safeguardingRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
       },
     },
     async (request) => {
-      const updated = await run(deps, actorOf(request), 'write', (uow) => acknowledgeConcern(uow.tx, uow, request.params.id, request.body?.note ?? null));
+      const updated = await run(deps, actorOf(request), 'write', (uow) =>
+        acknowledgeConcern(uow.tx, uow, request.params.id, request.body?.note ?? null),
+      );
       return toConcernView(updated);
     },
   );
@@ -55,7 +58,9 @@ export const safeguardingRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
     async (request) => {
       const { limit, cursor, status } = request.query;
       // A write: the list's audit entries are appended in its transaction.
-      const rows = await run(deps, actorOf(request), 'write', (uow) => listConcerns(uow.tx, uow, { status, limit, after: decodeCursor(cursor) }));
+      const rows = await run(deps, actorOf(request), 'write', (uow) =>
+        listConcerns(uow.tx, uow, { status, limit, after: decodeCursor(cursor) }),
+      );
       return toPage(rows, limit, toConcernView);
     },
   );

@@ -8,24 +8,26 @@ import type { AppDeps } from '../../deps.js';
 import { createForCase } from '../../idempotency.js';
 import { cursorParam, decodeCursor, errorResponses, freeText, idParams, isoTime, limitParam, page, toPage } from '../../schemas/common.js';
 
-const touchpointBody = z.strictObject({
-  direction: z.enum(DIRECTIONS),
-  channel: z.enum(CHANNELS),
-  occurredAt: isoTime,
-  approaches: z.array(z.enum(APPROACHES)).max(APPROACHES.length).optional(),
-  sentiment: z.enum(SENTIMENTS).optional(),
-  costCents: z.int().min(0).max(1_000_000).optional(),
-  summary: freeText({ max: 500 }).optional(),
-}).meta({
-  example: {
-    direction: 'outbound',
-    channel: 'direct_message',
-    occurredAt: '2026-12-01T09:30:00Z',
-    approaches: ['empathetic', 'questioning'],
-    sentiment: 'neutral',
-    summary: 'Asked what drew them to the video they shared',
-  },
-});
+const touchpointBody = z
+  .strictObject({
+    direction: z.enum(DIRECTIONS),
+    channel: z.enum(CHANNELS),
+    occurredAt: isoTime,
+    approaches: z.array(z.enum(APPROACHES)).max(APPROACHES.length).optional(),
+    sentiment: z.enum(SENTIMENTS).optional(),
+    costCents: z.int().min(0).max(1_000_000).optional(),
+    summary: freeText({ max: 500 }).optional(),
+  })
+  .meta({
+    example: {
+      direction: 'outbound',
+      channel: 'direct_message',
+      occurredAt: '2026-12-01T09:30:00Z',
+      approaches: ['empathetic', 'questioning'],
+      sentiment: 'neutral',
+      summary: 'Asked what drew them to the video they shared',
+    },
+  });
 
 const touchpointSchema = z
   .object({
@@ -58,7 +60,10 @@ export const touchpointRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps
         response: { 201: touchpointSchema, ...errorResponses(400, 404, 409, 422) },
       },
     },
-    async (request, reply) => createForCase(deps, request, reply, async (uow) => toTouchpointView(await logTouchpoint(uow.tx, uow, request.params.id, request.body))),
+    async (request, reply) =>
+      createForCase(deps, request, reply, async (uow) =>
+        toTouchpointView(await logTouchpoint(uow.tx, uow, request.params.id, request.body)),
+      ),
   );
 
   app.get(
