@@ -53,7 +53,9 @@ describe('Overture never contacts anyone', () => {
         [...text.matchAll(/fetch\(([^,)]+)/g)].map((m) => m[1]!.trim()),
         file,
       ).toEqual(['url']);
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of a template literal is what is checked
       expect(text, file).toContain('const url = `http://${');
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: as above
       expect(text, file).toContain(':${config.port}/readyz`;');
       expect(text.replace(/fetch\(url/, ''), file).not.toMatch(OUTBOUND);
     }

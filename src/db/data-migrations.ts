@@ -1,7 +1,7 @@
-import { and, eq, isNotNull } from 'drizzle-orm';
 import { canonicalHandle } from '../domain/cases/profile.js';
+import { openCaseOfProfile, profilesWithHandles, setProfileHandle } from '../domain/cases/store.js';
 import type { Db, Tx } from './client.js';
-import { dataMigrations, profiles } from './schema/index.js';
+import { dataMigrations } from './schema/index.js';
 
 export interface DataStepResult {
   changed: number;
@@ -21,45 +21,22 @@ interface DataStep {
  * (that pair was one person flagged twice); so is one that normalises to nothing.
  */
 export async function renormaliseStoredHandles(tx: Tx): Promise<DataStepResult> {
-  const rows = await tx
-    .select({
-      caseId: profiles.caseId,
-      programId: profiles.programId,
-      platform: profiles.platform,
-      handle: profiles.handle,
-      open: profiles.open,
-    })
-    .from(profiles)
-    .where(isNotNull(profiles.handle));
   const result: DataStepResult = { changed: 0, kept: {} };
   const keep = (why: string) => {
     result.kept[why] = (result.kept[why] ?? 0) + 1;
   };
-  for (const row of rows) {
+  for (const row of await profilesWithHandles(tx)) {
     const handle = canonicalHandle(row.platform, row.handle!);
     if (handle === row.handle) continue;
     if (!handle) {
       keep('empty_once_normalised');
       continue;
     }
-    if (row.open) {
-      const [taken] = await tx
-        .select({ caseId: profiles.caseId })
-        .from(profiles)
-        .where(
-          and(
-            eq(profiles.programId, row.programId),
-            eq(profiles.platform, row.platform),
-            eq(profiles.handle, handle),
-            eq(profiles.open, true),
-          ),
-        );
-      if (taken) {
-        keep('duplicate_of_open_case');
-        continue;
-      }
+    if (row.open && (await openCaseOfProfile(tx, row.programId, row.platform, handle))) {
+      keep('duplicate_of_open_case');
+      continue;
     }
-    await tx.update(profiles).set({ handle }).where(eq(profiles.caseId, row.caseId));
+    await setProfileHandle(tx, row.caseId, handle);
     result.changed++;
   }
   return result;

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { builtOnce, hotQuery, setList } from '../../db/hot.js';
 import { uuidv7 } from '../../db/ids.js';
@@ -60,6 +60,24 @@ export async function insertCase(tx: Tx, values: NewCase): Promise<CaseRow> {
 export async function insertProfile(tx: Tx, values: NewProfile): Promise<ProfileRow> {
   const [row] = await tx.insert(profiles).values(values).returning();
   return row!;
+}
+
+/** Every profile still holding a handle (erased ones hold none). */
+export async function profilesWithHandles(tx: Tx): Promise<Pick<ProfileRow, 'caseId' | 'programId' | 'platform' | 'handle' | 'open'>[]> {
+  return tx
+    .select({
+      caseId: profiles.caseId,
+      programId: profiles.programId,
+      platform: profiles.platform,
+      handle: profiles.handle,
+      open: profiles.open,
+    })
+    .from(profiles)
+    .where(isNotNull(profiles.handle));
+}
+
+export async function setProfileHandle(tx: Tx, caseId: string, handle: string): Promise<void> {
+  await tx.update(profiles).set({ handle }).where(eq(profiles.caseId, caseId));
 }
 
 /** The case holding this profile open in the program, if any. */

@@ -5,7 +5,7 @@ import { appendAudit } from '../audit/log.js';
 import { programSettings } from '../programs/settings.js';
 import type { Ctx } from '../context.js';
 import { notFound } from '../errors.js';
-import { staffNames } from '../staff/repository.js';
+import { staffNames } from '../staff/store.js';
 import type { Dimension } from './contributions.js';
 import { buildRows, definitionOf, fromRollups, type Window, trend } from './engagement.js';
 import { rollupAll } from './rollup.js';

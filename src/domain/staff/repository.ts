@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
 import { programs, staff } from '../../db/schema/index.js';
@@ -56,17 +56,6 @@ export async function createStaff(db: Tx, input: StaffInput) {
     })
     .returning();
   return row!;
-}
-
-/** Names of a program's staff by id, for reports a lead reads (leads may see staff names). */
-export async function staffNames(db: Tx, programId: string, ids: string[]): Promise<Map<string, string>> {
-  const uuids = ids.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
-  if (uuids.length === 0) return new Map();
-  const rows = await db
-    .select({ id: staff.id, name: staff.name })
-    .from(staff)
-    .where(and(eq(staff.programId, programId), inArray(staff.id, uuids)));
-  return new Map(rows.map((r) => [r.id, r.name]));
 }
 
 export async function getStaff(db: Tx, principal: Principal, id: string) {

@@ -36,3 +36,14 @@ export async function activeLeadIds(tx: Tx, programId: string, withAdmins: boole
     );
   return rows.map((r) => r.id);
 }
+
+/** Names of a program's staff by id, for reports a lead reads (leads may see staff names). */
+export async function staffNames(tx: Tx, programId: string, ids: string[]): Promise<Map<string, string>> {
+  const uuids = ids.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+  if (uuids.length === 0) return new Map();
+  const rows = await tx
+    .select({ id: staff.id, name: staff.name })
+    .from(staff)
+    .where(and(eq(staff.programId, programId), inArray(staff.id, uuids)));
+  return new Map(rows.map((r) => [r.id, r.name]));
+}

@@ -41,15 +41,19 @@ function refusedAt(value: string, pattern: RegExp): string | null {
   return `U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
+const REFUSED_IN_TEXT = 'control, bidi-override or unpaired surrogate characters are refused';
+const REFUSED_IN_LINE = 'control, line-break, bidi-override or unpaired surrogate characters are refused';
+
+function refuse(pattern: RegExp, what: string) {
+  return (v: string, ctx: z.RefinementCtx) => {
+    const at = refusedAt(v, pattern);
+    if (at) ctx.addIssue({ code: 'custom', message: `may not contain ${at} (${what})` });
+  };
+}
+
 function textType(pattern: RegExp, what: string) {
   return (opts: { min?: number; max: number }) => {
-    let out = z
-      .string()
-      .superRefine((v, ctx) => {
-        const at = refusedAt(v, pattern);
-        if (at) ctx.addIssue({ code: 'custom', message: `may not contain ${at} (${what})` });
-      })
-      .trim();
+    let out = z.string().superRefine(refuse(pattern, what)).trim();
     if (opts.min !== undefined) out = out.min(opts.min);
     return out.max(opts.max);
   };
@@ -59,20 +63,16 @@ function textType(pattern: RegExp, what: string) {
  * Free text (notes, summaries, concerns): tab, LF and CR allowed; what PostgreSQL cannot store
  * or a reader cannot see → 400 naming the field. Every request schema's free text uses this.
  */
-export const freeText = textType(UNSEEN_IN_TEXT, 'control, bidi-override or unpaired surrogate characters are refused');
+export const freeText = textType(UNSEEN_IN_TEXT, REFUSED_IN_TEXT);
 /** A single-line field (names, handles, labels, reasons, tags): no tab or line breaks either. */
-export const singleLine = textType(UNSEEN_IN_LINE, 'control, line-break, bidi-override or unpaired surrogate characters are refused');
+export const singleLine = textType(UNSEEN_IN_LINE, REFUSED_IN_LINE);
 
 /**
  * A URL field. The check runs before the URL parser, which would quietly drop or escape what
  * single-line text refuses (z.url() hands on the parser's normalised form).
  */
 export function visibleUrl(params: Parameters<z.ZodString['url']>[0]) {
-  return z
-    .string()
-    .refine((v) => !UNSEEN_IN_LINE.test(v), 'may not contain control, line-break, bidi-override or unpaired surrogate characters')
-    .trim()
-    .url(params);
+  return z.string().superRefine(refuse(UNSEEN_IN_LINE, REFUSED_IN_LINE)).trim().url(params);
 }
 
 export const uuid = z.uuid();
