@@ -9,12 +9,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { createProgram } from '../src/domain/programs/repository.js';
+import { createProgram } from '../src/domain/programs/service.js';
 import { resolveSettings } from '../src/domain/programs/settings.js';
 import type { Dimension } from '../src/domain/reports/contributions.js';
 import { type Aggregates, buildRows, fromRaw, fromRollups, type Window } from '../src/domain/reports/engagement.js';
 import { rollupAll } from '../src/domain/reports/rollup.js';
-import { createStaff } from '../src/domain/staff/repository.js';
+import { createStaff } from '../src/domain/staff/service.js';
 import { deriveStage } from '../src/domain/touchpoints/stage.js';
 import type { Db } from '../src/db/client.js';
 import { type BenchPostgres, openBenchPostgres, openPool } from './lib/db.js';

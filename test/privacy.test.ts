@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { desc, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, cases } from '../src/db/schema/index.js';
-import { hotQuery } from '../src/db/hot.js';
+import { hotQuery } from '../src/db/prepared.js';
 import { uuidv7 } from '../src/db/ids.js';
 import { type AuditEntry, appendAudit, canonicalEntry } from '../src/domain/audit/log.js';
 import { verifyAudit } from '../src/domain/audit/query.js';

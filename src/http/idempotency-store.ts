@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
-import { hotQuery } from '../db/hot.js';
+import { hotQuery } from '../db/prepared.js';
 import { idempotencyKeys } from '../db/schema/index.js';
 
 /** The only code that reads or writes `idempotency_keys` (erasure's delete by case aside). */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { auditEvent } from '../domain/audit/log.js';
-import { loadCase } from '../domain/cases/repository.js';
+import { loadCase } from '../domain/cases/service.js';
 import { DomainError } from '../domain/errors.js';
 import { run, type Unit } from '../domain/unit-of-work.js';
 import { actorOf } from './ctx.js';

@@ -9,10 +9,10 @@ import pino from 'pino';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../src/db/client.js';
 import { notifications } from '../../src/db/schema/index.js';
-import { createProgram } from '../../src/domain/programs/repository.js';
+import { createProgram } from '../../src/domain/programs/service.js';
 import type { ProgramSettings } from '../../src/domain/programs/settings.js';
 import type { Role } from '../../src/domain/staff/principal.js';
-import { createStaff } from '../../src/domain/staff/repository.js';
+import { createStaff } from '../../src/domain/staff/service.js';
 import { createToken } from '../../src/domain/staff/tokens.js';
 import { freePort } from '../../src/db/embedded.js';
 

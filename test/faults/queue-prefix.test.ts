@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createStaff } from '../../src/domain/staff/repository.js';
+import { createStaff } from '../../src/domain/staff/service.js';
 import { createToken } from '../../src/domain/staff/tokens.js';
 import { QUEUE_NAMES } from '../../src/queue/jobs.js';
 import { databaseIdentity, ownerKey } from '../../src/queue/ownership.js';

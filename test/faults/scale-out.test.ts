@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStaff } from '../../src/domain/staff/repository.js';
+import { createStaff } from '../../src/domain/staff/service.js';
 import { createToken } from '../../src/domain/staff/tokens.js';
 import { SCHEDULES } from '../../src/queue/jobs.js';
 import { createQueueSystem } from '../../src/queue/system.js';

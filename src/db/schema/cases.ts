@@ -121,3 +121,9 @@ export const assignments = pgTable(
     uniqueIndex('assignments_one_open_idx').on(t.caseId).where(sql`${t.endedAt} is null`),
   ],
 );
+
+/** Keyed hashes of platform + normalised handle of erased profiles; never the handle. */
+export const suppressionList = pgTable('suppression_list', {
+  hash: text('hash').primaryKey(),
+  createdAt: createdAt(),
+});

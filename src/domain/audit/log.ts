@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Tx } from '../../db/client.js';
-import { hotQuery } from '../../db/hot.js';
+import { hotQuery } from '../../db/prepared.js';
 import { uuidv7 } from '../../db/ids.js';
 
 export const GENESIS_HASH = '0'.repeat(64);

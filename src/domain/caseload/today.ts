@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
-import { builtOnce } from '../../db/hot.js';
+import { builtOnce } from '../../db/prepared.js';
 import { cases, followUps, profiles } from '../../db/schema/index.js';
 import { listReadEvents } from '../audit/log.js';
 import { caseScope } from '../cases/scope.js';

@@ -4,7 +4,7 @@ import { cases, staff } from '../../db/schema/index.js';
 import { appendAudit, auditEvent } from '../audit/log.js';
 import type { Ctx } from '../context.js';
 import { programSettings } from '../programs/settings.js';
-import { loadCase } from './repository.js';
+import { loadCase } from './service.js';
 
 const IDEOLOGY_WORDS: Record<string, string> = { far_right: 'far-right', islamist: 'Islamist', other: 'other' };
 

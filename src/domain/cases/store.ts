@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { builtOnce, hotQuery, setList } from '../../db/hot.js';
+import { builtOnce, hotQuery, setList } from '../../db/prepared.js';
 import { uuidv7 } from '../../db/ids.js';
 import { STAFF_ROLES } from '../vocabulary.js';
 import { assignments, caseEvents, cases, profiles, suppressionList } from '../../db/schema/index.js';

@@ -1,6 +1,6 @@
 import { and, asc, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { hotQuery, selectList } from '../../db/hot.js';
+import { hotQuery, selectList } from '../../db/prepared.js';
 import { uuidv7 } from '../../db/ids.js';
 import { cases, followUps } from '../../db/schema/index.js';
 import { caseScope } from '../cases/scope.js';

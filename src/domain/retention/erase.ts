@@ -3,7 +3,7 @@ import type { Tx } from '../../db/client.js';
 import { idempotencyKeys } from '../../db/schema/index.js';
 import { type AuditEvent, appendAudit } from '../audit/log.js';
 import { suppressionHash } from '../cases/profile.js';
-import { type CaseWithProfile, loadCase, loadCaseForWrite } from '../cases/repository.js';
+import { type CaseWithProfile, loadCase, loadCaseForWrite } from '../cases/service.js';
 import { addSuppression, eraseCaseIdentity, findProfile, insertCaseEvent, lockCaseRow } from '../cases/store.js';
 import type { Ctx } from '../context.js';
 import { eraseFollowUpsOf } from '../followups/store.js';

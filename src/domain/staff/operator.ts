@@ -1,7 +1,7 @@
 import { and, asc, eq } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { staff } from '../../db/schema/index.js';
-import { createStaff } from './repository.js';
+import { createStaff } from './service.js';
 import { createToken } from './tokens.js';
 
 /** What the operator asked `overture token create` for: an admin's token, or a given staff member's. */

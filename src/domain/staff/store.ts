@@ -2,7 +2,7 @@ import { and, eq, inArray, isNull, or } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { staff } from '../../db/schema/index.js';
 
-/** Reads of staff that other aggregates need (the staff use cases keep theirs in repository.ts). */
+/** Reads of staff that other aggregates need (the staff use cases keep theirs in service.ts). */
 
 export type StaffMember = typeof staff.$inferSelect;
 

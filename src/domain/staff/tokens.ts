@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
-import { builtOnce } from '../../db/hot.js';
+import { builtOnce } from '../../db/prepared.js';
 import { xactLock } from '../../db/locks.js';
 import { uuidv7 } from '../../db/ids.js';
 import { apiTokens, staff } from '../../db/schema/index.js';

@@ -1,6 +1,6 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { hotQuery, insertReturning } from '../../db/hot.js';
+import { hotQuery, insertReturning } from '../../db/prepared.js';
 import { touchpoints } from '../../db/schema/index.js';
 import { OUTSTANDING } from '../followups/rules.js';
 import { storedSettingsSql } from '../programs/settings.js';

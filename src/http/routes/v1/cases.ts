@@ -15,7 +15,7 @@ import {
   reopen,
   toCaseView,
   triage,
-} from '../../../domain/cases/repository.js';
+} from '../../../domain/cases/service.js';
 import { eraseOnRequest } from '../../../domain/retention/erase.js';
 import { run, type Unit } from '../../../domain/unit-of-work.js';
 import { etag, requireIfMatch } from '../../concurrency.js';

@@ -7,7 +7,7 @@ import {
   listFollowUps,
   snoozeFollowUp,
   toFollowUpView,
-} from '../../../domain/followups/repository.js';
+} from '../../../domain/followups/service.js';
 import type { FollowUpRow } from '../../../domain/followups/schedule.js';
 import { run, type Unit } from '../../../domain/unit-of-work.js';
 import { actorOf } from '../../ctx.js';

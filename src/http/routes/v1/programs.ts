@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { createProgram, getProgram, listPrograms, toProgramView, updateProgram } from '../../../domain/programs/repository.js';
+import { createProgram, getProgram, listPrograms, toProgramView, updateProgram } from '../../../domain/programs/service.js';
 import { programSettingsPatchSchema, programSettingsSchema } from '../../../domain/programs/settings.js';
 import { assertWebhookTarget, resolveWithDns, type WebhookPolicy } from '../../../domain/programs/webhook-target.js';
 import { run } from '../../../domain/unit-of-work.js';

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { acknowledgeConcern, listConcerns, raiseConcern, toConcernView } from '../../../domain/safeguarding/repository.js';
+import { acknowledgeConcern, listConcerns, raiseConcern, toConcernView } from '../../../domain/safeguarding/service.js';
 import { run } from '../../../domain/unit-of-work.js';
 import { actorOf } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';

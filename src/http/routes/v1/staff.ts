@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { STAFF_ROLES } from '../../../domain/vocabulary.js';
-import { createStaff, getStaff, listStaff, toStaffView, updateStaff } from '../../../domain/staff/repository.js';
+import { createStaff, getStaff, listStaff, toStaffView, updateStaff } from '../../../domain/staff/service.js';
 import { createToken, revokeToken } from '../../../domain/staff/tokens.js';
 import { run } from '../../../domain/unit-of-work.js';
 import { actorOf } from '../../ctx.js';

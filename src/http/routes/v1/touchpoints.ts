@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { APPROACHES, CHANNELS, DIRECTIONS, SENTIMENTS } from '../../../domain/vocabulary.js';
-import { listTouchpoints, logTouchpoint, toTouchpointView } from '../../../domain/touchpoints/repository.js';
+import { listTouchpoints, logTouchpoint, toTouchpointView } from '../../../domain/touchpoints/service.js';
 import { run } from '../../../domain/unit-of-work.js';
 import { actorOf } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';

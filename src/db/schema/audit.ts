@@ -1,29 +1,5 @@
-import { bigint, index, integer, jsonb, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
-import { createdAt, ts } from './columns.js';
-
-/** Keyed hashes of platform + normalised handle of erased profiles; never the handle. */
-export const suppressionList = pgTable('suppression_list', {
-  hash: text('hash').primaryKey(),
-  createdAt: createdAt(),
-});
-
-export const idempotencyKeys = pgTable(
-  'idempotency_keys',
-  {
-    tokenId: uuid('token_id').notNull(),
-    key: text('key').notNull(),
-    requestHash: text('request_hash').notNull(),
-    /** Null while the first request is in flight. */
-    responseStatus: integer('response_status'),
-    /** The response as sent, AES-256-GCM encrypted: it may hold a token or a handle. */
-    responseBody: text('response_body'),
-    /** The case the response is about, so erasure can drop it. */
-    caseId: uuid('case_id'),
-    createdAt: createdAt(),
-    expiresAt: ts('expires_at').notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.tokenId, t.key] })],
-);
+import { bigint, index, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { ts } from './columns.js';
 
 /** What an audit entry says (canonicalEntry hashes these and the id). */
 const auditEntryColumns = () => ({
@@ -66,14 +42,4 @@ export const auditPending = pgTable('audit_pending', {
   ...auditEntryColumns(),
   /** canonicalEntry() of the entry, hashed into the chain. */
   canonical: text('canonical').notNull(),
-});
-
-/** Last run of each scheduled job, for admins and readiness. */
-export const jobRuns = pgTable('job_runs', {
-  name: text('name').primaryKey(),
-  lastStartedAt: ts('last_started_at'),
-  lastFinishedAt: ts('last_finished_at'),
-  lastStatus: text('last_status'),
-  lastResult: jsonb('last_result'),
-  runs: integer('runs').notNull().default(0),
 });

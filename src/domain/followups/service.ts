@@ -1,6 +1,6 @@
 import type { Tx } from '../../db/client.js';
 import { appendAudit, auditEvent, listReadEvents } from '../audit/log.js';
-import { holdCaseAgainstErasure, loadCaseForWrite } from '../cases/repository.js';
+import { holdCaseAgainstErasure, loadCaseForWrite } from '../cases/service.js';
 import type { Ctx } from '../context.js';
 import { DomainError, invalid, notFound } from '../errors.js';
 import { followUpDueJob } from '../reminders/jobs.js';

@@ -2,7 +2,7 @@ import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
 import type { Approach } from '../../db/schema/index.js';
 import { appendAudit, auditEvent } from '../audit/log.js';
-import { loadCase, loadCaseForWrite } from '../cases/repository.js';
+import { loadCase, loadCaseForWrite } from '../cases/service.js';
 import type { Ctx } from '../context.js';
 import { DomainError, invalid } from '../errors.js';
 import { writeStageFacts } from '../cases/store.js';

@@ -1,7 +1,7 @@
 import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
 import { appendAudit, auditEvent, listReadEvents } from '../audit/log.js';
-import { holdCaseAgainstErasure, loadCaseForWrite } from '../cases/repository.js';
+import { holdCaseAgainstErasure, loadCaseForWrite } from '../cases/service.js';
 import { programSettings } from '../programs/settings.js';
 import type { Ctx } from '../context.js';
 import { DomainError, notFound } from '../errors.js';
