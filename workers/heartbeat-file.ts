@@ -2,7 +2,7 @@ import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Worker } from 'bullmq';
-import { sql } from 'drizzle-orm';
+import { ping } from '../src/db/client.js';
 import type { WorkerDeps } from './types.js';
 
 /** Written every HEARTBEAT_EVERY_MS while the workers run and reach their backends. */
@@ -44,7 +44,7 @@ function within<T>(ms: number, work: Promise<T>): Promise<T> {
 async function workersHealthy(deps: WorkerDeps, workers: Worker[]): Promise<boolean> {
   if (workers.length === 0 || !workers.every((w) => w.isRunning() && !w.isPaused() && !w.closing)) return false;
   try {
-    const [queue] = await within(PROBE_TIMEOUT_MS, Promise.all([deps.queues.health(), deps.db.execute(sql`select 1`)]));
+    const [queue] = await within(PROBE_TIMEOUT_MS, Promise.all([deps.queues.health(), ping(deps.db)]));
     return queue === 'ok';
   } catch {
     return false;

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import * as schema from './schema/index.js';
@@ -47,4 +48,14 @@ export function withDatabase(url: string, name: string): string {
   const u = new URL(url);
   u.pathname = `/${name}`;
   return u.toString();
+}
+
+/** One round trip that proves the database answers (readiness and worker health); throws if not. */
+export async function ping(db: Db): Promise<void> {
+  await db.execute(sql`select 1`);
+}
+
+/** True for the database itself (a pool), false for a transaction: prepared reads run only on the pool. */
+export function isPool(tx: Tx): tx is Db {
+  return '$client' in tx;
 }

@@ -1,6 +1,6 @@
 import type { JobName, Payload, QueueName } from '../queue/jobs.js';
-import type { Clock } from './clock.js';
 import type { AuditEvent } from './audit/log.js';
+import type { Clock } from './clock.js';
 import type { Principal } from './staff/principal.js';
 
 /** One job of one queue, checked against the job map: its name belongs to that queue, its payload is that job's. */

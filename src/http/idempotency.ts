@@ -6,7 +6,7 @@ import { DomainError } from '../domain/errors.js';
 import { run, type Unit } from '../domain/unit-of-work.js';
 import { actorOf } from './ctx.js';
 import type { AppDeps } from './deps.js';
-import { claimKey, findKey, open, releaseKey, seal, storeResponse } from './idempotency-store.js';
+import { claimKey, findKey, open, releaseKey, seal, storeResponse } from '../domain/idempotency/store.js';
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 

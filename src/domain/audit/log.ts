@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Tx } from '../../db/client.js';
-import { hotQuery } from '../../db/prepared.js';
 import { uuidv7 } from '../../db/ids.js';
+import { hotQuery } from '../../db/prepared.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 

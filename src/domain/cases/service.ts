@@ -1,16 +1,16 @@
 import type { Tx } from '../../db/client.js';
-import { profileXactLock } from '../../db/locks.js';
 import { uuidv7 } from '../../db/ids.js';
+import { profileXactLock } from '../../db/locks.js';
 import type { Indicator } from '../../db/schema/index.js';
 import { appendAudit, auditEvent, listReadEvents } from '../audit/log.js';
 import type { Ctx } from '../context.js';
 import { DomainError, invalid, notFound } from '../errors.js';
-import { notify } from '../notifications/notify.js';
-import { webhookJobs } from '../reminders/jobs.js';
-import { type ProgramSettings, programSettings } from '../programs/settings.js';
-import { isSuppressed, normaliseHandle, type Platform } from './profile.js';
 import { cancelOutstanding, reassignOutstanding } from '../followups/store.js';
+import { notify } from '../notifications/notify.js';
+import { type ProgramSettings, programSettings } from '../programs/settings.js';
+import { webhookJobs } from '../reminders/jobs.js';
 import { findStaffMember, lockIntervener } from '../staff/store.js';
+import { isSuppressed, normaliseHandle, type Platform } from './profile.js';
 import { OPEN_STATUSES } from './rules.js';
 import {
   type CaseChanges,

@@ -1,11 +1,11 @@
 import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
-import type { Db, Tx } from '../../db/client.js';
-import { builtOnce, hotQuery, setList } from '../../db/prepared.js';
+import { type Db, isPool, type Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
-import { STAFF_ROLES } from '../vocabulary.js';
+import { builtOnce, hotQuery, setList } from '../../db/prepared.js';
 import { assignments, caseEvents, cases, profiles, suppressionList } from '../../db/schema/index.js';
 import type { Principal } from '../staff/principal.js';
 import type { StageFacts } from '../touchpoints/stage.js';
+import { STAFF_ROLES } from '../vocabulary.js';
 import { OPEN_STATUSES } from './rules.js';
 import { caseScope } from './scope.js';
 import type { CaseStatus } from './workflow.js';
@@ -131,7 +131,7 @@ export async function findCaseInScope(
   id: string,
   opts: { lock?: boolean } = {},
 ): Promise<CaseWithProfile | undefined> {
-  if (!opts.lock && '$client' in tx) {
+  if (!opts.lock && isPool(tx)) {
     const [row] = await preparedLoad[p.role](tx).execute({ id, programId: p.programId, staffId: p.staffId });
     return row;
   }
@@ -269,7 +269,9 @@ export interface QuietCase {
  * spell starts at the last touchpoint (or, with none, the latest assignment).
  */
 export async function quietActiveCases(db: Db, programId: string, now: Date, quietMs: number, limit: number): Promise<QuietCase[]> {
-  const { rows } = await db.$client.query<QuietCase>(
+  const rows = await hotQuery<QuietCase>(
+    db,
+    null,
     `select c.id, c.program_id, c.assignee_id, s.spell_start
        from cases c
        cross join lateral (

@@ -1,6 +1,6 @@
-import type { CASE_STATUSES, OUTCOMES, STAGES } from '../vocabulary.js';
 import { DomainError } from '../errors.js';
 import type { Role } from '../staff/principal.js';
+import type { CASE_STATUSES, OUTCOMES, STAGES } from '../vocabulary.js';
 
 export type CaseStatus = (typeof CASE_STATUSES)[number];
 export type CaseAction = 'triage_accept' | 'triage_reject' | 'approve' | 'assign' | 'close' | 'reopen';

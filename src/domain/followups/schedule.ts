@@ -3,8 +3,8 @@ import type { Ctx } from '../context.js';
 import { followUpDueJob } from '../reminders/jobs.js';
 import { type FollowUpRow, insertFollowUpRow } from './store.js';
 
-export type { FollowUpRow } from './store.js';
 export { OUTSTANDING } from './rules.js';
+export type { FollowUpRow } from './store.js';
 
 export interface NewFollowUp {
   caseId: string;

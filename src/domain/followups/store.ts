@@ -1,11 +1,12 @@
 import { and, asc, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { hotQuery, selectList } from '../../db/prepared.js';
 import { uuidv7 } from '../../db/ids.js';
+import { hotQuery, selectList } from '../../db/prepared.js';
 import { cases, followUps } from '../../db/schema/index.js';
 import { caseScope } from '../cases/scope.js';
 import { dedupePrefix } from '../notifications/rules.js';
-import { storedSettingsSql } from '../programs/settings.js';
+import { notifyFromSql } from '../notifications/store.js';
+import { storedSettingsSql } from '../programs/store.js';
 import type { Principal } from '../staff/principal.js';
 import type { FollowUpStatus } from '../vocabulary.js';
 import { followUpOccurrence, OUTSTANDING } from './rules.js';
@@ -152,11 +153,7 @@ const FIRE_DUE_SQL = `
      where id = $1 and version = $2 and status = 'pending' and due_at <= $3
     returning ${selectList(followUps)}
   ), n as (
-    insert into notifications (id, staff_id, program_id, kind, case_id, subject_id, dedupe_key)
-    select $4, f."assigneeId", f."programId", 'follow_up_due', f."caseId", f.id, $5::text || f."assigneeId"
-      from f where f."assigneeId" is not null
-    on conflict (dedupe_key) do nothing
-    returning id
+    ${notifyFromSql('f', { id: '$4', kind: '$6', prefix: '$5' }, { recipient: '"assigneeId"', programId: '"programId"', caseId: '"caseId"', subjectId: 'id' })}
   )
   select f.*, ${storedSettingsSql('f."programId"')} as "programSettings", (select id from n) as "notificationId" from f`;
 
@@ -165,7 +162,14 @@ export type FiredDue = FollowUpRow & { programSettings: Record<string, unknown> 
 /** The due path in one round trip; undefined when the follow-up is not pending at this version or not yet due. */
 export async function fireDueInOneStatement(db: Db, followUpId: string, version: number, now: Date): Promise<FiredDue | undefined> {
   const prefix = dedupePrefix('follow_up_due', followUpOccurrence({ id: followUpId, version }));
-  const [fired] = await hotQuery<FiredDue>(db, 'follow_up_fire_due', FIRE_DUE_SQL, [followUpId, version, now, uuidv7(), prefix]);
+  const [fired] = await hotQuery<FiredDue>(db, 'follow_up_fire_due', FIRE_DUE_SQL, [
+    followUpId,
+    version,
+    now,
+    uuidv7(),
+    prefix,
+    'follow_up_due',
+  ]);
   return fired;
 }
 
@@ -177,7 +181,9 @@ export async function dueFollowUps(
   dueBy: { now: Date; graceMs: number },
   limit: number,
 ): Promise<{ id: string; version: number }[]> {
-  const { rows } = await db.$client.query<{ id: string; version: number }>(
+  const rows = await hotQuery<{ id: string; version: number }>(
+    db,
+    null,
     `select id, version from follow_ups
       where program_id = $2 and status = any($3::follow_up_status[]) and due_at <= $1::timestamptz - ($4::float8 * interval '1 millisecond')
       order by due_at limit $5`,

@@ -1,11 +1,11 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
-import { notifications, programs } from '../../db/schema/index.js';
-import { storedSettingsColumn } from '../programs/settings.js';
+import { hotQuery } from '../../db/prepared.js';
+import { notifications } from '../../db/schema/index.js';
 import { dedupeKey, type NotificationKind } from './rules.js';
 
-/** The only code that writes notifications (follow-ups' one-statement due path excepted: see followups/store.ts). */
+/** The only code that reads or writes `notifications` (the SQL text of followups/store.ts's one-statement due path included: see notifyFromSql). */
 
 export type NotificationRow = typeof notifications.$inferSelect;
 
@@ -48,14 +48,28 @@ export async function markNotificationRead(tx: Tx, staffId: string, id: string, 
   return row;
 }
 
-/** A notification with its program's settings and webhook secret, for a delivery. */
-export async function notificationForWebhook(db: Db, id: string) {
-  const [row] = await db
-    .select({ n: notifications, settings: storedSettingsColumn, secret: programs.webhookSecret })
-    .from(notifications)
-    .innerJoin(programs, eq(programs.id, notifications.programId))
-    .where(eq(notifications.id, id));
+export async function findNotification(db: Tx, id: string): Promise<NotificationRow | undefined> {
+  const [row] = await db.select().from(notifications).where(eq(notifications.id, id));
   return row;
+}
+
+/**
+ * The insert half of another store's one-statement "change and notify" (a CTE named `source`
+ * with the columns the select list names): one notification of kind `$kind` per row, keyed
+ * `$prefix || recipient` as dedupeKey() keys it, skipped if that key exists; returns the ids.
+ * Parameters are the statement's own: pass their `$n` placeholders.
+ */
+export function notifyFromSql(
+  source: string,
+  p: { id: string; kind: string; prefix: string },
+  cols: { recipient: string; programId: string; caseId: string; subjectId: string },
+): string {
+  return `insert into notifications (id, staff_id, program_id, kind, case_id, subject_id, dedupe_key)
+    select ${p.id}, ${source}.${cols.recipient}, ${source}.${cols.programId}, ${p.kind}::notification_kind, ${source}.${cols.caseId},
+           ${source}.${cols.subjectId}, ${p.prefix}::text || ${source}.${cols.recipient}
+      from ${source} where ${source}.${cols.recipient} is not null
+    on conflict (dedupe_key) do nothing
+    returning id`;
 }
 
 export async function countWebhookAttempt(db: Db, id: string): Promise<void> {
@@ -71,7 +85,9 @@ export async function markWebhookDelivered(db: Db, id: string, at: Date): Promis
 
 /** Undelivered notifications of a program, a minute to a day old, with attempts left. */
 export async function undeliveredWebhooks(db: Db, programId: string, now: Date, limit: number): Promise<string[]> {
-  const { rows } = await db.$client.query<{ id: string }>(
+  const rows = await hotQuery<{ id: string }>(
+    db,
+    null,
     `select id from notifications
       where program_id = $2 and webhook_delivered_at is null and webhook_attempts < 10
         and created_at > $1::timestamptz - interval '1 day' and created_at < $1::timestamptz - interval '1 minute'

@@ -5,9 +5,9 @@ import type { LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import type { Db } from '../../db/client.js';
 import type { Clock } from '../clock.js';
-import { resolveSettings } from '../programs/settings.js';
+import { webhookSettings } from '../programs/settings.js';
 import { isPublicAddress, REFUSED, type ResolveHost, resolveWithDns, staticRefusal } from '../programs/webhook-target.js';
-import { countWebhookAttempt, markWebhookDelivered, notificationForWebhook } from './store.js';
+import { countWebhookAttempt, findNotification, markWebhookDelivered } from './store.js';
 
 export type Fetch = (
   url: string,
@@ -109,17 +109,20 @@ export interface WebhookDelivery {
  * Throws on failure (a refused target included) so the queue retries with exponential backoff.
  */
 export async function deliverWebhook(db: Db, clock: Clock, notificationId: string, opts: WebhookDelivery = {}) {
-  const row = await notificationForWebhook(db, notificationId);
-  if (!row || row.n.webhookDeliveredAt) return { outcome: 'done' as const };
-  const url = resolveSettings(row.settings).staffWebhookUrl;
-  if (!url || !row.secret) return { outcome: 'no-webhook' as const };
+  const n = await findNotification(db, notificationId);
+  if (!n?.programId || n.webhookDeliveredAt) return { outcome: 'done' as const };
+  const target = await webhookSettings(db, n.programId);
+  if (!target) return { outcome: 'done' as const };
+  const url = target.settings.staffWebhookUrl;
+  const secret = target.secret;
+  if (!url || !secret) return { outcome: 'no-webhook' as const };
   const body = JSON.stringify({
-    id: row.n.id,
-    kind: row.n.kind,
-    staffId: row.n.staffId,
-    programId: row.n.programId,
-    caseId: row.n.caseId,
-    createdAt: row.n.createdAt.toISOString(),
+    id: n.id,
+    kind: n.kind,
+    staffId: n.staffId,
+    programId: n.programId,
+    caseId: n.caseId,
+    createdAt: n.createdAt.toISOString(),
   });
   await countWebhookAttempt(db, notificationId);
   const allowPrivate = opts.allowPrivate ?? false;
@@ -133,11 +136,11 @@ export async function deliverWebhook(db: Db, clock: Clock, notificationId: strin
     headers: {
       'content-type': 'application/json',
       'user-agent': 'Overture-Webhook/1',
-      'x-overture-delivery': row.n.id,
-      'x-overture-signature': signature(row.secret, body),
-      'webhook-id': row.n.id,
+      'x-overture-delivery': n.id,
+      'x-overture-signature': signature(secret, body),
+      'webhook-id': n.id,
       'webhook-timestamp': String(timestamp),
-      'webhook-signature': standardSignature(row.secret, row.n.id, timestamp, body),
+      'webhook-signature': standardSignature(secret, n.id, timestamp, body),
     },
     body,
     signal: AbortSignal.timeout(10_000),

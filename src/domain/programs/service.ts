@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { asc, eq, gt, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
-import { programs } from '../../db/schema/index.js';
 import { DomainError, notFound } from '../errors.js';
 import type { Principal } from '../staff/principal.js';
 import { type ProgramSettings, resolveSettings } from './settings.js';
+import { findProgram, insertProgram, listProgramRows, type ProgramRow, updateProgramRow } from './store.js';
 
-export type ProgramRow = typeof programs.$inferSelect;
+export type { ProgramRow } from './store.js';
 
 export interface ProgramView {
   id: string;
@@ -38,8 +37,8 @@ const newWebhookSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 export async function createProgram(db: Tx, input: { name: string; settings?: Partial<ProgramSettings> }) {
   const settings = input.settings ?? {};
   const secret = settings.staffWebhookUrl ? newWebhookSecret() : null;
-  const [row] = await db.insert(programs).values({ id: uuidv7(), name: input.name, settings, webhookSecret: secret }).returning();
-  return toProgramView(row!, secret ?? undefined);
+  const row = await insertProgram(db, { id: uuidv7(), name: input.name, settings, webhookSecret: secret });
+  return toProgramView(row, secret ?? undefined);
 }
 
 /** Admins see every program; anyone else only their own. */
@@ -49,22 +48,17 @@ function visible(principal: Principal, programId: string) {
 
 export async function getProgram(db: Tx, principal: Principal, id: string): Promise<ProgramRow> {
   if (!visible(principal, id)) throw notFound('program');
-  const [row] = await db.select().from(programs).where(eq(programs.id, id));
+  const row = await findProgram(db, id);
   if (!row) throw notFound('program');
   return row;
 }
 
 export async function listPrograms(db: Tx, principal: Principal, page: { limit: number; after?: string }) {
-  const conditions = [];
-  if (principal.role !== 'admin') conditions.push(eq(programs.id, principal.programId ?? '00000000-0000-0000-0000-000000000000'));
-  if (page.after) conditions.push(gt(programs.id, page.after));
-  const rows = await db
-    .select()
-    .from(programs)
-    .where(conditions.length ? sql.join(conditions, sql` and `) : undefined)
-    .orderBy(asc(programs.id))
-    .limit(page.limit + 1);
-  return rows;
+  return listProgramRows(db, {
+    ...(principal.role === 'admin' ? {} : { only: principal.programId ?? '00000000-0000-0000-0000-000000000000' }),
+    limit: page.limit,
+    ...(page.after ? { after: page.after } : {}),
+  });
 }
 
 export async function updateProgram(
@@ -85,17 +79,11 @@ export async function updateProgram(
   const urlChanged =
     patch.settings && 'staffWebhookUrl' in patch.settings && patch.settings.staffWebhookUrl !== current.settings['staffWebhookUrl'];
   const secret = urlChanged && patch.settings?.staffWebhookUrl ? newWebhookSecret() : undefined;
-  const [row] = await db
-    .update(programs)
-    .set({
-      name: patch.name ?? current.name,
-      settings,
-      ...(urlChanged ? { webhookSecret: secret ?? null } : {}),
-      version: sql`${programs.version} + 1`,
-      updatedAt: sql`now()`,
-    })
-    .where(sql`${programs.id} = ${id} and ${programs.version} = ${current.version}`)
-    .returning();
+  const row = await updateProgramRow(db, id, current.version, {
+    name: patch.name ?? current.name,
+    settings,
+    ...(urlChanged ? { webhookSecret: secret ?? null } : {}),
+  });
   if (!row) throw new DomainError(412, 'precondition.failed', 'The program changed since you read it; fetch it again.');
   return toProgramView(row, secret);
 }

@@ -1,9 +1,8 @@
-import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Tx } from '../../db/client.js';
-import { programs } from '../../db/schema/index.js';
 import { notFound } from '../errors.js';
 import { MAX_DURATION, MIN_DURATION, parseDuration } from './duration.js';
+import { storedSettings, webhookTargetOf } from './store.js';
 
 const duration = z
   .string()
@@ -82,32 +81,26 @@ export function resolveSettings(stored: unknown): ProgramSettings {
   return settings as ProgramSettings;
 }
 
-/**
- * The stored overrides, as a scalar subquery for a hot-path statement that reads them in the same
- * round trip; resolve the column it yields with resolveSettings. `programId` is an SQL expression.
- */
-export const storedSettingsSql = (programId: string) => `(select settings from programs where id = ${programId})`;
-
-/** The stored overrides as a builder column, for a query that joins programs anyway. */
-export const storedSettingsColumn = programs.settings;
-
-/** The one builder read of programs.settings; undefined when there is no such program. */
-async function readStored(tx: Tx, programId: string): Promise<{ stored: unknown } | undefined> {
-  const [p] = await tx.select({ settings: programs.settings }).from(programs).where(eq(programs.id, programId));
-  return p && { stored: p.settings };
-}
-
 /** One program's settings, resolved; the defaults when there is no such program. */
 export async function loadSettings(tx: Tx, programId: string | null): Promise<ProgramSettings> {
   if (!programId) return resolveSettings(null);
-  return resolveSettings((await readStored(tx, programId))?.stored);
+  return resolveSettings((await storedSettings(tx, programId))?.stored);
 }
 
 /** One program's settings, resolved; 404 `program.not_found` when there is no such program. */
 export async function programSettings(tx: Tx, programId: string): Promise<ProgramSettings> {
-  const found = await readStored(tx, programId);
+  const found = await storedSettings(tx, programId);
   if (!found) throw notFound('program');
   return resolveSettings(found.stored);
+}
+
+/** A program's resolved settings and webhook secret, for a delivery; undefined when there is no such program. */
+export async function webhookSettings(
+  tx: Tx,
+  programId: string,
+): Promise<{ settings: ProgramSettings; secret: string | null } | undefined> {
+  const found = await webhookTargetOf(tx, programId);
+  return found && { settings: resolveSettings(found.stored), secret: found.secret };
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,16 +1,16 @@
 import type { Db } from '../../db/client.js';
 import { claimNoContactAlert, type QuietCase, quietActiveCases } from '../cases/store.js';
-import { OVERDUE_FROM } from '../followups/rules.js';
-import { dueFollowUps } from '../followups/store.js';
 import type { Clock } from '../clock.js';
 import type { JobRequest } from '../context.js';
+import { OVERDUE_FROM } from '../followups/rules.js';
+import { dueFollowUps } from '../followups/store.js';
 import { leadsOf, notify } from '../notifications/notify.js';
-import { eachProgram, type ProgramsOutcome } from '../programs/each.js';
 import { undeliveredWebhooks } from '../notifications/store.js';
+import { eachProgram, type ProgramsOutcome } from '../programs/each.js';
 import { ms } from '../programs/settings.js';
 import { escalationsDue } from '../safeguarding/store.js';
 import { awaitingResponseSince } from '../touchpoints/store.js';
-import { fireFollowUpDue, fireFollowUpOverdue, fireResponseSla, fireSafeguardingEscalation, type Fired } from './fire.js';
+import { type Fired, fireFollowUpDue, fireFollowUpOverdue, fireResponseSla, fireSafeguardingEscalation } from './fire.js';
 import { webhookJobs, webhookJobsFor } from './jobs.js';
 
 const BATCH = 500;

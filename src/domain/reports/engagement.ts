@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { hotQuery } from '../../db/prepared.js';
 import type { ProgramSettings } from '../programs/settings.js';
 import { COUNT_FIELDS, type CountField, type Counts, type Dimension } from './contributions.js';
 import { type Rate, rateDiff, twoProportionPValue, wilson } from './stats.js';
@@ -126,7 +127,9 @@ function rawFacts(dim: Dimension | 'total'): string {
 export async function fromRaw(db: Db, w: Window, dim: Dimension | null): Promise<Aggregates> {
   const parts = [`select 'total' as dimension, * from (${rawFacts('total')}) t`];
   if (dim) parts.push(`select '${dim}' as dimension, * from (${rawFacts(dim)}) d`);
-  const { rows } = await db.$client.query<AggRow & { median: number | null }>(
+  const rows = await hotQuery<AggRow & { median: number | null }>(
+    db,
+    null,
     `with cohort as (
        select * from cases where program_id = $1 and flagged_at >= $2::date and flagged_at < $3::date
      ), facts as (${parts.join(' union all ')})
@@ -275,7 +278,9 @@ export interface TrendBucket {
 
 /** Contacted / responded / sustained events per day or ISO week, zero-filled, small counts hidden. */
 export async function trend(db: Db, w: Window, interval: 'day' | 'week', minCellSize: number): Promise<TrendBucket[]> {
-  const { rows } = await db.$client.query<{ start: string; contacted: number; responded: number; sustained: number }>(
+  const rows = await hotQuery<{ start: string; contacted: number; responded: number; sustained: number }>(
+    db,
+    null,
     `with buckets as (
        select generate_series(date_trunc($4, $2::date), $3::date - 1, ('1 ' || $4)::interval)::date as start
      )

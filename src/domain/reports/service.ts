@@ -2,12 +2,12 @@ import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { rollupDirty } from '../../db/schema/index.js';
 import { appendAudit } from '../audit/log.js';
-import { programSettings } from '../programs/settings.js';
 import type { Ctx } from '../context.js';
 import { notFound } from '../errors.js';
+import { programSettings } from '../programs/settings.js';
 import { staffNames } from '../staff/store.js';
 import type { Dimension } from './contributions.js';
-import { buildRows, definitionOf, fromRollups, type Window, trend } from './engagement.js';
+import { buildRows, definitionOf, fromRollups, trend, type Window } from './engagement.js';
 import { rollupAll } from './rollup.js';
 
 /** Brings the program's rollups current (cheap: only dirty cases) and says how fresh they are. */

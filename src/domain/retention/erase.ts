@@ -1,12 +1,11 @@
-import { eq } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
-import { idempotencyKeys } from '../../db/schema/index.js';
 import { type AuditEvent, appendAudit } from '../audit/log.js';
 import { suppressionHash } from '../cases/profile.js';
 import { type CaseWithProfile, loadCase, loadCaseForWrite } from '../cases/service.js';
 import { addSuppression, eraseCaseIdentity, findProfile, insertCaseEvent, lockCaseRow } from '../cases/store.js';
 import type { Ctx } from '../context.js';
 import { eraseFollowUpsOf } from '../followups/store.js';
+import { forgetCaseResponses } from '../idempotency/store.js';
 import { eraseConcernsOf } from '../safeguarding/store.js';
 import { eraseTouchpointsOf } from '../touchpoints/store.js';
 
@@ -36,8 +35,7 @@ export async function eraseCase(tx: Tx, caseId: string, o: EraseOptions): Promis
   await eraseFollowUpsOf(tx, caseId);
   // Nobody can act on an erased case's concern any more: escalations about it end here.
   await eraseConcernsOf(tx, caseId, o.now, o.actorId);
-  // Stored idempotent responses belong to the HTTP layer's store (src/http/idempotency.ts).
-  await tx.delete(idempotencyKeys).where(eq(idempotencyKeys.caseId, caseId));
+  await forgetCaseResponses(tx, caseId);
   await insertCaseEvent(tx, {
     caseId,
     programId: c.programId,

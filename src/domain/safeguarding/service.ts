@@ -2,10 +2,10 @@ import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
 import { appendAudit, auditEvent, listReadEvents } from '../audit/log.js';
 import { holdCaseAgainstErasure, loadCaseForWrite } from '../cases/service.js';
-import { programSettings } from '../programs/settings.js';
 import type { Ctx } from '../context.js';
 import { DomainError, notFound } from '../errors.js';
 import { leadsOf, notify } from '../notifications/notify.js';
+import { programSettings } from '../programs/settings.js';
 import { safeguardingJob, webhookJobsFor } from '../reminders/jobs.js';
 import { type ConcernRow, findConcernForLead, insertConcern, listConcernsInScope, markAcknowledged } from './store.js';
 

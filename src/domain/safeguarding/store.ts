@@ -1,5 +1,6 @@
 import { and, desc, eq, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
+import { hotQuery } from '../../db/prepared.js';
 import { cases, safeguardingConcerns } from '../../db/schema/index.js';
 import { caseScope } from '../cases/scope.js';
 import type { Principal } from '../staff/principal.js';
@@ -91,7 +92,9 @@ export async function escalationsDue(
   limit: number,
 ): Promise<{ id: string; escalations: number }[]> {
   const open: ConcernRow['status'] = 'open';
-  const { rows } = await db.$client.query<{ id: string; escalations: number }>(
+  const rows = await hotQuery<{ id: string; escalations: number }>(
+    db,
+    null,
     `select id, escalations from safeguarding_concerns
       where program_id = $2 and status = $5 and raised_at + (escalations + 1) * ($3::float8 * interval '1 millisecond') <= $1
       order by raised_at limit $4`,

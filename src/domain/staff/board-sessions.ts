@@ -1,8 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { and, eq, gt, isNull, lte } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
-import { apiTokens, boardSessions, staff } from '../../db/schema/index.js';
 import type { Principal } from './principal.js';
+import { boardSessionAdmin, deleteBoardSession, insertBoardSession } from './store.js';
 
 /**
  * One hour, absolute (never extended by use): long enough for a sitting at the queue board during
@@ -22,8 +21,7 @@ export function hashBoardSessionId(secret: string, id: string): string {
 export async function startBoardSession(db: Tx, secret: string, principal: Principal, now: Date) {
   const id = randomBytes(32).toString('base64url');
   const expiresAt = new Date(now.getTime() + BOARD_SESSION_MS);
-  await db.delete(boardSessions).where(lte(boardSessions.expiresAt, now));
-  await db.insert(boardSessions).values({
+  await insertBoardSession(db, {
     idHash: hashBoardSessionId(secret, id),
     staffId: principal.staffId,
     tokenId: principal.tokenId,
@@ -39,24 +37,10 @@ export async function startBoardSession(db: Tx, secret: string, principal: Princ
  */
 export async function boardSessionHolder(db: Tx, secret: string, id: string, now: Date): Promise<string | undefined> {
   if (!BOARD_SESSION_ID.test(id)) return undefined;
-  const [row] = await db
-    .select({ staffId: staff.id })
-    .from(boardSessions)
-    .innerJoin(apiTokens, and(eq(apiTokens.id, boardSessions.tokenId), eq(apiTokens.staffId, boardSessions.staffId)))
-    .innerJoin(staff, eq(staff.id, boardSessions.staffId))
-    .where(
-      and(
-        eq(boardSessions.idHash, hashBoardSessionId(secret, id)),
-        gt(boardSessions.expiresAt, now),
-        isNull(apiTokens.revokedAt),
-        eq(staff.active, true),
-        eq(staff.role, 'admin'),
-      ),
-    );
-  return row?.staffId;
+  return boardSessionAdmin(db, hashBoardSessionId(secret, id), now);
 }
 
 export async function endBoardSession(db: Tx, secret: string, id: string) {
   if (!BOARD_SESSION_ID.test(id)) return;
-  await db.delete(boardSessions).where(eq(boardSessions.idHash, hashBoardSessionId(secret, id)));
+  await deleteBoardSession(db, hashBoardSessionId(secret, id));
 }

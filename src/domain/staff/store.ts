@@ -1,14 +1,74 @@
-import { and, eq, inArray, isNull, or } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
-import { staff } from '../../db/schema/index.js';
+import { builtOnce } from '../../db/prepared.js';
+import { apiTokens, boardSessions, staff } from '../../db/schema/index.js';
+import type { Role } from './principal.js';
 
-/** Reads of staff that other aggregates need (the staff use cases keep theirs in service.ts). */
+/**
+ * The only code that reads or writes the staff aggregate's tables: `staff`, `api_tokens` and
+ * `board_sessions`. The use cases are in service.ts, tokens.ts and board-sessions.ts.
+ */
 
 export type StaffMember = typeof staff.$inferSelect;
+export type StaffRow = StaffMember;
+
+// ---- staff
+
+export async function insertStaff(tx: Tx, row: typeof staff.$inferInsert): Promise<StaffMember> {
+  const [inserted] = await tx.insert(staff).values(row).returning();
+  return inserted!;
+}
 
 export async function findStaffMember(tx: Tx, id: string): Promise<StaffMember | undefined> {
   const [row] = await tx.select().from(staff).where(eq(staff.id, id));
   return row;
+}
+
+/** A page of staff in id order. */
+export async function listStaffRows(
+  tx: Tx,
+  filter: { programId?: string; role?: Role; active?: boolean; limit: number; after?: string },
+): Promise<StaffMember[]> {
+  const where: SQL[] = [];
+  if (filter.programId) where.push(eq(staff.programId, filter.programId));
+  if (filter.role) where.push(eq(staff.role, filter.role));
+  if (filter.active !== undefined) where.push(eq(staff.active, filter.active));
+  if (filter.after) where.push(gt(staff.id, filter.after));
+  return tx
+    .select()
+    .from(staff)
+    .where(and(...where))
+    .orderBy(asc(staff.id))
+    .limit(filter.limit + 1);
+}
+
+export async function updateStaffRow(
+  tx: Tx,
+  id: string,
+  set: Partial<Pick<StaffMember, 'name' | 'specialisms' | 'languages' | 'maxCaseload' | 'active'>>,
+): Promise<StaffMember | undefined> {
+  const [row] = await tx
+    .update(staff)
+    .set({ ...set, version: sql`${staff.version} + 1`, updatedAt: sql`now()` })
+    .where(eq(staff.id, id))
+    .returning();
+  return row;
+}
+
+/** Every active admin, locked in id order (so two callers never deadlock). */
+export async function lockActiveAdmins(tx: Tx): Promise<string[]> {
+  const rows = await tx
+    .select({ id: staff.id })
+    .from(staff)
+    .where(and(eq(staff.role, 'admin'), eq(staff.active, true)))
+    .orderBy(asc(staff.id))
+    .for('update');
+  return rows.map((r) => r.id);
+}
+
+export async function anyAdminExists(tx: Tx): Promise<boolean> {
+  const rows = await tx.select({ id: staff.id }).from(staff).where(eq(staff.role, 'admin')).limit(1);
+  return rows.length > 0;
 }
 
 /** Locks an intervener of the program: concurrent assignments to them serialise, so the cap holds. */
@@ -46,4 +106,77 @@ export async function staffNames(tx: Tx, programId: string, ids: string[]): Prom
     .from(staff)
     .where(and(eq(staff.programId, programId), inArray(staff.id, uuids)));
   return new Map(rows.map((r) => [r.id, r.name]));
+}
+
+// ---- api_tokens
+
+export async function insertToken(tx: Tx, row: { id: string; staffId: string; label: string; tokenHash: string }): Promise<void> {
+  await tx.insert(apiTokens).values(row);
+}
+
+/** Revokes a token not yet revoked: 'revoked', 'already' (revoked before) or 'missing'. */
+export async function revokeTokenRow(tx: Tx, tokenId: string, now: Date): Promise<'revoked' | 'already' | 'missing'> {
+  const rows = await tx
+    .update(apiTokens)
+    .set({ revokedAt: now })
+    .where(and(eq(apiTokens.id, tokenId), isNull(apiTokens.revokedAt)))
+    .returning({ id: apiTokens.id });
+  if (rows.length > 0) return 'revoked';
+  const exists = await tx.select({ id: apiTokens.id }).from(apiTokens).where(eq(apiTokens.id, tokenId));
+  return exists.length > 0 ? 'already' : 'missing';
+}
+
+/** Every request that is not remembered authenticates: built once, prepared on each connection. */
+export const tokenHolder = builtOnce((db: Tx) =>
+  db
+    .select({
+      tokenId: apiTokens.id,
+      tokenHash: apiTokens.tokenHash,
+      lastUsedAt: apiTokens.lastUsedAt,
+      staffId: staff.id,
+      role: staff.role,
+      programId: staff.programId,
+      name: staff.name,
+    })
+    .from(apiTokens)
+    .innerJoin(staff, eq(staff.id, apiTokens.staffId))
+    .where(and(eq(apiTokens.tokenHash, sql.placeholder('hash')), isNull(apiTokens.revokedAt), eq(staff.active, true)))
+    .prepare('overture_auth_by_token'),
+);
+
+export async function touchToken(tx: Tx, tokenId: string): Promise<void> {
+  await tx.update(apiTokens).set({ lastUsedAt: sql`now()` }).where(eq(apiTokens.id, tokenId));
+}
+
+// ---- board_sessions
+
+export async function insertBoardSession(
+  tx: Tx,
+  row: { idHash: string; staffId: string; tokenId: string; createdAt: Date; expiresAt: Date },
+): Promise<void> {
+  await tx.delete(boardSessions).where(lte(boardSessions.expiresAt, row.createdAt));
+  await tx.insert(boardSessions).values(row);
+}
+
+/** The admin of a live session whose token is unrevoked and who is still an active admin. */
+export async function boardSessionAdmin(tx: Tx, idHash: string, now: Date): Promise<string | undefined> {
+  const [row] = await tx
+    .select({ staffId: staff.id })
+    .from(boardSessions)
+    .innerJoin(apiTokens, and(eq(apiTokens.id, boardSessions.tokenId), eq(apiTokens.staffId, boardSessions.staffId)))
+    .innerJoin(staff, eq(staff.id, boardSessions.staffId))
+    .where(
+      and(
+        eq(boardSessions.idHash, idHash),
+        gt(boardSessions.expiresAt, now),
+        isNull(apiTokens.revokedAt),
+        eq(staff.active, true),
+        eq(staff.role, 'admin'),
+      ),
+    );
+  return row?.staffId;
+}
+
+export async function deleteBoardSession(tx: Tx, idHash: string): Promise<void> {
+  await tx.delete(boardSessions).where(eq(boardSessions.idHash, idHash));
 }

@@ -1,12 +1,10 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
-import { builtOnce } from '../../db/prepared.js';
-import { xactLock } from '../../db/locks.js';
 import { uuidv7 } from '../../db/ids.js';
-import { apiTokens, staff } from '../../db/schema/index.js';
+import { xactLock } from '../../db/locks.js';
 import { notFound } from '../errors.js';
 import type { Principal } from './principal.js';
+import { anyAdminExists, insertStaff, insertToken, revokeTokenRow, tokenHolder, touchToken } from './store.js';
 
 export const TOKEN_PATTERN = /^ovt_[A-Za-z0-9_-]{32,}$/;
 
@@ -21,40 +19,14 @@ export function hashToken(secret: string, token: string): string {
 
 export async function createToken(db: Tx, secret: string, staffId: string, label: string, token = generateToken()) {
   const id = uuidv7();
-  await db.insert(apiTokens).values({ id, staffId, label, tokenHash: hashToken(secret, token) });
+  await insertToken(db, { id, staffId, label, tokenHash: hashToken(secret, token) });
   return { id, token };
 }
 
 export async function revokeToken(db: Tx, tokenId: string, now: Date) {
-  const rows = await db
-    .update(apiTokens)
-    .set({ revokedAt: now })
-    .where(and(eq(apiTokens.id, tokenId), isNull(apiTokens.revokedAt)))
-    .returning({ id: apiTokens.id });
-  if (rows.length === 0) {
-    const exists = await db.select({ id: apiTokens.id }).from(apiTokens).where(eq(apiTokens.id, tokenId));
-    if (exists.length === 0) throw notFound('token');
-  }
+  if ((await revokeTokenRow(db, tokenId, now)) === 'missing') throw notFound('token');
   forgetPrincipals();
 }
-
-/** Every request that is not remembered authenticates: built once, prepared on each connection. */
-const byTokenHash = builtOnce((db: Tx) =>
-  db
-    .select({
-      tokenId: apiTokens.id,
-      tokenHash: apiTokens.tokenHash,
-      lastUsedAt: apiTokens.lastUsedAt,
-      staffId: staff.id,
-      role: staff.role,
-      programId: staff.programId,
-      name: staff.name,
-    })
-    .from(apiTokens)
-    .innerJoin(staff, eq(staff.id, apiTokens.staffId))
-    .where(and(eq(apiTokens.tokenHash, sql.placeholder('hash')), isNull(apiTokens.revokedAt), eq(staff.active, true)))
-    .prepare('overture_auth_by_token'),
-);
 
 /**
  * Who a valid token belongs to, remembered for AUTH_CACHE_MS so a client's burst of requests does
@@ -81,12 +53,12 @@ export async function authenticate(db: Tx, secret: string, token: string): Promi
   const hit = known.get(hash);
   if (hit && hit.until > now) return hit.principal;
   const seen = generation;
-  const rows = await byTokenHash(db).execute({ hash });
+  const rows = await tokenHolder(db).execute({ hash });
   const row = rows[0];
   if (!row || !timingSafeEqual(Buffer.from(row.tokenHash), Buffer.from(hash))) return undefined;
   // Last use is recorded at minute precision, so a busy token does not write on every request.
   if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > 60_000) {
-    await db.update(apiTokens).set({ lastUsedAt: sql`now()` }).where(eq(apiTokens.id, row.tokenId));
+    await touchToken(db, row.tokenId);
   }
   const principal: Principal = Object.freeze({
     tokenId: row.tokenId,
@@ -107,10 +79,9 @@ export async function authenticate(db: Tx, secret: string, token: string): Promi
 export async function bootstrapAdmin(db: Tx, secret: string, token: string): Promise<string | undefined> {
   return db.transaction(async (tx) => {
     await tx.execute(xactLock('bootstrapAdmin'));
-    const admins = await tx.select({ id: staff.id }).from(staff).where(eq(staff.role, 'admin')).limit(1);
-    if (admins.length > 0) return undefined;
+    if (await anyAdminExists(tx)) return undefined;
     const id = uuidv7();
-    await tx.insert(staff).values({ id, name: 'admin', role: 'admin', programId: null });
+    await insertStaff(tx, { id, name: 'admin', role: 'admin', programId: null });
     await createToken(tx, secret, id, 'bootstrap', token);
     return id;
   });

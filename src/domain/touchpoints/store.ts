@@ -3,7 +3,7 @@ import type { Db, Tx } from '../../db/client.js';
 import { hotQuery, insertReturning } from '../../db/prepared.js';
 import { touchpoints } from '../../db/schema/index.js';
 import { OUTSTANDING } from '../followups/rules.js';
-import { storedSettingsSql } from '../programs/settings.js';
+import { storedSettingsSql } from '../programs/store.js';
 import type { deriveStage } from './stage.js';
 
 /** The only code that writes touchpoints. */
@@ -132,7 +132,9 @@ export async function eraseTouchpointsOf(tx: Tx, caseId: string): Promise<void> 
 
 /** Touchpoints of a program still awaiting a response that came in by `before`, oldest first. */
 export async function awaitingResponseSince(db: Db, programId: string, now: Date, slaMs: number, limit: number): Promise<string[]> {
-  const { rows } = await db.$client.query<{ id: string }>(
+  const rows = await hotQuery<{ id: string }>(
+    db,
+    null,
     `select id from touchpoints
       where program_id = $2 and awaiting_response and occurred_at <= $1::timestamptz - ($3::float8 * interval '1 millisecond')
       order by occurred_at limit $4`,

@@ -1,10 +1,10 @@
-import { sql } from 'drizzle-orm';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { ping } from '../../db/client.js';
 import { migrationStatus } from '../../db/migrate.js';
+import { registry, watchQueueDepth } from '../../metrics.js';
 import type { AppDeps } from '../deps.js';
 import { errorResponses } from '../schemas/common.js';
-import { registry, watchQueueDepth } from '../../metrics.js';
 
 const readySchema = z.object({
   status: z.enum(['ready', 'not_ready']),
@@ -36,7 +36,7 @@ export const healthRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =>
       let database: 'ok' | 'unreachable' = 'ok';
       let migrations: z.infer<typeof readySchema>['migrations'] = null;
       try {
-        await deps.db.execute(sql`select 1`);
+        await ping(deps.db);
         migrations = await migrationStatus(deps.pool);
       } catch {
         database = 'unreachable';

@@ -1,10 +1,14 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
-import type { Db, Tx } from '../db/client.js';
-import { hotQuery } from '../db/prepared.js';
-import { idempotencyKeys } from '../db/schema/index.js';
+import type { Db, Tx } from '../../db/client.js';
+import { hotQuery } from '../../db/prepared.js';
+import { idempotencyKeys } from '../../db/schema/index.js';
 
-/** The only code that reads or writes `idempotency_keys` (erasure's delete by case aside). */
+/**
+ * The only code that reads or writes `idempotency_keys`: responses kept for Idempotency-Key replays.
+ * It serves HTTP alone (src/http/idempotency.ts), so it belongs to no aggregate; erasure asks it to
+ * forget a case's responses.
+ */
 
 const KEEP_HOURS = 24;
 /** An in-flight marker older than this belongs to a request whose transaction rolled back. */
@@ -36,13 +40,13 @@ export async function claimKey(db: Db, tokenId: string, key: string, requestHash
   const claimed = await hotQuery(
     db,
     'idempotency_claim',
-    `insert into idempotency_keys (token_id, key, request_hash, expires_at) values ($1, $2, $3, now() + make_interval(hours => ${KEEP_HOURS}))
+    `insert into idempotency_keys (token_id, key, request_hash, expires_at) values ($1, $2, $3, now() + make_interval(hours => $4))
      on conflict (token_id, key) do update
        set request_hash = excluded.request_hash, response_status = null, response_body = null, created_at = now(), expires_at = excluded.expires_at
        where idempotency_keys.expires_at < now()
-          or (idempotency_keys.response_status is null and idempotency_keys.created_at < now() - make_interval(secs => ${ABANDONED_AFTER_S}))
+          or (idempotency_keys.response_status is null and idempotency_keys.created_at < now() - make_interval(secs => $5))
      returning key`,
-    [tokenId, key, requestHash],
+    [tokenId, key, requestHash, KEEP_HOURS, ABANDONED_AFTER_S],
   );
   return claimed.length > 0;
 }
@@ -75,4 +79,9 @@ export async function storeResponse(
 /** Frees a claim whose write rolled back, so the client can retry with the same key. */
 export async function releaseKey(db: Db, tokenId: string, key: string): Promise<void> {
   await db.delete(idempotencyKeys).where(and(eq(idempotencyKeys.tokenId, tokenId), eq(idempotencyKeys.key, key)));
+}
+
+/** Erasure: a case's stored responses go with its identity (they may hold its handle). */
+export async function forgetCaseResponses(tx: Tx, caseId: string): Promise<void> {
+  await tx.delete(idempotencyKeys).where(eq(idempotencyKeys.caseId, caseId));
 }
