@@ -1,7 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { is } from 'drizzle-orm';
+import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
 import { describe, expect, it } from 'vitest';
 import { LOCKS } from '../src/db/locks.js';
+import * as schema from '../src/db/schema/index.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 function filesUnder(dir: string, ext: RegExp): string[] {
@@ -54,5 +57,46 @@ describe('the domain vocabulary', () => {
         (f) => !f.startsWith('src/db/schema/'),
       ),
     ).toEqual([]);
+  });
+});
+
+describe('table ownership', () => {
+  // Each table's writers, found in the code: builder calls on its drizzle table and SQL text naming it.
+  const tables = Object.entries(schema).flatMap(([key, value]) => (is(value, PgTable) ? [{ key, name: getTableConfig(value).name }] : []));
+  function writersOf(t: { key: string; name: string }): string[] {
+    const builder = new RegExp(`\\.(insert|update|delete)\\(\\s*(schema\\.)?${t.key}\\s*\\)`);
+    const text = new RegExp(`\\b(insert\\s+into|update|delete\\s+from)\\s+"?${t.name}"?\\s`, 'i');
+    return code.filter((f) => !f.startsWith('src/db/schema/') && (builder.test(read(f)) || text.test(read(f))));
+  }
+  /** Stores that are not called store.ts, with why. */
+  const NAMED_STORES: Record<string, string> = {
+    'src/domain/audit/log.ts': 'the audit chain: appendAudit and its canonical form belong together',
+    'src/domain/jobs/runs.ts': 'job_runs only',
+    'src/domain/reports/rollup.ts': 'the engagement rollup, the reports aggregate’s store',
+    'src/db/data-migrations.ts': 'the data-migration ledger, written by the migrator',
+  };
+
+  it('finds the tables and their writers', () => {
+    expect(tables.length).toBeGreaterThan(15);
+    expect(writersOf({ key: 'followUps', name: 'follow_ups' })).toEqual(['src/domain/followups/store.ts']);
+  });
+
+  it('gives every table exactly one writing file, and that file is a store', () => {
+    const owners = Object.fromEntries(tables.map((t) => [t.name, writersOf(t)]));
+    for (const [table, files] of Object.entries(owners)) {
+      expect.soft(files.length, `${table} is written from ${files.join(', ') || 'nowhere'}`).toBeLessThanOrEqual(1);
+      for (const f of files) expect.soft(f.endsWith('/store.ts') || f in NAMED_STORES, `${table} is written from ${f}`).toBe(true);
+    }
+  });
+
+  it('keeps the database out of src/http, workers/ and the CLI: no schema, no drizzle, no SQL text', () => {
+    const edges = code.filter((f) => f.startsWith('src/http/') || f.startsWith('workers/') || f === 'src/cli.ts');
+    expect(edges.length).toBeGreaterThan(20);
+    expect(where(edges, /from '[./]*db\/schema|from 'drizzle-orm|\.\$client|\bselect\s+[\w*"]+\s+from\b|\binsert\s+into\b/i)).toEqual([]);
+  });
+
+  it('lets no route or processor open a transaction', () => {
+    const edges = code.filter((f) => f.startsWith('src/http/') || f.startsWith('workers/'));
+    expect(where(edges, /\.transaction\(/)).toEqual([]);
   });
 });

@@ -167,13 +167,14 @@ describe('run: a read', () => {
     expect(handed).toEqual([]);
   });
 
-  it('recordRead (today’s domain reads) is group-committed and durable once it resolves', async () => {
-    const action = `uow.recordread.${randomUUID()}`;
+  it('a read’s entries are group-committed after its work and durable once run resolves', async () => {
+    const action = `uow.read.${randomUUID()}`;
     watch(action);
     await run(deps, actor, 'read', async (uow) => {
-      await uow.recordRead([event(action), event(action)]);
-      expect(await audited(action)).toBe(2);
+      uow.audit(event(action), event(action));
+      expect(await audited(action)).toBe(0);
     });
+    expect(await audited(action)).toBe(2);
   });
 });
 

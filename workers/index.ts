@@ -1,5 +1,5 @@
 import { DelayedError, type Job, RateLimitError, UnrecoverableError, WaitingChildrenError, WaitingError, type Worker } from 'bullmq';
-import { xactLock } from '../src/db/locks.js';
+import { underLock } from '../src/db/locks.js';
 import { redactedMessage, safeStack } from '../src/logger.js';
 import { jobDuration, jobFailures } from '../src/metrics.js';
 import { JOBS, type QueueName, SCHEDULES } from '../src/queue/jobs.js';
@@ -120,8 +120,7 @@ export async function startWorkers(
 
 /** Upserted under an advisory lock, so concurrent worker starts create each scheduler once. */
 export async function upsertSchedules(deps: WorkerDeps, every: Partial<Record<string, number>> = {}) {
-  await deps.db.transaction(async (tx) => {
-    await tx.execute(xactLock('schedulers'));
+  await underLock(deps.db, 'schedulers', async () => {
     for (const s of SCHEDULES) {
       await deps.queues.queue(s.queue).upsertJobScheduler(s.name, { every: every[s.name] ?? s.every }, { name: s.name, data: {} });
     }

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { canonicalHandle } from '../domain/cases/profile.js';
 import { openCaseOfProfile, profilesWithHandles, setProfileHandle } from '../domain/cases/store.js';
 import type { Db, Tx } from './client.js';
@@ -57,4 +58,17 @@ export async function runDataMigrations(db: Db, log: (step: string, result: Data
       log(step.name, await step.run(tx));
     });
   }
+}
+
+/**
+ * A row of the ledger that is not a step: written once, then only read; `at` (microseconds since
+ * the epoch, as text) and the database's name, which travel with a dump of it.
+ */
+export async function ledgerMark(pool: pg.Pool, name: string): Promise<{ at: string; db: string }> {
+  await pool.query('insert into data_migrations (name) values ($1) on conflict do nothing', [name]);
+  const { rows } = await pool.query<{ at: string; db: string }>(
+    'select (extract(epoch from applied_at) * 1000000)::bigint::text as at, current_database() as db from data_migrations where name = $1',
+    [name],
+  );
+  return rows[0]!;
 }

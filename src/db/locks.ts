@@ -1,4 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
+import type { Db } from './client.js';
 
 /**
  * Every PostgreSQL advisory lock Overture takes, in one place so no two uses share a number.
@@ -20,6 +21,16 @@ export type LockName = keyof typeof LOCKS;
 /** `pg_advisory_xact_lock` on one of the fixed locks, released at commit or rollback. */
 export function xactLock(name: LockName): SQL {
   return sql`select pg_advisory_xact_lock(${LOCKS[name]})`;
+}
+
+type Transaction = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/** Runs `work` in a transaction that holds one of the fixed locks (other holders wait their turn). */
+export async function underLock<T>(db: Db, name: LockName, work: (tx: Transaction) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    await tx.execute(xactLock(name));
+    return work(tx);
+  });
 }
 
 /**

@@ -26,6 +26,10 @@ export interface Ctx {
   secret: string;
   /** Filled by domain code, handed to the queue by `run` (unit-of-work.ts) after commit. */
   jobs: JobRequest[];
-  /** Audits a read: resolves once the entry is durable (group-committed with other reads). */
-  recordRead(events: AuditEvent[]): Promise<void>;
+  /**
+   * Records audit entries. `run` (unit-of-work.ts) makes them durable before it returns: in the
+   * transaction of a `write`, group-committed with other reads otherwise. A use case that throws
+   * leaves none.
+   */
+  audit(...events: AuditEvent[]): void;
 }

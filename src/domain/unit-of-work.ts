@@ -48,7 +48,6 @@ interface UnitBase<K extends UnitKind> {
   secret: string;
   /** Jobs asked for so far (domain code that takes a `Ctx` pushes here); handed over by `run`. */
   jobs: JobRequest[];
-  recordRead(events: AuditEvent[]): Promise<void>;
   /** Records an audit entry: in the transaction of a `write`, group-committed otherwise. */
   audit(...events: AuditEvent[]): void;
   /** Hands a job to the queue once the unit has committed; never, if it fails. */
@@ -103,7 +102,6 @@ export async function run<A extends Actor | SystemActor, K extends UnitKind, T>(
       clock: deps.clock,
       secret: deps.secret,
       jobs,
-      recordRead: (events: AuditEvent[]) => auditBatcher(deps).record(events),
       audit: (...events: AuditEvent[]) => void audits.push(...events),
       enqueue: (...more: JobRequest[]) => void jobs.push(...more),
     }) as UnitOf<A, K>;

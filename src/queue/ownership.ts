@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/env.js';
+import { ledgerMark } from '../db/data-migrations.js';
 import { redisPrefix } from './system.js';
 
 /*
@@ -51,12 +52,8 @@ export async function databaseIdentity(pool: pg.Pool, logger?: Logger): Promise<
     if ((err as { code?: string }).code !== '42501') throw err;
   }
   logger?.warn('pg_control_system() is not allowed for this role: the queue prefix owner is named by a mark kept in this database instead');
-  await pool.query('insert into data_migrations (name) values ($1) on conflict do nothing', [MARK]);
-  const { rows } = await pool.query<{ at: string; db: string }>(
-    'select (extract(epoch from applied_at) * 1000000)::bigint::text as at, current_database() as db from data_migrations where name = $1',
-    [MARK],
-  );
-  return `mark:${sha256(`${rows[0]!.at}/${rows[0]!.db}`)}`;
+  const mark = await ledgerMark(pool, MARK);
+  return `mark:${sha256(`${mark.at}/${mark.db}`)}`;
 }
 
 export type Claim = 'claimed' | 'owned' | 'foreign';

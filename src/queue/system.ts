@@ -1,4 +1,4 @@
-import { createPostgresBackend, type JobsOptions, Queue, type Processor, Worker, type WorkerOptions } from 'bullmq';
+import { createPostgresBackend, type JobsOptions, type Processor, Queue, Worker, type WorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { JOBS, type JobName, type Payload, QUEUE_NAMES, type QueueName } from './jobs.js';

@@ -1,6 +1,6 @@
 import { recordJobRun } from '../../src/domain/jobs/runs.js';
-import { reconcile as reconcileDue, scanNoContact } from '../../src/domain/reminders/scan.js';
 import type { ProgramsOutcome } from '../../src/domain/programs/each.js';
+import { reconcile as reconcileDue, scanNoContact } from '../../src/domain/reminders/scan.js';
 import { rollupEachProgram } from '../../src/domain/reports/rollup.js';
 import { applyRetention } from '../../src/domain/retention/policy.js';
 import { run, SYSTEM } from '../../src/domain/unit-of-work.js';

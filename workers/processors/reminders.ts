@@ -1,9 +1,9 @@
 import {
+  type Fired,
   fireFollowUpDue,
   fireFollowUpOverdue,
   fireResponseSla,
   fireSafeguardingEscalation,
-  type Fired,
 } from '../../src/domain/reminders/fire.js';
 import { run, SYSTEM, type SystemUnit } from '../../src/domain/unit-of-work.js';
 import type { Processor } from '../types.js';

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { boolean, index, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import type { APPROACHES } from '../../domain/vocabulary.js';
 import { cases } from './cases.js';
 import { createdAt, id, ts } from './columns.js';
-import type { APPROACHES } from '../../domain/vocabulary.js';
 import { channel, direction, sentiment } from './enums.js';
 
 export type Approach = (typeof APPROACHES)[number];

@@ -72,8 +72,8 @@ export async function todayView(tx: Tx, ctx: Ctx): Promise<CaseloadItem[]> {
   const graceMs = ms(await loadSettings(tx, ctx.principal.programId), 'overdueGrace');
   // Built once and prepared on each connection: interveners open this view all day.
   const rows = await caseloadQuery(tx).execute({ now: ctx.clock.now().toISOString(), staffId: ctx.principal.staffId, graceMs });
-  await ctx.recordRead(
-    listReadEvents(
+  ctx.audit(
+    ...listReadEvents(
       ctx,
       'caseload.read',
       'case',

@@ -1,10 +1,10 @@
-import { and, eq, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
-import { cases, staff } from '../../db/schema/index.js';
-import { appendAudit, auditEvent } from '../audit/log.js';
+import { auditEvent } from '../audit/log.js';
 import type { Ctx } from '../context.js';
 import { programSettings } from '../programs/settings.js';
+import { activeInterveners } from '../staff/store.js';
 import { loadCase } from './service.js';
+import { activeCaseCounts } from './store.js';
 
 const IDEOLOGY_WORDS: Record<string, string> = { far_right: 'far-right', islamist: 'Islamist', other: 'other' };
 
@@ -17,24 +17,8 @@ export async function rankCandidates(tx: Tx, ctx: Ctx, caseId: string) {
   const settings = await programSettings(tx, found.case.programId);
   // Open caseloads counted once per holder and joined by column (a correlated subquery built
   // with ${staff.id} rendered it unqualified, comparing each case with itself).
-  const load = tx
-    .select({ holderId: cases.assigneeId, n: sql<number>`count(*)::int`.as('open_cases') })
-    .from(cases)
-    .where(and(eq(cases.programId, found.case.programId), eq(cases.status, 'active')))
-    .groupBy(cases.assigneeId)
-    .as('load');
-  const rows = await tx
-    .select({
-      id: staff.id,
-      name: staff.name,
-      specialisms: staff.specialisms,
-      languages: staff.languages,
-      maxCaseload: staff.maxCaseload,
-      openCases: sql<number>`coalesce(${load.n}, 0)::int`,
-    })
-    .from(staff)
-    .leftJoin(load, eq(load.holderId, staff.id))
-    .where(and(eq(staff.programId, found.case.programId), eq(staff.role, 'intervener'), eq(staff.active, true)));
+  const [interveners, load] = await Promise.all([activeInterveners(tx, found.case.programId), activeCaseCounts(tx, found.case.programId)]);
+  const rows = interveners.map((r) => ({ ...r, openCases: load.get(r.id) ?? 0 }));
   const ideology = found.case.ideology;
   const language = found.profile.language?.split('-')[0] ?? null;
   const ranked = rows.map((r) => {
@@ -64,6 +48,6 @@ export async function rankCandidates(tx: Tx, ctx: Ctx, caseId: string) {
     return { intervenerId: r.id, name: r.name, score: Math.round(score * 100) / 100, openCases: r.openCases, maxCaseload: cap, reasons };
   });
   ranked.sort((a, b) => b.score - a.score || a.openCases - b.openCases || a.intervenerId.localeCompare(b.intervenerId));
-  await appendAudit(tx, [auditEvent(ctx, 'case.candidates', 'case', caseId, found.case.programId)], ctx.clock.now());
+  ctx.audit(auditEvent(ctx, 'case.candidates', 'case', caseId, found.case.programId));
   return ranked;
 }

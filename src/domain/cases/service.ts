@@ -2,7 +2,7 @@ import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
 import { profileXactLock } from '../../db/locks.js';
 import type { Indicator } from '../../db/schema/index.js';
-import { appendAudit, auditEvent, listReadEvents } from '../audit/log.js';
+import { auditEvent, listReadEvents } from '../audit/log.js';
 import type { Ctx } from '../context.js';
 import { DomainError, invalid, notFound } from '../errors.js';
 import { cancelOutstanding, reassignOutstanding } from '../followups/store.js';
@@ -115,7 +115,7 @@ export async function createCase(tx: Tx, ctx: Ctx, input: CreateCaseInput): Prom
     language: input.profile.language?.toLowerCase() ?? null,
   });
   await recordEvent(tx, ctx, c, 'flagged', null, 'flagged');
-  await appendAudit(tx, [auditEvent(ctx, 'case.create', 'case', id, input.programId)], now);
+  ctx.audit(auditEvent(ctx, 'case.create', 'case', id, input.programId));
   return { case: c, profile: prof };
 }
 
@@ -169,7 +169,7 @@ export async function holdCaseAgainstErasure(tx: Tx, caseId: string): Promise<vo
 
 export async function readCase(tx: Tx, ctx: Ctx, id: string): Promise<CaseWithProfile> {
   const found = await loadCase(tx, ctx, id);
-  await ctx.recordRead([auditEvent(ctx, 'case.read', 'case', id, found.case.programId)]);
+  ctx.audit(auditEvent(ctx, 'case.read', 'case', id, found.case.programId));
   return found;
 }
 
@@ -187,8 +187,8 @@ export interface CaseFilter {
 export async function listCases(tx: Tx, ctx: Ctx, f: CaseFilter): Promise<CaseWithProfile[]> {
   const { limit, ...filter } = f;
   const rows = await listCasesInScope(tx, ctx.principal, filter, limit + 1);
-  await ctx.recordRead(
-    listReadEvents(
+  ctx.audit(
+    ...listReadEvents(
       ctx,
       'case.list',
       'case',
@@ -239,7 +239,7 @@ export async function patchCase(
   }
   // Field names only: values may carry notes about the person.
   await recordEvent(tx, ctx, c!, 'edited', null, null, null, { fields: changed });
-  await appendAudit(tx, [auditEvent(ctx, 'case.update', 'case', id, c!.programId)], ctx.clock.now());
+  ctx.audit(auditEvent(ctx, 'case.update', 'case', id, c!.programId));
   return { case: c!, profile };
 }
 
@@ -264,7 +264,7 @@ async function transition(
     profile = await updateProfile(tx, id, { open });
   }
   await recordEvent(tx, ctx, c!, action, current.case.status, to, reason, data);
-  await appendAudit(tx, [auditEvent(ctx, `case.${action}`, 'case', id, c!.programId)], now);
+  ctx.audit(auditEvent(ctx, `case.${action}`, 'case', id, c!.programId));
   return { case: c!, profile };
 }
 
@@ -403,6 +403,6 @@ export async function reopen(tx: Tx, ctx: Ctx, id: string, reason: string) {
 export async function caseEventsOf(tx: Tx, ctx: Ctx, id: string, limit: number, after?: string) {
   const found = await loadCase(tx, ctx, id);
   const rows = await listCaseEvents(tx, id, limit + 1, after);
-  await ctx.recordRead([auditEvent(ctx, 'case.events.read', 'case', id, found.case.programId)]);
+  ctx.audit(auditEvent(ctx, 'case.events.read', 'case', id, found.case.programId));
   return rows;
 }

@@ -237,6 +237,16 @@ export async function countActiveCasesOf(tx: Tx, staffId: string): Promise<numbe
   return r?.n ?? 0;
 }
 
+/** Active cases per holder in a program (holders with none are absent). */
+export async function activeCaseCounts(tx: Tx, programId: string): Promise<Map<string, number>> {
+  const rows = await tx
+    .select({ holderId: cases.assigneeId, n: sql<number>`count(*)::int` })
+    .from(cases)
+    .where(and(eq(cases.programId, programId), eq(cases.status, 'active')))
+    .groupBy(cases.assigneeId);
+  return new Map(rows.flatMap((r) => (r.holderId ? [[r.holderId, r.n] as const] : [])));
+}
+
 export async function endOpenAssignments(tx: Tx, caseId: string, now: Date): Promise<void> {
   await tx
     .update(assignments)

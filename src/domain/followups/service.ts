@@ -1,5 +1,5 @@
 import type { Tx } from '../../db/client.js';
-import { appendAudit, auditEvent, listReadEvents } from '../audit/log.js';
+import { auditEvent, listReadEvents } from '../audit/log.js';
 import { holdCaseAgainstErasure, loadCaseForWrite } from '../cases/service.js';
 import type { Ctx } from '../context.js';
 import { DomainError, invalid, notFound } from '../errors.js';
@@ -49,7 +49,7 @@ export async function createFollowUp(tx: Tx, ctx: Ctx, caseId: string, input: Ne
     kind: input.kind,
     note: input.note?.trim() ? input.note.trim() : null,
   });
-  await appendAudit(tx, [auditEvent(ctx, 'follow_up.create', 'follow_up', row.id, c.programId, c.id)], now);
+  ctx.audit(auditEvent(ctx, 'follow_up.create', 'follow_up', row.id, c.programId, c.id));
   return row;
 }
 
@@ -72,7 +72,7 @@ export async function listFollowUps(tx: Tx, ctx: Ctx, f: FollowUpFilter): Promis
   const { limit, ...filter } = f;
   const rows = await listFollowUpsInScope(tx, ctx.principal, filter, limit + 1);
   const shown = rows.slice(0, f.limit).map((r) => r.caseId);
-  await appendAudit(tx, listReadEvents(ctx, 'follow_up.list', 'follow_up', ctx.principal.programId, shown), ctx.clock.now());
+  ctx.audit(...listReadEvents(ctx, 'follow_up.list', 'follow_up', ctx.principal.programId, shown));
   return rows;
 }
 
@@ -100,7 +100,7 @@ async function act(tx: Tx, ctx: Ctx, id: string, action: FollowUpAction, changes
     });
   }
   const row = await updateOutstandingFollowUp(tx, id, changes);
-  await appendAudit(tx, [auditEvent(ctx, `follow_up.${action}`, 'follow_up', id, current.programId, current.caseId)], ctx.clock.now());
+  ctx.audit(auditEvent(ctx, `follow_up.${action}`, 'follow_up', id, current.programId, current.caseId));
   return row!;
 }
 

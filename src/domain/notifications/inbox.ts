@@ -1,11 +1,9 @@
-import { and, desc, eq, isNotNull, isNull, lt, type SQL } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
-import { notifications } from '../../db/schema/index.js';
-import { appendAudit, auditEvent, listReadEvents } from '../audit/log.js';
+import { auditEvent, listReadEvents } from '../audit/log.js';
 import type { Ctx } from '../context.js';
 import { notFound } from '../errors.js';
 import { markRead } from './notify.js';
-import type { NotificationRow } from './store.js';
+import { listNotificationsOf, type NotificationRow } from './store.js';
 
 export type { NotificationRow } from './store.js';
 
@@ -22,17 +20,9 @@ export interface InboxFilter {
 
 /** The caller's own notifications, newest first. */
 export async function listInbox(tx: Tx, ctx: Ctx, f: InboxFilter): Promise<NotificationRow[]> {
-  const where: (SQL | undefined)[] = [eq(notifications.staffId, ctx.principal.staffId)];
-  if (f.unread !== undefined) where.push(f.unread ? isNull(notifications.readAt) : isNotNull(notifications.readAt));
-  if (f.after) where.push(lt(notifications.id, f.after));
-  const rows = await tx
-    .select()
-    .from(notifications)
-    .where(and(...where))
-    .orderBy(desc(notifications.id))
-    .limit(f.limit + 1);
+  const rows = await listNotificationsOf(tx, ctx.principal.staffId, f);
   const shown = rows.slice(0, f.limit).map((r) => r.caseId);
-  await appendAudit(tx, listReadEvents(ctx, 'notification.list', 'notification', ctx.principal.programId, shown), ctx.clock.now());
+  ctx.audit(...listReadEvents(ctx, 'notification.list', 'notification', ctx.principal.programId, shown));
   return rows;
 }
 
@@ -40,6 +30,6 @@ export async function listInbox(tx: Tx, ctx: Ctx, f: InboxFilter): Promise<Notif
 export async function readNotification(tx: Tx, ctx: Ctx, id: string): Promise<NotificationRow> {
   const row = await markRead(tx, ctx.principal.staffId, id, ctx.clock.now());
   if (!row) throw notFound('notification');
-  await appendAudit(tx, [auditEvent(ctx, 'notification.read', 'notification', id, row.programId, row.caseId)], ctx.clock.now());
+  ctx.audit(auditEvent(ctx, 'notification.read', 'notification', id, row.programId, row.caseId));
   return row;
 }

@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, isNotNull, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
 import { hotQuery } from '../../db/prepared.js';
@@ -36,6 +36,23 @@ export async function insertNotifications(tx: Tx, recipients: readonly string[],
     .onConflictDoNothing({ target: notifications.dedupeKey })
     .returning({ id: notifications.id });
   return rows.map((r) => r.id);
+}
+
+/** A recipient's notifications, newest first (`unread`: only unread or only read); one more than `limit`. */
+export async function listNotificationsOf(
+  tx: Tx,
+  staffId: string,
+  f: { unread?: boolean; limit: number; after?: string },
+): Promise<NotificationRow[]> {
+  const where: (SQL | undefined)[] = [eq(notifications.staffId, staffId)];
+  if (f.unread !== undefined) where.push(f.unread ? isNull(notifications.readAt) : isNotNull(notifications.readAt));
+  if (f.after) where.push(lt(notifications.id, f.after));
+  return tx
+    .select()
+    .from(notifications)
+    .where(and(...where))
+    .orderBy(desc(notifications.id))
+    .limit(f.limit + 1);
 }
 
 /** Marks the recipient's notification read, keeping the first readAt; undefined when it is not theirs. */

@@ -1,7 +1,6 @@
-import { asc } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { programs } from '../../db/schema/index.js';
 import { invalidStoredKeys, type ProgramSettings, resolveSettings } from './settings.js';
+import { allProgramSettings } from './store.js';
 
 /** One program as a scheduled job sees it: its id and its settings, resolved. */
 export interface ProgramPart {
@@ -23,13 +22,13 @@ export interface ProgramsOutcome {
  * the others. Listing the programs is the only step whose failure fails the whole run.
  */
 export async function eachProgram(db: Db, part: (program: ProgramPart) => Promise<void>): Promise<ProgramsOutcome> {
-  const rows = await db.select({ id: programs.id, settings: programs.settings }).from(programs).orderBy(asc(programs.id));
+  const rows = await allProgramSettings(db);
   const outcome: ProgramsOutcome = { failed: [], defaulted: [] };
   for (const row of rows) {
-    const keys = invalidStoredKeys(row.settings);
+    const keys = invalidStoredKeys(row.stored);
     if (keys.length > 0) outcome.defaulted.push({ programId: row.id, keys });
     try {
-      await part({ id: row.id, settings: resolveSettings(row.settings) });
+      await part({ id: row.id, settings: resolveSettings(row.stored) });
     } catch (err) {
       outcome.failed.push({ programId: row.id, err });
     }

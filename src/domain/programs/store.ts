@@ -52,6 +52,11 @@ export async function updateProgramRow(
   return row;
 }
 
+/** Every program's id and stored settings, in id order (the scheduled jobs' loop). */
+export async function allProgramSettings(tx: Tx): Promise<{ id: string; stored: unknown }[]> {
+  return tx.select({ id: programs.id, stored: programs.settings }).from(programs).orderBy(asc(programs.id));
+}
+
 /** The stored settings overrides (unresolved: programs/settings.ts resolves them). */
 export async function storedSettings(tx: Tx, programId: string): Promise<{ stored: unknown } | undefined> {
   const [p] = await tx.select({ settings: programs.settings }).from(programs).where(eq(programs.id, programId));

@@ -1,7 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { rollupDirty } from '../../db/schema/index.js';
-import { appendAudit } from '../audit/log.js';
 import type { Ctx } from '../context.js';
 import { notFound } from '../errors.js';
 import { programSettings } from '../programs/settings.js';
@@ -38,20 +37,14 @@ export async function engagementReport(db: Db, ctx: Ctx, w: Window, dim: Dimensi
     );
     rows = rows.map((r) => ({ ...r, name: names.get(r.group) ?? null }));
   }
-  await appendAudit(
-    db,
-    [
-      {
-        actorId: ctx.principal.staffId,
-        action: 'report.engagement',
-        targetType: 'program',
-        targetId: w.programId,
-        programId: w.programId,
-        requestId: ctx.requestId,
-      },
-    ],
-    now,
-  );
+  ctx.audit({
+    actorId: ctx.principal.staffId,
+    action: 'report.engagement',
+    targetType: 'program',
+    targetId: w.programId,
+    programId: w.programId,
+    requestId: ctx.requestId,
+  });
   return { rows, asOf, definition: definitionOf(settings, dim) };
 }
 
@@ -61,19 +54,13 @@ export async function engagementTrend(db: Db, ctx: Ctx, w: Window, interval: 'da
   const settings = await programSettings(db, w.programId);
   const asOf = await freshen(db, w.programId, now);
   const buckets = await trend(db, w, interval, settings.minCellSize);
-  await appendAudit(
-    db,
-    [
-      {
-        actorId: ctx.principal.staffId,
-        action: 'report.trend',
-        targetType: 'program',
-        targetId: w.programId,
-        programId: w.programId,
-        requestId: ctx.requestId,
-      },
-    ],
-    now,
-  );
+  ctx.audit({
+    actorId: ctx.principal.staffId,
+    action: 'report.trend',
+    targetType: 'program',
+    targetId: w.programId,
+    programId: w.programId,
+    requestId: ctx.requestId,
+  });
   return { interval, buckets, asOf };
 }

@@ -1,5 +1,5 @@
 import type { Tx } from '../../db/client.js';
-import { type AuditEvent, appendAudit } from '../audit/log.js';
+import type { AuditEvent } from '../audit/log.js';
 import { suppressionHash } from '../cases/profile.js';
 import { type CaseWithProfile, loadCase, loadCaseForWrite } from '../cases/service.js';
 import { addSuppression, eraseCaseIdentity, findProfile, insertCaseEvent, lockCaseRow } from '../cases/store.js';
@@ -17,6 +17,8 @@ export interface EraseOptions {
   requestId?: string | null;
   reason: string;
   action: 'case.erase' | 'case.retention_erase';
+  /** Where the erasure's audit entry goes: the unit of work's, or a job's own transaction. */
+  audit: (entry: AuditEvent) => void;
 }
 
 /**
@@ -54,7 +56,7 @@ export async function eraseCase(tx: Tx, caseId: string, o: EraseOptions): Promis
     programId: c.programId,
     requestId: o.requestId ?? null,
   };
-  await appendAudit(tx, [entry], o.now);
+  o.audit(entry);
   return true;
 }
 
@@ -68,6 +70,7 @@ export async function eraseOnRequest(tx: Tx, ctx: Ctx, caseId: string, reason: s
     requestId: ctx.requestId,
     reason,
     action: 'case.erase',
+    audit: (entry) => ctx.audit(entry),
   });
   return loadCase(tx, ctx, caseId);
 }

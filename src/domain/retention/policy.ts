@@ -1,4 +1,5 @@
 import type { Db } from '../../db/client.js';
+import { type AuditEvent, appendAudit } from '../audit/log.js';
 import { claimRetentionDue } from '../cases/store.js';
 import { eachProgram, type ProgramPart, type ProgramsOutcome } from '../programs/each.js';
 import { ms } from '../programs/settings.js';
@@ -29,9 +30,14 @@ async function retainProgram(db: Db, program: ProgramPart, now: Date, batch: num
     const n = await db.transaction(async (tx) => {
       const due = await claimRetentionDue(tx, program.id, cutoffs, batch);
       let done = 0;
+      // A job has no unit of work per case: the batch's entries are appended in its own transaction.
+      const entries: AuditEvent[] = [];
+      const audit = (entry: AuditEvent) => void entries.push(entry);
       for (const id of due) {
-        if (await eraseCase(tx, id, { now, actorId: null, reason: 'retention period elapsed', action: 'case.retention_erase' })) done++;
+        if (await eraseCase(tx, id, { now, actorId: null, reason: 'retention period elapsed', action: 'case.retention_erase', audit }))
+          done++;
       }
+      if (entries.length > 0) await appendAudit(tx, entries, now);
       return due.length === 0 ? -1 : done;
     });
     if (n < 0) return erased;

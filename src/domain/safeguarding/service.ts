@@ -1,6 +1,6 @@
 import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
-import { appendAudit, auditEvent, listReadEvents } from '../audit/log.js';
+import { auditEvent, listReadEvents } from '../audit/log.js';
 import { holdCaseAgainstErasure, loadCaseForWrite } from '../cases/service.js';
 import type { Ctx } from '../context.js';
 import { DomainError, notFound } from '../errors.js';
@@ -57,7 +57,7 @@ export async function raiseConcern(tx: Tx, ctx: Ctx, caseId: string, input: NewC
   // Re-escalation starts one acknowledgement period after raising; leads' webhooks go out now.
   const settings = await programSettings(tx, c.programId);
   ctx.jobs.push(safeguardingJob(row, 1, settings, now), ...webhookJobsFor(settings, ids));
-  await appendAudit(tx, [auditEvent(ctx, 'safeguarding.raise', 'safeguarding_concern', id, c.programId, caseId)], now);
+  ctx.audit(auditEvent(ctx, 'safeguarding.raise', 'safeguarding_concern', id, c.programId, caseId));
   return row;
 }
 
@@ -77,7 +77,7 @@ export async function acknowledgeConcern(tx: Tx, ctx: Ctx, id: string, note: str
   }
   const now = ctx.clock.now();
   const row = await markAcknowledged(tx, id, p.staffId, now, note?.trim() ? note.trim() : null);
-  await appendAudit(tx, [auditEvent(ctx, 'safeguarding.acknowledge', 'safeguarding_concern', id, current.programId, current.caseId)], now);
+  ctx.audit(auditEvent(ctx, 'safeguarding.acknowledge', 'safeguarding_concern', id, current.programId, current.caseId));
   return row;
 }
 
@@ -92,6 +92,6 @@ export async function listConcerns(tx: Tx, ctx: Ctx, f: ConcernFilter): Promise<
   const { limit, ...filter } = f;
   const rows = await listConcernsInScope(tx, ctx.principal, filter, limit + 1);
   const shown = rows.slice(0, f.limit).map((r) => r.caseId);
-  await appendAudit(tx, listReadEvents(ctx, 'safeguarding.list', 'safeguarding_concern', ctx.principal.programId, shown), ctx.clock.now());
+  ctx.audit(...listReadEvents(ctx, 'safeguarding.list', 'safeguarding_concern', ctx.principal.programId, shown));
   return rows;
 }

@@ -1,7 +1,6 @@
-import { and, asc, eq } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
-import { staff } from '../../db/schema/index.js';
 import { createStaff } from './service.js';
+import { findStaffMember, oldestActiveAdmin } from './store.js';
 import { createToken } from './tokens.js';
 
 /** What the operator asked `overture token create` for: an admin's token, or a given staff member's. */
@@ -21,12 +20,7 @@ export async function issueOperatorToken(db: Tx, secret: string, req: OperatorTo
   let staffId: string;
   let admin: { created: boolean; name: string } | undefined;
   if (req.admin) {
-    const [existing] = await db
-      .select({ id: staff.id, name: staff.name })
-      .from(staff)
-      .where(and(eq(staff.role, 'admin'), eq(staff.active, true), req.name === undefined ? undefined : eq(staff.name, req.name)))
-      .orderBy(asc(staff.createdAt), asc(staff.id))
-      .limit(1);
+    const existing = await oldestActiveAdmin(db, req.name);
     if (existing) {
       staffId = existing.id;
       admin = { created: false, name: existing.name };
@@ -37,7 +31,7 @@ export async function issueOperatorToken(db: Tx, secret: string, req: OperatorTo
     }
   } else {
     staffId = req.staffId;
-    const [row] = await db.select({ active: staff.active }).from(staff).where(eq(staff.id, staffId));
+    const row = await findStaffMember(db, staffId);
     if (!row) return { outcome: 'no_such_staff', staffId };
     if (!row.active) return { outcome: 'deactivated', staffId };
   }

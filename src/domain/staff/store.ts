@@ -71,6 +71,28 @@ export async function anyAdminExists(tx: Tx): Promise<boolean> {
   return rows.length > 0;
 }
 
+/** The oldest active admin (the one named `name`, if given). */
+export async function oldestActiveAdmin(tx: Tx, name?: string): Promise<{ id: string; name: string } | undefined> {
+  const [row] = await tx
+    .select({ id: staff.id, name: staff.name })
+    .from(staff)
+    .where(and(eq(staff.role, 'admin'), eq(staff.active, true), name === undefined ? undefined : eq(staff.name, name)))
+    .orderBy(asc(staff.createdAt), asc(staff.id))
+    .limit(1);
+  return row;
+}
+
+/** A program's active interveners, for ranking candidates. */
+export async function activeInterveners(
+  tx: Tx,
+  programId: string,
+): Promise<Pick<StaffMember, 'id' | 'name' | 'specialisms' | 'languages' | 'maxCaseload'>[]> {
+  return tx
+    .select({ id: staff.id, name: staff.name, specialisms: staff.specialisms, languages: staff.languages, maxCaseload: staff.maxCaseload })
+    .from(staff)
+    .where(and(eq(staff.programId, programId), eq(staff.role, 'intervener'), eq(staff.active, true)));
+}
+
 /** Locks an intervener of the program: concurrent assignments to them serialise, so the cap holds. */
 export async function lockIntervener(tx: Tx, id: string, programId: string): Promise<StaffMember | undefined> {
   const [row] = await tx

@@ -1,7 +1,7 @@
 import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
 import type { Approach } from '../../db/schema/index.js';
-import { appendAudit, auditEvent } from '../audit/log.js';
+import { auditEvent } from '../audit/log.js';
 import { loadCase, loadCaseForWrite } from '../cases/service.js';
 import { writeStageFacts } from '../cases/store.js';
 import type { Ctx } from '../context.js';
@@ -108,13 +108,13 @@ export async function logTouchpoint(tx: Tx, ctx: Ctx, caseId: string, input: Tou
       kind: 'follow_up',
     });
   }
-  await appendAudit(tx, [auditEvent(ctx, 'touchpoint.create', 'touchpoint', row.id, c.programId, caseId)], now);
+  ctx.audit(auditEvent(ctx, 'touchpoint.create', 'touchpoint', row.id, c.programId, caseId));
   return row;
 }
 
 export async function listTouchpoints(tx: Tx, ctx: Ctx, caseId: string, page: { limit: number; after?: [string, string] }) {
   const found = await loadCase(tx, ctx, caseId);
   const rows = await listTouchpointsOf(tx, caseId, page.limit + 1, page.after);
-  await ctx.recordRead([auditEvent(ctx, 'touchpoint.list', 'case', caseId, found.case.programId)]);
+  ctx.audit(auditEvent(ctx, 'touchpoint.list', 'case', caseId, found.case.programId));
   return rows;
 }

@@ -189,7 +189,7 @@ export const caseRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
       },
     },
     // A write: the audit entry is appended in the transaction that ranked.
-    async (request) => ({ items: await run(deps, actorOf(request), 'write', (uow) => rankCandidates(uow.tx, uow, request.params.id)) }),
+    async (request) => ({ items: await run(deps, actorOf(request), 'read', (uow) => rankCandidates(uow.tx, uow, request.params.id)) }),
   );
 
   app.get(

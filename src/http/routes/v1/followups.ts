@@ -53,7 +53,7 @@ export const followUpRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) 
       const { limit, cursor, ...filter } = request.query;
       const after = decodeCursor(cursor, followUpCursor);
       // A write: the list's audit entries are appended in its transaction.
-      const rows = await run(deps, actorOf(request), 'write', (uow) => listFollowUps(uow.tx, uow, { ...filter, limit, after }));
+      const rows = await run(deps, actorOf(request), 'read', (uow) => listFollowUps(uow.tx, uow, { ...filter, limit, after }));
       return toPage(rows, limit, toFollowUpView, (r) => [r.dueAt.toISOString(), r.id]);
     },
   );

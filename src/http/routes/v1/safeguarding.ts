@@ -58,7 +58,7 @@ export const safeguardingRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
     async (request) => {
       const { limit, cursor, status } = request.query;
       // A write: the list's audit entries are appended in its transaction.
-      const rows = await run(deps, actorOf(request), 'write', (uow) =>
+      const rows = await run(deps, actorOf(request), 'read', (uow) =>
         listConcerns(uow.tx, uow, { status, limit, after: decodeCursor(cursor) }),
       );
       return toPage(rows, limit, toConcernView);
