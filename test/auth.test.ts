@@ -4,15 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiTokens } from '../src/db/schema/index.js';
 import { AUTH_CACHE_MS, authenticate, forgetPrincipals, hashToken } from '../src/domain/staff/tokens.js';
 import { createTestApp, expectProblem, TEST_SECRET, type TestApp } from './helpers/app.js';
+import { cast, type Who } from './helpers/cast.js';
 
 let t: TestApp;
-let admin: Awaited<ReturnType<TestApp['staff']>>;
+let admin: Who;
 let programId: string;
 
 beforeAll(async () => {
   t = await createTestApp();
-  admin = await t.staff('admin', null);
-  programId = (await t.program()).id;
+  ({ programId, admin } = await cast(t, { admin: 'admin' }));
 });
 afterAll(() => t.close());
 

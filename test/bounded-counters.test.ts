@@ -4,9 +4,8 @@ import { cases } from '../src/db/schema/index.js';
 import { fromRaw, fromRollups } from '../src/domain/reports/engagement.js';
 import { rollupAll } from '../src/domain/reports/rollup.js';
 import { createTestApp, expectProblem, type TestApp } from './helpers/app.js';
+import { cast, type Who } from './helpers/cast.js';
 import { activeCase } from './helpers/story.js';
-
-type Who = Awaited<ReturnType<TestApp['staff']>>;
 
 const INT4_MAX = 2 ** 31 - 1;
 const NEAR = 2_147_483_000;
@@ -21,9 +20,11 @@ const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISO
 
 beforeAll(async () => {
   t = await createTestApp();
-  programId = (await t.program({ minCellSize: 1, sustainedMinMessages: 2, sustainedMinInbound: 1 })).id;
-  lead = await t.staff('lead', programId);
-  sam = await t.staff('intervener', programId);
+  ({ programId, lead, sam } = await cast(
+    t,
+    { lead: 'lead', sam: 'intervener' },
+    { minCellSize: 1, sustainedMinMessages: 2, sustainedMinInbound: 1 },
+  ));
 });
 afterAll(() => t.close());
 
@@ -50,8 +51,7 @@ async function costlyCase() {
 describe('counters that sum client values', () => {
   it('a touchpoint costs 0 to 1,000,000 cents, whole', async () => {
     // A program of its own: the report below counts every cost of its program.
-    const other = (await t.program()).id;
-    const [otherLead, otherSam] = [await t.staff('lead', other), await t.staff('intervener', other)];
+    const { programId: other, otherLead, otherSam } = await cast(t, { otherLead: 'lead', otherSam: 'intervener' });
     const c = await activeCase(t, otherLead, other, otherSam.id, { flaggedAt: ago(100) });
     for (const costCents of [MAX_COST + 1, -1, 1.5, 2 ** 31, '100']) {
       const body = expectProblem(

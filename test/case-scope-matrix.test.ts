@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../src/domain/staff/principal.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
+import { cast, type Who } from './helpers/cast.js';
 import { activeCase, call } from './helpers/story.js';
-
-type Relation = 'own' | 'otherIntervener' | 'otherProgram' | 'missing';
-type Who = Awaited<ReturnType<TestApp['staff']>>;
+import type { Relation } from './helpers/world.js';
 
 interface CaseRoute {
   method: 'GET' | 'POST' | 'PATCH';
@@ -51,18 +50,21 @@ let otherProgramIntervener: Who;
 
 beforeAll(async () => {
   t = await createTestApp();
-  programId = (await t.program()).id;
-  otherProgramId = (await t.program()).id;
-  people = {
-    admin: await t.staff('admin', null),
-    lead: await t.staff('lead', programId),
-    analyst: await t.staff('analyst', programId),
-    intervener: await t.staff('intervener', programId),
-  };
-  otherIntervener = await t.staff('intervener', programId);
-  spareIntervener = await t.staff('intervener', programId, { maxCaseload: 100 });
-  otherLead = await t.staff('lead', otherProgramId);
-  otherProgramIntervener = await t.staff('intervener', otherProgramId);
+  const mine = await cast(t, {
+    admin: 'admin',
+    lead: 'lead',
+    analyst: 'analyst',
+    intervener: 'intervener',
+    otherIntervener: 'intervener',
+    spareIntervener: { role: 'intervener', maxCaseload: 100 },
+  });
+  ({ programId, otherIntervener, spareIntervener } = mine);
+  people = { admin: mine.admin, lead: mine.lead, analyst: mine.analyst, intervener: mine.intervener };
+  ({
+    programId: otherProgramId,
+    otherLead,
+    otherProgramIntervener,
+  } = await cast(t, { otherLead: 'lead', otherProgramIntervener: 'intervener' }));
 });
 afterAll(() => t.close());
 

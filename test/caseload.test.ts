@@ -2,9 +2,9 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cases, followUps } from '../src/db/schema/index.js';
 import { createTestApp, expectProblem, TestClock, type TestApp } from './helpers/app.js';
+import { cast, type Who } from './helpers/cast.js';
 import { activeCase, auditCount, call, ok } from './helpers/story.js';
 
-type Who = Awaited<ReturnType<TestApp['staff']>>;
 interface Item {
   id: string;
   stage: string;
@@ -30,12 +30,11 @@ let admin: Who;
 beforeAll(async () => {
   clock = new TestClock(new Date(Math.floor(Date.now() / 1000) * 1000));
   t = await createTestApp({ clock });
-  programId = (await t.program({ overdueGrace: 'PT1H', defaultMaxCaseload: 50 })).id;
-  lead = await t.staff('lead', programId);
-  analyst = await t.staff('analyst', programId);
-  admin = await t.staff('admin', null);
-  sam = await t.staff('intervener', programId);
-  ivy = await t.staff('intervener', programId);
+  ({ programId, lead, analyst, admin, sam, ivy } = await cast(
+    t,
+    { lead: 'lead', analyst: 'analyst', admin: 'admin', sam: 'intervener', ivy: 'intervener' },
+    { overdueGrace: 'PT1H', defaultMaxCaseload: 50 },
+  ));
 });
 afterAll(() => t.close());
 
@@ -151,9 +150,7 @@ describe('GET /v1/me/caseload', () => {
   });
 
   it("uses the program's overdueGrace, the default when it has none", async () => {
-    const p = (await t.program()).id;
-    const l = await t.staff('lead', p);
-    const i = await t.staff('intervener', p);
+    const { programId: p, l, i } = await cast(t, { l: 'lead', i: 'intervener' });
     const c = (await activeCase(t, l, p, i.id)).id;
     await ok(t, i, 'POST', `/v1/cases/${c}/follow-ups`, { dueAt: new Date(clock.now().getTime() + HOUR).toISOString(), kind: 'check_in' });
     clock.advance(3 * HOUR);

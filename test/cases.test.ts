@@ -1,19 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, expectProblem, type TestApp } from './helpers/app.js';
+import { cast, type Who } from './helpers/cast.js';
 import { activeCase, call, flagBody, ok } from './helpers/story.js';
 
 let t: TestApp;
 let programId: string;
-let lead: Awaited<ReturnType<TestApp['staff']>>;
-let analyst: Awaited<ReturnType<TestApp['staff']>>;
-let sam: Awaited<ReturnType<TestApp['staff']>>;
+let lead: Who;
+let analyst: Who;
+let sam: Who;
 
 beforeAll(async () => {
   t = await createTestApp();
-  programId = (await t.program()).id;
-  lead = await t.staff('lead', programId);
-  analyst = await t.staff('analyst', programId);
-  sam = await t.staff('intervener', programId, { specialisms: ['far_right'], languages: ['en'], maxCaseload: 3 });
+  ({ programId, lead, analyst, sam } = await cast(t, {
+    lead: 'lead',
+    analyst: 'analyst',
+    sam: { role: 'intervener', specialisms: ['far_right'], languages: ['en'], maxCaseload: 3 },
+  }));
 });
 afterAll(() => t.close());
 
@@ -98,14 +100,12 @@ describe('workflow', () => {
   });
 
   it('closing outcomes need the stage they describe: referred, unsafe_to_continue and other need none', async () => {
-    const p = await t.program();
-    const l = await t.staff('lead', p.id);
-    const i = await t.staff('intervener', p.id);
+    const { programId: p, l, i } = await cast(t, { l: 'lead', i: 'intervener' });
     for (const outcome of ['referred', 'unsafe_to_continue', 'other']) {
-      const c = await activeCase(t, l, p.id, i.id);
+      const c = await activeCase(t, l, p, i.id);
       expect((await ok(t, l, 'POST', `/v1/cases/${c.id}/close`, { outcome }))['outcome']).toBe(outcome);
     }
-    const c = await activeCase(t, l, p.id, i.id);
+    const c = await activeCase(t, l, p, i.id);
     await ok(t, i, 'POST', `/v1/cases/${c.id}/touchpoints`, {
       direction: 'outbound',
       channel: 'comment',
@@ -115,17 +115,28 @@ describe('workflow', () => {
   });
 
   it('ranks candidates by their real open caseloads', async () => {
-    const p = await t.program({ defaultMaxCaseload: 3 });
-    const l = await t.staff('lead', p.id);
-    const busy = await t.staff('intervener', p.id, { specialisms: ['far_right'], languages: ['en'] });
-    const half = await t.staff('intervener', p.id, { specialisms: ['far_right'], languages: ['en'] });
-    const free = await t.staff('intervener', p.id, { specialisms: ['far_right'], languages: ['en'] });
-    for (let n = 0; n < 3; n++) await activeCase(t, l, p.id, busy.id);
-    await activeCase(t, l, p.id, half.id);
+    const {
+      programId: p,
+      l,
+      busy,
+      half,
+      free,
+    } = await cast(
+      t,
+      {
+        l: 'lead',
+        busy: { role: 'intervener', specialisms: ['far_right'], languages: ['en'] },
+        half: { role: 'intervener', specialisms: ['far_right'], languages: ['en'] },
+        free: { role: 'intervener', specialisms: ['far_right'], languages: ['en'] },
+      },
+      { defaultMaxCaseload: 3 },
+    );
+    for (let n = 0; n < 3; n++) await activeCase(t, l, p, busy.id);
+    await activeCase(t, l, p, half.id);
     // A closed case no longer counts.
-    const done = await activeCase(t, l, p.id, free.id);
+    const done = await activeCase(t, l, p, free.id);
     await ok(t, l, 'POST', `/v1/cases/${done.id}/close`, { outcome: 'other' });
-    const c = await ok<{ id: string }>(t, l, 'POST', '/v1/cases', flagBody(p.id));
+    const c = await ok<{ id: string }>(t, l, 'POST', '/v1/cases', flagBody(p));
     await ok(t, l, 'POST', `/v1/cases/${c.id}/triage`, { decision: 'accept', reason: 'r' });
     await ok(t, l, 'POST', `/v1/cases/${c.id}/approve`, {});
     const { items } = await ok<{ items: { intervenerId: string; openCases: number; maxCaseload: number; reasons: string[] }[] }>(
@@ -146,20 +157,16 @@ describe('workflow', () => {
   });
 
   it('skips approval when the program does not require it', async () => {
-    const p = await t.program({ requireApproval: false });
-    const l = await t.staff('lead', p.id);
-    const i = await t.staff('intervener', p.id);
-    const c = await ok<{ id: string }>(t, l, 'POST', '/v1/cases', flagBody(p.id));
+    const { programId: p, l, i } = await cast(t, { l: 'lead', i: 'intervener' }, { requireApproval: false });
+    const c = await ok<{ id: string }>(t, l, 'POST', '/v1/cases', flagBody(p));
     await ok(t, l, 'POST', `/v1/cases/${c.id}/triage`, { decision: 'accept', reason: 'r' });
     expect((await ok(t, l, 'POST', `/v1/cases/${c.id}/assignment`, { intervenerId: i.id }))['status']).toBe('active');
   });
 
   it('enforces the caseload cap unless overridden with a reason', async () => {
-    const p = await t.program({ defaultMaxCaseload: 1 });
-    const l = await t.staff('lead', p.id);
-    const i = await t.staff('intervener', p.id);
-    await activeCase(t, l, p.id, i.id);
-    const c = await ok<{ id: string }>(t, l, 'POST', '/v1/cases', flagBody(p.id));
+    const { programId: p, l, i } = await cast(t, { l: 'lead', i: 'intervener' }, { defaultMaxCaseload: 1 });
+    await activeCase(t, l, p, i.id);
+    const c = await ok<{ id: string }>(t, l, 'POST', '/v1/cases', flagBody(p));
     await ok(t, l, 'POST', `/v1/cases/${c.id}/triage`, { decision: 'accept', reason: 'r' });
     await ok(t, l, 'POST', `/v1/cases/${c.id}/approve`, {});
     expectProblem(await call(t, l, 'POST', `/v1/cases/${c.id}/assignment`, { intervenerId: i.id }), 409, 'staff.over_capacity');

@@ -2,18 +2,17 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { touchpoints } from '../src/db/schema/index.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
+import { cast, type Who } from './helpers/cast.js';
 import { activeCase, call, flagBody, ok } from './helpers/story.js';
 
 let t: TestApp;
 let programId: string;
-let lead: Awaited<ReturnType<TestApp['staff']>>;
-let sam: Awaited<ReturnType<TestApp['staff']>>;
+let lead: Who;
+let sam: Who;
 
 beforeAll(async () => {
   t = await createTestApp();
-  programId = (await t.program({ defaultMaxCaseload: 15 })).id;
-  lead = await t.staff('lead', programId);
-  sam = await t.staff('intervener', programId);
+  ({ programId, lead, sam } = await cast(t, { lead: 'lead', sam: 'intervener' }, { defaultMaxCaseload: 15 }));
 });
 afterAll(() => t.close());
 
@@ -52,14 +51,12 @@ describe('concurrency', () => {
   });
 
   it('20 concurrent assignments to an intervener one below cap: exactly one succeeds', async () => {
-    const p = await t.program({ defaultMaxCaseload: 3 });
-    const l = await t.staff('lead', p.id);
-    const i = await t.staff('intervener', p.id);
-    await activeCase(t, l, p.id, i.id);
-    await activeCase(t, l, p.id, i.id);
+    const { programId: p, l, i } = await cast(t, { l: 'lead', i: 'intervener' }, { defaultMaxCaseload: 3 });
+    await activeCase(t, l, p, i.id);
+    await activeCase(t, l, p, i.id);
     const ids: string[] = [];
     for (let n = 0; n < 20; n++) {
-      const c = await ok<{ id: string }>(t, l, 'POST', '/v1/cases', flagBody(p.id));
+      const c = await ok<{ id: string }>(t, l, 'POST', '/v1/cases', flagBody(p));
       await ok(t, l, 'POST', `/v1/cases/${c.id}/triage`, { decision: 'accept', reason: 'r' });
       await ok(t, l, 'POST', `/v1/cases/${c.id}/approve`, {});
       ids.push(c.id);

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from '../src/config/env.js';
 import { parseDuration } from '../src/domain/programs/duration.js';
 import { programSettingsPatchSchema } from '../src/domain/programs/settings.js';
 import { createTestApp, expectProblem, type TestApp } from './helpers/app.js';
+import type { Who } from './helpers/cast.js';
 
 const DAY = 86_400_000;
 const accepts = (v: string) => programSettingsPatchSchema.safeParse({ followUpAfter: v }).success;
@@ -137,7 +138,7 @@ describe('duration settings', () => {
 
 describe('duration settings over HTTP', () => {
   let t: TestApp;
-  let admin: Awaited<ReturnType<TestApp['staff']>>;
+  let admin: Who;
 
   beforeAll(async () => {
     t = await createTestApp();

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, expectProblem, type TestApp } from './helpers/app.js';
+import { cast } from './helpers/cast.js';
 import { activeCase, call, flagBody, ok } from './helpers/story.js';
 
 let t: TestApp;
@@ -15,10 +16,8 @@ const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
 
 describe('erasure is final', () => {
   it('an erased case refuses reopen, edits and every write with 409 case.erased, and stays as it was', async () => {
-    const p = await t.program();
-    const lead = await t.staff('lead', p.id);
-    const sam = await t.staff('intervener', p.id);
-    const c = await activeCase(t, lead, p.id, sam.id);
+    const { programId: p, lead, sam } = await cast(t, { lead: 'lead', sam: 'intervener' });
+    const c = await activeCase(t, lead, p, sam.id);
     await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, {
       direction: 'outbound',
       channel: 'comment',
@@ -89,11 +88,9 @@ describe('erasure is final', () => {
   });
 
   it('writes racing an erasure either commit before it (and are erased with it) or are refused', async () => {
-    const p = await t.program();
-    const lead = await t.staff('lead', p.id);
-    const sam = await t.staff('intervener', p.id);
+    const { programId: p, lead, sam } = await cast(t, { lead: 'lead', sam: 'intervener' });
     for (let round = 0; round < 3; round++) {
-      const c = await activeCase(t, lead, p.id, sam.id);
+      const c = await activeCase(t, lead, p, sam.id);
       const writes = Array.from({ length: 12 }, (_, i) =>
         i % 3 === 2
           ? call(t, sam, 'POST', `/v1/cases/${c.id}/follow-ups`, { dueAt: inAnHour(), kind: 'check_in', note: `racing note ${i}` })
@@ -127,9 +124,8 @@ describe('erasure is final', () => {
   });
 
   it('a flagged case erased before triage cannot be triaged', async () => {
-    const p = await t.program();
-    const lead = await t.staff('lead', p.id);
-    const c = await ok<{ id: string }>(t, lead, 'POST', '/v1/cases', flagBody(p.id));
+    const { programId: p, lead } = await cast(t, { lead: 'lead' });
+    const c = await ok<{ id: string }>(t, lead, 'POST', '/v1/cases', flagBody(p));
     await ok(t, lead, 'POST', `/v1/cases/${c.id}/erase`, { reason: 'subject asked' });
     expectProblem(await call(t, lead, 'POST', `/v1/cases/${c.id}/triage`, { decision: 'accept', reason: 'x' }), 409, 'case.erased');
   });

@@ -2,9 +2,9 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { followUps } from '../src/db/schema/index.js';
 import { createTestApp, expectProblem, type TestApp } from './helpers/app.js';
+import { cast, type Who } from './helpers/cast.js';
 import { activeCase, call, flagBody, ok, auditCount } from './helpers/story.js';
 
-type Who = Awaited<ReturnType<TestApp['staff']>>;
 interface FollowUp {
   id: string;
   caseId: string;
@@ -30,7 +30,6 @@ let sam: Who;
 let ivy: Who;
 let otherLead: Who;
 let otherIntervener: Who;
-let otherProgramId: string;
 
 const inHours = (h: number) => new Date(Date.now() + h * 3_600_000).toISOString();
 
@@ -56,15 +55,14 @@ async function allPages(who: Who, url: string) {
 
 beforeAll(async () => {
   t = await createTestApp();
-  programId = (await t.program()).id;
-  otherProgramId = (await t.program()).id;
-  lead = await t.staff('lead', programId);
-  analyst = await t.staff('analyst', programId);
-  admin = await t.staff('admin', null);
-  sam = await t.staff('intervener', programId);
-  ivy = await t.staff('intervener', programId);
-  otherLead = await t.staff('lead', otherProgramId);
-  otherIntervener = await t.staff('intervener', otherProgramId);
+  ({ programId, lead, analyst, admin, sam, ivy } = await cast(t, {
+    lead: 'lead',
+    analyst: 'analyst',
+    admin: 'admin',
+    sam: 'intervener',
+    ivy: 'intervener',
+  }));
+  ({ lead: otherLead, intervener: otherIntervener } = await cast(t, { lead: 'lead', intervener: 'intervener' }));
 });
 afterAll(() => t.close());
 
@@ -165,10 +163,7 @@ describe('GET /v1/follow-ups', () => {
   let bId: string;
 
   beforeAll(async () => {
-    p = (await t.program()).id;
-    l = await t.staff('lead', p);
-    a = await t.staff('intervener', p);
-    b = await t.staff('intervener', p);
+    ({ programId: p, l, a, b } = await cast(t, { l: 'lead', a: 'intervener', b: 'intervener' }));
     const ca = await activeCase(t, l, p, a.id);
     const ca2 = await activeCase(t, l, p, a.id);
     const cb = await activeCase(t, l, p, b.id);

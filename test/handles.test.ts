@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renormaliseStoredHandles } from '../src/db/data-migrations.js';
 import { legacyNormalise, normaliseHandle, type Platform, suppressionHash } from '../src/domain/cases/profile.js';
 import { createTestApp, expectProblem, TEST_SECRET, type TestApp } from './helpers/app.js';
+import { cast } from './helpers/cast.js';
 import { call, flagBody, ok } from './helpers/story.js';
 
 describe('normaliseHandle: one person, one form (API.md, Cases)', () => {
@@ -84,14 +85,13 @@ describe('flagging with normalised handles', () => {
   });
 
   it('every form of one handle is the same open case (409 case.duplicate), stored in its normal form', async () => {
-    const p = await t.program();
-    const analyst = await t.staff('analyst', p.id);
+    const { programId: p, analyst } = await cast(t, { analyst: 'analyst' });
     const first = await ok<{ id: string; profile: { handle: string } }>(
       t,
       analyst,
       'POST',
       '/v1/cases',
-      flagBody(p.id, { profile: { platform: 'x', handle: '@ Dup_Name' } }),
+      flagBody(p, { profile: { platform: 'x', handle: '@ Dup_Name' } }),
     );
     expect(first.profile.handle).toBe('dup_name');
     for (const form of [
@@ -103,16 +103,15 @@ describe('flagging with normalised handles', () => {
       'x.com/dup_name/',
       'ｄｕｐ_ｎａｍｅ',
     ]) {
-      const res = await call(t, analyst, 'POST', '/v1/cases', flagBody(p.id, { profile: { platform: 'x', handle: form } }));
+      const res = await call(t, analyst, 'POST', '/v1/cases', flagBody(p, { profile: { platform: 'x', handle: form } }));
       expect(expectProblem(res, 409, 'case.duplicate')['caseId'], form).toBe(first.id);
     }
     // The same handle on another platform is another person.
-    await ok(t, analyst, 'POST', '/v1/cases', flagBody(p.id, { profile: { platform: 'instagram', handle: 'dup_name' } }));
+    await ok(t, analyst, 'POST', '/v1/cases', flagBody(p, { profile: { platform: 'instagram', handle: 'dup_name' } }));
   });
 
   it('an invalid handle for its platform is 400 profile.invalid_handle naming the field; nothing is stored', async () => {
-    const p = await t.program();
-    const analyst = await t.staff('analyst', p.id);
+    const { programId: p, analyst } = await cast(t, { analyst: 'analyst' });
     for (const [platform, handle] of [
       ['x', 'nаme'],
       ['x', 'much_too_long_for_x'],
@@ -120,23 +119,22 @@ describe('flagging with normalised handles', () => {
       ['other', 'pаypal'],
     ] as const) {
       const res = expectProblem(
-        await call(t, analyst, 'POST', '/v1/cases', flagBody(p.id, { profile: { platform, handle } })),
+        await call(t, analyst, 'POST', '/v1/cases', flagBody(p, { profile: { platform, handle } })),
         400,
         'profile.invalid_handle',
       );
       expect(res['errors']).toEqual([{ path: 'body.profile.handle', message: expect.any(String) }]);
     }
-    const mismatch = flagBody(p.id, { profile: { platform: 'x', handle: 'someone', url: 'https://x.com/someone_else' } });
+    const mismatch = flagBody(p, { profile: { platform: 'x', handle: 'someone', url: 'https://x.com/someone_else' } });
     const res = expectProblem(await call(t, analyst, 'POST', '/v1/cases', mismatch), 400, 'profile.invalid_handle');
     expect(res['errors']).toEqual([{ path: 'body.profile.url', message: expect.any(String) }]);
-    const stored = await t.db.pool.query('select 1 from cases where program_id = $1', [p.id]);
+    const stored = await t.db.pool.query('select 1 from cases where program_id = $1', [p]);
     expect(stored.rows).toEqual([]);
   });
 
   it('an erased person stays suppressed whichever form a later flag uses', async () => {
-    const p = await t.program();
-    const lead = await t.staff('lead', p.id);
-    const c = await ok<{ id: string }>(t, lead, 'POST', '/v1/cases', flagBody(p.id, { profile: { platform: 'x', handle: 'Erased_One' } }));
+    const { programId: p, lead } = await cast(t, { lead: 'lead' });
+    const c = await ok<{ id: string }>(t, lead, 'POST', '/v1/cases', flagBody(p, { profile: { platform: 'x', handle: 'Erased_One' } }));
     await ok(t, lead, 'POST', `/v1/cases/${c.id}/erase`, { reason: 'subject asked' });
     for (const form of [
       'erased_one',
@@ -148,40 +146,38 @@ describe('flagging with normalised handles', () => {
       'mobile.twitter.com/erased_one?lang=en',
     ]) {
       expectProblem(
-        await call(t, lead, 'POST', '/v1/cases', flagBody(p.id, { profile: { platform: 'x', handle: form } })),
+        await call(t, lead, 'POST', '/v1/cases', flagBody(p, { profile: { platform: 'x', handle: form } })),
         422,
         'profile.suppressed',
       );
     }
     // Look-alike letters cannot slip past: they are not an x handle at all.
     expectProblem(
-      await call(t, lead, 'POST', '/v1/cases', flagBody(p.id, { profile: { platform: 'x', handle: 'erаsed_one' } })),
+      await call(t, lead, 'POST', '/v1/cases', flagBody(p, { profile: { platform: 'x', handle: 'erаsed_one' } })),
       400,
       'profile.invalid_handle',
     );
   });
 
   it('a suppression entry hashed under the old normalisation still matches', async () => {
-    const p = await t.program();
-    const lead = await t.staff('lead', p.id);
+    const { programId: p, lead } = await cast(t, { lead: 'lead' });
     // As the old code stored an erasure of "@ Old_Name": the old form kept the space after "@".
     await t.db.pool.query('insert into suppression_list (hash) values ($1)', [
       suppressionHash(TEST_SECRET, 'x', legacyNormalise('@ Old_Name')),
     ]);
     expectProblem(
-      await call(t, lead, 'POST', '/v1/cases', flagBody(p.id, { profile: { platform: 'x', handle: '@ Old_Name' } })),
+      await call(t, lead, 'POST', '/v1/cases', flagBody(p, { profile: { platform: 'x', handle: '@ Old_Name' } })),
       422,
       'profile.suppressed',
     );
   });
 
   it('the data migration re-normalises stored handles, and leaves a pair that would collide as it was', async () => {
-    const p = await t.program();
-    const lead = await t.staff('lead', p.id);
+    const { programId: p, lead } = await cast(t, { lead: 'lead' });
     const ids: string[] = [];
     for (let i = 0; i < 4; i++)
       ids.push(
-        (await ok<{ id: string }>(t, lead, 'POST', '/v1/cases', flagBody(p.id, { profile: { platform: 'x', handle: `stored_${i}` } }))).id,
+        (await ok<{ id: string }>(t, lead, 'POST', '/v1/cases', flagBody(p, { profile: { platform: 'x', handle: `stored_${i}` } }))).id,
       );
     // Handles as the old code stored them.
     const old = [' stored_zero', 'stored\u200bone', 'twin', 'twin\u200b'];
@@ -189,7 +185,7 @@ describe('flagging with normalised handles', () => {
     const result = await t.db.db.transaction((tx) => renormaliseStoredHandles(tx));
     expect(result).toEqual({ changed: 2, kept: { duplicate_of_open_case: 1 } });
     const rows = await t.db.pool.query<{ case_id: string; handle: string }>('select case_id, handle from profiles where program_id = $1', [
-      p.id,
+      p,
     ]);
     const byId = new Map(rows.rows.map((r) => [r.case_id, r.handle]));
     expect(ids.map((id) => byId.get(id))).toEqual(['stored_zero', 'storedone', 'twin', 'twin\u200b']);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, expectProblem, type TestApp } from './helpers/app.js';
+import { cast } from './helpers/cast.js';
 import { activeCase, call, flagBody, ok } from './helpers/story.js';
 
 let t: TestApp;
@@ -27,8 +28,7 @@ const NOT_IN_A_LINE = { tab: '\t', lf: '\n', cr: '\r' };
 
 describe('text the database cannot store or a reader cannot see is refused at the edge', () => {
   it('every free-text and single-line field of a flag refuses it with 400 naming the field; nothing is stored', async () => {
-    const p = await t.program();
-    const analyst = await t.staff('analyst', p.id);
+    const { programId: p, analyst } = await cast(t, { analyst: 'analyst' });
     const fields: [string, (v: string) => Record<string, unknown>, boolean][] = [
       ['body.profile.handle', (v) => ({ profile: { platform: 'other', handle: `h${v}x` } }), true],
       ['body.profile.displayName', (v) => ({ profile: { platform: 'x', handle: 'okname', displayName: `D${v}` } }), true],
@@ -39,7 +39,7 @@ describe('text the database cannot store or a reader cannot see is refused at th
     for (const [path, build, singleLine] of fields) {
       const bad = { ...NEVER, ...(singleLine ? NOT_IN_A_LINE : {}) };
       for (const [name, ch] of Object.entries(bad)) {
-        const res = await call(t, analyst, 'POST', '/v1/cases', flagBody(p.id, build(ch)));
+        const res = await call(t, analyst, 'POST', '/v1/cases', flagBody(p, build(ch)));
         const body = expectProblem(res, 400, 'request.invalid');
         expect(
           (body['errors'] as { path: string }[]).map((e) => e.path),
@@ -54,19 +54,16 @@ describe('text the database cannot store or a reader cannot see is refused at th
       analyst,
       'POST',
       '/v1/cases',
-      flagBody(p.id, { indicators: [{ kind: 'post 😀', note: 'line one\nline two\tend' }] }),
+      flagBody(p, { indicators: [{ kind: 'post 😀', note: 'line one\nline two\tend' }] }),
     );
     expect(fine.statusCode, fine.body).toBe(201);
-    const stored = await t.db.pool.query<{ n: number }>('select count(*)::int as n from cases where program_id = $1', [p.id]);
+    const stored = await t.db.pool.query<{ n: number }>('select count(*)::int as n from cases where program_id = $1', [p]);
     expect(stored.rows[0]!.n).toBe(1);
   });
 
   it('touchpoint summaries, follow-up notes, concerns, reasons and names refuse it too', async () => {
-    const p = await t.program();
-    const lead = await t.staff('lead', p.id);
-    const sam = await t.staff('intervener', p.id);
-    const admin = await t.staff('admin', null);
-    const c = await activeCase(t, lead, p.id, sam.id);
+    const { programId: p, lead, sam, admin } = await cast(t, { lead: 'lead', sam: 'intervener', admin: 'admin' });
+    const c = await activeCase(t, lead, p, sam.id);
     const attempts: [typeof lead, string, (v: string) => unknown, string][] = [
       [
         sam,
@@ -83,7 +80,7 @@ describe('text the database cannot store or a reader cannot see is refused at th
       [sam, `/v1/cases/${c.id}/safeguarding`, (v) => ({ severity: 'high', concern: `c${v}` }), 'body.concern'],
       [lead, `/v1/cases/${c.id}/reopen`, (v) => ({ reason: `r${v}` }), 'body.reason'],
       [admin, '/v1/programs', (v) => ({ name: `P${v}` }), 'body.name'],
-      [admin, '/v1/staff', (v) => ({ programId: p.id, role: 'intervener', name: `N${v}` }), 'body.name'],
+      [admin, '/v1/staff', (v) => ({ programId: p, role: 'intervener', name: `N${v}` }), 'body.name'],
     ];
     for (const [who, url, build, path] of attempts) {
       for (const [name, ch] of Object.entries(NEVER)) {
@@ -102,10 +99,8 @@ describe('text the database cannot store or a reader cannot see is refused at th
   });
 
   it('times outside [2000-01-01, 2100-01-01) are 400, in bodies and query strings', async () => {
-    const p = await t.program();
-    const lead = await t.staff('lead', p.id);
-    const sam = await t.staff('intervener', p.id);
-    const c = await activeCase(t, lead, p.id, sam.id);
+    const { programId: p, lead, sam } = await cast(t, { lead: 'lead', sam: 'intervener' });
+    const c = await activeCase(t, lead, p, sam.id);
     for (const at of [
       '0000-01-01T00:00:00Z',
       '1999-12-31T23:59:59.999Z',
@@ -113,7 +108,7 @@ describe('text the database cannot store or a reader cannot see is refused at th
       '9999-12-31T23:59:59Z',
       '+275760-09-13T00:00:00Z',
     ]) {
-      expectProblem(await call(t, lead, 'POST', '/v1/cases', flagBody(p.id, { flaggedAt: at })), 400, 'request.invalid');
+      expectProblem(await call(t, lead, 'POST', '/v1/cases', flagBody(p, { flaggedAt: at })), 400, 'request.invalid');
       expectProblem(
         await call(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: at }),
         400,
@@ -128,17 +123,16 @@ describe('text the database cannot store or a reader cannot see is refused at th
       ['2026-01-01', '2100-01-01'],
       ['2026-01-01', '9999-01-01'],
     ]) {
-      expectProblem(await call(t, lead, 'GET', `/v1/reports/engagement?programId=${p.id}&from=${from}&to=${to}`), 400, 'request.invalid');
+      expectProblem(await call(t, lead, 'GET', `/v1/reports/engagement?programId=${p}&from=${from}&to=${to}`), 400, 'request.invalid');
     }
-    expect((await call(t, lead, 'POST', '/v1/cases', flagBody(p.id, { flaggedAt: '2000-01-01T00:00:00Z' }))).statusCode).toBe(201);
+    expect((await call(t, lead, 'POST', '/v1/cases', flagBody(p, { flaggedAt: '2000-01-01T00:00:00Z' }))).statusCode).toBe(201);
   });
 });
 
 describe('If-Match is compared strongly', () => {
   it('W/"vN" never matches; "*" and lists are accepted', async () => {
-    const p = await t.program();
-    const lead = await t.staff('lead', p.id);
-    const c = await ok<{ id: string; version: number }>(t, lead, 'POST', '/v1/cases', flagBody(p.id));
+    const { programId: p, lead } = await cast(t, { lead: 'lead' });
+    const c = await ok<{ id: string; version: number }>(t, lead, 'POST', '/v1/cases', flagBody(p));
     const patch = (ifMatch: string, riskLevel = 'high') =>
       call(t, lead, 'PATCH', `/v1/cases/${c.id}`, { riskLevel }, { 'if-match': ifMatch });
     expectProblem(await patch('W/"v1"'), 412, 'precondition.failed');
@@ -164,12 +158,14 @@ describe('If-Match is compared strongly', () => {
 
 describe('replays re-check scope and are audited; secrets are never replayed', () => {
   it('a replay about a case that has left the caller’s scope is 404, and a replay in scope is audited', async () => {
-    const p = await t.program();
-    const lead = await t.staff('lead', p.id);
-    const analyst = await t.staff('analyst', p.id);
-    const sam = await t.staff('intervener', p.id);
-    const ann = await t.staff('intervener', p.id);
-    const body = flagBody(p.id);
+    const {
+      programId: p,
+      lead,
+      analyst,
+      sam,
+      ann,
+    } = await cast(t, { lead: 'lead', analyst: 'analyst', sam: 'intervener', ann: 'intervener' });
+    const body = flagBody(p);
     const first = await call(t, analyst, 'POST', '/v1/cases', body, { 'idempotency-key': 'flag-scope-1' });
     expect(first.statusCode).toBe(201);
     const caseId = first.json().id as string;
@@ -200,9 +196,7 @@ describe('replays re-check scope and are audited; secrets are never replayed', (
   });
 
   it('a token or webhook secret shown once is never stored: its replay is 409 idempotency.secret_not_replayed', async () => {
-    const admin = await t.staff('admin', null);
-    const p = await t.program();
-    const sam = await t.staff('intervener', p.id);
+    const { admin, sam } = await cast(t, { admin: 'admin', sam: 'intervener' });
     const first = await call(t, admin, 'POST', `/v1/staff/${sam.id}/tokens`, { label: 'phone' }, { 'idempotency-key': 'token-once' });
     expect(first.statusCode).toBe(201);
     const token = first.json().token as string;
@@ -239,12 +233,9 @@ describe('replays re-check scope and are audited; secrets are never replayed', (
 
 describe('list reads record the ids of the cases they showed', () => {
   it('GET /v1/audit?caseId= finds every list that showed the case', async () => {
-    const p = await t.program();
-    const lead = await t.staff('lead', p.id);
-    const sam = await t.staff('intervener', p.id);
-    const admin = await t.staff('admin', null);
-    const a = await activeCase(t, lead, p.id, sam.id);
-    const b = await activeCase(t, lead, p.id, sam.id);
+    const { programId: p, lead, sam, admin } = await cast(t, { lead: 'lead', sam: 'intervener', admin: 'admin' });
+    const a = await activeCase(t, lead, p, sam.id);
+    const b = await activeCase(t, lead, p, sam.id);
     await ok(t, sam, 'POST', `/v1/cases/${a.id}/touchpoints`, { direction: 'outbound', channel: 'comment', occurredAt: now() });
     await ok(t, sam, 'POST', `/v1/cases/${a.id}/safeguarding`, { severity: 'high', concern: 'worried' });
     await ok(t, lead, 'GET', '/v1/cases?limit=1');

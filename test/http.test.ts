@@ -1,9 +1,10 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, expectProblem, type TestApp } from './helpers/app.js';
+import { cast, type Who } from './helpers/cast.js';
 
 let t: TestApp;
-let admin: Awaited<ReturnType<TestApp['staff']>>;
+let admin: Who;
 
 beforeAll(async () => {
   t = await createTestApp();
@@ -112,8 +113,7 @@ describe('HTTP basics', () => {
     expect(anon.statusCode).toBe(302);
     expect(anon.headers.location).toBe('/admin/queues/login');
     expect((await t.app.inject({ url: '/admin/queues/login' })).body).toContain('admin');
-    const p = await t.program();
-    const lead = await t.staff('lead', p.id);
+    const { lead } = await cast(t, { lead: 'lead' });
     expectProblem(await t.app.inject({ url: '/admin/queues/api/queues', headers: lead.auth }), 403, 'auth.forbidden');
     expectProblem(await t.app.inject({ url: '/admin/queues/api/queues' }), 401, 'auth.unauthorized');
     const page = await t.app.inject({ url: '/admin/queues', headers: admin.auth });
@@ -193,13 +193,12 @@ describe('programs', () => {
   });
 
   it('a lead sees only its own program', async () => {
-    const mine = await t.program();
+    const { programId: mine, lead } = await cast(t, { lead: 'lead' });
     const other = await t.program();
-    const lead = await t.staff('lead', mine.id);
-    expect((await t.app.inject({ url: `/v1/programs/${mine.id}`, headers: lead.auth })).statusCode).toBe(200);
+    expect((await t.app.inject({ url: `/v1/programs/${mine}`, headers: lead.auth })).statusCode).toBe(200);
     expectProblem(await t.app.inject({ url: `/v1/programs/${other.id}`, headers: lead.auth }), 404, 'program.not_found');
     const list = await t.app.inject({ url: '/v1/programs', headers: lead.auth });
-    expect(list.json().items.map((i: { id: string }) => i.id)).toEqual([mine.id]);
+    expect(list.json().items.map((i: { id: string }) => i.id)).toEqual([mine]);
   });
 
   it('paginates with a keyset cursor', async () => {

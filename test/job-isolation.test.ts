@@ -7,9 +7,9 @@ import { noContactScan, reconcile, retention, rollup } from '../workers/processo
 import type { WorkerDeps } from '../workers/types.js';
 import type { ProgramSettings } from '../src/domain/programs/settings.js';
 import { createTestApp, TEST_SECRET, TestClock, type TestApp } from './helpers/app.js';
+import { cast, type Who } from './helpers/cast.js';
 import { activeCase, flagBody, ok } from './helpers/story.js';
 
-type Who = Awaited<ReturnType<TestApp['staff']>>;
 type LogLine = Record<string, unknown> & { msg: string };
 
 const MINUTE = 60_000;
@@ -52,8 +52,8 @@ interface Program {
 }
 
 async function program(settings: Partial<ProgramSettings>): Promise<Program> {
-  const id = (await t.program(settings)).id;
-  return { id, lead: await t.staff('lead', id), sam: await t.staff('intervener', id) };
+  const { programId: id, lead, sam } = await cast(t, { lead: 'lead', sam: 'intervener' }, settings);
+  return { id, lead, sam };
 }
 
 /** An active case held by the program's intervener, with an outbound message now (its follow-up follows). */

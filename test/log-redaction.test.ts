@@ -11,11 +11,10 @@ import { createLogger, redactedMessage, redactText, redactUrl, serializeError } 
 import { jobIds } from '../src/queue/jobs.js';
 import { failureRecord } from '../workers/index.js';
 import { createTestApp, expectProblem, type TestApp } from './helpers/app.js';
+import { cast, type Who } from './helpers/cast.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { activeCase, call, flagBody, ok } from './helpers/story.js';
 import { backends, workersFor } from './helpers/workers.js';
-
-type Who = Awaited<ReturnType<TestApp['staff']>>;
 
 /** A value no code path would write by itself: lowercase, so it is also a valid `x` handle. */
 const mark = (tag: string) => `mk${tag}${randomBytes(3).toString('hex')}`;
@@ -231,9 +230,7 @@ describe('request logs and request ids', () => {
 
   beforeAll(async () => {
     t = await createTestApp({ logLines });
-    programId = (await t.program()).id;
-    lead = await t.staff('lead', programId);
-    admin = await t.staff('admin', null);
+    ({ programId, lead, admin } = await cast(t, { lead: 'lead', admin: 'admin' }));
   });
   afterAll(() => t.close());
 
@@ -340,9 +337,7 @@ describe('database errors with request values in them', () => {
 
   beforeAll(async () => {
     t = await createTestApp({ logLines });
-    programId = (await t.program()).id;
-    lead = await t.staff('lead', programId);
-    sam = await t.staff('intervener', programId);
+    ({ programId, lead, sam } = await cast(t, { lead: 'lead', sam: 'intervener' }));
     admin = new pg.Client(t.db.url);
     watcher = new pg.Client(t.db.url);
     await Promise.all([admin.connect(), watcher.connect()]);
@@ -511,9 +506,7 @@ describe.each(backends)('a failing job on $backend', ({ backend, redisUrl }) => 
   });
 
   it('keeps no stored value in its failedReason, stacktrace, job hash or rows, nor in the log', async () => {
-    const programId = (await t.program({ followUpAfter: 'PT1S' })).id;
-    const lead = await t.staff('lead', programId);
-    const sam = await t.staff('intervener', programId);
+    const { programId, lead, sam } = await cast(t, { lead: 'lead', sam: 'intervener' }, { followUpAfter: 'PT1S' });
     const m = mark('j');
     // The follow-up's notification is refused with the case's stored summary quoted (message,
     // context and internal query), as PostgreSQL would refuse a stored value it cannot take.

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reconcile, scanNoContact } from '../src/domain/reminders/scan.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
+import { cast } from './helpers/cast.js';
 import { activeCase, ok } from './helpers/story.js';
 import { sleep } from './helpers/workers.js';
 
@@ -35,8 +36,12 @@ describe('Overture never contacts anyone', () => {
             .replace(/\/\/.*$/gm, ''),
         ),
       );
-    // The report page's browser code talks to this server only: no absolute or protocol-relative URL.
-    for (const page of readdirSync(path.join('src', 'http', 'pages')).map((f) => path.join('src', 'http', 'pages', f))) {
+    // The pages' browser code (the report page, the workbench) talks to this server only: no absolute or protocol-relative URL.
+    const pages = readdirSync(path.join('src', 'http', 'pages'), { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => path.join(e.parentPath, e.name));
+    expect(pages).toContain(path.join('src', 'http', 'pages', 'reports.js'));
+    for (const page of pages) {
       const text = readFileSync(page, 'utf8')
         .replace(/\/\*[\s\S]*?\*\//g, '')
         .replace(/^\s*\/\/.*$/gm, '');
@@ -53,7 +58,6 @@ describe('Overture never contacts anyone', () => {
         [...text.matchAll(/fetch\(([^,)]+)/g)].map((m) => m[1]!.trim()),
         file,
       ).toEqual(['url']);
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of a template literal is what is checked
       expect(text, file).toContain('const url = `http://${');
       // biome-ignore lint/suspicious/noTemplateCurlyInString: as above
       expect(text, file).toContain(':${config.port}/readyz`;');
@@ -90,10 +94,16 @@ describe('Overture never contacts anyone', () => {
     });
 
     it('a whole case story with reminders makes no outbound request', async () => {
-      const p = await t.program({ followUpAfter: 'PT1S', overdueGrace: 'PT1S', responseSla: 'PT1S', noContactAlertAfter: 'PT1S' });
-      const lead = await t.staff('lead', p.id);
-      const sam = await t.staff('intervener', p.id);
-      const c = await activeCase(t, lead, p.id, sam.id);
+      const {
+        programId: p,
+        lead,
+        sam,
+      } = await cast(
+        t,
+        { lead: 'lead', sam: 'intervener' },
+        { followUpAfter: 'PT1S', overdueGrace: 'PT1S', responseSla: 'PT1S', noContactAlertAfter: 'PT1S' },
+      );
+      const c = await activeCase(t, lead, p, sam.id);
       await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, {
         direction: 'outbound',
         channel: 'paid_message',

@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notifications } from '../src/db/schema/index.js';
 import { notify } from '../src/domain/notifications/notify.js';
 import { createTestApp, expectProblem, type TestApp } from './helpers/app.js';
+import { cast, type Who } from './helpers/cast.js';
 import { activeCase, call, ok, auditCount } from './helpers/story.js';
 
-type Who = Awaited<ReturnType<TestApp['staff']>>;
 interface Notification {
   id: string;
   kind: string;
@@ -29,12 +29,13 @@ let ivy: Who;
 
 beforeAll(async () => {
   t = await createTestApp();
-  programId = (await t.program()).id;
-  lead = await t.staff('lead', programId);
-  analyst = await t.staff('analyst', programId);
-  admin = await t.staff('admin', null);
-  sam = await t.staff('intervener', programId);
-  ivy = await t.staff('intervener', programId);
+  ({ programId, lead, analyst, admin, sam, ivy } = await cast(t, {
+    lead: 'lead',
+    analyst: 'analyst',
+    admin: 'admin',
+    sam: 'intervener',
+    ivy: 'intervener',
+  }));
 });
 afterAll(() => t.close());
 
@@ -72,9 +73,7 @@ describe('GET /v1/me/notifications', () => {
   });
 
   it('pages newest first with a cursor', async () => {
-    const p = (await t.program()).id;
-    const l = await t.staff('lead', p);
-    const i = await t.staff('intervener', p);
+    const { programId: p, l, i } = await cast(t, { l: 'lead', i: 'intervener' });
     const caseIds: string[] = [];
     for (let n = 0; n < 5; n++) caseIds.push((await activeCase(t, l, p, i.id)).id);
     const seen: Notification[] = [];
@@ -113,9 +112,7 @@ describe('GET /v1/me/notifications', () => {
 
 describe('POST /v1/me/notifications/{id}/read', () => {
   it('marks read once, keeps the first readAt, and the unread filter follows', async () => {
-    const p = (await t.program()).id;
-    const l = await t.staff('lead', p);
-    const i = await t.staff('intervener', p);
+    const { programId: p, l, i } = await cast(t, { l: 'lead', i: 'intervener' });
     const first = await activeCase(t, l, p, i.id);
     const second = await activeCase(t, l, p, i.id);
     const unread = await ok<Page<Notification>>(t, i, 'GET', '/v1/me/notifications?unread=true');

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDocument, DOCUMENT_PATH, renderDocument } from '../scripts/openapi.js';
 import { OPERATIONS } from '../src/http/operations.js';
 import { createTestApp, expectProblem, type TestApp } from './helpers/app.js';
+import { cast } from './helpers/cast.js';
 import { call, flagBody, ok } from './helpers/story.js';
 
 /**
@@ -321,10 +322,7 @@ describe('the server does what the headers say', () => {
   });
 
   it('answers an ETag wherever one is declared, and If-Match guards the PATCHes as declared', async () => {
-    const admin = await t.staff('admin', null);
-    const program = await t.program();
-    const lead = await t.staff('lead', program.id);
-    const sam = await t.staff('intervener', program.id);
+    const { admin, programId, lead, sam } = await cast(t, { admin: 'admin', lead: 'lead', sam: 'intervener' });
     const exercised = new Set<string>();
     const etagOf = async (
       key: string,
@@ -346,12 +344,12 @@ describe('the server does what the headers say', () => {
       return etagOf(key, 'PATCH', url, who, body, { 'if-match': current });
     };
 
-    const programEtag = await etagOf('GET /v1/programs/:id', 'GET', `/v1/programs/${program.id}`, admin);
-    expect(await guarded('PATCH /v1/programs/:id', `/v1/programs/${program.id}`, admin, { name: 'Renamed' }, programEtag)).not.toBe(
+    const programEtag = await etagOf('GET /v1/programs/:id', 'GET', `/v1/programs/${programId}`, admin);
+    expect(await guarded('PATCH /v1/programs/:id', `/v1/programs/${programId}`, admin, { name: 'Renamed' }, programEtag)).not.toBe(
       programEtag,
     );
 
-    const c = await ok<{ id: string }>(t, lead, 'POST', '/v1/cases', flagBody(program.id));
+    const c = await ok<{ id: string }>(t, lead, 'POST', '/v1/cases', flagBody(programId));
     const url = `/v1/cases/${c.id}`;
     await etagOf('POST /v1/cases/:id/triage', 'POST', `${url}/triage`, lead, { decision: 'accept', reason: 'meets criteria' });
     await etagOf('POST /v1/cases/:id/approve', 'POST', `${url}/approve`, lead, {});

@@ -8,9 +8,9 @@ import { type AuditEntry, appendAudit, canonicalEntry } from '../src/domain/audi
 import { verifyAudit } from '../src/domain/audit/query.js';
 import { applyRetention } from '../src/domain/retention/policy.js';
 import { createTestApp, expectProblem, TEST_SECRET, type TestApp } from './helpers/app.js';
+import { cast, type Who } from './helpers/cast.js';
 import { activeCase, call, flagBody, ok } from './helpers/story.js';
 
-type Who = Awaited<ReturnType<TestApp['staff']>>;
 let t: TestApp;
 let admin: Who;
 
@@ -43,10 +43,8 @@ describe('audit log', () => {
   const logged = async () => (await t.db.pool.query<{ n: number }>('select count(*)::int as n from audit_log')).rows[0]!.n;
 
   it('appends one chained entry per read and write of case data, filterable, with no identity in it', async () => {
-    const p = await t.program();
-    const lead = await t.staff('lead', p.id);
-    const sam = await t.staff('intervener', p.id);
-    const c = await activeCase(t, lead, p.id, sam.id);
+    const { programId: p, lead, sam } = await cast(t, { lead: 'lead', sam: 'intervener' });
+    const c = await activeCase(t, lead, p, sam.id);
     const before = (await t.db.db.select().from(auditLog).where(eq(auditLog.caseId, c.id))).length;
     await ok(t, sam, 'GET', `/v1/cases/${c.id}`);
     await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, {
@@ -75,10 +73,8 @@ describe('audit log', () => {
   });
 
   it('group-commits concurrent reads: one durable entry per read, one valid chain', async () => {
-    const p = await t.program();
-    const lead = await t.staff('lead', p.id);
-    const sam = await t.staff('intervener', p.id);
-    const c = await activeCase(t, lead, p.id, sam.id);
+    const { programId: p, lead, sam } = await cast(t, { lead: 'lead', sam: 'intervener' });
+    const c = await activeCase(t, lead, p, sam.id);
     const reads = await Promise.all(Array.from({ length: 40 }, () => call(t, sam, 'GET', `/v1/cases/${c.id}`)));
     expect(reads.every((r) => r.statusCode === 200)).toBe(true);
     const entries = await t.db.db.select().from(auditLog).where(eq(auditLog.caseId, c.id));
@@ -89,9 +85,8 @@ describe('audit log', () => {
   });
 
   it('stays one valid chain under concurrent writers', async () => {
-    const p = await t.program();
-    const lead = await t.staff('lead', p.id);
-    await Promise.all(Array.from({ length: 12 }, () => call(t, lead, 'POST', '/v1/cases', flagBody(p.id))));
+    const { programId: p, lead } = await cast(t, { lead: 'lead' });
+    await Promise.all(Array.from({ length: 12 }, () => call(t, lead, 'POST', '/v1/cases', flagBody(p))));
     const v = await ok<{ ok: boolean; checked: number; firstBrokenId: string | null }>(t, admin, 'GET', '/v1/audit/verify');
     expect(v).toMatchObject({ ok: true, firstBrokenId: null });
     expect(v.checked).toBeGreaterThan(12);
@@ -143,10 +138,8 @@ describe('audit log', () => {
   });
 
   it('a case id sent in capitals is audited as the same case, and the chain still verifies', async () => {
-    const p = await t.program();
-    const lead = await t.staff('lead', p.id);
-    const sam = await t.staff('intervener', p.id);
-    const c = await activeCase(t, lead, p.id, sam.id);
+    const { programId: p, lead, sam } = await cast(t, { lead: 'lead', sam: 'intervener' });
+    const c = await activeCase(t, lead, p, sam.id);
     const upper = c.id.toUpperCase();
     await ok(t, sam, 'GET', `/v1/cases/${upper}`);
     await ok(t, sam, 'POST', `/v1/cases/${upper}/touchpoints`, {
@@ -226,11 +219,9 @@ describe('audit log', () => {
 
 describe('erasure and retention', () => {
   it('erasure on request removes identity from every table, suppresses the profile, and keeps the counts', async () => {
-    const p = await t.program({ minCellSize: 1 });
-    const lead = await t.staff('lead', p.id);
-    const sam = await t.staff('intervener', p.id);
+    const { programId: p, lead, sam } = await cast(t, { lead: 'lead', sam: 'intervener' }, { minCellSize: 1 });
     const handle = `erase_${Date.now().toString(36)}`;
-    const body = flagBody(p.id, {
+    const body = flagBody(p, {
       profile: {
         platform: 'reddit',
         handle: `@${handle}`,
@@ -260,7 +251,7 @@ describe('erasure and retention', () => {
       kind: 'check_in',
       note: 'follow-up-note-text',
     });
-    const report = `/v1/reports/engagement?programId=${p.id}&from=2020-01-01&to=${tomorrow()}`;
+    const report = `/v1/reports/engagement?programId=${p}&from=2020-01-01&to=${tomorrow()}`;
     const before = await ok<{ rows: unknown[] }>(t, lead, 'GET', report);
     for (const needle of [
       handle,
@@ -309,24 +300,26 @@ describe('erasure and retention', () => {
   });
 
   it('retention erases what has aged out, keeps report totals, and is safe to run twice at once', async () => {
-    const p = await t.program({ minCellSize: 1, retentionNeverContacted: 'PT1S', retentionClosed: 'PT1S' });
-    const lead = await t.staff('lead', p.id);
-    const sam = await t.staff('intervener', p.id);
-    const flaggedOnly = await ok<{ id: string }>(t, lead, 'POST', '/v1/cases', flagBody(p.id));
-    const working = await activeCase(t, lead, p.id, sam.id);
+    const {
+      programId: p,
+      lead,
+      sam,
+    } = await cast(t, { lead: 'lead', sam: 'intervener' }, { minCellSize: 1, retentionNeverContacted: 'PT1S', retentionClosed: 'PT1S' });
+    const flaggedOnly = await ok<{ id: string }>(t, lead, 'POST', '/v1/cases', flagBody(p));
+    const working = await activeCase(t, lead, p, sam.id);
     await ok(t, sam, 'POST', `/v1/cases/${working.id}/touchpoints`, {
       direction: 'outbound',
       channel: 'comment',
       occurredAt: new Date().toISOString(),
     });
-    const done = await activeCase(t, lead, p.id, sam.id);
+    const done = await activeCase(t, lead, p, sam.id);
     await ok(t, sam, 'POST', `/v1/cases/${done.id}/touchpoints`, {
       direction: 'outbound',
       channel: 'comment',
       occurredAt: new Date().toISOString(),
     });
     await ok(t, lead, 'POST', `/v1/cases/${done.id}/close`, { outcome: 'other' });
-    const report = `/v1/reports/engagement?programId=${p.id}&from=2020-01-01&to=${tomorrow()}&groupBy=platform`;
+    const report = `/v1/reports/engagement?programId=${p}&from=2020-01-01&to=${tomorrow()}&groupBy=platform`;
     const before = await ok<{ rows: unknown[] }>(t, lead, 'GET', report);
     await new Promise((r) => setTimeout(r, 1_100));
     const [a, b] = await Promise.all([applyRetention(t.db.db, new Date()), applyRetention(t.db.db, new Date())]);

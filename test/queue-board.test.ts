@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config/env.js';
 import { BOARD_SESSION_MS } from '../src/domain/staff/board-sessions.js';
 import { createTestApp, expectProblem, TEST_SECRET, TestClock, type TestApp } from './helpers/app.js';
+import { cast, type Who } from './helpers/cast.js';
 
 const BOARD = '/admin/queues';
 const COOKIE = /^overture_board=([^;]*)(;.*)$/;
@@ -83,7 +84,7 @@ describe('queue board sign-in: a server-side session, never the token', () => {
   });
 
   it('refuses tokens that are not an active admin token, without a cookie', async () => {
-    const lead = await t.staff('lead', (await t.program()).id);
+    const { lead } = await cast(t, { lead: 'lead' });
     for (const token of [lead.token, `ovt_${'x'.repeat(43)}`, 'not a token', '']) {
       const res = await t.app.inject({ method: 'POST', url: `${BOARD}/login`, payload: { token } });
       expectProblem(res, 401, 'auth.unauthorized');
@@ -181,8 +182,7 @@ describe('queue board sign-in: a server-side session, never the token', () => {
   });
 
   it('a Bearer admin token still works for scripts; other roles get 403, bad tokens 401', async () => {
-    const admin = await t.staff('admin', null);
-    const lead = await t.staff('lead', (await t.program()).id);
+    const { admin, lead } = await cast(t, { admin: 'admin', lead: 'lead' });
     expect((await boardApi(t, admin.auth)).statusCode).toBe(200);
     expect((await t.app.inject({ url: BOARD, headers: admin.auth })).statusCode).toBe(200);
     expectProblem(await boardApi(t, lead.auth), 403, 'auth.forbidden');
@@ -198,8 +198,7 @@ describe('queue board sign-in never logs or stores the token', () => {
     const lines: string[] = [];
     const t = await createTestApp({ logLines: lines });
     try {
-      const admin = await t.staff('admin', null);
-      const lead = await t.staff('lead', (await t.program()).id);
+      const { admin, lead } = await cast(t, { admin: 'admin', lead: 'lead' });
       const { id, cookie } = await signIn(t, admin.token);
       await boardApi(t, cookie);
       const guess = `ovt_${'M4rk3r'.repeat(8)}`;
@@ -272,7 +271,7 @@ describe('OVERTURE_TRUST_PROXY', () => {
 describe('every board route is rate limited per address like the API', () => {
   const LIMIT = 3;
   let t: TestApp;
-  let admin: Awaited<ReturnType<TestApp['staff']>>;
+  let admin: Who;
   let session: Record<string, string>;
   beforeAll(async () => {
     t = await createTestApp({ rateLimit: { perIp: LIMIT, perToken: 0 } });
@@ -365,7 +364,7 @@ const inlineBodies = (html: string, name: string) =>
 
 describe('the board and its sign-in page are served with a strict CSP', () => {
   let t: TestApp;
-  let admin: Awaited<ReturnType<TestApp['staff']>>;
+  let admin: Who;
   const ORIGIN = 'http://localhost';
   beforeAll(async () => {
     t = await createTestApp();

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './helpers/app.js';
+import type { Who } from './helpers/cast.js';
 
 /** The README block that follows the walkthrough marker, as a newcomer would paste it. */
 function walkthrough(): string {
@@ -15,7 +16,7 @@ function walkthrough(): string {
 
 let t: TestApp;
 let base: string;
-let admin: Awaited<ReturnType<TestApp['staff']>>;
+let admin: Who;
 beforeAll(async () => {
   t = await createTestApp();
   admin = await t.staff('admin', null);

@@ -7,12 +7,12 @@ import AxeBuilder from '@axe-core/playwright';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './helpers/app.js';
+import { cast, type Who } from './helpers/cast.js';
 import { activeCase, flagBody, ok } from './helpers/story.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUTPUT_DIR = fileURLToPath(new URL('../test-output/', import.meta.url));
 
-type Staff = Awaited<ReturnType<TestApp['staff']>>;
 interface Rate {
   value: number;
   ci95: [number, number];
@@ -95,9 +95,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
   let t: TestApp;
   let base: string;
   let programId: string;
-  let lead: Staff;
-  let sam: Staff;
-  let kim: Staff;
+  let lead: Who;
+  let sam: Who;
+  let kim: Who;
   let profileDir: string;
   let context: BrowserContext;
   let page: Page;
@@ -114,7 +114,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
     ideology: string;
     platform: string;
     riskLevel: string;
-    intervener?: Staff;
+    intervener?: Who;
     touches?: string;
     approaches?: string[];
     costCents?: number;
@@ -182,10 +182,15 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
 
   beforeAll(async () => {
     t = await createTestApp();
-    programId = (await t.program({ minCellSize: 1, sustainedMinMessages: 3, sustainedMinInbound: 1 })).id;
-    lead = await t.staff('lead', programId);
-    sam = await t.staff('intervener', programId, { specialisms: ['far_right'], languages: ['en'] });
-    kim = await t.staff('intervener', programId, { specialisms: ['islamist'], languages: ['en'] });
+    ({ programId, lead, sam, kim } = await cast(
+      t,
+      {
+        lead: 'lead',
+        sam: { role: 'intervener', specialisms: ['far_right'], languages: ['en'] },
+        kim: { role: 'intervener', specialisms: ['islamist'], languages: ['en'] },
+      },
+      { minCellSize: 1, sustainedMinMessages: 3, sustainedMinInbound: 1 },
+    ));
 
     // 7 cases: 6 accepted, 5 contacted, 4 responded, 2 sustained, 1 positive.
     await seedCase({

@@ -2,9 +2,9 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog } from '../src/db/schema/index.js';
 import { createTestApp, expectProblem, type TestApp } from './helpers/app.js';
+import { cast, type Who } from './helpers/cast.js';
 import { activeCase, call, flagBody, ok } from './helpers/story.js';
 
-type Who = Awaited<ReturnType<TestApp['staff']>>;
 let t: TestApp;
 let programId: string;
 let lead: Who;
@@ -34,10 +34,11 @@ async function touch(
 
 beforeAll(async () => {
   t = await createTestApp();
-  programId = (await t.program({ minCellSize: 1, sustainedMinMessages: 3, sustainedMinInbound: 1 })).id;
-  lead = await t.staff('lead', programId);
-  sam = await t.staff('intervener', programId);
-  kim = await t.staff('intervener', programId);
+  ({ programId, lead, sam, kim } = await cast(
+    t,
+    { lead: 'lead', sam: 'intervener', kim: 'intervener' },
+    { minCellSize: 1, sustainedMinMessages: 3, sustainedMinInbound: 1 },
+  ));
   // Case A (sam): contacted with empathy, answered in 60 min, sustained, closed positive.
   const a = await activeCase(t, lead, programId, sam.id, { flaggedAt: ago(1000) });
   await touch(sam, a.id, 'outbound', 300, ['empathetic', 'nonjudgmental'], 100);
@@ -144,16 +145,14 @@ describe('engagement report', () => {
   });
 
   it('suppresses small cells, and a second one so the total does not give them away', async () => {
-    const p = await t.program({ minCellSize: 3 });
-    const l = await t.staff('lead', p.id);
-    const i = await t.staff('intervener', p.id);
-    for (let n = 0; n < 4; n++) await ok(t, l, 'POST', '/v1/cases', flagBody(p.id, { ideology: 'far_right' }));
-    await activeCase(t, l, p.id, i.id, { ideology: 'islamist' });
+    const { programId: p, l, i } = await cast(t, { l: 'lead', i: 'intervener' }, { minCellSize: 3 });
+    for (let n = 0; n < 4; n++) await ok(t, l, 'POST', '/v1/cases', flagBody(p, { ideology: 'far_right' }));
+    await activeCase(t, l, p, i.id, { ideology: 'islamist' });
     const r = await ok<{ rows: { group: string; flagged: number | null; suppressed: boolean; responseRate: unknown }[] }>(
       t,
       l,
       'GET',
-      `/v1/reports/engagement?programId=${p.id}&from=2020-01-01&to=${tomorrow}&groupBy=ideology`,
+      `/v1/reports/engagement?programId=${p}&from=2020-01-01&to=${tomorrow}&groupBy=ideology`,
     );
     const islamist = r.rows.find((x) => x.group === 'islamist')!;
     const farRight = r.rows.find((x) => x.group === 'far_right')!;
@@ -204,7 +203,7 @@ describe('engagement report', () => {
     expectProblem(await call(t, sam, 'GET', window()), 403, 'auth.forbidden');
     expectProblem(await call(t, await t.staff('analyst', programId), 'GET', window()), 403);
     expectProblem(await call(t, await t.staff('admin', null), 'GET', window()), 403);
-    const other = await t.staff('lead', (await t.program()).id);
+    const { other } = await cast(t, { other: 'lead' });
     expectProblem(await call(t, other, 'GET', window()), 404, 'program.not_found');
     expectProblem(
       await call(t, lead, 'GET', `/v1/reports/engagement?programId=${programId}&from=${tomorrow}&to=${today}`),

@@ -2,9 +2,9 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notifications, safeguardingConcerns, staff } from '../src/db/schema/index.js';
 import { createTestApp, expectProblem, type TestApp } from './helpers/app.js';
+import { cast, type Who } from './helpers/cast.js';
 import { activeCase, call, flagBody, ok, auditCount } from './helpers/story.js';
 
-type Who = Awaited<ReturnType<TestApp['staff']>>;
 interface Concern {
   id: string;
   caseId: string;
@@ -31,7 +31,6 @@ let analyst: Who;
 let admin: Who;
 let sam: Who;
 let ivy: Who;
-let otherProgramId: string;
 let otherLead: Who;
 let otherIntervener: Who;
 
@@ -39,18 +38,17 @@ const body = (extra: Record<string, unknown> = {}) => ({ severity: 'urgent', con
 
 beforeAll(async () => {
   t = await createTestApp();
-  programId = (await t.program()).id;
-  otherProgramId = (await t.program()).id;
-  lead = await t.staff('lead', programId);
-  lead2 = await t.staff('lead', programId);
-  formerLead = await t.staff('lead', programId);
+  ({ programId, lead, lead2, formerLead, analyst, admin, sam, ivy } = await cast(t, {
+    lead: 'lead',
+    lead2: 'lead',
+    formerLead: 'lead',
+    analyst: 'analyst',
+    admin: 'admin',
+    sam: 'intervener',
+    ivy: 'intervener',
+  }));
   await t.db.db.update(staff).set({ active: false }).where(eq(staff.id, formerLead.id));
-  analyst = await t.staff('analyst', programId);
-  admin = await t.staff('admin', null);
-  sam = await t.staff('intervener', programId);
-  ivy = await t.staff('intervener', programId);
-  otherLead = await t.staff('lead', otherProgramId);
-  otherIntervener = await t.staff('intervener', otherProgramId);
+  ({ lead: otherLead, intervener: otherIntervener } = await cast(t, { lead: 'lead', intervener: 'intervener' }));
 });
 afterAll(() => t.close());
 
@@ -182,11 +180,7 @@ describe('GET /v1/safeguarding', () => {
   let byAnalyst: string;
 
   beforeAll(async () => {
-    p = (await t.program()).id;
-    l = await t.staff('lead', p);
-    an = await t.staff('analyst', p);
-    a = await t.staff('intervener', p);
-    b = await t.staff('intervener', p);
+    ({ programId: p, l, an, a, b } = await cast(t, { l: 'lead', an: 'analyst', a: 'intervener', b: 'intervener' }));
     const ca = await activeCase(t, l, p, a.id);
     const cb = await activeCase(t, l, p, b.id);
     const flagged = await ok<{ id: string }>(t, an, 'POST', '/v1/cases', flagBody(p));

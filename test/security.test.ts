@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, expectProblem, type TestApp } from './helpers/app.js';
+import { cast } from './helpers/cast.js';
 
 describe('hardening', () => {
   let t: TestApp;
@@ -16,9 +17,7 @@ describe('hardening', () => {
   });
 
   it('limits each token, then each address, with 429 problem+json and Retry-After', async () => {
-    const p = await t.program();
-    const lead = await t.staff('lead', p.id);
-    const other = await t.staff('lead', p.id);
+    const { lead, other } = await cast(t, { lead: 'lead', other: 'lead' });
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) statuses.push((await t.app.inject({ url: '/v1/me', headers: lead.auth })).statusCode);
     expect(statuses.slice(0, 10).every((s) => s === 200)).toBe(true);

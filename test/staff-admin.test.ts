@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, expectProblem, type TestApp } from './helpers/app.js';
-
-type Admin = Awaited<ReturnType<TestApp['staff']>>;
+import { cast, type Who } from './helpers/cast.js';
 
 const activeAdmins = async (t: TestApp) =>
   (await t.db.pool.query<{ id: string }>(`select id from staff where role = 'admin' and active order by id`)).rows.map((r) => r.id);
 
-const setActive = (t: TestApp, caller: Admin, id: string, active: boolean) =>
+const setActive = (t: TestApp, caller: Who, id: string, active: boolean) =>
   t.app.inject({ method: 'PATCH', url: `/v1/staff/${id}`, headers: caller.auth, payload: { active } });
 
 describe('the last active admin cannot be deactivated', () => {
@@ -57,9 +56,7 @@ describe('the last active admin cannot be deactivated', () => {
   });
 
   it('does not stop deactivating other roles', async () => {
-    const admin = await t.staff('admin', null);
-    const p = await t.program();
-    const lead = await t.staff('lead', p.id);
+    const { admin, lead } = await cast(t, { admin: 'admin', lead: 'lead' });
     expect((await setActive(t, admin, lead.id, false)).statusCode).toBe(200);
   });
 

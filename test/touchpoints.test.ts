@@ -2,24 +2,30 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { followUps } from '../src/db/schema/index.js';
 import { createTestApp, expectProblem, type TestApp } from './helpers/app.js';
+import { cast, type Who } from './helpers/cast.js';
 import { activeCase, call, flagBody, ok } from './helpers/story.js';
 
 let t: TestApp;
 let programId: string;
-let lead: Awaited<ReturnType<TestApp['staff']>>;
-let analyst: Awaited<ReturnType<TestApp['staff']>>;
-let sam: Awaited<ReturnType<TestApp['staff']>>;
-let kim: Awaited<ReturnType<TestApp['staff']>>;
+let lead: Who;
+let analyst: Who;
+let sam: Who;
+let kim: Who;
 
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
 
 beforeAll(async () => {
   t = await createTestApp();
-  programId = (await t.program({ sustainedMinMessages: 5, sustainedMinInbound: 2, followUpAfter: 'P3D' })).id;
-  lead = await t.staff('lead', programId);
-  analyst = await t.staff('analyst', programId);
-  sam = await t.staff('intervener', programId, { specialisms: ['far_right'], languages: ['en'] });
-  kim = await t.staff('intervener', programId);
+  ({ programId, lead, analyst, sam, kim } = await cast(
+    t,
+    {
+      lead: 'lead',
+      analyst: 'analyst',
+      sam: { role: 'intervener', specialisms: ['far_right'], languages: ['en'] },
+      kim: 'intervener',
+    },
+    { sustainedMinMessages: 5, sustainedMinInbound: 2, followUpAfter: 'P3D' },
+  ));
 });
 afterAll(() => t.close());
 

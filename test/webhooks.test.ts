@@ -13,6 +13,7 @@ import { isPublicAddress, type ResolveHost } from '../src/domain/programs/webhoo
 import { processors } from '../workers/index.js';
 import type { WorkerDeps } from '../workers/types.js';
 import { createTestApp, expectProblem, TEST_SECRET, TestClock, type TestApp } from './helpers/app.js';
+import { cast, type Who } from './helpers/cast.js';
 import { call, ok } from './helpers/story.js';
 
 const PUBLIC_V4 = '93.184.216.34';
@@ -142,7 +143,7 @@ const deliver = (t: TestApp, notificationId: string, extra: Partial<WorkerDeps>)
 
 describe('staffWebhookUrl: public https targets only (OVERTURE_WEBHOOK_ALLOW_PRIVATE off)', () => {
   let t: TestApp;
-  let admin: Awaited<ReturnType<TestApp['staff']>>;
+  let admin: Who;
   const dns = fakeDns(dnsAnswers);
   beforeAll(async () => {
     t = await createTestApp({ webhookAllowPrivate: false, resolveHost: dns.resolve });
@@ -209,9 +210,8 @@ describe('staffWebhookUrl: public https targets only (OVERTURE_WEBHOOK_ALLOW_PRI
   });
 
   it('a lead PATCHing another program with a refused URL gets 404, not the URL verdict', async () => {
-    const mine = await t.program();
+    const { lead } = await cast(t, { lead: 'lead' });
     const theirs = await t.program();
-    const lead = await t.staff('lead', mine.id);
     const res = await call(
       t,
       lead,
@@ -265,7 +265,7 @@ describe('isPublicAddress (ipaddr.js)', () => {
 
 describe('delivery: checked again at every attempt (OVERTURE_WEBHOOK_ALLOW_PRIVATE off)', () => {
   let t: TestApp;
-  let admin: Awaited<ReturnType<TestApp['staff']>>;
+  let admin: Who;
   const dns = fakeDns(dnsAnswers);
   beforeAll(async () => {
     t = await createTestApp({ webhookAllowPrivate: false, resolveHost: dns.resolve });
@@ -354,7 +354,7 @@ describe('delivery: checked again at every attempt (OVERTURE_WEBHOOK_ALLOW_PRIVA
 
 describe('delivery to a local receiver (OVERTURE_WEBHOOK_ALLOW_PRIVATE=true)', () => {
   let t: TestApp;
-  let admin: Awaited<ReturnType<TestApp['staff']>>;
+  let admin: Who;
   const clock = new TestClock();
   beforeAll(async () => {
     t = await createTestApp({ webhookAllowPrivate: true, clock });

@@ -10,10 +10,10 @@ import { reconcile, scanNoContact } from '../src/domain/reminders/scan.js';
 import { jobIds } from '../src/queue/jobs.js';
 import { createQueueSystem } from '../src/queue/system.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
+import { cast, type Who } from './helpers/cast.js';
 import { activeCase, ok } from './helpers/story.js';
 import { backends, inbox, sleep, workersFor } from './helpers/workers.js';
 
-type Who = Awaited<ReturnType<TestApp['staff']>>;
 const iso = (msFromNow: number) => new Date(Date.now() + msFromNow).toISOString();
 
 describe.each(backends)('workers on $backend', ({ redisUrl }) => {
@@ -24,9 +24,11 @@ describe.each(backends)('workers on $backend', ({ redisUrl }) => {
 
   beforeAll(async () => {
     t = await createTestApp({ redisUrl });
-    programId = (await t.program({ followUpAfter: 'PT1S', overdueGrace: 'PT1S', responseSla: 'PT1S', noContactAlertAfter: 'PT1S' })).id;
-    lead = await t.staff('lead', programId);
-    sam = await t.staff('intervener', programId);
+    ({ programId, lead, sam } = await cast(
+      t,
+      { lead: 'lead', sam: 'intervener' },
+      { followUpAfter: 'PT1S', overdueGrace: 'PT1S', responseSla: 'PT1S', noContactAlertAfter: 'PT1S' },
+    ));
   });
   afterAll(() => t.close());
 
@@ -83,13 +85,10 @@ describe.each(backends)('workers on $backend', ({ redisUrl }) => {
   });
 
   it('safeguarding re-escalates every period until acknowledged, then stops', async () => {
-    const p = await t.program({ safeguardingAckWithin: 'PT1S' });
-    const l = await t.staff('lead', p.id);
-    const admin = await t.staff('admin', null);
-    const i = await t.staff('intervener', p.id);
+    const { programId: p, l, admin, i } = await cast(t, { l: 'lead', admin: 'admin', i: 'intervener' }, { safeguardingAckWithin: 'PT1S' });
     const w = await workersFor(t);
     try {
-      const c = await activeCase(t, l, p.id, i.id);
+      const c = await activeCase(t, l, p, i.id);
       const concern = await ok<{ id: string }>(t, i, 'POST', `/v1/cases/${c.id}/safeguarding`, {
         severity: 'urgent',
         concern: 'talked about hurting someone',
@@ -297,9 +296,7 @@ describe('queue outage', () => {
   afterAll(() => t.close());
 
   it('writes still commit, readyz stays 200 and says degraded, and reconcile fires what is due', async () => {
-    const programId = (await t.program({ followUpAfter: 'PT1S', overdueGrace: 'PT1H' })).id;
-    const lead = await t.staff('lead', programId);
-    const sam = await t.staff('intervener', programId);
+    const { programId, lead, sam } = await cast(t, { lead: 'lead', sam: 'intervener' }, { followUpAfter: 'PT1S', overdueGrace: 'PT1H' });
     const c = await activeCase(t, lead, programId, sam.id);
     const started = Date.now();
     const res = await t.app.inject({

@@ -12,6 +12,7 @@ import { createToken } from '../../src/domain/staff/tokens.js';
 import { buildServer } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
 import { createQueueSystem, type QueueSystem } from '../../src/queue/system.js';
+import type { Who } from './cast.js';
 import { createTestDatabase, type TestDatabase } from './db.js';
 
 export const TEST_SECRET = 'test-secret-0123456789abcdef0123456789abcdef';
@@ -39,13 +40,10 @@ export interface TestApp {
   /** The app's logger (workersFor logs through it too). */
   logger: pino.Logger;
   close(): Promise<void>;
-  /** Program, staff member and bearer token in one go. */
+  /** A program nobody works in yet (a program with people: `cast`, in cast.ts). */
   program(settings?: Partial<ProgramSettings>): Promise<{ id: string }>;
-  staff(
-    role: Role,
-    programId: string | null,
-    extra?: { specialisms?: string[]; languages?: string[]; maxCaseload?: number },
-  ): Promise<{ id: string; token: string; auth: { authorization: string } }>;
+  /** One staff member and their bearer token (`programId` null for an admin). */
+  staff(role: Role, programId: string | null, extra?: { specialisms?: string[]; languages?: string[]; maxCaseload?: number }): Promise<Who>;
 }
 
 /** The production server (same buildServer), on a database of its own. */

@@ -1,13 +1,12 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { auditLog } from '../../src/db/schema/index.js';
 import type { TestApp } from './app.js';
-
-type Who = { auth: { authorization: string } };
+import type { Who } from './cast.js';
 
 /** Drives the API through the usual steps, failing loudly on anything unexpected. */
 export async function call(
   t: TestApp,
-  who: Who,
+  who: Pick<Who, 'auth'>,
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
   url: string,
   payload?: unknown,
@@ -24,7 +23,7 @@ export async function call(
 
 export async function ok<T = Record<string, unknown>>(
   t: TestApp,
-  who: Who,
+  who: Pick<Who, 'auth'>,
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
   url: string,
   payload?: unknown,
@@ -49,7 +48,13 @@ export function flagBody(programId: string, extra: Record<string, unknown> = {})
 }
 
 /** A case flagged, accepted, approved and assigned: status active, held by `intervener`. */
-export async function activeCase(t: TestApp, lead: Who, programId: string, intervenerId: string, extra: Record<string, unknown> = {}) {
+export async function activeCase(
+  t: TestApp,
+  lead: Pick<Who, 'auth'>,
+  programId: string,
+  intervenerId: string,
+  extra: Record<string, unknown> = {},
+) {
   const c = await ok<{ id: string }>(t, lead, 'POST', '/v1/cases', flagBody(programId, extra));
   await ok(t, lead, 'POST', `/v1/cases/${c.id}/triage`, { decision: 'accept', reason: 'meets criteria' });
   await ok(t, lead, 'POST', `/v1/cases/${c.id}/approve`, {});

@@ -4,9 +4,10 @@ import type { Role } from '../../src/domain/staff/principal.js';
 import { notify } from '../../src/domain/notifications/notify.js';
 import { createToken } from '../../src/domain/staff/tokens.js';
 import { TEST_SECRET, type TestApp } from './app.js';
+import { cast, type Who } from './cast.js';
 import { call, flagBody, ok } from './story.js';
 
-export type Who = Awaited<ReturnType<TestApp['staff']>>;
+export type { Who } from './cast.js';
 export type RouteTable = FastifyInstance['routeTable'];
 export const ROLES: readonly Role[] = ['admin', 'lead', 'analyst', 'intervener'];
 
@@ -59,21 +60,21 @@ export class World {
 
   static async create(t: TestApp): Promise<World> {
     const w = new World(t);
-    w.programId = (await t.program()).id;
-    w.otherProgramId = (await t.program()).id;
-    w.people = {
-      admin: await t.staff('admin', null),
-      lead: await t.staff('lead', w.programId),
-      analyst: await t.staff('analyst', w.programId),
-      intervener: await t.staff('intervener', w.programId),
-    };
-    w.otherIntervener = await t.staff('intervener', w.programId);
-    w.spare = await t.staff('intervener', w.programId, { maxCaseload: 500 });
-    w.other = {
-      lead: await t.staff('lead', w.otherProgramId),
-      analyst: await t.staff('analyst', w.otherProgramId),
-      intervener: await t.staff('intervener', w.otherProgramId),
-    };
+    const { programId, admin, lead, analyst, intervener, otherIntervener, spare } = await cast(t, {
+      admin: 'admin',
+      lead: 'lead',
+      analyst: 'analyst',
+      intervener: 'intervener',
+      otherIntervener: 'intervener',
+      spare: { role: 'intervener', maxCaseload: 500 },
+    });
+    const { programId: otherProgramId, ...other } = await cast(t, { lead: 'lead', analyst: 'analyst', intervener: 'intervener' });
+    w.programId = programId;
+    w.otherProgramId = otherProgramId;
+    w.people = { admin, lead, analyst, intervener };
+    w.otherIntervener = otherIntervener;
+    w.spare = spare;
+    w.other = other;
     w.foreign.add(w.otherProgramId);
     for (const who of Object.values(w.other)) w.foreign.add(who.id);
     return w;

@@ -6,6 +6,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import type { Who } from '../helpers/cast.js';
 
 /**
  * The served document is the contract clients are generated from: it must lint clean, and every
@@ -85,12 +86,11 @@ describe('GET /openapi.json lints clean with @redocly/cli', () => {
   }, 120_000);
 });
 
-type Who = { auth: { authorization: string } };
-const none: Who = { auth: { authorization: '' } };
+const none: Pick<Who, 'auth'> = { auth: { authorization: '' } };
 
 /** Sends a request and records what came back. */
 async function send(
-  who: Who,
+  who: Pick<Who, 'auth'>,
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
   url: string,
   payload?: unknown,
@@ -106,7 +106,7 @@ async function send(
 /** The same, insisting on a status (the story cannot go on otherwise). */
 async function expectStatus<T = Record<string, unknown>>(
   status: number,
-  who: Who,
+  who: Pick<Who, 'auth'>,
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
   url: string,
   payload?: unknown,

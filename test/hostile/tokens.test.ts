@@ -5,8 +5,9 @@ import { uuidv7 } from '../../src/db/ids.js';
 import type { Role } from '../../src/domain/staff/principal.js';
 import { createToken, generateToken, hashToken } from '../../src/domain/staff/tokens.js';
 import { createTestApp, TEST_SECRET, type TestApp } from '../helpers/app.js';
+import { cast, type Who } from '../helpers/cast.js';
 import { call, ok } from '../helpers/story.js';
-import { problemDefects, type RouteTable, routeTableOf, type Who } from '../helpers/world.js';
+import { problemDefects, type RouteTable, routeTableOf } from '../helpers/world.js';
 import { isPublic, policyOf, routeKey } from './route-policies.js';
 
 let t: TestApp;
@@ -22,11 +23,11 @@ let validAdmin: string;
 
 beforeAll(async () => {
   t = await createTestApp();
-  const programId = (await t.program()).id;
-  admin = await t.staff('admin', null);
+  const team = await cast(t, { admin: 'admin' });
+  admin = team.admin;
   validAdmin = admin.token;
   for (const role of ['admin', 'lead', 'analyst', 'intervener'] as const) {
-    const pid = role === 'admin' ? null : programId;
+    const pid = role === 'admin' ? null : team.programId;
     const a = await t.staff(role, pid);
     const { id: tokenId, token } = await createToken(t.db.db, TEST_SECRET, a.id, 'to revoke');
     expect((await call(t, admin, 'DELETE', `/v1/tokens/${tokenId}`)).statusCode).toBe(204);
@@ -181,7 +182,7 @@ describe('every non-public route refuses every bad credential with 401 problem+j
   });
 
   it('the same credentials work when they are valid (the 401s are about the token, not the request)', async () => {
-    const lead = await t.staff('lead', (await t.program()).id);
+    const { lead } = await cast(t, { lead: 'lead' });
     expect((await t.app.inject({ method: 'GET', url: '/v1/me', headers: { authorization: `Bearer ${validAdmin}` } })).statusCode).toBe(200);
     // The scheme is case-insensitive (RFC 9110 §11.1).
     expect((await t.app.inject({ method: 'GET', url: '/v1/me', headers: { authorization: `bearer ${lead.token}` } })).statusCode).toBe(200);
