@@ -100,3 +100,10 @@ describe('table ownership', () => {
     expect(where(edges, /\.transaction\(/)).toEqual([]);
   });
 });
+
+describe('the test fixtures', () => {
+  it('are one system: no test file redeclares who a staff member is', () => {
+    const tests = filesUnder('test', /\.ts$/).filter((f) => f !== 'test/helpers/cast.ts');
+    expect(where(tests, /Awaited<ReturnType<TestApp\['staff'\]>>|^type Who\b|^export type Who =/m)).toEqual([]);
+  });
+});
