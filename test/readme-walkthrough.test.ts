@@ -53,8 +53,19 @@ describe('the README’s working day', () => {
     expect(run.stdout).toContain('"name":"Sam","role":"intervener"');
     expect(run.stdout).toContain('"platform":"x","handle":"drifting_dan"');
     expect(run.stdout).toMatch(/\{"group":"[0-9a-f-]{36}","name":"Sam",/);
-    expect(lines.at(-2)).toMatch(/^group,flagged,accepted,contacted,/);
-    expect(lines.at(-1)).toMatch(/^total,/);
+    expect(lines.at(-5)).toMatch(/^group,flagged,accepted,contacted,/);
+    expect(lines.at(-4)).toMatch(/^total,/);
+    // The last step prints the tokens to sign in to the workbench with: each one is that person's.
+    const signIns = lines.slice(-3).map((l) => /^(\w+) \((\w+)\)\s+(ovt_\S+)$/.exec(l));
+    expect(signIns.map((m) => m?.slice(1, 3))).toEqual([
+      ['Sam', 'intervener'],
+      ['Lee', 'lead'],
+      ['Ana', 'analyst'],
+    ]);
+    for (const m of signIns) {
+      const me = await fetch(`${base}/v1/me`, { headers: { authorization: `Bearer ${m![3]}` } });
+      expect(await me.json()).toMatchObject({ name: m![1], role: m![2] });
+    }
     expect(run.stderr).toBe('');
   });
 });

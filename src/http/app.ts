@@ -13,6 +13,7 @@ import security from './plugins/security.js';
 import { queueBoard } from './plugins/queue-board.js';
 import { healthRoutes } from './routes/health.js';
 import { reportsPage } from './routes/reports-page.js';
+import { workbench } from './routes/workbench.js';
 import { adminRoutes } from './routes/v1/admin.js';
 import { auditRoutes } from './routes/v1/audit.js';
 import { caseRoutes } from './routes/v1/cases.js';
@@ -130,6 +131,7 @@ export const app: FastifyPluginAsync<AppDeps> = async (instance, deps) => {
   await f.register(notificationRoutes, deps);
   await f.register(reportRoutes, deps);
   await f.register(reportsPage, deps);
+  await f.register(workbench, deps);
   await f.register(adminRoutes, deps);
   await f.register(auditRoutes, deps);
   await queueBoard(f as unknown as FastifyInstance, deps);

@@ -136,6 +136,9 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
   // The lead's report page (static; its data comes from /v1/reports with the lead's token).
   get('/reports', 'public', ALL(200), { optional: true }),
   { ...get('/reports/assets/:file', 'public', ALL(200), { optional: true }), request: () => ({ url: '/reports/assets/reports.js' }) },
+  // The workbench (static; every action in it is a /v1 call with the user's own token).
+  get('/app', 'public', ALL(200)),
+  { ...get('/app/assets/:file', 'public', ALL(200)), request: () => ({ url: '/app/assets/main.js' }) },
 
   // Me.
   get('/v1/me', ['admin', 'lead', 'analyst', 'intervener'], ALL(200)),
