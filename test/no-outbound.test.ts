@@ -56,7 +56,9 @@ describe('Overture never contacts anyone', () => {
         expect(text, page).toMatch(allowed);
         text = text.replace(allowed, '');
       }
-      expect(text, page).not.toMatch(/['"`](https?:)?\/\/|sendBeacon|new WebSocket|XMLHttpRequest|EventSource|<script[^>]+src=["']?(https?:)?\/\//);
+      expect(text, page).not.toMatch(
+        /['"`](https?:)?\/\/|sendBeacon|new WebSocket|XMLHttpRequest|EventSource|<script[^>]+src=["']?(https?:)?\/\//,
+      );
     }
     // The workbench's one fetch is in api.js, and api.js sends only paths under /v1/.
     const appDir = path.join('src', 'http', 'pages', 'app');
