@@ -32,9 +32,14 @@ export const NOTIFICATION_KINDS = [
   'safeguarding_raised',
   'safeguarding_unacknowledged',
   'case_assigned',
+  'caseload_orphaned',
 ] as const;
+export const NOTE_KINDS = ['general', 'handover', 'supervision'] as const;
+export const NOTE_VISIBILITIES = ['case', 'leads'] as const;
 
 export type Role = (typeof STAFF_ROLES)[number];
+export type NoteKind = (typeof NOTE_KINDS)[number];
+export type NoteVisibility = (typeof NOTE_VISIBILITIES)[number];
 export type Platform = (typeof PLATFORMS)[number];
 export type Ideology = (typeof IDEOLOGIES)[number];
 export type RiskLevel = (typeof RISK_LEVELS)[number];

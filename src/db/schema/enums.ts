@@ -7,6 +7,8 @@ import {
   FOLLOW_UP_KINDS,
   FOLLOW_UP_STATUSES,
   IDEOLOGIES,
+  NOTE_KINDS,
+  NOTE_VISIBILITIES,
   NOTIFICATION_KINDS,
   OUTCOMES,
   PLATFORMS,
@@ -32,3 +34,5 @@ export const followUpStatus = pgEnum('follow_up_status', FOLLOW_UP_STATUSES);
 export const severity = pgEnum('severity', SEVERITIES);
 export const concernStatus = pgEnum('concern_status', CONCERN_STATUSES);
 export const notificationKind = pgEnum('notification_kind', NOTIFICATION_KINDS);
+export const noteKind = pgEnum('note_kind', NOTE_KINDS);
+export const noteVisibility = pgEnum('note_visibility', NOTE_VISIBILITIES);

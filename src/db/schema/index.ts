@@ -5,6 +5,7 @@ export * from './followups.js';
 export * from './idempotency.js';
 export * from './jobs.js';
 export * from './meta.js';
+export * from './notes.js';
 export * from './notifications.js';
 export * from './programs.js';
 export * from './reports.js';

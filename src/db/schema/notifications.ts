@@ -1,4 +1,4 @@
-import { index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, ts } from './columns.js';
 import { notificationKind } from './enums.js';
 
@@ -14,6 +14,8 @@ export const notifications = pgTable(
     subjectId: uuid('subject_id'),
     /** One notification per (event, recipient): a replayed job cannot notify twice. */
     dedupeKey: text('dedupe_key').notNull(),
+    /** case_assigned: the move left a handover note on the case. */
+    hasHandoverNote: boolean('has_handover_note').notNull().default(false),
     createdAt: createdAt(),
     readAt: ts('read_at'),
     webhookDeliveredAt: ts('webhook_delivered_at'),

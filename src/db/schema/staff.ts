@@ -60,3 +60,27 @@ export const boardSessions = pgTable(
   },
   (t) => [index('board_sessions_expires_idx').on(t.expiresAt)],
 );
+
+/**
+ * A staff member away for [from, to): left out of candidates, and their active cases are worked
+ * by the cover (or, with none, their notifications go to the program's leads) for exactly that
+ * period. Deleting one ends it (deletedAt), keeping the record.
+ */
+export const absences = pgTable(
+  'absences',
+  {
+    id: id(),
+    staffId: uuid('staff_id')
+      .notNull()
+      .references(() => staff.id),
+    programId: uuid('program_id').notNull(),
+    from: ts('from').notNull(),
+    to: ts('to').notNull(),
+    coverId: uuid('cover_id').references(() => staff.id),
+    reason: text('reason'),
+    createdBy: uuid('created_by').notNull(),
+    createdAt: createdAt(),
+    deletedAt: ts('deleted_at'),
+  },
+  (t) => [index('absences_staff_idx').on(t.staffId, t.to), index('absences_cover_idx').on(t.coverId, t.to)],
+);

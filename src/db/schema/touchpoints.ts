@@ -29,6 +29,10 @@ export const touchpoints = pgTable(
     awaitingResponse: boolean('awaiting_response').notNull().default(false),
     /** Inbound only: when the response-SLA reminder fired (at most once). */
     responseOverdueNotifiedAt: ts('response_overdue_notified_at'),
+    /** Logged in error: readable still, counted nowhere. */
+    voidedAt: ts('voided_at'),
+    voidedBy: uuid('voided_by'),
+    voidReason: text('void_reason'),
     createdAt: createdAt(),
   },
   (t) => [
