@@ -123,10 +123,12 @@ describe('headers are declared', () => {
     expect(keysWhere((op) => declares(op, 'IdempotencyKey'))).toEqual([
       'POST /v1/cases',
       'POST /v1/cases/:id/follow-ups',
+      'POST /v1/cases/:id/notes',
       'POST /v1/cases/:id/safeguarding',
       'POST /v1/cases/:id/touchpoints',
       'POST /v1/programs',
       'POST /v1/staff',
+      'POST /v1/staff/:id/absences',
       'POST /v1/staff/:id/tokens',
     ]);
     expect(doc.components.parameters['IdempotencyKey']).toMatchObject({ name: 'Idempotency-Key', in: 'header', required: false });
@@ -316,6 +318,16 @@ describe('the server does what the headers say', () => {
     await replayed('POST /v1/cases/:id/safeguarding', asSam, `/v1/cases/${c.id}/safeguarding`, {
       severity: 'high',
       concern: 'Talked about a march',
+    });
+    await replayed('POST /v1/cases/:id/notes', asSam, `/v1/cases/${c.id}/notes`, {
+      kind: 'general',
+      body: 'Wants time',
+      visibility: 'case',
+    });
+    const from = new Date(Date.now() + 86_400_000);
+    await replayed('POST /v1/staff/:id/absences', asLead, `/v1/staff/${sam.id}/absences`, {
+      from: from.toISOString(),
+      to: new Date(from.getTime() + 3_600_000).toISOString(),
     });
 
     expect([...exercised].sort()).toEqual(keysWhere((op) => declares(op, 'IdempotencyKey')));

@@ -19,6 +19,7 @@ import { auditRoutes } from './routes/v1/audit.js';
 import { caseRoutes } from './routes/v1/cases.js';
 import { followUpRoutes } from './routes/v1/followups.js';
 import { meRoutes } from './routes/v1/me.js';
+import { noteRoutes } from './routes/v1/notes.js';
 import { notificationRoutes } from './routes/v1/notifications.js';
 import { programRoutes } from './routes/v1/programs.js';
 import { reportRoutes } from './routes/v1/reports.js';
@@ -127,6 +128,7 @@ export const app: FastifyPluginAsync<AppDeps> = async (instance, deps) => {
   await f.register(caseRoutes, deps);
   await f.register(touchpointRoutes, deps);
   await f.register(followUpRoutes, deps);
+  await f.register(noteRoutes, deps);
   await f.register(safeguardingRoutes, deps);
   await f.register(notificationRoutes, deps);
   await f.register(reportRoutes, deps);

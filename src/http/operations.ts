@@ -118,6 +118,35 @@ export const OPERATIONS: Record<string, OperationDoc> = {
       'Idempotency-Key is 409 `idempotency.secret_not_replayed` rather than the token again.',
     idempotent: true,
   },
+  'POST /v1/staff/:id/handover': {
+    operationId: 'handOverCaseload',
+    summary: 'Hand over every active case an intervener holds',
+    description:
+      'To `toIntervenerId`, or with `strategy: "ranked"` each case to its first candidate. One transaction per case: a case that would ' +
+      'put its receiver over `maxCaseload`, onto an absent colleague, or that has no candidate is not moved and is listed in `skipped` ' +
+      "with the refusal's code (e.g. `staff.over_capacity`); the others move. Outstanding follow-ups move with their case; each move is " +
+      "a new assignment period; `note` is stored as a `handover` note on each moved case and the receiver's `case_assigned` says so.",
+  },
+  'POST /v1/staff/:id/absences': {
+    operationId: 'recordAbsence',
+    summary: 'Record an absence, optionally with a cover',
+    description:
+      'A lead records one for anyone of the program, with an optional `coverId` (an active intervener); an intervener records their ' +
+      'own, without a cover. For `[from, to)` the absent person is left out of candidates, assigning to them needs an override ' +
+      '(409 `staff.absent`), the cover sees and works their active cases and gets their notifications (with no cover, the leads do). ' +
+      'An overlapping absence → 409 `absence.overlaps`.',
+    idempotent: true,
+  },
+  'GET /v1/staff/:id/absences': {
+    operationId: 'listAbsences',
+    summary: 'A staff member’s absences',
+    description: 'Latest first; a lead sees the program’s, an intervener their own.',
+  },
+  'DELETE /v1/absences/:id': {
+    operationId: 'deleteAbsence',
+    summary: 'End or cancel an absence',
+    description: 'Ends it at once: a cover loses the cases with it. An intervener may end their own unless a lead set a cover. 204.',
+  },
   'DELETE /v1/tokens/:id': {
     operationId: 'revokeToken',
     summary: 'Revoke a token',
@@ -217,7 +246,32 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /v1/cases/:id/touchpoints': {
     operationId: 'listTouchpoints',
     summary: "A case's touchpoints",
-    description: 'In the order they happened (`occurredAt`), oldest first.',
+    description:
+      'In the order they happened (`occurredAt`), oldest first. Voided ones are listed too, with `voidedAt`, `voidedBy` and `voidReason`.',
+  },
+  'POST /v1/touchpoints/:id/void': {
+    operationId: 'voidTouchpoint',
+    summary: 'Void a touchpoint logged in error',
+    description:
+      'By the intervener who logged it, within 7 days of logging it (403 `touchpoint.not_logger`, `touchpoint.void_window_closed`), or a lead. ' +
+      'It stays readable with who voided it and why, and counts nowhere: the case’s stage, stage times and holders, its reply and ' +
+      'follow-up reminders and every report are recomputed as if it had never been logged. Voiding again is 409 `touchpoint.already_void`; ' +
+      'on a closed case whose outcome the remaining stage no longer allows, 409 `case.invalid_outcome` (reopen it first). Re-log to correct.',
+  },
+
+  'POST /v1/cases/:id/notes': {
+    operationId: 'addCaseNote',
+    summary: 'Add a note to a case',
+    description:
+      "By the case's holder (or their cover) and the program's leads. `visibility: leads` is read by leads only, and only a lead may " +
+      'write it (403 `note.leads_only`). On an erased case, 409 `case.erased`. Notes are case data: scoped, audited, erased with the case.',
+    idempotent: true,
+  },
+  'GET /v1/cases/:id/notes': {
+    operationId: 'listCaseNotes',
+    summary: "A case's notes, newest first",
+    description:
+      'The notes the caller may read: an intervener never sees `leads` notes. Each read is audited. After erasure the notes remain with `body: null`.',
   },
 
   'POST /v1/cases/:id/follow-ups': {

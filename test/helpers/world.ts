@@ -135,6 +135,21 @@ export class World {
     return c.id;
   }
 
+  /** A touchpoint logged by `logger` (the case's holder) on `caseId`, with a summary that can be searched for. */
+  async touchpoint(caseId: string, logger: Who, programId = this.programId): Promise<string> {
+    const summary = marker('tp-');
+    this.contents.add(summary);
+    const tp = await ok<{ id: string }>(this.t, logger, 'POST', `/v1/cases/${caseId}/touchpoints`, {
+      direction: 'outbound',
+      channel: 'direct_message',
+      occurredAt: new Date().toISOString(),
+      summary,
+    });
+    if (programId === this.otherProgramId) this.foreign.add(tp.id).add(summary);
+    else if (logger.id !== this.people.intervener.id) this.otherCaseload.add(tp.id).add(summary);
+    return tp.id;
+  }
+
   /** A notification in `staffId`'s inbox (written as the workers would). */
   async notification(staffId: string, programId: string | null): Promise<string> {
     const [id] = await notify(this.t.db.db, [staffId], {
@@ -222,6 +237,26 @@ const TARGETS = {
     return w.token(holder, relation === 'otherProgram');
   }) as Build,
   job: (() => async () => 'reconcile') as Build,
+  /** An absence of an intervener of the program, recorded by its lead. */
+  absence: ((w, _role, relation) => async () => {
+    const programId = relation === 'otherProgram' ? w.otherProgramId : w.programId;
+    const lead = relation === 'otherProgram' ? w.other.lead : w.people.lead;
+    const staffId = await w.staffIn(programId);
+    const from = Date.now() + 86_400_000;
+    const a = await ok<{ id: string }>(w.t, lead, 'POST', `/v1/staff/${staffId}/absences`, {
+      from: new Date(from).toISOString(),
+      to: new Date(from + 3_600_000).toISOString(),
+    });
+    if (programId === w.otherProgramId) w.foreign.add(a.id);
+    return a.id;
+  }) as Build,
+  /** A touchpoint its case's holder logged: "own" is the intervener's (theirs to void), the others another holder's. */
+  touchpoint: ((w, _role, relation) => async () => {
+    const holder = relation === 'own' ? w.people.intervener : relation === 'otherIntervener' ? w.otherIntervener : w.other.intervener;
+    const programId = relation === 'otherProgram' ? w.otherProgramId : w.programId;
+    const caseId = await w.once(`case/${relation}/*`, caseOf(w, 'lead', relation));
+    return w.touchpoint(caseId, holder, programId);
+  }) as Build,
 } satisfies Record<string, Build>;
 
 /** Every string of `secrets` found in `body` that the request itself did not carry. */

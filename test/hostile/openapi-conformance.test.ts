@@ -228,6 +228,32 @@ describe('every response of a full story conforms to the document', () => {
       occurredAt: iso(2 * DAY),
     });
     await expectStatus(200, sam, 'GET', `/v1/cases/${c.id}/touchpoints?limit=1`);
+    // Case notes: the holder's, a lead's for leads only, a refused `leads` note from the holder, a page of the list.
+    await expectStatus(201, sam, 'POST', `/v1/cases/${c.id}/notes`, {
+      kind: 'general',
+      body: 'Asked for time to think',
+      visibility: 'case',
+    });
+    await expectStatus(201, lead, 'POST', `/v1/cases/${c.id}/notes`, {
+      kind: 'supervision',
+      body: 'Check in with Sam',
+      visibility: 'leads',
+    });
+    await expectStatus(403, sam, 'POST', `/v1/cases/${c.id}/notes`, { kind: 'general', body: 'for leads', visibility: 'leads' });
+    await expectStatus(400, sam, 'POST', `/v1/cases/${c.id}/notes`, { kind: 'diary', body: 'x', visibility: 'case' });
+    await expectStatus(200, sam, 'GET', `/v1/cases/${c.id}/notes?limit=1`);
+    await expectStatus(200, lead, 'GET', `/v1/cases/${c.id}/notes`);
+    // One logged in error and voided: it counts nowhere after, so the rest of the story is unchanged.
+    const wrongTp = await expectStatus<{ id: string }>(201, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, {
+      direction: 'inbound',
+      channel: 'comment',
+      occurredAt: iso(-DAY / 2),
+    });
+    await expectStatus(400, sam, 'POST', `/v1/touchpoints/${wrongTp.id}/void`, { reason: '' });
+    await expectStatus(403, analyst, 'POST', `/v1/touchpoints/${wrongTp.id}/void`, { reason: 'wrong case' });
+    await expectStatus(200, sam, 'POST', `/v1/touchpoints/${wrongTp.id}/void`, { reason: 'wrong case' });
+    await expectStatus(409, sam, 'POST', `/v1/touchpoints/${wrongTp.id}/void`, { reason: 'wrong case' });
+    await expectStatus(404, kim, 'POST', `/v1/touchpoints/${wrongTp.id}/void`, { reason: 'wrong case' });
     await expectStatus(200, sam, 'GET', '/v1/me/caseload');
     const f1 = await expectStatus<{ id: string }>(201, sam, 'POST', `/v1/cases/${c.id}/follow-ups`, {
       dueAt: iso(DAY),
@@ -284,6 +310,32 @@ describe('every response of a full story conforms to the document', () => {
     await expectStatus(409, lead, 'POST', `/v1/cases/${c.id}/close`, { outcome: 'other' });
     await expectStatus(200, lead, 'POST', `/v1/cases/${c.id}/reopen`, { reason: 'contact again' });
     await expectStatus(200, lead, 'POST', `/v1/cases/${c.id}/assignment`, { intervenerId: kim.id, override: true, reason: 'language' });
+    // Continuity of care: an absence recorded, listed, refused when it overlaps, ended; a handover; orphaned cases.
+    const soonMs = (h: number) => new Date(Date.now() + h * 3_600_000).toISOString();
+    const away = await expectStatus<{ id: string }>(201, lead, 'POST', `/v1/staff/${kim.id}/absences`, {
+      from: soonMs(24),
+      to: soonMs(48),
+      coverId: sam.id,
+      reason: 'leave',
+    });
+    await expectStatus(409, lead, 'POST', `/v1/staff/${kim.id}/absences`, { from: soonMs(30), to: soonMs(50) });
+    await expectStatus(400, lead, 'POST', `/v1/staff/${kim.id}/absences`, { from: soonMs(50), to: soonMs(30) });
+    await expectStatus(200, lead, 'GET', `/v1/staff/${kim.id}/absences`);
+    await expectStatus(204, lead, 'DELETE', `/v1/absences/${away.id}`);
+    await expectStatus(404, lead, 'DELETE', `/v1/absences/${away.id}`);
+    await expectStatus(200, lead, 'POST', `/v1/staff/${kim.id}/handover`, {
+      toIntervenerId: sam.id,
+      reason: 'rota change',
+      note: 'Prefers mornings',
+    });
+    await expectStatus(400, lead, 'POST', `/v1/staff/${kim.id}/handover`, { reason: 'no target' });
+    await expectStatus(200, lead, 'POST', `/v1/cases/${c.id}/assignment`, {
+      intervenerId: kim.id,
+      override: true,
+      reason: 'back',
+      handoverNote: 'Over to you',
+    });
+    await expectStatus(200, lead, 'GET', '/v1/cases?orphaned=true');
 
     // Erasure on request, and the suppression it leaves.
     const gone = await expectStatus<{ id: string }>(201, lead, 'POST', '/v1/cases', {

@@ -215,6 +215,48 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
     mutates: true,
     request: (c) => ({ url: `/v1/staff/${c.target}/tokens`, payload: { label: 'laptop' } }),
   },
+  // Continuity of care: handover and absences (API.md). "Own" staff are an intervener of the caller's program, never the caller.
+  {
+    method: 'POST',
+    url: '/v1/staff/:id/handover',
+    auth: ['lead'],
+    target: 'staff',
+    expect: only(['lead'], S(200, 200, 404, 404), DENY),
+    mutates: true,
+    request: (c) => ({ url: `/v1/staff/${c.target}/handover`, payload: { strategy: 'ranked', reason: 'leaving' } }),
+  },
+  {
+    method: 'POST',
+    url: '/v1/staff/:id/absences',
+    auth: ['lead', 'intervener'],
+    target: 'staff',
+    expect: { ...only(['lead'], S(201, 201, 404, 404), DENY), intervener: S(404, 404, 404, 404) },
+    mutates: true,
+    request: (c) => {
+      const start = Date.now() + Math.floor(Math.random() * 300) * 86_400_000;
+      return {
+        url: `/v1/staff/${c.target}/absences`,
+        payload: { from: new Date(start).toISOString(), to: new Date(start + 3_600_000).toISOString(), reason: 'leave' },
+      };
+    },
+  },
+  {
+    method: 'GET',
+    url: '/v1/staff/:id/absences',
+    auth: ['lead', 'intervener'],
+    target: 'staff',
+    expect: { ...only(['lead'], S(200, 200, 404, 404), DENY), intervener: S(404, 404, 404, 404) },
+    request: (c) => ({ url: `/v1/staff/${c.target}/absences` }),
+  },
+  {
+    method: 'DELETE',
+    url: '/v1/absences/:id',
+    auth: ['lead', 'intervener'],
+    target: 'absence',
+    expect: { ...only(['lead'], S(204, 204, 404, 404), DENY), intervener: S(404, 404, 404, 404) },
+    mutates: true,
+    request: (c) => ({ url: `/v1/absences/${c.target}` }),
+  },
   {
     method: 'DELETE',
     url: '/v1/tokens/:id',
@@ -293,6 +335,16 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
     { mutates: true },
   ),
   caseRoute('GET', '/touchpoints', READERS, { lead: PROGRAM(200), analyst: OWN(200), intervener: OWN(200) }),
+  // Its logger (the intervener, on their own case) or a lead of the program; another holder's is out of scope.
+  {
+    method: 'POST',
+    url: '/v1/touchpoints/:id/void',
+    auth: ['lead', 'intervener'],
+    target: 'touchpoint',
+    expect: { admin: DENY, lead: PROGRAM(200), analyst: DENY, intervener: OWN(200) },
+    mutates: true,
+    request: (c) => ({ url: `/v1/touchpoints/${c.target}/void`, payload: { reason: 'logged on the wrong case' } }),
+  },
   caseRoute(
     'POST',
     '/follow-ups',
@@ -303,6 +355,13 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
       mutates: true,
     },
   ),
+  // Case notes: case contents, so no analyst or admin (the text is searched for in every response to an admin).
+  caseRoute('POST', '/notes', ['lead', 'intervener'], { lead: PROGRAM(201), intervener: OWN(201) }, (c) => {
+    const body = `note-${unique()}`;
+    c.w.contents.add(body);
+    return { kind: 'general', body, visibility: 'case' };
+  }),
+  caseRoute('GET', '/notes', ['lead', 'intervener'], { lead: PROGRAM(200), intervener: OWN(200) }),
   caseRoute(
     'POST',
     '/safeguarding',

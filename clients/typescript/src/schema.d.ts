@@ -48,6 +48,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/absences/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End or cancel an absence
+         * @description Ends it at once: a cover loses the cases with it. An intervener may end their own unless a lead set a cover. 204.
+         *
+         *     Who may call: lead, intervener.
+         */
+        delete: operations["deleteAbsence"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/jobs/{name}/run": {
         parameters: {
             query?: never;
@@ -324,6 +346,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/cases/{id}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A case's notes, newest first
+         * @description The notes the caller may read: an intervener never sees `leads` notes. Each read is audited. After erasure the notes remain with `body: null`.
+         *
+         *     Who may call: lead, intervener.
+         */
+        get: operations["listCaseNotes"];
+        put?: never;
+        /**
+         * Add a note to a case
+         * @description By the case's holder (or their cover) and the program's leads. `visibility: leads` is read by leads only, and only a lead may write it (403 `note.leads_only`). On an erased case, 409 `case.erased`. Notes are case data: scoped, audited, erased with the case.
+         *
+         *     Who may call: lead, intervener.
+         */
+        post: operations["addCaseNote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/cases/{id}/reopen": {
         parameters: {
             query?: never;
@@ -377,7 +427,7 @@ export interface paths {
         };
         /**
          * A case's touchpoints
-         * @description In the order they happened (`occurredAt`), oldest first.
+         * @description In the order they happened (`occurredAt`), oldest first. Voided ones are listed too, with `voidedAt`, `voidedBy` and `voidReason`.
          *
          *     Who may call: lead, analyst, intervener.
          */
@@ -794,6 +844,56 @@ export interface paths {
         patch: operations["updateStaff"];
         trace?: never;
     };
+    "/v1/staff/{id}/absences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A staff member’s absences
+         * @description Latest first; a lead sees the program’s, an intervener their own.
+         *
+         *     Who may call: lead, intervener.
+         */
+        get: operations["listAbsences"];
+        put?: never;
+        /**
+         * Record an absence, optionally with a cover
+         * @description A lead records one for anyone of the program, with an optional `coverId` (an active intervener); an intervener records their own, without a cover. For `[from, to)` the absent person is left out of candidates, assigning to them needs an override (409 `staff.absent`), the cover sees and works their active cases and gets their notifications (with no cover, the leads do). An overlapping absence → 409 `absence.overlaps`.
+         *
+         *     Who may call: lead, intervener.
+         */
+        post: operations["recordAbsence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/staff/{id}/handover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hand over every active case an intervener holds
+         * @description To `toIntervenerId`, or with `strategy: "ranked"` each case to its first candidate. One transaction per case: a case that would put its receiver over `maxCaseload`, onto an absent colleague, or that has no candidate is not moved and is listed in `skipped` with the refusal's code (e.g. `staff.over_capacity`); the others move. Outstanding follow-ups move with their case; each move is a new assignment period; `note` is stored as a `handover` note on each moved case and the receiver's `case_assigned` says so.
+         *
+         *     Who may call: lead.
+         */
+        post: operations["handOverCaseload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/staff/{id}/tokens": {
         parameters: {
             query?: never;
@@ -838,10 +938,78 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/touchpoints/{id}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Void a touchpoint logged in error
+         * @description By the intervener who logged it, within 7 days of logging it (403 `touchpoint.not_logger`, `touchpoint.void_window_closed`), or a lead. It stays readable with who voided it and why, and counts nowhere: the case’s stage, stage times and holders, its reply and follow-up reminders and every report are recomputed as if it had never been logged. Voiding again is 409 `touchpoint.already_void`; on a closed case whose outcome the remaining stage no longer allows, 409 `case.invalid_outcome` (reopen it first). Re-log to correct.
+         *
+         *     Who may call: lead, intervener.
+         */
+        post: operations["voidTouchpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Absence: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            staffId: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            to: string;
+            coverId: string | null;
+            reason: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+        };
+        AbsenceInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            staffId: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            from: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            to: string;
+            coverId: string | null;
+            reason: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+        };
         AuditEntry: {
             /** Format: uuid */
             id: string;
@@ -997,6 +1165,44 @@ export interface components {
              * @example 2026-12-01T09:30:00Z
              */
             updatedAt: string;
+        };
+        CaseNote: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            caseId: string;
+            /** @enum {string} */
+            kind: "general" | "handover" | "supervision";
+            /** @description Null once the case is erased */
+            body: string | null;
+            /** @enum {string} */
+            visibility: "case" | "leads";
+            /** Format: uuid */
+            authorId: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+        };
+        CaseNoteInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            caseId: string;
+            /** @enum {string} */
+            kind: "general" | "handover" | "supervision";
+            /** @description Null once the case is erased */
+            body: string | null;
+            /** @enum {string} */
+            visibility: "case" | "leads";
+            /** Format: uuid */
+            authorId: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
         };
         Caseload: {
             items: components["schemas"]["CaseloadItem"][];
@@ -1212,6 +1418,32 @@ export interface components {
             createdAt: string;
             completedAt: string | null;
         };
+        HandoverResult: {
+            moved: {
+                /** Format: uuid */
+                caseId: string;
+                /** Format: uuid */
+                toIntervenerId: string;
+            }[];
+            skipped: {
+                /** Format: uuid */
+                caseId: string;
+                code: string;
+            }[];
+        };
+        HandoverResultInput: {
+            moved: {
+                /** Format: uuid */
+                caseId: string;
+                /** Format: uuid */
+                toIntervenerId: string;
+            }[];
+            skipped: {
+                /** Format: uuid */
+                caseId: string;
+                code: string;
+            }[];
+        };
         JobRun: {
             /** @enum {string} */
             name: "retention" | "rollup" | "no-contact-scan" | "reconcile";
@@ -1262,7 +1494,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            kind: "follow_up_due" | "follow_up_overdue" | "no_contact" | "response_overdue" | "safeguarding_raised" | "safeguarding_unacknowledged" | "case_assigned";
+            kind: "follow_up_due" | "follow_up_overdue" | "no_contact" | "response_overdue" | "safeguarding_raised" | "safeguarding_unacknowledged" | "case_assigned" | "caseload_orphaned";
             caseId: string | null;
             /**
              * Format: date-time
@@ -1270,12 +1502,17 @@ export interface components {
              */
             createdAt: string;
             readAt: string | null;
+            /**
+             * @description case_assigned only, present when the move left a handover note on the case
+             * @constant
+             */
+            hasHandoverNote?: true;
         };
         NotificationInput: {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            kind: "follow_up_due" | "follow_up_overdue" | "no_contact" | "response_overdue" | "safeguarding_raised" | "safeguarding_unacknowledged" | "case_assigned";
+            kind: "follow_up_due" | "follow_up_overdue" | "no_contact" | "response_overdue" | "safeguarding_raised" | "safeguarding_unacknowledged" | "case_assigned" | "caseload_orphaned";
             caseId: string | null;
             /**
              * Format: date-time
@@ -1283,6 +1520,11 @@ export interface components {
              */
             createdAt: string;
             readAt: string | null;
+            /**
+             * @description case_assigned only, present when the move left a handover note on the case
+             * @constant
+             */
+            hasHandoverNote?: true;
         };
         /** @description RFC 9457 problem details */
         Problem: {
@@ -1553,6 +1795,10 @@ export interface components {
              * @example 2026-12-01T09:30:00Z
              */
             createdAt: string;
+            /** @description Set when it was voided as logged in error: it still reads back, and counts nowhere */
+            voidedAt: string | null;
+            voidedBy: string | null;
+            voidReason: string | null;
         };
         TouchpointInput: {
             /** Format: uuid */
@@ -1579,6 +1825,10 @@ export interface components {
              * @example 2026-12-01T09:30:00Z
              */
             createdAt: string;
+            /** @description Set when it was voided as logged in error: it still reads back, and counts nowhere */
+            voidedAt: string | null;
+            voidedBy: string | null;
+            voidReason: string | null;
         };
     };
     responses: never;
@@ -1720,6 +1970,101 @@ export interface operations {
                             state: "ok" | "degraded";
                         };
                     };
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteAbsence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2017,6 +2362,8 @@ export interface operations {
                 ideology?: "far_right" | "islamist" | "other";
                 platform?: "facebook" | "x" | "instagram" | "youtube" | "tiktok" | "telegram" | "reddit" | "other";
                 riskLevel?: "low" | "medium" | "high";
+                /** @description Leads only: `true` lists active cases whose holder is deactivated (waiting for a handover). */
+                orphaned?: "true" | "false";
                 limit?: number;
                 cursor?: string;
             };
@@ -2621,6 +2968,8 @@ export interface operations {
                     intervenerId: string;
                     override?: boolean;
                     reason?: string | null;
+                    /** @description Stored as a `handover` note on the case for its new holder */
+                    handoverNote?: string | null;
                 };
             };
         };
@@ -3214,6 +3563,244 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FollowUp"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCaseNotes: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["CaseNote"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    addCaseNote: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a creating request safe to retry. A replay with the same key and body answers the first response (with `Idempotent-Replayed: true`); the same key with another body is 422 `idempotency.key_reused`; a replay while the first is still running is 409 `idempotency.in_flight`. Keys are scoped to your token and kept at least 24 hours. Any 1 to 255 visible ASCII characters: a UUID is a good choice.
+                 * @example 0193a1f2-7c41-7d2e-9b55-2f1c8e6a4d10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    kind: "general" | "handover" | "supervision";
+                    body: string;
+                    /**
+                     * @description `leads`: read by the program’s leads only (only a lead may choose it)
+                     * @enum {string}
+                     */
+                    visibility: "case" | "leads";
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseNote"];
                 };
             };
             /** @description Bad Request */
@@ -6074,6 +6661,359 @@ export interface operations {
             };
         };
     };
+    listAbsences: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Absence"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recordAbsence: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a creating request safe to retry. A replay with the same key and body answers the first response (with `Idempotent-Replayed: true`); the same key with another body is 422 `idempotency.key_reused`; a replay while the first is still running is 409 `idempotency.in_flight`. Keys are scoped to your token and kept at least 24 hours. Any 1 to 255 visible ASCII characters: a UUID is a good choice.
+                 * @example 0193a1f2-7c41-7d2e-9b55-2f1c8e6a4d10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: date-time
+                     * @example 2026-12-01T09:30:00Z
+                     */
+                    from: string;
+                    /**
+                     * Format: date-time
+                     * @description Exclusive: the absence ends at this instant
+                     * @example 2026-12-01T09:30:00Z
+                     */
+                    to: string;
+                    /** @description Leads only: an active intervener who works the cases meanwhile */
+                    coverId?: string | null;
+                    /** @description Never health details: "leave" is enough */
+                    reason?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Absence"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    handOverCaseload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    toIntervenerId?: string;
+                    /** @enum {string} */
+                    strategy?: "ranked";
+                    reason: string;
+                    note?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HandoverResult"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     createToken: {
         parameters: {
             query?: never;
@@ -6250,6 +7190,119 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    voidTouchpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Why it was logged in error (kept with the touchpoint; no identity) */
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Touchpoint"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -2,7 +2,7 @@ import type { Tx } from '../../db/client.js';
 import { auditEvent } from '../audit/log.js';
 import type { Ctx } from '../context.js';
 import { programSettings } from '../programs/settings.js';
-import { activeInterveners } from '../staff/store.js';
+import { absentAmong, activeInterveners } from '../staff/store.js';
 import { loadCase } from './service.js';
 import { activeCaseCounts } from './store.js';
 
@@ -18,7 +18,13 @@ export async function rankCandidates(tx: Tx, ctx: Ctx, caseId: string) {
   // Open caseloads counted once per holder and joined by column (a correlated subquery built
   // with ${staff.id} rendered it unqualified, comparing each case with itself).
   const [interveners, load] = await Promise.all([activeInterveners(tx, found.case.programId), activeCaseCounts(tx, found.case.programId)]);
-  const rows = interveners.map((r) => ({ ...r, openCases: load.get(r.id) ?? 0 }));
+  // The absent are left out for the absence (assigning one needs an override: 409 staff.absent).
+  const away = await absentAmong(
+    tx,
+    interveners.map((r) => r.id),
+    ctx.clock.now(),
+  );
+  const rows = interveners.filter((r) => !away.has(r.id)).map((r) => ({ ...r, openCases: load.get(r.id) ?? 0 }));
   const ideology = found.case.ideology;
   const language = found.profile.language?.split('-')[0] ?? null;
   const ranked = rows.map((r) => {

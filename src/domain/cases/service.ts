@@ -4,12 +4,13 @@ import { profileXactLock } from '../../db/locks.js';
 import type { Indicator } from '../../db/schema/index.js';
 import { auditEvent, listReadEvents } from '../audit/log.js';
 import type { Ctx } from '../context.js';
-import { DomainError, invalid, notFound } from '../errors.js';
+import { DomainError, forbidden, invalid, notFound } from '../errors.js';
 import { cancelOutstanding, reassignOutstanding } from '../followups/store.js';
 import { notify } from '../notifications/notify.js';
 import { type ProgramSettings, programSettings } from '../programs/settings.js';
 import { webhookJobs } from '../reminders/jobs.js';
-import { findStaffMember, lockIntervener } from '../staff/store.js';
+import { absenceAt, findStaffMember, lockIntervener } from '../staff/store.js';
+import { addHandoverNote } from '../notes/service.js';
 import { isSuppressed, normaliseHandle, type Platform } from './profile.js';
 import { OPEN_STATUSES } from './rules.js';
 import {
@@ -180,12 +181,15 @@ export interface CaseFilter {
   ideology?: CaseRow['ideology'];
   platform?: Platform;
   riskLevel?: CaseRow['riskLevel'];
+  /** Leads only: active cases whose holder is deactivated. */
+  orphaned?: boolean;
   limit: number;
   after?: string;
 }
 
 export async function listCases(tx: Tx, ctx: Ctx, f: CaseFilter): Promise<CaseWithProfile[]> {
   const { limit, ...filter } = f;
+  if (filter.orphaned !== undefined && ctx.principal.role !== 'lead') throw forbidden('Only leads list orphaned cases.');
   const rows = await listCasesInScope(tx, ctx.principal, filter, limit + 1);
   ctx.audit(
     ...listReadEvents(
@@ -295,7 +299,7 @@ async function startAssignment(
   ctx: Ctx,
   c: CaseRow,
   staffId: string,
-  extra: { override?: boolean; overrideReason?: string | null },
+  extra: { override?: boolean; overrideReason?: string | null; handoverNote?: string | null },
 ) {
   const now = ctx.clock.now();
   await endOpenAssignments(tx, c.id, now);
@@ -310,12 +314,15 @@ async function startAssignment(
     overrideReason: extra.overrideReason ?? null,
   });
   await reassignOutstanding(tx, c.id, staffId);
+  const handoverNote = extra.handoverNote?.trim() ? extra.handoverNote : null;
+  if (handoverNote) await addHandoverNote(tx, ctx, c.id, handoverNote);
   const ids = await notify(tx, [staffId], {
     kind: 'case_assigned',
     programId: c.programId,
     caseId: c.id,
     subjectId: assignmentId,
     occurrence: assignmentId,
+    hasHandoverNote: handoverNote !== null,
   });
   ctx.jobs.push(...(await webhookJobs(tx, c.programId, ids)));
 }
@@ -324,6 +331,8 @@ export interface AssignInput {
   intervenerId: string;
   override?: boolean;
   reason?: string | null;
+  /** Stored as a `handover` note on the case; the receiver's case_assigned says there is one. */
+  handoverNote?: string | null;
 }
 
 export async function assign(tx: Tx, ctx: Ctx, id: string, input: AssignInput) {
@@ -343,6 +352,12 @@ export async function assign(tx: Tx, ctx: Ctx, id: string, input: AssignInput) {
       const holder = await lockIntervener(tx, input.intervenerId, current.case.programId);
       if (!holder) throw invalid('assignment.unknown_intervener', 'No intervener with this id in the program.', 'body.intervenerId');
       if (!holder.active) throw new DomainError(409, 'staff.inactive', 'This intervener is deactivated and cannot take cases.');
+      const away = await absenceAt(tx, holder.id, ctx.clock.now());
+      if (away && !input.override) {
+        throw new DomainError(409, 'staff.absent', `This intervener is absent until ${away.to.toISOString()}.`, {
+          absentUntil: away.to.toISOString(),
+        });
+      }
       const cap = holder.maxCaseload ?? settings.defaultMaxCaseload;
       const load = await openCaseload(tx, holder.id);
       if (load >= cap && !input.override) {
@@ -351,9 +366,11 @@ export async function assign(tx: Tx, ctx: Ctx, id: string, input: AssignInput) {
           maxCaseload: cap,
         });
       }
+      const overridden = load >= cap || away !== undefined;
       await startAssignment(tx, ctx, current.case, holder.id, {
-        override: load >= cap,
-        overrideReason: load >= cap ? (input.reason ?? null) : null,
+        override: overridden,
+        overrideReason: overridden ? (input.reason ?? null) : null,
+        handoverNote: input.handoverNote ?? null,
       });
       return { assigneeId: holder.id };
     },

@@ -4,6 +4,7 @@ import { uuidv7 } from '../../db/ids.js';
 import { builtOnce, hotQuery, setList } from '../../db/prepared.js';
 import { assignments, caseEvents, cases, profiles, suppressionList } from '../../db/schema/index.js';
 import type { Principal } from '../staff/principal.js';
+import { inactiveStaff } from '../staff/store.js';
 import type { StageFacts } from '../touchpoints/stage.js';
 import { STAFF_ROLES } from '../vocabulary.js';
 import { OPEN_STATUSES } from './rules.js';
@@ -157,8 +158,12 @@ export interface CaseListFilter {
   ideology?: CaseRow['ideology'];
   platform?: CaseRow['platform'];
   riskLevel?: CaseRow['riskLevel'];
+  /** Active cases whose holder is deactivated (waiting for a handover). */
+  orphaned?: boolean;
   after?: string;
 }
+
+const orphanedSql = sql`(${cases.status} = 'active' and ${cases.assigneeId} in ${inactiveStaff()})`;
 
 export async function listCasesInScope(tx: Tx, p: Principal, f: CaseListFilter, limit: number): Promise<CaseWithProfile[]> {
   const where: SQL[] = [caseScope(p)];
@@ -168,6 +173,7 @@ export async function listCasesInScope(tx: Tx, p: Principal, f: CaseListFilter, 
   if (f.ideology) where.push(eq(cases.ideology, f.ideology));
   if (f.platform) where.push(eq(cases.platform, f.platform));
   if (f.riskLevel) where.push(eq(cases.riskLevel, f.riskLevel));
+  if (f.orphaned !== undefined) where.push(f.orphaned ? orphanedSql : sql`not ${orphanedSql}`);
   if (f.after) where.push(gt(cases.id, f.after));
   return tx
     .select({ case: cases, profile: profiles })
@@ -383,4 +389,14 @@ export async function anySuppressed(tx: Tx, hashes: readonly string[]): Promise<
     .from(suppressionList)
     .where(inArray(suppressionList.hash, [...hashes]));
   return rows.length > 0;
+}
+
+/** Ids of the active cases a staff member holds, oldest first. */
+export async function activeCaseIdsOf(tx: Tx, staffId: string): Promise<string[]> {
+  const rows = await tx
+    .select({ id: cases.id })
+    .from(cases)
+    .where(and(eq(cases.assigneeId, staffId), eq(cases.status, 'active')))
+    .orderBy(asc(cases.id));
+  return rows.map((r) => r.id);
 }

@@ -7,6 +7,7 @@ import { caseScope } from '../cases/scope.js';
 import { dedupePrefix } from '../notifications/rules.js';
 import { notifyFromSql } from '../notifications/store.js';
 import { storedSettingsSql } from '../programs/store.js';
+import { reachableNowSql } from '../staff/store.js';
 import type { Principal } from '../staff/principal.js';
 import type { FollowUpStatus } from '../vocabulary.js';
 import { followUpOccurrence, OUTSTANDING } from './rules.js';
@@ -151,6 +152,7 @@ const FIRE_DUE_SQL = `
   with f as (
     update follow_ups set status = 'due', due_notified_at = $3
      where id = $1 and version = $2 and status = 'pending' and due_at <= $3
+       and ${reachableNowSql('follow_ups.assignee_id')}
     returning ${selectList(followUps)}
   ), n as (
     ${notifyFromSql('f', { id: '$4', kind: '$6', prefix: '$5' }, { recipient: '"assigneeId"', programId: '"programId"', caseId: '"caseId"', subjectId: 'id' })}
@@ -190,4 +192,37 @@ export async function dueFollowUps(
     [dueBy.now, programId, statuses, dueBy.graceMs, limit],
   );
   return rows;
+}
+
+/**
+ * The outstanding follow-up an outbound touchpoint scheduled: logging writes it in the same
+ * transaction, by the same person, at the same instant, as a `follow_up` with no note.
+ */
+export async function scheduledWith(tx: Tx, caseId: string, by: string, at: Date): Promise<FollowUpRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(followUps)
+    .where(
+      and(
+        eq(followUps.caseId, caseId),
+        eq(followUps.createdBy, by),
+        eq(followUps.createdAt, at),
+        eq(followUps.kind, 'follow_up'),
+        sql`${followUps.note} is null`,
+        outstanding(),
+      ),
+    )
+    .orderBy(asc(followUps.id))
+    .limit(1);
+  return row;
+}
+
+/** Whether anything is still pending, due or overdue on the case. */
+export async function hasOutstanding(tx: Tx, caseId: string): Promise<boolean> {
+  const [row] = await tx
+    .select({ id: followUps.id })
+    .from(followUps)
+    .where(and(eq(followUps.caseId, caseId), outstanding()))
+    .limit(1);
+  return row !== undefined;
 }

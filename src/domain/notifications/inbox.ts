@@ -8,7 +8,15 @@ import { listNotificationsOf, type NotificationRow } from './store.js';
 export type { NotificationRow } from './store.js';
 
 export function toNotificationView(n: NotificationRow) {
-  return { id: n.id, kind: n.kind, caseId: n.caseId, createdAt: n.createdAt, readAt: n.readAt };
+  return {
+    id: n.id,
+    kind: n.kind,
+    caseId: n.caseId,
+    createdAt: n.createdAt,
+    readAt: n.readAt,
+    // Only when there is one: the item is otherwise exactly { id, kind, caseId, createdAt, readAt }.
+    ...(n.hasHandoverNote ? { hasHandoverNote: true as const } : {}),
+  };
 }
 
 export interface InboxFilter {

@@ -1,5 +1,5 @@
 import type { Tx } from '../../db/client.js';
-import { activeLeadIds } from '../staff/store.js';
+import { activeLeadIds, standIns } from '../staff/store.js';
 import type { NotificationKind } from './rules.js';
 import { insertNotifications, markNotificationRead } from './store.js';
 
@@ -13,14 +13,31 @@ export interface NotificationRequest {
   subjectId: string | null;
   /** What makes this event unique (e.g. the follow-up id and its version); with the recipient, the dedupe key. */
   occurrence: string;
+  /** case_assigned: the move left a handover note on the case. */
+  hasHandoverNote?: boolean;
 }
 
 /**
  * Writes one inbox entry per recipient, at most once per (event, recipient): a replayed job or a
  * second worker inserts nothing. Returns the ids actually created (for the webhook).
+ *
+ * An intervener who cannot act on it now is stood in for (API.md, Continuity of care): while
+ * absent, by their cover, or with none by the program's leads; once deactivated, by the leads
+ * until their cases move.
  */
 export async function notify(tx: Tx, recipients: string[], req: NotificationRequest): Promise<string[]> {
-  return insertNotifications(tx, [...new Set(recipients)], req);
+  const asked = [...new Set(recipients)];
+  const stand = await standIns(tx, asked);
+  const to = new Set<string>();
+  const leadsOfPrograms = new Set<string>();
+  for (const id of asked) {
+    const s = stand.get(id);
+    if (!s) to.add(id);
+    else if (s.to) to.add(s.to);
+    else if (req.programId ?? s.programId) leadsOfPrograms.add((req.programId ?? s.programId)!);
+  }
+  for (const programId of leadsOfPrograms) for (const lead of await activeLeadIds(tx, programId, false)) to.add(lead);
+  return insertNotifications(tx, [...to], req);
 }
 
 /** Active leads of a program (and, for escalations, active admins). */

@@ -15,6 +15,7 @@ export interface NewNotifications {
   caseId: string | null;
   subjectId: string | null;
   occurrence: string;
+  hasHandoverNote?: boolean;
 }
 
 /** One row per recipient, skipping any whose dedupe key exists; the ids actually created. */
@@ -31,6 +32,7 @@ export async function insertNotifications(tx: Tx, recipients: readonly string[],
         caseId: n.caseId,
         subjectId: n.subjectId,
         dedupeKey: dedupeKey(n.kind, n.occurrence, staffId),
+        hasHandoverNote: n.hasHandoverNote ?? false,
       })),
     )
     .onConflictDoNothing({ target: notifications.dedupeKey })

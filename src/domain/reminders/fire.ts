@@ -88,7 +88,8 @@ export async function fireFollowUpOverdue(db: Db, clock: Clock, followUpId: stri
 export async function fireResponseSla(db: Db, clock: Clock, touchpointId: string): Promise<Fired> {
   return db.transaction(async (tx) => {
     const t = await lockTouchpoint(tx, touchpointId);
-    if (!t?.awaitingResponse) return { outcome: 'stale', jobs: [] };
+    // A voided message was never received: nothing to answer (voiding clears the flag; this is the belt).
+    if (!t?.awaitingResponse || t.voidedAt) return { outcome: 'stale', jobs: [] };
     const now = clock.now();
     const settings = await loadSettings(tx, t.programId);
     if (t.occurredAt.getTime() + ms(settings, 'responseSla') > now.getTime()) {

@@ -6,6 +6,7 @@ import { addSuppression, eraseCaseIdentity, findProfile, insertCaseEvent, lockCa
 import type { Ctx } from '../context.js';
 import { eraseFollowUpsOf } from '../followups/store.js';
 import { forgetCaseResponses } from '../idempotency/store.js';
+import { eraseNotesOf } from '../notes/store.js';
 import { eraseConcernsOf } from '../safeguarding/store.js';
 import { eraseTouchpointsOf } from '../touchpoints/store.js';
 
@@ -23,7 +24,7 @@ export interface EraseOptions {
 
 /**
  * Deletes a case's identity and free text everywhere it lives (profile, indicator notes and
- * evidence links, touchpoint summaries, follow-up notes, safeguarding text, event reasons, stored
+ * evidence links, touchpoint summaries, follow-up notes, case notes' bodies, safeguarding text, event reasons, stored
  * idempotent responses) and keeps the anonymous counts and stage timestamps reports need.
  * Idempotent: an erased case is left as it is.
  */
@@ -35,6 +36,7 @@ export async function eraseCase(tx: Tx, caseId: string, o: EraseOptions): Promis
   const endStatus = await eraseCaseIdentity(tx, c, o.now);
   await eraseTouchpointsOf(tx, caseId);
   await eraseFollowUpsOf(tx, caseId);
+  await eraseNotesOf(tx, caseId);
   // Nobody can act on an erased case's concern any more: escalations about it end here.
   await eraseConcernsOf(tx, caseId, o.now, o.actorId);
   await forgetCaseResponses(tx, caseId);

@@ -1,9 +1,13 @@
 import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
+import { activeCaseIdsOf } from '../cases/store.js';
+import type { Ctx } from '../context.js';
 import { conflict, invalid, notFound } from '../errors.js';
+import { notify } from '../notifications/notify.js';
 import { programExists } from '../programs/store.js';
+import { webhookJobs } from '../reminders/jobs.js';
 import type { Principal, Role } from './principal.js';
-import { findStaffMember, insertStaff, listStaffRows, lockActiveAdmins, type StaffRow, updateStaffRow } from './store.js';
+import { activeLeadIds, findStaffMember, insertStaff, listStaffRows, lockActiveAdmins, type StaffRow, updateStaffRow } from './store.js';
 import { forgetPrincipals } from './tokens.js';
 
 export type { StaffRow } from './store.js';
@@ -72,10 +76,11 @@ export async function listStaff(
 
 export async function updateStaff(
   db: Tx,
-  principal: Principal,
+  ctx: Ctx,
   id: string,
   patch: Partial<Pick<StaffInput, 'name' | 'specialisms' | 'languages' | 'maxCaseload'>> & { active?: boolean },
 ) {
+  const principal = ctx.principal;
   const row = await db.transaction(async (tx) => {
     const before = await getStaff(tx, principal, id);
     if (patch.active === false && before.role === 'admin') await refuseLastAdmin(tx, id);
@@ -86,11 +91,30 @@ export async function updateStaff(
       ...(patch.maxCaseload !== undefined ? { maxCaseload: patch.maxCaseload } : {}),
       ...(patch.active !== undefined ? { active: patch.active } : {}),
     });
+    if (patch.active === false && before.active && before.programId) await announceOrphans(tx, ctx, updated!);
     return updated!;
   });
   // After the commit: a lookup in between could otherwise remember the holder as still active.
   forgetPrincipals();
   return row;
+}
+
+/**
+ * A deactivated intervener's active cases are orphaned until a lead hands them over: every lead
+ * of the program is told (once per deactivation), and meanwhile the holder's notifications go to
+ * them (notifications/notify.ts).
+ */
+async function announceOrphans(tx: Tx, ctx: Ctx, holder: StaffRow) {
+  const held = await activeCaseIdsOf(tx, holder.id);
+  if (held.length === 0 || !holder.programId) return;
+  const ids = await notify(tx, await activeLeadIds(tx, holder.programId, false), {
+    kind: 'caseload_orphaned',
+    programId: holder.programId,
+    caseId: null,
+    subjectId: holder.id,
+    occurrence: `${holder.id}/v${holder.version}`,
+  });
+  ctx.jobs.push(...(await webhookJobs(tx, holder.programId, ids)));
 }
 
 /**

@@ -1,12 +1,12 @@
 import { and, asc, eq, gt, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { builtOnce } from '../../db/prepared.js';
-import { apiTokens, boardSessions, staff } from '../../db/schema/index.js';
+import { absences, apiTokens, boardSessions, staff } from '../../db/schema/index.js';
 import type { Role } from './principal.js';
 
 /**
- * The only code that reads or writes the staff aggregate's tables: `staff`, `api_tokens` and
- * `board_sessions`. The use cases are in service.ts, tokens.ts and board-sessions.ts.
+ * The only code that reads or writes the staff aggregate's tables: `staff`, `api_tokens`,
+ * `board_sessions` and `absences`. The use cases are in service.ts, tokens.ts and board-sessions.ts.
  */
 
 export type StaffMember = typeof staff.$inferSelect;
@@ -201,4 +201,104 @@ export async function boardSessionAdmin(tx: Tx, idHash: string, now: Date): Prom
 
 export async function deleteBoardSession(tx: Tx, idHash: string): Promise<void> {
   await tx.delete(boardSessions).where(eq(boardSessions.idHash, idHash));
+}
+
+// ---- absences
+
+export type AbsenceRow = typeof absences.$inferSelect;
+
+export async function insertAbsence(tx: Tx, row: typeof absences.$inferInsert): Promise<AbsenceRow> {
+  const [inserted] = await tx.insert(absences).values(row).returning();
+  return inserted!;
+}
+
+export async function findAbsence(tx: Tx, id: string): Promise<AbsenceRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(absences)
+    .where(and(eq(absences.id, id), isNull(absences.deletedAt)));
+  return row;
+}
+
+/** A staff member's absences not deleted, latest first; one more than `limit`. */
+export async function listAbsencesOf(tx: Tx, staffId: string, limit: number, after?: string): Promise<AbsenceRow[]> {
+  return tx
+    .select()
+    .from(absences)
+    .where(and(eq(absences.staffId, staffId), isNull(absences.deletedAt), after ? sql`${absences.id} < ${after}` : undefined))
+    .orderBy(sql`${absences.id} desc`)
+    .limit(limit + 1);
+}
+
+export async function deleteAbsence(tx: Tx, id: string, now: Date): Promise<void> {
+  await tx.update(absences).set({ deletedAt: now }).where(eq(absences.id, id));
+}
+
+/** The absence of a staff member that covers `at`, if any (the one that started last). */
+export async function absenceAt(tx: Tx, staffId: string, at: Date): Promise<AbsenceRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(absences)
+    .where(and(eq(absences.staffId, staffId), isNull(absences.deletedAt), lte(absences.from, at), gt(absences.to, at)))
+    .orderBy(sql`${absences.from} desc`)
+    .limit(1);
+  return row;
+}
+
+/** Ids among `ids` absent at `at`. */
+export async function absentAmong(tx: Tx, ids: string[], at: Date): Promise<Map<string, Date>> {
+  if (ids.length === 0) return new Map();
+  const rows = await tx
+    .select({ staffId: absences.staffId, to: sql<Date>`max(${absences.to})`.mapWith(absences.to) })
+    .from(absences)
+    .where(and(inArray(absences.staffId, ids), isNull(absences.deletedAt), lte(absences.from, at), gt(absences.to, at)))
+    .groupBy(absences.staffId);
+  return new Map(rows.map((r) => [r.staffId, r.to]));
+}
+
+/**
+ * Who a notification for each of `ids` goes to now: the staff member themself when active and
+ * present; their cover while they are absent with one (an active cover); null (the program's
+ * leads) when they are inactive or absent without cover. Only interveners are stood in for.
+ */
+export async function standIns(tx: Tx, ids: string[]): Promise<Map<string, { to: string | null; programId: string | null }>> {
+  if (ids.length === 0) return new Map();
+  const rows = await tx
+    .select({
+      id: staff.id,
+      role: staff.role,
+      active: staff.active,
+      programId: staff.programId,
+      absent: sql<boolean>`${absentNow(sql`"staff"."id"`)}`,
+      coverId: sql<string | null>`(select a.cover_id from absences a join staff c on c.id = a.cover_id and c.active
+        where a.staff_id = "staff"."id" and a.deleted_at is null and a."from" <= now() and a."to" > now()
+        order by a."from" desc limit 1)`,
+    })
+    .from(staff)
+    .where(inArray(staff.id, ids));
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      { to: r.role !== 'intervener' || (r.active && !r.absent) ? r.id : r.active && r.coverId ? r.coverId : null, programId: r.programId },
+    ]),
+  );
+}
+
+/** SQL: the staff member `staffId` (a column or parameter) is absent now (the database's clock, to the second). */
+export function absentNow(staffId: SQL | ReturnType<typeof sql.placeholder>): SQL {
+  return sql`exists (select 1 from absences a where a.staff_id = ${staffId} and a.deleted_at is null and a."from" <= now() and a."to" > now())`;
+}
+
+/** SQL: the staff members `coverId` covers now, as a subquery for `holder in (…)`. */
+export function coveredBy(coverId: SQL | ReturnType<typeof sql.placeholder> | string): SQL {
+  return sql`(select a.staff_id from absences a where a.cover_id = ${coverId} and a.deleted_at is null and a."from" <= now() and a."to" > now())`;
+}
+
+/** Plain-SQL text of the same test, for a prepared statement: `col` is a column expression, never a value. */
+export const reachableNowSql = (col: string) =>
+  `exists (select 1 from staff s where s.id = ${col} and s.active and not exists (select 1 from absences a where a.staff_id = s.id and a.deleted_at is null and a."from" <= now() and a."to" > now()))`;
+
+/** SQL: the deactivated staff, as a subquery for `holder in (…)`. */
+export function inactiveStaff(): SQL {
+  return sql`(select ${staff.id} from ${staff} where not ${staff.active})`;
 }

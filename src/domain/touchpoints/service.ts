@@ -3,17 +3,26 @@ import { uuidv7 } from '../../db/ids.js';
 import type { Approach } from '../../db/schema/index.js';
 import { auditEvent } from '../audit/log.js';
 import { loadCase, loadCaseForWrite } from '../cases/service.js';
-import { writeStageFacts } from '../cases/store.js';
+import { insertCaseEvent, writeStageFacts } from '../cases/store.js';
+import { checkOutcome } from '../cases/workflow.js';
 import type { Ctx } from '../context.js';
-import { DomainError, invalid } from '../errors.js';
+import { DomainError, forbidden, invalid, notFound } from '../errors.js';
 import { insertFollowUp } from '../followups/schedule.js';
-import { ms, resolveSettings } from '../programs/settings.js';
-import { responseSlaJob } from '../reminders/jobs.js';
+import { hasOutstanding, insertFollowUpRow, scheduledWith, updateOutstandingFollowUp } from '../followups/store.js';
+import { loadSettings, ms, type ProgramSettings, resolveSettings } from '../programs/settings.js';
+import { followUpDueJob, responseSlaJob } from '../reminders/jobs.js';
+import type { Unit } from '../unit-of-work.js';
+import { VOID_WINDOW_MS, voidRefusal } from './rules.js';
 import { deriveStage } from './stage.js';
 import {
+  awaitAgainBefore,
+  findTouchpointInScope,
+  firstOutboundLoggedAfter,
   insertTouchpoint,
   listTouchpointsOf,
+  lockTouchpoint,
   markAnsweredBefore,
+  markVoided,
   type NewTouchpoint,
   type TouchpointRow,
   touchpointHistory,
@@ -47,6 +56,9 @@ export function toTouchpointView(t: TouchpointRow) {
     summary: t.summary,
     loggedBy: t.loggedBy,
     createdAt: t.createdAt,
+    voidedAt: t.voidedAt,
+    voidedBy: t.voidedBy,
+    voidReason: t.voidReason,
   };
 }
 
@@ -95,18 +107,21 @@ export async function logTouchpoint(tx: Tx, ctx: Ctx, caseId: string, input: Tou
 
   const settings = resolveSettings(known.settings);
   if (row.awaitingResponse) ctx.jobs.push(responseSlaJob(row, settings, now));
-  const all = await touchpointHistory(tx, caseId);
-  const facts = deriveStage(all, { minMessages: settings.sustainedMinMessages, minInbound: settings.sustainedMinInbound });
-  await writeStageFacts(tx, caseId, now, facts);
+  await writeStageFacts(tx, caseId, now, await stageFactsOf(tx, caseId, settings));
 
   if (input.direction === 'outbound' && !known.outstanding) {
-    await insertFollowUp(tx, ctx, {
-      caseId,
-      programId: c.programId,
-      assigneeId: c.assigneeId,
-      dueAt: new Date(input.occurredAt.getTime() + ms(settings, 'followUpAfter')),
-      kind: 'follow_up',
-    });
+    // Written at the touchpoint's own instant: a void finds the follow-up this message scheduled by it.
+    await insertFollowUp(
+      tx,
+      { ...ctx, clock: { now: () => new Date(now) } },
+      {
+        caseId,
+        programId: c.programId,
+        assigneeId: c.assigneeId,
+        dueAt: new Date(input.occurredAt.getTime() + ms(settings, 'followUpAfter')),
+        kind: 'follow_up',
+      },
+    );
   }
   ctx.audit(auditEvent(ctx, 'touchpoint.create', 'touchpoint', row.id, c.programId, caseId));
   return row;
@@ -117,4 +132,99 @@ export async function listTouchpoints(tx: Tx, ctx: Ctx, caseId: string, page: { 
   const rows = await listTouchpointsOf(tx, caseId, page.limit + 1, page.after);
   ctx.audit(auditEvent(ctx, 'touchpoint.list', 'case', caseId, found.case.programId));
   return rows;
+}
+
+/** The case's stage facts from the touchpoints that count, with the program's rules now. */
+async function stageFactsOf(tx: Tx, caseId: string, settings: ProgramSettings) {
+  const counting = await touchpointHistory(tx, caseId);
+  return deriveStage(counting, { minMessages: settings.sustainedMinMessages, minInbound: settings.sustainedMinInbound });
+}
+
+/**
+ * Marks a touchpoint as logged in error (its logger within VOID_WINDOW_MS, or a lead) and puts the
+ * case back as if it had never been logged: stage, stage times, holders and counters derived again
+ * by deriveStage from what remains (the case row's trigger marks it for the report rollups). The
+ * touchpoint stays readable with who voided it and why.
+ *
+ * What else follows from "never logged":
+ * - a voided inbound message waits for no response (no SLA reminder for it); the case's last
+ *   message, and so the caseload's "awaiting reply", is whatever remains;
+ * - a voided outbound message answered nothing: the inbound messages before it that no other
+ *   outbound answered wait for a response again (their SLA reminder fires, at once if already
+ *   late, unless it fired before), and the follow-up it scheduled, if still outstanding, is
+ *   cancelled; when that leaves nothing outstanding on an active case, the next outbound message
+ *   logged after it schedules its follow-up as it would have done (same logger, same instant);
+ * - a closed case keeps an outcome only the stage still allows (409 case.invalid_outcome: reopen first).
+ * An intervener reaches only touchpoints of cases in their scope now: one who logged it but no
+ * longer holds the case gets 404, like any other read of it.
+ */
+export async function voidTouchpoint(uow: Unit<'write'>, id: string, reason: string): Promise<TouchpointRow> {
+  const { tx, principal } = uow;
+  const found = await findTouchpointInScope(tx, principal, id);
+  if (!found) throw notFound('touchpoint');
+  // The case lock first, as logging takes it: a void and a log on one case run one after the other.
+  const { case: c } = await loadCaseForWrite(tx, uow, found.caseId);
+  const t = await lockTouchpoint(tx, id);
+  if (!t) throw notFound('touchpoint');
+  const now = uow.clock.now();
+  const refusal = voidRefusal(principal, t, now);
+  if (refusal === 'role') throw forbidden();
+  if (refusal === 'not_logger') {
+    throw new DomainError(403, 'touchpoint.not_logger', 'Only the person who logged this touchpoint, or a lead, may void it.');
+  }
+  if (refusal === 'window_closed') {
+    throw new DomainError(
+      403,
+      'touchpoint.void_window_closed',
+      `A touchpoint may be voided by its logger within ${VOID_WINDOW_MS / 86_400_000} days of logging it; ask a lead.`,
+      { loggedAt: t.createdAt.toISOString() },
+    );
+  }
+  const voided = await markVoided(tx, id, { at: now, by: principal.staffId, reason });
+  if (!voided) {
+    throw new DomainError(409, 'touchpoint.already_void', 'This touchpoint was voided already.', {
+      voidedAt: t.voidedAt?.toISOString() ?? null,
+    });
+  }
+
+  const settings = await loadSettings(tx, c.programId);
+  const facts = await stageFactsOf(tx, c.id, settings);
+  if (c.status === 'closed' && c.outcome) checkOutcome(c.outcome, facts.stage);
+  await writeStageFacts(tx, c.id, now, facts);
+
+  if (voided.direction === 'outbound') {
+    for (const waiting of await awaitAgainBefore(tx, c.id, voided.occurredAt)) uow.enqueue(responseSlaJob(waiting, settings, now));
+    const scheduled = await scheduledWith(tx, c.id, voided.loggedBy, voided.createdAt);
+    if (scheduled) {
+      await updateOutstandingFollowUp(tx, scheduled.id, { status: 'cancelled', cancelledAt: now });
+      const next = c.status === 'active' ? await firstOutboundLoggedAfter(tx, c.id, voided.createdAt) : undefined;
+      if (next && !(await hasOutstanding(tx, c.id))) {
+        const row = await insertFollowUpRow(tx, {
+          caseId: c.id,
+          programId: c.programId,
+          assigneeId: c.assigneeId,
+          dueAt: new Date(next.occurredAt.getTime() + ms(settings, 'followUpAfter')),
+          kind: 'follow_up',
+          note: null,
+          createdBy: next.loggedBy,
+          createdAt: next.createdAt,
+        });
+        uow.enqueue(followUpDueJob(row, now));
+      }
+    }
+  }
+
+  await insertCaseEvent(tx, {
+    caseId: c.id,
+    programId: c.programId,
+    actorId: principal.staffId,
+    kind: 'touchpoint_voided',
+    fromStatus: null,
+    toStatus: null,
+    reason,
+    data: { touchpointId: id, direction: voided.direction },
+    at: now,
+  });
+  uow.audit(auditEvent(uow, 'touchpoint.void', 'touchpoint', id, c.programId, c.id));
+  return voided;
 }

@@ -1,12 +1,17 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { hotQuery, insertReturning } from '../../db/prepared.js';
-import { touchpoints } from '../../db/schema/index.js';
+import { cases, touchpoints } from '../../db/schema/index.js';
+import { caseScope } from '../cases/scope.js';
 import { OUTSTANDING } from '../followups/rules.js';
 import { storedSettingsSql } from '../programs/store.js';
+import type { Principal } from '../staff/principal.js';
 import type { deriveStage } from './stage.js';
 
-/** The only code that writes touchpoints. */
+/**
+ * The only code that writes touchpoints. A voided touchpoint (`voided_at` set) stays readable in
+ * the case's list and counts nowhere else: every read below that feeds derived state skips it.
+ */
 
 export type TouchpointRow = typeof touchpoints.$inferSelect;
 
@@ -59,7 +64,8 @@ export async function touchpointWriteContext(tx: Tx, c: { id: string; programId:
        (select staff_id from assignments
          where case_id = $1 and started_at <= $3 and (ended_at is null or ended_at > $3)
          order by started_at desc limit 1) as "holderId",
-       exists (select 1 from touchpoints where case_id = $1 and direction = 'outbound' and occurred_at > $3) as "answered",
+       exists (select 1 from touchpoints
+                where case_id = $1 and direction = 'outbound' and voided_at is null and occurred_at > $3) as "answered",
        exists (select 1 from follow_ups where case_id = $1 and status = any($4::follow_up_status[])) as "outstanding"`,
     [c.id, c.programId, at, OUTSTANDING],
   );
@@ -76,18 +82,18 @@ export async function markAnsweredBefore(tx: Tx, caseId: string, before: Date): 
   );
 }
 
-/** A case's touchpoints in order, as deriveStage reads them. */
+/** A case's touchpoints that count (not voided) in order, as deriveStage reads them. */
 export async function touchpointHistory(tx: Tx, caseId: string): Promise<Parameters<typeof deriveStage>[0][number][]> {
   return hotQuery<Parameters<typeof deriveStage>[0][number]>(
     tx,
     'touchpoint_history',
     `select direction, occurred_at as "occurredAt", holder_id as "holderId", approaches, cost_cents as "costCents"
-       from touchpoints where case_id = $1 order by occurred_at, id`,
+       from touchpoints where case_id = $1 and voided_at is null order by occurred_at, id`,
     [caseId],
   );
 }
 
-/** Ordered by (occurredAt, id), after the last pair seen. */
+/** Ordered by (occurredAt, id), after the last pair seen; voided ones included (they read back as voided). */
 export async function listTouchpointsOf(tx: Tx, caseId: string, limit: number, after?: [string, string]): Promise<TouchpointRow[]> {
   return tx
     .select()
@@ -107,12 +113,19 @@ export async function lockTouchpoint(tx: Tx, id: string): Promise<TouchpointRow 
   return t;
 }
 
-/** An outbound message on the case after `after`. */
+/** An outbound message on the case after `after` (a voided one was never sent). */
 export async function answeredAfter(tx: Tx, caseId: string, after: Date): Promise<boolean> {
   const [answered] = await tx
     .select({ id: touchpoints.id })
     .from(touchpoints)
-    .where(and(eq(touchpoints.caseId, caseId), eq(touchpoints.direction, 'outbound'), sql`${touchpoints.occurredAt} > ${after}`))
+    .where(
+      and(
+        eq(touchpoints.caseId, caseId),
+        eq(touchpoints.direction, 'outbound'),
+        isNull(touchpoints.voidedAt),
+        sql`${touchpoints.occurredAt} > ${after}`,
+      ),
+    )
     .limit(1);
   return answered !== undefined;
 }
@@ -125,9 +138,9 @@ export async function stopAwaitingResponse(tx: Tx, id: string, notifiedAt?: Date
     .where(eq(touchpoints.id, id));
 }
 
-/** Erasure: the summaries go, the facts reports count stay. */
+/** Erasure: the summaries and void reasons go (free text), the facts reports count stay. */
 export async function eraseTouchpointsOf(tx: Tx, caseId: string): Promise<void> {
-  await tx.update(touchpoints).set({ summary: null }).where(eq(touchpoints.caseId, caseId));
+  await tx.update(touchpoints).set({ summary: null, voidReason: null }).where(eq(touchpoints.caseId, caseId));
 }
 
 /** Touchpoints of a program still awaiting a response that came in by `before`, oldest first. */
@@ -136,9 +149,66 @@ export async function awaitingResponseSince(db: Db, programId: string, now: Date
     db,
     null,
     `select id from touchpoints
-      where program_id = $2 and awaiting_response and occurred_at <= $1::timestamptz - ($3::float8 * interval '1 millisecond')
+      where program_id = $2 and awaiting_response and voided_at is null and occurred_at <= $1::timestamptz - ($3::float8 * interval '1 millisecond')
       order by occurred_at limit $4`,
     [now, programId, slaMs, limit],
   );
   return rows.map((r) => r.id);
+}
+
+/** A touchpoint on a case in the caller's scope (out of scope reads as missing). */
+export async function findTouchpointInScope(tx: Tx, p: Principal, id: string): Promise<{ id: string; caseId: string } | undefined> {
+  const [row] = await tx
+    .select({ id: touchpoints.id, caseId: touchpoints.caseId })
+    .from(touchpoints)
+    .innerJoin(cases, eq(cases.id, touchpoints.caseId))
+    .where(and(eq(touchpoints.id, id), caseScope(p)));
+  return row;
+}
+
+/** Marks a touchpoint as logged in error; it stops waiting for a response. Undefined when it was void already. */
+export async function markVoided(tx: Tx, id: string, v: { at: Date; by: string; reason: string }): Promise<TouchpointRow | undefined> {
+  const [row] = await tx
+    .update(touchpoints)
+    .set({ voidedAt: v.at, voidedBy: v.by, voidReason: v.reason, awaitingResponse: false })
+    .where(and(eq(touchpoints.id, id), isNull(touchpoints.voidedAt)))
+    .returning();
+  return row;
+}
+
+/**
+ * After an outbound message before `before` is voided: the inbound messages it alone answered wait
+ * for a response again (no other counting outbound after them), unless their response-SLA
+ * reminder already fired (it fires at most once). Returns them, for their reminder jobs.
+ */
+export async function awaitAgainBefore(tx: Tx, caseId: string, before: Date): Promise<{ id: string; occurredAt: Date }[]> {
+  return hotQuery<{ id: string; occurredAt: Date }>(
+    tx,
+    null,
+    `update touchpoints t set awaiting_response = true
+      where t.case_id = $1 and t.direction = 'inbound' and t.voided_at is null and not t.awaiting_response
+        and t.response_overdue_notified_at is null and t.occurred_at < $2
+        and not exists (select 1 from touchpoints o
+                         where o.case_id = t.case_id and o.direction = 'outbound' and o.voided_at is null and o.occurred_at > t.occurred_at)
+      returning t.id, t.occurred_at as "occurredAt"`,
+    [caseId, before],
+  );
+}
+
+/** The first counting outbound message logged after `loggedAfter` (by `createdAt`). */
+export async function firstOutboundLoggedAfter(tx: Tx, caseId: string, loggedAfter: Date): Promise<TouchpointRow | undefined> {
+  const [row] = await tx
+    .select()
+    .from(touchpoints)
+    .where(
+      and(
+        eq(touchpoints.caseId, caseId),
+        eq(touchpoints.direction, 'outbound'),
+        isNull(touchpoints.voidedAt),
+        gt(touchpoints.createdAt, loggedAfter),
+      ),
+    )
+    .orderBy(asc(touchpoints.createdAt), asc(touchpoints.id))
+    .limit(1);
+  return row;
 }

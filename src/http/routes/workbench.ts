@@ -17,6 +17,8 @@ export const WORKBENCH_MODULES = [
   'cases.js',
   'safeguarding.js',
   'notifications.js',
+  'notes.js',
+  'team.js',
 ] as const;
 const STYLES = ['app.css'] as const;
 

@@ -94,6 +94,11 @@ export const caseFilter = z.strictObject({
   ideology: z.enum(IDEOLOGIES).optional(),
   platform: z.enum(PLATFORMS).optional(),
   riskLevel: z.enum(RISK_LEVELS).optional(),
+  orphaned: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .describe('Leads only: `true` lists active cases whose holder is deactivated (waiting for a handover).'),
 });
 
 const reason = singleLine({ min: 1, max: 1000 });
@@ -104,7 +109,15 @@ export const approveBody = z
   .strictObject({ note: freeText({ max: 1000 }).nullable().optional() })
   .meta({ example: { note: 'Go ahead: start with an open question' } });
 export const assignBody = z
-  .strictObject({ intervenerId: z.uuid(), override: z.boolean().optional(), reason: reason.nullable().optional() })
+  .strictObject({
+    intervenerId: z.uuid(),
+    override: z.boolean().optional(),
+    reason: reason.nullable().optional(),
+    handoverNote: freeText({ min: 1, max: 2000 })
+      .nullable()
+      .optional()
+      .describe('Stored as a `handover` note on the case for its new holder'),
+  })
   .meta({ example: { intervenerId: '0193a1e2-8d4f-7e22-b6c1-3a9d0f1e2b03' } });
 export const closeBody = z
   .strictObject({ outcome: z.enum(OUTCOMES), note: freeText({ max: 1000 }).nullable().optional() })

@@ -9,6 +9,7 @@ export const notificationSchema = z
     caseId: z.uuid().nullable(),
     createdAt: isoTime,
     readAt: nullableTime,
+    hasHandoverNote: z.literal(true).optional().describe('case_assigned only, present when the move left a handover note on the case'),
   })
   .meta({ id: 'Notification' });
 

@@ -20,6 +20,7 @@ import {
   words,
 } from './dom.js';
 import { attempts, checkboxes, checked, clearProblem, field, formAlert, formStatus, nextId, said, select, submitting } from './forms.js';
+import { notesSection } from './notes.js';
 
 const APPROACHES = [
   'empathetic',
@@ -57,6 +58,7 @@ const EVENT_WORDS = {
   close: 'Closed',
   reopen: 'Reopened',
   erase: 'Erased',
+  touchpoint_voided: 'Message voided',
 };
 
 export async function renderCase(ctx, id) {
@@ -109,6 +111,7 @@ export async function renderCase(ctx, id) {
   await loaders.case();
   await loaders.program();
   await Promise.all([loaders.touchpoints(), loaders.followUps(), loaders.concerns(), loaders.events(), loaders.candidates()]);
+  const notes = await notesSection(ctx, s.case);
 
   // ---- the page's parts ------------------------------------------------------------------
   const pageAlert = h('div', { class: 'form-alert', role: 'alert', hidden: true });
@@ -402,38 +405,114 @@ export async function renderCase(ctx, id) {
       timeline,
       h('h2', { id: 'timeline-heading' }, 'Messages'),
       items.length
-        ? h(
-            'ol',
-            { class: 'timeline', reversed: true },
-            items.map((t) =>
-              h(
-                'li',
-                { class: `tp tp-${t.direction}` },
-                h(
-                  'p',
-                  { class: 'tp-head' },
-                  h('strong', {}, t.direction === 'outbound' ? 'Sent to them' : 'Received from them'),
-                  ` · ${words(t.channel)} · `,
-                  when(t.occurredAt),
-                ),
-                t.summary ? h('p', { class: 'tp-summary' }, t.summary) : null,
-                h(
-                  'p',
-                  { class: 'meta' },
-                  [
-                    t.approaches.length ? `Approaches: ${t.approaches.map(words).join(', ')}` : null,
-                    t.sentiment ? `Sentiment: ${t.sentiment}` : null,
-                    t.costCents != null ? `Cost: ${(t.costCents / 100).toFixed(2)}` : null,
-                    `Logged by ${ctx.staffName(t.loggedBy)}`,
-                  ]
-                    .filter(Boolean)
-                    .join(' · '),
-                ),
-              ),
-            ),
-          )
+        ? h('ol', { class: 'timeline', reversed: true }, items.map(touchpointItem))
         : h('p', { class: 'empty' }, 'No message logged yet.'),
     );
+  }
+
+  // ---- a message logged in error: voided, it stays listed (struck through) and counts nowhere ----
+  /** As the API decides it: the logger within 7 days of logging it, or a lead. */
+  const canVoid = (t) =>
+    live() &&
+    !t.voidedAt &&
+    (role === 'lead' || (role === 'intervener' && t.loggedBy === ctx.me.id && Date.now() - Date.parse(t.createdAt) <= 7 * 86_400_000));
+
+  function touchpointItem(t) {
+    const voided = Boolean(t.voidedAt);
+    const struck = (...content) => (voided ? h('s', {}, content) : content);
+    const item = h(
+      'li',
+      { class: `tp tp-${t.direction}${voided ? ' tp-voided' : ''}`, dataset: { touchpointId: t.id } },
+      h(
+        'p',
+        { class: 'tp-head' },
+        struck(
+          h('strong', {}, t.direction === 'outbound' ? 'Sent to them' : 'Received from them'),
+          ` · ${words(t.channel)} · `,
+          when(t.occurredAt),
+        ),
+      ),
+      t.summary ? h('p', { class: 'tp-summary' }, struck(t.summary)) : null,
+      h(
+        'p',
+        { class: 'meta' },
+        struck(
+          [
+            t.approaches.length ? `Approaches: ${t.approaches.map(words).join(', ')}` : null,
+            t.sentiment ? `Sentiment: ${t.sentiment}` : null,
+            t.costCents != null ? `Cost: ${(t.costCents / 100).toFixed(2)}` : null,
+            `Logged by ${ctx.staffName(t.loggedBy)}`,
+          ]
+            .filter(Boolean)
+            .join(' · '),
+        ),
+      ),
+      voided
+        ? h(
+            'p',
+            { class: 'tp-void', tabindex: '-1' },
+            h('strong', {}, 'Voided: '),
+            t.voidReason ?? 'logged in error',
+            ` · by ${ctx.staffName(t.voidedBy)} `,
+            when(t.voidedAt),
+          )
+        : null,
+    );
+    if (canVoid(t)) item.append(voidControl(t));
+    return item;
+  }
+
+  /** A Void button; its form (a Reason) is built when asked for, so no hidden field waits on every message. */
+  function voidControl(t) {
+    const place = h('div', { class: 'tp-actions' });
+    const formId = nextId('void');
+    const what = `${t.direction === 'outbound' ? 'sent' : 'received'} ${new Date(t.occurredAt).toLocaleString()}`;
+    const opener = h(
+      'button',
+      { type: 'button', class: 'secondary', 'aria-expanded': 'false', 'aria-controls': formId },
+      'Void',
+      hiddenText(` the message ${what}`),
+    );
+    const close = () => {
+      fill(place, opener);
+      opener.setAttribute('aria-expanded', 'false');
+      opener.focus();
+    };
+    opener.addEventListener('click', () => {
+      const reason = h('input', { type: 'text', autocomplete: 'off', maxlength: 500 });
+      const cancel = h('button', { type: 'button', class: 'secondary' }, 'Cancel');
+      const form = h(
+        'form',
+        { class: 'subform', id: formId, novalidate: true, 'aria-labelledby': `${formId}-h` },
+        h('h3', { id: `${formId}-h` }, 'Void this message'),
+        h(
+          'p',
+          { class: 'hint' },
+          'Only for a message logged in error (wrong case, wrong direction). It stays listed, struck through, and stops counting: ' +
+            'the stage, reminders and reports are worked out again without it. Log it again to correct it.',
+        ),
+        field('Reason', reason, { path: 'reason', hint: 'Why it was logged in error; kept with it. No names, handles or links.' }),
+        formAlert(),
+        h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'danger' }, 'Void message'), cancel),
+        formStatus(),
+      );
+      cancel.addEventListener('click', close);
+      form.addEventListener('submit', async (event) => {
+        event.preventDefault();
+        const ok = await submitting(form, () => post(`/v1/touchpoints/${t.id}/void`, { reason: reason.value.trim() }), {
+          action: 'Void message',
+        });
+        if (!ok) return;
+        announce('Message voided: the stage and counts no longer include it.');
+        await refresh('case', 'touchpoints', 'followUps', ...(role === 'lead' ? ['events'] : []));
+        // The list was rebuilt: the keyboard goes to the voided message's note.
+        timeline.querySelector(`[data-touchpoint-id="${t.id}"] .tp-void`)?.focus();
+      });
+      fill(place, form);
+      opener.setAttribute('aria-expanded', 'true');
+      reason.focus();
+    });
+    return fill(place, opener);
   }
 
   // ---- follow-ups -------------------------------------------------------------------------
@@ -924,7 +1003,7 @@ export async function renderCase(ctx, id) {
     h(
       'div',
       { class: 'case-columns' },
-      h('div', { class: 'col-main' }, work, timeline),
+      h('div', { class: 'col-main' }, work, timeline, notes),
       h('div', { class: 'col-side' }, followUps, concerns, live() ? details.form : null, role === 'intervener' ? workflow : null),
     ),
     role === 'lead' ? history : null,

@@ -8,6 +8,7 @@ import { renderCases } from './cases.js';
 import { fill, focusHeading, h, hiddenText } from './dom.js';
 import { renderNotifications } from './notifications.js';
 import { renderSafeguarding } from './safeguarding.js';
+import { renderMyAbsences, renderTeam } from './team.js';
 import { renderToday } from './today.js';
 import { renderTriage } from './triage.js';
 
@@ -31,6 +32,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NAV = {
   intervener: [
     ['today', 'Today'],
+    ['absences', 'My absences'],
     ['notifications', 'Notifications'],
   ],
   analyst: [
@@ -41,6 +43,7 @@ const NAV = {
     ['approvals', 'Approvals'],
     ['safeguarding', 'Safeguarding'],
     ['cases', 'Cases'],
+    ['team', 'Team'],
     ['triage', 'Triage'],
     ['notifications', 'Notifications'],
   ],
@@ -53,6 +56,8 @@ const VIEWS = {
   approvals: { roles: ['lead'], render: renderApprovals },
   cases: { roles: ['lead'], render: renderCases },
   safeguarding: { roles: ['lead'], render: renderSafeguarding },
+  team: { roles: ['lead'], render: renderTeam },
+  absences: { roles: ['intervener'], render: renderMyAbsences },
   notifications: { roles: ['admin', 'lead', 'analyst', 'intervener'], render: renderNotifications },
   case: { roles: ['lead', 'analyst', 'intervener'], render: renderCase },
 };
@@ -242,7 +247,15 @@ function message(title, text) {
 }
 
 function failed(view, err) {
-  const titles = { case: 'Case', today: 'Today', triage: 'Triage', approvals: 'Approvals', safeguarding: 'Safeguarding' };
+  const titles = {
+    case: 'Case',
+    today: 'Today',
+    triage: 'Triage',
+    approvals: 'Approvals',
+    safeguarding: 'Safeguarding',
+    team: 'Team',
+    absences: 'My absences',
+  };
   const title = titles[view] ?? 'Workbench';
   if (err instanceof ApiError && err.status === 404 && view === 'case') {
     return message(title, 'This case does not exist or is not yours to see (cases you no longer hold leave your workbench).');

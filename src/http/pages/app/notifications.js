@@ -12,6 +12,7 @@ const KINDS = {
   safeguarding_raised: 'Safeguarding concern raised',
   safeguarding_unacknowledged: 'Safeguarding concern not yet acknowledged',
   case_assigned: 'A case was assigned to you',
+  caseload_orphaned: 'An intervener with active cases was deactivated: hand their cases over',
 };
 
 export async function renderNotifications(ctx) {
@@ -43,7 +44,10 @@ export async function renderNotifications(ctx) {
   }
 
   function item(n) {
-    const text = KINDS[n.kind] ?? n.kind;
+    const text =
+      n.kind === 'case_assigned' && n.hasHandoverNote ? `${KINDS.case_assigned}, with a handover note` : (KINDS[n.kind] ?? n.kind);
+    // Not about one case: the Team page lists the cases waiting for a handover.
+    const onTeam = n.kind === 'caseload_orphaned' && ctx.me.role === 'lead';
     const li = h(
       'li',
       { class: `note${n.readAt ? '' : ' unread'}` },
@@ -51,7 +55,11 @@ export async function renderNotifications(ctx) {
         'p',
         {},
         n.readAt ? null : [badge('unread', 'warn'), ' '],
-        n.caseId && canOpen ? h('a', { href: `#/case/${n.caseId}` }, text) : h('strong', {}, text),
+        n.caseId && canOpen
+          ? h('a', { href: `#/case/${n.caseId}` }, text)
+          : onTeam
+            ? h('a', { href: '#/team' }, text)
+            : h('strong', {}, text),
       ),
       h('p', { class: 'meta' }, when(n.createdAt)),
     );

@@ -21,7 +21,6 @@ export const notificationRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
     },
     async (request) => {
       const { limit, cursor, unread } = request.query;
-      // A write: the list's audit entries are appended in its transaction.
       const rows = await run(deps, actorOf(request), 'read', (uow) =>
         listInbox(uow.tx, uow, { unread, limit, after: decodeCursor(cursor) }),
       );

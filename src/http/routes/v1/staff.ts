@@ -1,9 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { STAFF_ROLES } from '../../../domain/vocabulary.js';
+import { listAbsences, recordAbsence, removeAbsence, toAbsenceView } from '../../../domain/staff/absences.js';
+import { handOver } from '../../../domain/staff/handover.js';
 import { createStaff, getStaff, listStaff, toStaffView, updateStaff } from '../../../domain/staff/service.js';
 import { createToken, revokeToken } from '../../../domain/staff/tokens.js';
 import { run } from '../../../domain/unit-of-work.js';
+import { STAFF_ROLES } from '../../../domain/vocabulary.js';
 import { actorOf } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';
 import { idempotent } from '../../idempotency.js';
@@ -11,6 +13,7 @@ import {
   cursorParam,
   decodeCursor,
   errorResponses,
+  freeText,
   idParams,
   isoTime,
   limitParam,
@@ -34,6 +37,42 @@ const staffSchema = z
     updatedAt: isoTime,
   })
   .meta({ id: 'Staff' });
+
+const absenceSchema = z
+  .object({
+    id: z.uuid(),
+    staffId: z.uuid(),
+    from: isoTime,
+    to: isoTime,
+    coverId: z.uuid().nullable(),
+    reason: z.string().nullable(),
+    createdAt: isoTime,
+  })
+  .meta({ id: 'Absence' });
+const absenceBody = z
+  .strictObject({
+    from: isoTime,
+    to: isoTime.describe('Exclusive: the absence ends at this instant'),
+    coverId: z.uuid().nullable().optional().describe('Leads only: an active intervener who works the cases meanwhile'),
+    reason: singleLine({ min: 1, max: 200 }).nullable().optional().describe('Never health details: "leave" is enough'),
+  })
+  .meta({
+    example: { from: '2026-12-07T08:00:00Z', to: '2026-12-14T08:00:00Z', coverId: '0193a1e2-8d4f-7e22-b6c1-3a9d0f1e2b03', reason: 'leave' },
+  });
+const handoverBody = z
+  .strictObject({
+    toIntervenerId: z.uuid().optional(),
+    strategy: z.literal('ranked').optional(),
+    reason: singleLine({ min: 1, max: 1000 }),
+    note: freeText({ min: 1, max: 2000 }).nullable().optional(),
+  })
+  .meta({ example: { strategy: 'ranked', reason: 'Sam has left the program', note: 'Dan replies in the evenings; avoid football talk.' } });
+const handoverSchema = z
+  .object({
+    moved: z.array(z.object({ caseId: z.uuid(), toIntervenerId: z.uuid() })),
+    skipped: z.array(z.object({ caseId: z.uuid(), code: z.string() })),
+  })
+  .meta({ id: 'HandoverResult' });
 
 const name = singleLine({ min: 1, max: 200 });
 const maxCaseload = z.int().min(0).max(500).nullable();
@@ -127,9 +166,7 @@ export const staffRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
     },
     // updateStaff opens its own transaction, so that it forgets cached principals only after commit.
     async (request) =>
-      toStaffView(
-        await run(deps, actorOf(request), 'autocommit', (uow) => updateStaff(uow.tx, uow.principal, request.params.id, request.body)),
-      ),
+      toStaffView(await run(deps, actorOf(request), 'autocommit', (uow) => updateStaff(uow.tx, uow, request.params.id, request.body))),
   );
 
   app.post(
@@ -166,6 +203,75 @@ export const staffRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
     },
     async (request, reply) => {
       await run(deps, actorOf(request), 'autocommit', (uow) => revokeToken(uow.tx, request.params.id, uow.clock.now()));
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/v1/staff/:id/handover',
+    {
+      config: { auth: ['lead'] },
+      schema: {
+        tags: ['staff'],
+        params: idParams,
+        body: handoverBody,
+        response: { 200: handoverSchema, ...errorResponses(400, 404) },
+      },
+    },
+    // One transaction per case (handOver runs them): a refusal on one case skips it, the rest move.
+    async (request) => handOver(deps, actorOf(request), request.params.id, request.body),
+  );
+
+  app.post(
+    '/v1/staff/:id/absences',
+    {
+      config: { auth: ['lead', 'intervener'] },
+      schema: {
+        tags: ['staff'],
+        params: idParams,
+        body: absenceBody,
+        response: { 201: absenceSchema, ...errorResponses(400, 404, 409, 422) },
+      },
+    },
+    async (request, reply) =>
+      idempotent(
+        deps,
+        request,
+        reply,
+        201,
+        async (uow) => toAbsenceView(await recordAbsence(uow.tx, uow, request.params.id, request.body)),
+        () => null,
+      ),
+  );
+
+  app.get(
+    '/v1/staff/:id/absences',
+    {
+      config: { auth: ['lead', 'intervener'] },
+      schema: {
+        tags: ['staff'],
+        params: idParams,
+        querystring: z.strictObject({ limit: limitParam, cursor: cursorParam }),
+        response: { 200: page(absenceSchema), ...errorResponses(400, 404) },
+      },
+    },
+    async (request) => {
+      const { limit, cursor } = request.query;
+      const rows = await run(deps, actorOf(request), 'read', (uow) =>
+        listAbsences(uow.tx, uow, request.params.id, { limit, after: decodeCursor(cursor) }),
+      );
+      return toPage(rows, limit, toAbsenceView);
+    },
+  );
+
+  app.delete(
+    '/v1/absences/:id',
+    {
+      config: { auth: ['lead', 'intervener'] },
+      schema: { tags: ['staff'], params: idParams, response: { 204: z.null(), ...errorResponses(400, 404) } },
+    },
+    async (request, reply) => {
+      await run(deps, actorOf(request), 'write', (uow) => removeAbsence(uow.tx, uow, request.params.id));
       return reply.code(204).send(null);
     },
   );

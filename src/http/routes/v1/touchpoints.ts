@@ -1,12 +1,24 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { APPROACHES, CHANNELS, DIRECTIONS, SENTIMENTS } from '../../../domain/vocabulary.js';
-import { listTouchpoints, logTouchpoint, toTouchpointView } from '../../../domain/touchpoints/service.js';
+import { listTouchpoints, logTouchpoint, toTouchpointView, voidTouchpoint } from '../../../domain/touchpoints/service.js';
 import { run } from '../../../domain/unit-of-work.js';
 import { actorOf } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';
 import { createForCase } from '../../idempotency.js';
-import { cursorParam, decodeCursor, errorResponses, freeText, idParams, isoTime, limitParam, page, toPage } from '../../schemas/common.js';
+import {
+  cursorParam,
+  decodeCursor,
+  errorResponses,
+  freeText,
+  idParams,
+  isoTime,
+  limitParam,
+  nullableTime,
+  page,
+  singleLine,
+  toPage,
+} from '../../schemas/common.js';
 
 const touchpointBody = z
   .strictObject({
@@ -42,8 +54,15 @@ const touchpointSchema = z
     summary: z.string().nullable(),
     loggedBy: z.uuid(),
     createdAt: isoTime,
+    voidedAt: nullableTime.describe('Set when it was voided as logged in error: it still reads back, and counts nowhere'),
+    voidedBy: z.uuid().nullable(),
+    voidReason: z.string().nullable(),
   })
   .meta({ id: 'Touchpoint' });
+
+const voidBody = z
+  .strictObject({ reason: singleLine({ min: 1, max: 500 }).describe('Why it was logged in error (kept with the touchpoint; no identity)') })
+  .meta({ example: { reason: 'Logged on the wrong case' } });
 
 const cursorSchema = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
 
@@ -64,6 +83,23 @@ export const touchpointRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps
       createForCase(deps, request, reply, async (uow) =>
         toTouchpointView(await logTouchpoint(uow.tx, uow, request.params.id, request.body)),
       ),
+  );
+
+  // An action on an existing touchpoint, like the follow-up actions: no Idempotency-Key (a repeat is 409 touchpoint.already_void).
+  app.post(
+    '/v1/touchpoints/:id/void',
+    {
+      config: { auth: ['lead', 'intervener'] },
+      schema: {
+        tags: ['touchpoints'],
+        summary: 'Void a touchpoint logged in error (its logger within 7 days, or a lead)',
+        params: idParams,
+        body: voidBody,
+        response: { 200: touchpointSchema, ...errorResponses(400, 404, 409) },
+      },
+    },
+    async (request) =>
+      toTouchpointView(await run(deps, actorOf(request), 'write', (uow) => voidTouchpoint(uow, request.params.id, request.body.reason))),
   );
 
   app.get(
