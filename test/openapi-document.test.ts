@@ -7,7 +7,7 @@ import { buildDocument, DOCUMENT_PATH, renderDocument } from '../scripts/openapi
 import { OPERATIONS } from '../src/http/operations.js';
 import { createTestApp, expectProblem, type TestApp } from './helpers/app.js';
 import { cast } from './helpers/cast.js';
-import { call, flagBody, ok } from './helpers/story.js';
+import { activeCase, call, flagBody, ok } from './helpers/story.js';
 
 /**
  * The committed openapi.json is what clients are generated from: it must be current, be the
@@ -124,9 +124,12 @@ describe('headers are declared', () => {
       'POST /v1/cases',
       'POST /v1/cases/:id/follow-ups',
       'POST /v1/cases/:id/notes',
+      'POST /v1/cases/:id/outcome-adjudication',
+      'POST /v1/cases/:id/outcome-reviews',
       'POST /v1/cases/:id/safeguarding',
       'POST /v1/cases/:id/touchpoints',
       'POST /v1/programs',
+      'POST /v1/reports/snapshots',
       'POST /v1/staff',
       'POST /v1/staff/:id/absences',
       'POST /v1/staff/:id/tokens',
@@ -323,6 +326,32 @@ describe('the server does what the headers say', () => {
       kind: 'general',
       body: 'Wants time',
       visibility: 'case',
+    });
+    // Outcome review in a program that reviews with two coders: two disagreeing reviews, then an adjudication; a snapshot.
+    const reviewed = await ok<{ id: string }>(t, admin, 'POST', '/v1/programs', {
+      name: 'Reviewed',
+      settings: { outcomeReview: 'required', secondCoderRate: 1 },
+    });
+    const rLead = await t.staff('lead', reviewed.id);
+    const holder = await t.staff('intervener', reviewed.id);
+    const peer = await t.staff('intervener', reviewed.id);
+    const rAnalyst = await t.staff('analyst', reviewed.id);
+    const rc = await activeCase(t, rLead, reviewed.id, holder.id);
+    await ok(t, rLead, 'POST', `/v1/cases/${rc.id}/close`, { outcome: 'other' });
+    await replayed('POST /v1/cases/:id/outcome-reviews', peer, `/v1/cases/${rc.id}/outcome-reviews`, {
+      outcome: 'other',
+      signals: ['none'],
+      confidence: 'low',
+    });
+    await ok(t, rAnalyst, 'POST', `/v1/cases/${rc.id}/outcome-reviews`, { outcome: 'referred', signals: ['none'], confidence: 'low' });
+    await replayed('POST /v1/cases/:id/outcome-adjudication', rLead, `/v1/cases/${rc.id}/outcome-adjudication`, {
+      outcome: 'referred',
+      signals: ['none'],
+      note: 'settled',
+    });
+    await replayed('POST /v1/reports/snapshots', rLead, '/v1/reports/snapshots', {
+      report: 'engagement',
+      params: { programId: reviewed.id, from: '2020-01-01', to: new Date(Date.now() + 86_400_000).toISOString().slice(0, 10) },
     });
     const from = new Date(Date.now() + 86_400_000);
     await replayed('POST /v1/staff/:id/absences', asLead, `/v1/staff/${sam.id}/absences`, {

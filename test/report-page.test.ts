@@ -52,6 +52,8 @@ function expectedCells(row: Row, table: 'figures' | 'comparison'): Record<string
     return cells;
   }
   for (const f of COUNT_FIELDS) cells[f] = shown(row[f], (n: number) => n.toLocaleString('en-US'));
+  // Under outcome review only: the closed cases still waiting for it.
+  if ('pendingReview' in row) cells['pendingReview'] = shown(row['pendingReview'], (n: number) => n.toLocaleString('en-US'));
   for (const f of RATE_FIELDS) cells[f] = shown(row[f], (r: Rate) => `${pct(r.value)}% (${pct(r.ci95[0])}–${pct(r.ci95[1])}%)`);
   cells['medianHoursToFirstResponse'] = shown(row['medianHoursToFirstResponse'], (h: number) => h.toFixed(1));
   cells['costPerSustainedCents'] = shown(row['costPerSustainedCents'], (c: number) => (c / 100).toFixed(2));
@@ -348,6 +350,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
     expect(await page.locator('#definition-summary').textContent()).toBe(
       `A case counts as sustained after ${api.definition['sustainedMinMessages']} messages, ${api.definition['sustainedMinInbound']} of them replies; rates are over contacted cases with 95% intervals; groups smaller than ${api.definition['minCellSize']} are hidden.`,
     );
+    // Without outcome review the positive figure says it is self-reported.
+    expect(await page.locator('#positive-source').textContent()).toBe('Positive change is self-reported by whoever closed the case.');
+    expect(await page.locator('#report-table thead th', { hasText: 'Positive (self-reported)' }).count()).toBe(1);
+    expect(await page.locator('#report-table td[data-field="pendingReview"]').count()).toBe(0);
     expect(await page.locator('#definition').isVisible()).toBe(false);
     expect(await page.locator('#definition dt[data-key="minCellSize"]').textContent()).toBe('Smallest group shown');
     for (const [key, value] of Object.entries(api.definition)) {
@@ -426,6 +432,68 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
     );
     expect(fit.table, JSON.stringify(fit)).toBeLessThanOrEqual(fit.wrap);
     expect(await accessibilityViolations(page)).toEqual([]);
+  }, 60_000);
+
+  it('under outcome review, shows the reviewed positive figure and the cases still waiting for review', async () => {
+    const rv = await cast(
+      t,
+      { lead: 'lead', sam: 'intervener', ivy: 'intervener' },
+      { minCellSize: 1, outcomeReview: 'required', secondCoderRate: 0 },
+    );
+    const closed: string[] = [];
+    for (let n = 0; n < 3; n++) {
+      const { id } = await activeCase(t, rv.lead, rv.programId, rv.sam.id, { profile: profile('x'), flaggedAt: minutesAgo(600) });
+      for (const [i, direction] of ['outbound', 'inbound'].entries()) {
+        await ok(t, rv.sam, 'POST', `/v1/cases/${id}/touchpoints`, {
+          direction,
+          channel: 'direct_message',
+          occurredAt: minutesAgo(500 - i),
+        });
+      }
+      await ok(t, rv.lead, 'POST', `/v1/cases/${id}/close`, { outcome: 'positive_change' });
+      closed.push(id);
+    }
+    // Three closed positive by their holder: one confirmed, one overturned, one still waiting.
+    await ok(t, rv.ivy, 'POST', `/v1/cases/${closed[0]}/outcome-reviews`, { outcome: 'positive_change', signals: [], confidence: 'high' });
+    await ok(t, rv.ivy, 'POST', `/v1/cases/${closed[1]}/outcome-reviews`, { outcome: 'disengaged', signals: ['none'], confidence: 'low' });
+
+    // Bring the rollups current first: the page's sign-in render and its Show may otherwise race for the same pass.
+    const warm = `/v1/reports/engagement?programId=${rv.programId}&from=2020-01-01&to=2030-01-01`;
+    expect((await t.app.inject({ method: 'GET', url: warm, headers: rv.lead.auth })).statusCode).toBe(200);
+    const reviewPage = await context.newPage();
+    reviewPage.on('pageerror', (e) => pageErrors.push(e.message));
+    await reviewPage.goto(`${base}/reports`);
+    await reviewPage.fill('#token', rv.lead.token);
+    await reviewPage.click('#save-token');
+    await expect.poll(() => reviewPage.locator('#program').inputValue()).toBe(rv.programId);
+    await reviewPage.selectOption('#group-by', 'ideology');
+    await reviewPage.click('#show');
+    await reviewPage.locator('#report[data-rendered="1"]').waitFor({ state: 'visible' });
+    const q = {
+      programId: rv.programId,
+      from: await reviewPage.inputValue('#from'),
+      to: await reviewPage.inputValue('#to'),
+      groupBy: 'ideology',
+    };
+    const res = await t.app.inject({ method: 'GET', url: `/v1/reports/engagement?${new URLSearchParams(q)}`, headers: rv.lead.auth });
+    const api = res.json() as Report;
+    const total = api.rows.at(-1)!;
+    expect(total).toMatchObject({ group: 'total', positive: 1, pendingReview: 1 });
+    expect(api.definition['positiveSource']).toBe('reviewed');
+    const table = await readTable(reviewPage);
+    expect(table.map((r) => r.group)).toEqual(api.rows.map((r) => r.group));
+    for (const [i, row] of api.rows.entries()) expect(table[i]!.cells, `row ${row.group}`).toEqual(expectedCells(row, 'figures'));
+    expect(table.at(-1)!.cells).toMatchObject({ positive: '1', pendingReview: '1' });
+    expect(await reviewPage.locator('#report-table thead th', { hasText: 'Positive (reviewed)' }).count()).toBe(1);
+    expect(await reviewPage.locator('#report-table thead th', { hasText: 'Waiting for review' }).count()).toBe(1);
+    expect(await reviewPage.locator('#positive-source').textContent()).toBe(
+      'Positive change counts reviewed outcomes only; 1 closed cases wait for review.',
+    );
+    expect(await reviewPage.locator('#definition dt[data-key="positiveSource"]').textContent()).toBe('Positive figure from');
+    await reviewPage.screenshot({ path: path.join(OUTPUT_DIR, 'report-page-reviewed.png'), fullPage: true });
+    expect(await accessibilityViolations(reviewPage)).toEqual([]);
+    await reviewPage.close();
+    expect(pageErrors).toEqual([]);
   }, 60_000);
 
   it('shows the problem detail for a refused token, and forgetting the token clears it', async () => {

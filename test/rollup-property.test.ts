@@ -2,10 +2,11 @@ import fc from 'fast-check';
 import { eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uuidv7 } from '../src/db/ids.js';
-import { APPROACHES, IDEOLOGIES, OUTCOMES, PLATFORMS, RISK_LEVELS } from '../src/domain/vocabulary.js';
+import { APPROACHES, IDEOLOGIES, OUTCOME_STATUSES, OUTCOMES, PLATFORMS, RISK_LEVELS } from '../src/domain/vocabulary.js';
 import { cases, profiles, programs, staff } from '../src/db/schema/index.js';
 import { DIMENSIONS } from '../src/domain/reports/contributions.js';
-import { type Aggregates, fromRaw, fromRollups } from '../src/domain/reports/engagement.js';
+import { type Aggregates, buildRows, fromRaw, fromRollups } from '../src/domain/reports/engagement.js';
+import { DEFAULT_SETTINGS } from '../src/domain/programs/settings.js';
 import { rollupAll } from '../src/domain/reports/rollup.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 
@@ -31,6 +32,10 @@ const caseSpec = fc.record({
   riskLevel: fc.constantFrom(...RISK_LEVELS),
   approaches: fc.uniqueArray(fc.constantFrom(...APPROACHES), { maxLength: 3 }),
   cost: fc.integer({ min: 0, max: 500 }),
+  // Outcome review: the status a closed case's outcome reached, what review settled on, and erasure.
+  outcomeStatus: fc.option(fc.constantFrom(...OUTCOME_STATUSES), { nil: null }),
+  reviewedOutcome: fc.option(fc.constantFrom(...OUTCOMES), { nil: null }),
+  erased: fc.boolean(),
 });
 type Spec = typeof caseSpec extends fc.Arbitrary<infer T> ? T : never;
 
@@ -58,7 +63,22 @@ function facts(s: Spec, staffIds: (string | null)[]) {
     stage: (sustainedAt ? 'sustained' : respondedAt ? 'responded' : contactedAt ? 'contacted' : 'none') as 'none',
     outboundCostCents: contactedAt ? s.cost : 0,
     firstOutboundApproaches: contactedAt ? s.approaches : null,
+    outcomeStatus: s.outcome ? s.outcomeStatus : null,
+    reviewedOutcome: s.outcome ? s.reviewedOutcome : null,
+    erasedAt: s.erased ? flaggedAt : null,
   };
+}
+
+/** The review counts of the total row, counted here in JavaScript, independently of either SQL path. */
+function expectedReviewCounts(specs: Spec[]) {
+  let reviewedPositive = 0;
+  let pendingReview = 0;
+  for (const s of specs) {
+    if (!s.outcome || !s.outcomeStatus) continue;
+    if (['confirmed', 'adjudicated'].includes(s.outcomeStatus) && s.reviewedOutcome === 'positive_change') reviewedPositive++;
+    if (['provisional', 'disputed'].includes(s.outcomeStatus) && !s.erased) pendingReview++;
+  }
+  return { reviewedPositive, pendingReview };
 }
 
 const plain = (a: Aggregates) => ({
@@ -89,7 +109,9 @@ describe('rollups equal a raw recount', () => {
             .values(ids.map((id, i) => ({ caseId: id, programId, platform: specs[i]!.platform, handle: `h${id}` })));
           // Roll up some of it, change cases (as later touchpoints, reassignment, edits would), roll up again.
           await rollupAll(db.db, { programId, limit: 7 });
+          const current = [...specs];
           for (const [n, spec] of changes) {
+            current[n % ids.length] = spec;
             await db.db
               .update(cases)
               .set(facts(spec, staffIds))
@@ -103,9 +125,24 @@ describe('rollups equal a raw recount', () => {
             { programId, from, to },
           ]) {
             for (const dim of [null, ...DIMENSIONS]) {
-              expect(plain(await fromRollups(db.db, w, dim))).toEqual(plain(await fromRaw(db.db, w, dim)));
+              const rolled = await fromRollups(db.db, w, dim);
+              const raw = await fromRaw(db.db, w, dim);
+              expect(plain(rolled)).toEqual(plain(raw));
+              // With review on, the report rows (positive from reviewed outcomes, pendingReview) agree too.
+              const settings = { ...DEFAULT_SETTINGS, outcomeReview: 'required' as const, minCellSize: 1 };
+              expect(buildRows(rolled, settings, dim)).toEqual(buildRows(raw, settings, dim));
             }
           }
+          // Every case is flagged in the first window: its total's review counts are a plain recount of the cases.
+          const whole = await fromRollups(db.db, { programId, from: '2025-12-01', to: '2026-04-01' }, null);
+          expect({ reviewedPositive: whole.total.reviewedPositive, pendingReview: whole.total.pendingReview }).toEqual(
+            expectedReviewCounts(current),
+          );
+          const reviewed = buildRows(whole, { ...DEFAULT_SETTINGS, outcomeReview: 'required', minCellSize: 1 }, null).at(-1)!;
+          expect({ positive: reviewed.positive, pendingReview: reviewed.pendingReview }).toEqual({
+            positive: expectedReviewCounts(current).reviewedPositive,
+            pendingReview: expectedReviewCounts(current).pendingReview,
+          });
           await db.db.delete(profiles).where(inArray(profiles.caseId, ids));
         },
       ),

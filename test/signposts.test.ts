@@ -74,6 +74,7 @@ describe('table ownership', () => {
     'src/domain/jobs/runs.ts': 'job_runs only',
     'src/domain/reports/rollup.ts': 'the engagement rollup, the reports aggregate’s store',
     'src/db/data-migrations.ts': 'the data-migration ledger, written by the migrator',
+    'src/domain/reports/snapshot-store.ts': 'report_snapshots only: the report-snapshot hash chain',
   };
 
   it('finds the tables and their writers', () => {

@@ -14,6 +14,8 @@ export const LOCKS = {
   auditChain: 7242003,
   /** Transaction lock: concurrent worker starts upsert each job scheduler once. */
   schedulers: 7242004,
+  /** Transaction lock (two keys: this and hashtext(programId)) on one program's report-snapshot hash chain (reports/snapshot-store.ts). */
+  snapshotChain: 7242005,
 } as const;
 
 export type LockName = keyof typeof LOCKS;
@@ -39,4 +41,12 @@ export async function underLock<T>(db: Db, name: LockName, work: (tx: Transactio
  */
 export function profileXactLock(key: string): SQL {
   return sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`;
+}
+
+/**
+ * Per-program transaction lock on the report-snapshot hash chain: the two-key form
+ * (LOCKS.snapshotChain, hashtext(programId)), whose key space never meets the one-key locks above.
+ */
+export function snapshotChainXactLock(programId: string): SQL {
+  return sql`select pg_advisory_xact_lock(${LOCKS.snapshotChain}::int, hashtext(${programId}))`;
 }

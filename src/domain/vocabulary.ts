@@ -1,6 +1,6 @@
 // The domain's words: the db schema builds its pgEnums from these lists and the HTTP schemas their zod enums.
 
-export const STAFF_ROLES = ['admin', 'lead', 'analyst', 'intervener'] as const;
+export const STAFF_ROLES = ['admin', 'lead', 'analyst', 'intervener', 'evaluator'] as const;
 export const PLATFORMS = ['facebook', 'x', 'instagram', 'youtube', 'tiktok', 'telegram', 'reddit', 'other'] as const;
 export const IDEOLOGIES = ['far_right', 'islamist', 'other'] as const;
 export const RISK_LEVELS = ['low', 'medium', 'high'] as const;
@@ -33,11 +33,17 @@ export const NOTIFICATION_KINDS = [
   'safeguarding_unacknowledged',
   'case_assigned',
   'caseload_orphaned',
+  'review_requested',
 ] as const;
+export const OUTCOME_STATUSES = ['self_reported', 'provisional', 'confirmed', 'disputed', 'adjudicated'] as const;
+export const REVIEW_CONFIDENCES = ['low', 'medium', 'high'] as const;
+export const REVIEW_KINDS = ['review', 'adjudication'] as const;
+export const SNAPSHOT_REPORTS = ['engagement', 'trend', 'agreement', 'trial', 'assessments'] as const;
 export const NOTE_KINDS = ['general', 'handover', 'supervision'] as const;
 export const NOTE_VISIBILITIES = ['case', 'leads'] as const;
 
 export type Role = (typeof STAFF_ROLES)[number];
+export type OutcomeStatus = (typeof OUTCOME_STATUSES)[number];
 export type NoteKind = (typeof NOTE_KINDS)[number];
 export type NoteVisibility = (typeof NOTE_VISIBILITIES)[number];
 export type Platform = (typeof PLATFORMS)[number];

@@ -147,6 +147,13 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     summary: 'End or cancel an absence',
     description: 'Ends it at once: a cover loses the cases with it. An intervener may end their own unless a lead set a cover. 204.',
   },
+  'GET /v1/programs/:id/settings-history': {
+    operationId: 'getProgramSettingsHistory',
+    summary: 'Every change of a program’s settings',
+    description:
+      'Newest first: `{ version, changedAt, changedBy, changes: { key: { from, to } } }` with the resolved values before and after. ' +
+      'Version 1 is the creation (against the defaults); `settingsVersion` on the program is the latest, and report snapshots record it.',
+  },
   'DELETE /v1/tokens/:id': {
     operationId: 'revokeToken',
     summary: 'Revoke a token',
@@ -274,6 +281,42 @@ export const OPERATIONS: Record<string, OperationDoc> = {
       'The notes the caller may read: an intervener never sees `leads` notes. Each read is audited. After erasure the notes remain with `body: null`.',
   },
 
+  'POST /v1/cases/:id/outcome-reviews': {
+    operationId: 'reviewCaseOutcome',
+    summary: "Review a closed case's outcome",
+    description:
+      'By a lead, analyst or intervener of the program (peers review each other’s cases, whatever their caseload), once per case ' +
+      '(409 `review.duplicate`), never by anyone who ever held it (409 `review.conflict_of_interest`). Only with `outcomeReview: required` ' +
+      '(409 `review.not_required`) and on a closed, provisional or disputed case (409 `review.not_open`); signals come from the program’s ' +
+      '`signalCodebook` (400 `review.unknown_signal`). When the required reviews (1, or 2 when drawn for second coding) agree on the outcome ' +
+      'the case is `confirmed` with it (signals: those every review named); otherwise `disputed`. The answer carries no note and the ' +
+      'case’s new `outcomeStatus`.',
+    idempotent: true,
+  },
+  'GET /v1/cases/:id/outcome-reviews': {
+    operationId: 'listCaseOutcomeReviews',
+    summary: "A case's outcome reviews (blind until yours is in)",
+    description:
+      'Blind: a reviewer sees only their own review until it is in, then all of them; a lead sees all once the required number is in. ' +
+      'Lists the reviews and adjudication of the current closing. Audited as a read of the case; notes are null after erasure.',
+  },
+  'POST /v1/cases/:id/outcome-adjudication': {
+    operationId: 'adjudicateCaseOutcome',
+    summary: 'Settle a disputed outcome',
+    description:
+      'A lead who never held the case (409 `review.conflict_of_interest`) settles a `disputed` case (409 `review.not_disputed` otherwise): ' +
+      'it becomes `adjudicated` with this outcome and signals, which reports count under review.',
+    idempotent: true,
+  },
+  'GET /v1/reviews/pending': {
+    operationId: 'listPendingReviews',
+    summary: 'Cases waiting for your review',
+    description:
+      'Closed, provisional cases of your program you never held and have not reviewed, oldest id first, each with what review needs: ' +
+      'ideology, risk, platform, stage, counts, the self-reported outcome, closing time, reviews required and in, and its touchpoints’ ' +
+      'metadata and summaries (voided ones left out). Never the profile’s identity. Audited as a list read of the cases shown.',
+  },
+
   'POST /v1/cases/:id/follow-ups': {
     operationId: 'scheduleFollowUp',
     summary: 'Schedule a follow-up reminder',
@@ -332,6 +375,48 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     operationId: 'getEngagementTrend',
     summary: 'Engagement counts over time',
     description: 'Contacted, responded and sustained per day or week over `[from, to)` (`to` is exclusive), small cells suppressed.',
+  },
+  'GET /v1/reports/agreement': {
+    operationId: 'getAgreementReport',
+    summary: "Cohen's kappa between two outcome reviewers",
+    description:
+      'Over cases closed in `[from, to)` with two independent reviews: kappa of the outcome and of each signal code (present or absent), ' +
+      'each with a 95% interval from the large-sample non-null standard error of Fleiss, Cohen & Everitt (1969), stated in `definition`. ' +
+      'Every figure is null with fewer than `minCellSize` pairs, and kappa is null when both reviewers used one category only.',
+  },
+  'POST /v1/reports/snapshots': {
+    operationId: 'createReportSnapshot',
+    summary: 'Freeze a report as it is now',
+    description:
+      'Computes the report with the parameters its own route takes (validated by the same schema) and stores it for good with the ' +
+      "program's settings version; `hash` chains the program's snapshots like the audit log. `trial` and `assessments` are 400 " +
+      '`snapshot.report_unavailable` until issue 17 adds them.',
+    idempotent: true,
+  },
+  'GET /v1/reports/snapshots': {
+    operationId: 'listReportSnapshots',
+    summary: "A program's report snapshots, newest first",
+    description: 'Each without its body (one `GET /v1/reports/snapshots/{id}` away).',
+  },
+  'GET /v1/reports/snapshots/:id': {
+    operationId: 'getReportSnapshot',
+    summary: 'Read a frozen report',
+    description: 'The snapshot with its body as computed, its settings version and its hash.',
+  },
+  'GET /v1/reports/snapshots/:id/verify': {
+    operationId: 'verifyReportSnapshot',
+    summary: "Recompute a snapshot's hash chain",
+    description:
+      "Recomputes every hash from the program's first snapshot up to this one: `ok: false` when any stored snapshot was changed after it was made.",
+  },
+  'GET /v1/exports/cases': {
+    operationId: 'exportCases',
+    summary: 'Pseudonymised case-level export for evaluation',
+    description:
+      'One row per case flagged in `[from, to)`: anonymous facts, ISO weeks (never times), counts and codes; `pseudoId` and `holderPseudoId` ' +
+      'are keyed to the caller (stable across their exports, unlinkable to anyone else’s). No handle, URL, display name or free text. ' +
+      'Rows in an ideology × platform × language × riskLevel class under `minCellSize` have `language`, then `platform`, set to `"other"`. ' +
+      'Every export is audited with the cases it held. `format=csv` answers the same rows as RFC 4180 CSV.',
   },
 
   'GET /v1/audit': {

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { Role } from '../../src/domain/staff/principal.js';
 import { notify } from '../../src/domain/notifications/notify.js';
+import type { Role } from '../../src/domain/staff/principal.js';
 import { createToken } from '../../src/domain/staff/tokens.js';
 import { TEST_SECRET, type TestApp } from './app.js';
 import { cast, type Who } from './cast.js';
@@ -9,7 +9,7 @@ import { call, flagBody, ok } from './story.js';
 
 export type { Who } from './cast.js';
 export type RouteTable = FastifyInstance['routeTable'];
-export const ROLES: readonly Role[] = ['admin', 'lead', 'analyst', 'intervener'];
+export const ROLES: readonly Role[] = ['admin', 'lead', 'analyst', 'intervener', 'evaluator'];
 
 /** How the object a request names stands to the caller. */
 export type Relation = 'own' | 'otherIntervener' | 'otherProgram' | 'missing';
@@ -27,6 +27,9 @@ export function routeTableOf(app: FastifyInstance): RouteTable {
   for (const kid of kids) if (Array.isArray(kid.routeTable)) return kid.routeTable;
   throw new Error('no routeTable on the app or its children');
 }
+
+/** Both programs review outcomes, each case by two (so a first review leaves it open for the next). */
+const REVIEWED = { outcomeReview: 'required', secondCoderRate: 1 } as const;
 
 const marker = (what: string) => `${what}${randomBytes(6).toString('hex')}`;
 
@@ -60,18 +63,23 @@ export class World {
 
   static async create(t: TestApp): Promise<World> {
     const w = new World(t);
-    const { programId, admin, lead, analyst, intervener, otherIntervener, spare } = await cast(t, {
-      admin: 'admin',
-      lead: 'lead',
-      analyst: 'analyst',
-      intervener: 'intervener',
-      otherIntervener: 'intervener',
-      spare: { role: 'intervener', maxCaseload: 500 },
-    });
-    const { programId: otherProgramId, ...other } = await cast(t, { lead: 'lead', analyst: 'analyst', intervener: 'intervener' });
+    const { programId, admin, lead, analyst, intervener, evaluator, otherIntervener, spare } = await cast(
+      t,
+      {
+        admin: 'admin',
+        lead: 'lead',
+        analyst: 'analyst',
+        intervener: 'intervener',
+        evaluator: 'evaluator',
+        otherIntervener: 'intervener',
+        spare: { role: 'intervener', maxCaseload: 500 },
+      },
+      REVIEWED,
+    );
+    const { programId: otherProgramId, ...other } = await cast(t, { lead: 'lead', analyst: 'analyst', intervener: 'intervener' }, REVIEWED);
     w.programId = programId;
     w.otherProgramId = otherProgramId;
-    w.people = { admin, lead, analyst, intervener };
+    w.people = { admin, lead, analyst, intervener, evaluator };
     w.otherIntervener = otherIntervener;
     w.spare = spare;
     w.other = other;
@@ -100,6 +108,21 @@ export class World {
     const c = await ok<{ id: string }>(this.t, lead, 'POST', '/v1/cases', body);
     if (programId === this.otherProgramId) this.foreign.add(c.id);
     return c.id;
+  }
+
+  /** A case `holder` held and a lead closed, waiting for review; `disputed`: two reviewers disagreed on it. */
+  async closedForReview(holder: Who, programId = this.programId, disputed = false): Promise<string> {
+    const id = await this.active(holder, programId);
+    const mine = programId === this.programId;
+    await ok(this.t, mine ? this.people.lead : this.other.lead, 'POST', `/v1/cases/${id}/close`, { outcome: 'other' });
+    // Closed, it has left its holder's caseload: peers review it (its handle stays a secret).
+    this.otherCaseload.delete(id);
+    if (disputed) {
+      const [a, b] = mine ? [this.people.analyst, this.spare] : [this.other.analyst, this.other.lead];
+      await ok(this.t, a, 'POST', `/v1/cases/${id}/outcome-reviews`, { outcome: 'other', signals: ['none'], confidence: 'low' });
+      await ok(this.t, b, 'POST', `/v1/cases/${id}/outcome-reviews`, { outcome: 'referred', signals: ['none'], confidence: 'low' });
+    }
+    return id;
   }
 
   /** An active case held by `holder` (of either program). */
@@ -237,6 +260,27 @@ const TARGETS = {
     return w.token(holder, relation === 'otherProgram');
   }) as Build,
   job: (() => async () => 'reconcile') as Build,
+  /** A closed case waiting for review: "own" is another intervener's (the caller may review it), "another intervener's" the caller's own (a conflict of interest). */
+  reviewCase: ((w, _role, relation) => () =>
+    relation === 'otherProgram'
+      ? w.closedForReview(w.other.intervener, w.otherProgramId)
+      : w.closedForReview(relation === 'own' ? w.otherIntervener : w.people.intervener)) as Build,
+  /** A closed case whose two reviews disagree, waiting for a lead's adjudication. */
+  disputedCase: ((w, _role, relation) => () =>
+    relation === 'otherProgram'
+      ? w.closedForReview(w.other.intervener, w.otherProgramId, true)
+      : w.closedForReview(w.otherIntervener, w.programId, true)) as Build,
+  /** A report snapshot of the program, frozen by its lead. */
+  snapshot: ((w, _role, relation) => async () => {
+    const other = relation === 'otherProgram';
+    const programId = other ? w.otherProgramId : w.programId;
+    const s = await ok<{ id: string }>(w.t, other ? w.other.lead : w.people.lead, 'POST', '/v1/reports/snapshots', {
+      report: 'engagement',
+      params: { programId, from: '2020-01-01', to: new Date(Date.now() + 86_400_000).toISOString().slice(0, 10) },
+    });
+    if (other) w.foreign.add(s.id);
+    return s.id;
+  }) as Build,
   /** An absence of an intervener of the program, recorded by its lead. */
   absence: ((w, _role, relation) => async () => {
     const programId = relation === 'otherProgram' ? w.otherProgramId : w.programId;
@@ -274,6 +318,8 @@ export function leaked(body: string, secrets: Iterable<string>, request: string)
 /** The secrets a caller of `role` (of the first program) must never be shown. */
 export function secretsFor(w: World, role: Role): Set<string> {
   if (role === 'admin') return w.contents;
+  // An evaluator sees no case contents and nothing of another program.
+  if (role === 'evaluator') return new Set([...w.contents, ...w.foreign]);
   const out = new Set(w.foreign);
   if (role === 'intervener') for (const s of w.otherCaseload) out.add(s);
   if (role === 'analyst') for (const s of w.pastTriage) out.add(s);

@@ -135,6 +135,7 @@ describe('every response of a full story conforms to the document', () => {
     });
     await expectStatus(200, admin, 'GET', '/v1/programs');
     await expectStatus(200, admin, 'GET', `/v1/programs/${program.id}`);
+    await expectStatus(200, admin, 'GET', `/v1/programs/${program.id}/settings-history`);
     const person = async (role: string, extra: Record<string, unknown> = {}) => {
       const s = await expectStatus<{ id: string }>(201, admin, 'POST', '/v1/staff', {
         programId: program.id,
@@ -356,6 +357,77 @@ describe('every response of a full story conforms to the document', () => {
       );
     }
     await expectStatus(200, lead, 'GET', `/v1/reports/engagement?programId=${program.id}&from=${day(-30)}&to=${day(1)}&format=csv`);
+    // Honest evaluation, in a program that reviews outcomes (two reviewers per case): review, dispute,
+    // adjudicate; then an evaluator's agreement report, snapshot (and its verification) and export.
+    const reviewed = await expectStatus<{ id: string }>(201, admin, 'POST', '/v1/programs', {
+      name: 'Conformance, reviewed',
+      settings: { minCellSize: 1, outcomeReview: 'required', secondCoderRate: 1 },
+    });
+    const member = async (role: string) => {
+      const s = await expectStatus<{ id: string }>(201, admin, 'POST', '/v1/staff', { programId: reviewed.id, name: `${role} two`, role });
+      const tok = await expectStatus<{ token: string }>(201, admin, 'POST', `/v1/staff/${s.id}/tokens`, { label: 'laptop' });
+      return { id: s.id, auth: { authorization: `Bearer ${tok.token}` } };
+    };
+    const [rLead, rAnalyst, rHolder, rPeer, rEvaluator] = [
+      await member('lead'),
+      await member('analyst'),
+      await member('intervener'),
+      await member('intervener'),
+      await member('evaluator'),
+    ];
+    const rc = await expectStatus<{ id: string }>(201, rLead, 'POST', '/v1/cases', {
+      ...body,
+      programId: reviewed.id,
+      profile: { platform: 'x', handle: '@Reviewed_One' },
+    });
+    await expectStatus(200, rLead, 'POST', `/v1/cases/${rc.id}/triage`, { decision: 'accept', reason: 'criteria' });
+    await expectStatus(200, rLead, 'POST', `/v1/cases/${rc.id}/approve`, {});
+    await expectStatus(200, rLead, 'POST', `/v1/cases/${rc.id}/assignment`, { intervenerId: rHolder.id });
+    await expectStatus(200, rLead, 'POST', `/v1/cases/${rc.id}/close`, { outcome: 'other' });
+    await expectStatus(200, rPeer, 'GET', '/v1/reviews/pending');
+    await expectStatus(201, rPeer, 'POST', `/v1/cases/${rc.id}/outcome-reviews`, {
+      outcome: 'other',
+      signals: ['none'],
+      confidence: 'low',
+    });
+    await expectStatus(409, rHolder, 'POST', `/v1/cases/${rc.id}/outcome-reviews`, {
+      outcome: 'other',
+      signals: ['none'],
+      confidence: 'low',
+    });
+    await expectStatus(400, rAnalyst, 'POST', `/v1/cases/${rc.id}/outcome-reviews`, {
+      outcome: 'other',
+      signals: ['nope'],
+      confidence: 'low',
+    });
+    await expectStatus(201, rAnalyst, 'POST', `/v1/cases/${rc.id}/outcome-reviews`, {
+      outcome: 'referred',
+      signals: ['none'],
+      confidence: 'high',
+    });
+    await expectStatus(200, rLead, 'GET', `/v1/cases/${rc.id}/outcome-reviews`);
+    await expectStatus(201, rLead, 'POST', `/v1/cases/${rc.id}/outcome-adjudication`, {
+      outcome: 'referred',
+      signals: ['none'],
+      note: 'agreed',
+    });
+    await expectStatus(409, rLead, 'POST', `/v1/cases/${rc.id}/outcome-adjudication`, {
+      outcome: 'other',
+      signals: ['none'],
+      note: 'again',
+    });
+    await expectStatus(404, rEvaluator, 'GET', `/v1/cases/${rc.id}`);
+    await expectStatus(200, rEvaluator, 'GET', `/v1/reports/agreement?programId=${reviewed.id}&from=${day(-30)}&to=${day(1)}`);
+    const snap = await expectStatus<{ id: string }>(201, rEvaluator, 'POST', '/v1/reports/snapshots', {
+      report: 'engagement',
+      params: { programId: reviewed.id, from: day(-30), to: day(1) },
+    });
+    await expectStatus(400, rEvaluator, 'POST', '/v1/reports/snapshots', { report: 'trial', params: { programId: reviewed.id } });
+    await expectStatus(200, rEvaluator, 'GET', `/v1/reports/snapshots?programId=${reviewed.id}`);
+    await expectStatus(200, rEvaluator, 'GET', `/v1/reports/snapshots/${snap.id}`);
+    await expectStatus(200, rEvaluator, 'GET', `/v1/reports/snapshots/${snap.id}/verify`);
+    await expectStatus(200, rEvaluator, 'GET', `/v1/exports/cases?programId=${reviewed.id}&from=${day(-30)}&to=${day(1)}`);
+    await expectStatus(200, rEvaluator, 'GET', `/v1/exports/cases?programId=${reviewed.id}&from=${day(-30)}&to=${day(1)}&format=csv`);
     await expectStatus(
       200,
       lead,

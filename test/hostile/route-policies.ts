@@ -40,6 +40,8 @@ export interface RoutePolicy {
   expect: Record<Role, number | ByRelation>;
   /** Succeeding changes the object: each allowed call gets a fresh one. */
   mutates?: true;
+  /** Lists closed cases of the program to peers who may review them: case ids (never identities) of other holders' cases are expected. */
+  peerReview?: true;
   /** PATCH: send If-Match with the current version of this kind of row. */
   ifMatch?: 'case' | 'program';
   /** Bull Board: its own (non-problem) bodies for its own 4xx. */
@@ -58,10 +60,10 @@ const DENY = S(403, 403, 403, 403);
 const PROGRAM = (ok: number) => S(ok, ok, 404, 404);
 /** In scope for an intervener (and an analyst on a case in triage): only their own. */
 const OWN = (ok: number) => S(ok, 404, 404, 404);
-const ALL = (status: number) => ({ admin: status, lead: status, analyst: status, intervener: status });
+const ALL = (status: number) => ({ admin: status, lead: status, analyst: status, intervener: status, evaluator: status });
 const only = (roles: Role[], status: number | ByRelation, otherwise: number | ByRelation = 403) =>
   Object.fromEntries(
-    (['admin', 'lead', 'analyst', 'intervener'] as const).map((r) => [r, roles.includes(r) ? status : otherwise]),
+    (['admin', 'lead', 'analyst', 'intervener', 'evaluator'] as const).map((r) => [r, roles.includes(r) ? status : otherwise]),
   ) as Record<Role, number | ByRelation>;
 
 const soon = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
@@ -85,7 +87,7 @@ function caseRoute(
     url,
     auth,
     target: 'case',
-    expect: { admin: DENY, lead: DENY, analyst: DENY, intervener: DENY, ...expect },
+    expect: { admin: DENY, lead: DENY, analyst: DENY, intervener: DENY, evaluator: DENY, ...expect },
     request: (c) => ({ url: path(url, c.target), ...(payload ? { payload: payload(c) } : {}) }),
     ...extra,
   };
@@ -113,14 +115,21 @@ function board(method: Method, url: string, adminStatus: number, filled = url, p
     url: `${BOARD}${url}`,
     auth: 'own',
     board: true,
-    expect: { admin: adminStatus, lead: 403, analyst: 403, intervener: 403 },
+    expect: { admin: adminStatus, lead: 403, analyst: 403, intervener: 403, evaluator: 403 },
     request: () => ({ url: `${BOARD}${filled}`, ...(payload !== undefined ? { payload } : method === 'GET' ? {} : { payload: {} }) }),
   };
 }
 /** Mutating board calls name a queue that does not exist, so they change nothing (Bull Board answers 404). */
 const NOQ = 'no-such-queue';
 
-export const ROUTE_POLICIES: RoutePolicy[] = [
+/** Routes about one case (as src/http/plugins/auth.ts names them): an evaluator not allowed there gets 404, as if the case did not exist. */
+const CASE_ROUTE = /^\/v1\/(cases\/:id|touchpoints\/:id|follow-ups\/:id|safeguarding\/:id)(\/|$)/;
+function evaluatorHidden(p: RoutePolicy): boolean {
+  return CASE_ROUTE.test(p.url) && (p.auth === 'public' || p.auth === 'own' || !p.auth.includes('evaluator'));
+}
+const NONE = S(404, 404, 404, 404);
+
+const DECLARED: RoutePolicy[] = [
   // Swagger UI (public).
   get('/docs', 'public', ALL(200)),
   get('/docs/static/index.html', 'public', ALL(302)),
@@ -141,18 +150,18 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
   { ...get('/app/assets/:file', 'public', ALL(200)), request: () => ({ url: '/app/assets/main.js' }) },
 
   // Me.
-  get('/v1/me', ['admin', 'lead', 'analyst', 'intervener'], ALL(200)),
+  get('/v1/me', ['admin', 'lead', 'analyst', 'intervener', 'evaluator'], ALL(200)),
   get('/v1/me/caseload', ['intervener'], only(['intervener'], 200)),
-  get('/v1/me/notifications', ['admin', 'lead', 'analyst', 'intervener'], ALL(200), {
+  get('/v1/me/notifications', ['admin', 'lead', 'analyst', 'intervener', 'evaluator'], ALL(200), {
     request: () => ({ url: '/v1/me/notifications?unread=true' }),
   }),
   {
     method: 'POST',
     url: '/v1/me/notifications/:id/read',
-    auth: ['admin', 'lead', 'analyst', 'intervener'],
+    auth: ['admin', 'lead', 'analyst', 'intervener', 'evaluator'],
     target: 'notification',
     // An inbox is personal: nobody, not even an admin or a lead, reads another's.
-    expect: { admin: OWN(200), lead: OWN(200), analyst: OWN(200), intervener: OWN(200) },
+    expect: { admin: OWN(200), lead: OWN(200), analyst: OWN(200), intervener: OWN(200), evaluator: OWN(200) },
     mutates: true,
     request: (c) => ({ url: `/v1/me/notifications/${c.target}/read`, payload: {} }),
   },
@@ -170,7 +179,13 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
   get(
     '/v1/programs/:id',
     ['admin', 'lead'],
-    { admin: S(200, 200, 200, 404), lead: PROGRAM(200), analyst: DENY, intervener: DENY },
+    { admin: S(200, 200, 200, 404), lead: PROGRAM(200), analyst: DENY, intervener: DENY, evaluator: DENY },
+    { target: 'program' },
+  ),
+  get(
+    '/v1/programs/:id/settings-history',
+    ['admin', 'lead'],
+    { admin: S(200, 200, 200, 404), lead: PROGRAM(200), analyst: DENY, intervener: DENY, evaluator: DENY },
     { target: 'program' },
   ),
   {
@@ -178,7 +193,7 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
     url: '/v1/programs/:id',
     auth: ['admin', 'lead'],
     target: 'program',
-    expect: { admin: S(200, 200, 200, 404), lead: PROGRAM(200), analyst: DENY, intervener: DENY },
+    expect: { admin: S(200, 200, 200, 404), lead: PROGRAM(200), analyst: DENY, intervener: DENY, evaluator: DENY },
     ifMatch: 'program',
     request: (c) => ({ url: `/v1/programs/${c.target}`, payload: { settings: { followUpAfter: 'P2D' } } }),
   },
@@ -341,7 +356,7 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
     url: '/v1/touchpoints/:id/void',
     auth: ['lead', 'intervener'],
     target: 'touchpoint',
-    expect: { admin: DENY, lead: PROGRAM(200), analyst: DENY, intervener: OWN(200) },
+    expect: { admin: DENY, lead: PROGRAM(200), analyst: DENY, intervener: OWN(200), evaluator: DENY },
     mutates: true,
     request: (c) => ({ url: `/v1/touchpoints/${c.target}/void`, payload: { reason: 'logged on the wrong case' } }),
   },
@@ -381,7 +396,7 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
       url: `/v1/follow-ups/:id/${action}`,
       auth: ['lead', 'intervener'],
       target: 'followUp',
-      expect: { admin: DENY, lead: PROGRAM(200), analyst: DENY, intervener: OWN(200) },
+      expect: { admin: DENY, lead: PROGRAM(200), analyst: DENY, intervener: OWN(200), evaluator: DENY },
       mutates: true,
       request: (c) => ({ url: `/v1/follow-ups/${c.target}/${action}`, payload: action === 'snooze' ? { until: soon(5) } : {} }),
     }),
@@ -404,12 +419,70 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
     (url): RoutePolicy => ({
       method: 'GET',
       url,
-      auth: ['lead'],
+      auth: ['lead', 'evaluator'],
       target: 'program',
-      expect: only(['lead'], S(200, null, 404, 404), S(403, null, 403, 403)),
+      expect: only(['lead', 'evaluator'], S(200, null, 404, 404), S(403, null, 403, 403)),
       request: (c) => ({
         url: `${url}?programId=${c.target}&from=${day(-30)}&to=${day(1)}${url.endsWith('trend') ? '&interval=week' : '&groupBy=platform'}`,
       }),
+    }),
+  ),
+
+  // Outcome review (peers of the program, never a former holder; blind until one's own review is in).
+  {
+    method: 'POST',
+    url: '/v1/cases/:id/outcome-reviews',
+    auth: READERS,
+    target: 'reviewCase',
+    expect: { ...only(['lead', 'analyst'], S(201, 201, 404, 404), DENY), intervener: S(201, 409, 404, 404) },
+    mutates: true,
+    request: (c) => ({ url: `/v1/cases/${c.target}/outcome-reviews`, payload: { outcome: 'other', signals: ['none'], confidence: 'low' } }),
+  },
+  get('/v1/cases/:id/outcome-reviews', READERS, only(READERS, S(200, 200, 404, 404), DENY), { target: 'reviewCase' }),
+  {
+    method: 'POST',
+    url: '/v1/cases/:id/outcome-adjudication',
+    auth: ['lead'],
+    target: 'disputedCase',
+    expect: only(['lead'], S(201, 201, 404, 404), DENY),
+    mutates: true,
+    request: (c) => ({
+      url: `/v1/cases/${c.target}/outcome-adjudication`,
+      payload: { outcome: 'other', signals: ['none'], note: 'settled' },
+    }),
+  },
+  get('/v1/reviews/pending', READERS, only(READERS, 200), { peerReview: true, request: () => ({ url: '/v1/reviews/pending?limit=10' }) }),
+  // Evaluation (lead, evaluator): agreement, snapshots, the pseudonymised export.
+  ...['/v1/reports/agreement', '/v1/exports/cases', '/v1/reports/snapshots'].map(
+    (url): RoutePolicy => ({
+      method: 'GET',
+      url,
+      auth: ['lead', 'evaluator'],
+      target: 'program',
+      expect: only(['lead', 'evaluator'], S(200, null, 404, 404), S(403, null, 403, 403)),
+      request: (c) => ({ url: `${url}?programId=${c.target}${url.endsWith('snapshots') ? '' : `&from=2020-01-01&to=${day(1)}`}` }),
+    }),
+  ),
+  {
+    method: 'POST',
+    url: '/v1/reports/snapshots',
+    auth: ['lead', 'evaluator'],
+    target: 'program',
+    expect: only(['lead', 'evaluator'], S(201, null, 404, 404), S(403, null, 403, 403)),
+    mutates: true,
+    request: (c) => ({
+      url: '/v1/reports/snapshots',
+      payload: { report: 'engagement', params: { programId: c.target, from: '2020-01-01', to: day(1) } },
+    }),
+  },
+  ...['', '/verify'].map(
+    (suffix): RoutePolicy => ({
+      method: 'GET',
+      url: `/v1/reports/snapshots/:id${suffix}`,
+      auth: ['lead', 'evaluator'],
+      target: 'snapshot',
+      expect: only(['lead', 'evaluator'], PROGRAM(200), DENY),
+      request: (c) => ({ url: `/v1/reports/snapshots/${c.target}${suffix}` }),
     }),
   ),
 
@@ -431,7 +504,7 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
     method: 'POST',
     url: `${BOARD}/login`,
     auth: 'public',
-    expect: { admin: 204, lead: 401, analyst: 401, intervener: 401 },
+    expect: { admin: 204, lead: 401, analyst: 401, intervener: 401, evaluator: 401 },
     request: (c) => ({ url: `${BOARD}/login`, payload: { token: c.caller.token } }),
   },
   // Ends the board session named by the cookie, if any: nothing to refuse.
@@ -479,6 +552,10 @@ export const ROUTE_POLICIES: RoutePolicy[] = [
   board('GET', '/static/*', 200, '/static/favicon-32x32.png'),
 ];
 
+export const ROUTE_POLICIES: RoutePolicy[] = DECLARED.map((p) =>
+  evaluatorHidden(p) ? { ...p, expect: { ...p.expect, evaluator: NONE } } : p,
+);
+
 export const routeKey = (r: { method: string; url: string }) => `${r.method} ${r.url}`;
 
 export function policyOf(method: string, url: string): RoutePolicy | undefined {
@@ -491,9 +568,10 @@ export function expected(p: RoutePolicy, role: Role, relation: Relation = 'own')
   return typeof e === 'number' ? (relation === 'own' ? e : null) : e[relation];
 }
 
-/** Roles with any non-403 answer: what routeTable's auth array must list. */
+/** Roles with any non-403 answer: what routeTable's auth array must list (an evaluator's 404 on a case route is the auth plugin's, not the route's). */
 export function allowedRoles(p: RoutePolicy): Role[] {
-  return (['admin', 'lead', 'analyst', 'intervener'] as const).filter((r) => {
+  return (['admin', 'lead', 'analyst', 'intervener', 'evaluator'] as const).filter((r) => {
+    if (r === 'evaluator' && evaluatorHidden(p)) return false;
     const e = p.expect[r];
     return typeof e === 'number' ? e !== 403 : Object.values(e).some((s) => s !== null && s !== 403);
   });

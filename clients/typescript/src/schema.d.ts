@@ -374,6 +374,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/cases/{id}/outcome-adjudication": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Settle a disputed outcome
+         * @description A lead who never held the case (409 `review.conflict_of_interest`) settles a `disputed` case (409 `review.not_disputed` otherwise): it becomes `adjudicated` with this outcome and signals, which reports count under review.
+         *
+         *     Who may call: lead.
+         */
+        post: operations["adjudicateCaseOutcome"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{id}/outcome-reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A case's outcome reviews (blind until yours is in)
+         * @description Blind: a reviewer sees only their own review until it is in, then all of them; a lead sees all once the required number is in. Lists the reviews and adjudication of the current closing. Audited as a read of the case; notes are null after erasure.
+         *
+         *     Who may call: lead, analyst, intervener.
+         */
+        get: operations["listCaseOutcomeReviews"];
+        put?: never;
+        /**
+         * Review a closed case's outcome
+         * @description By a lead, analyst or intervener of the program (peers review each other’s cases, whatever their caseload), once per case (409 `review.duplicate`), never by anyone who ever held it (409 `review.conflict_of_interest`). Only with `outcomeReview: required` (409 `review.not_required`) and on a closed, provisional or disputed case (409 `review.not_open`); signals come from the program’s `signalCodebook` (400 `review.unknown_signal`). When the required reviews (1, or 2 when drawn for second coding) agree on the outcome the case is `confirmed` with it (signals: those every review named); otherwise `disputed`. The answer carries no note and the case’s new `outcomeStatus`.
+         *
+         *     Who may call: lead, analyst, intervener.
+         */
+        post: operations["reviewCaseOutcome"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/cases/{id}/reopen": {
         parameters: {
             query?: never;
@@ -462,6 +512,28 @@ export interface paths {
          *     Who may call: analyst, lead.
          */
         post: operations["triageCase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/exports/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Pseudonymised case-level export for evaluation
+         * @description One row per case flagged in `[from, to)`: anonymous facts, ISO weeks (never times), counts and codes; `pseudoId` and `holderPseudoId` are keyed to the caller (stable across their exports, unlinkable to anyone else’s). No handle, URL, display name or free text. Rows in an ideology × platform × language × riskLevel class under `minCellSize` have `language`, then `platform`, set to `"other"`. Every export is audited with the cases it held. `format=csv` answers the same rows as RFC 4180 CSV.
+         *
+         *     Who may call: lead, evaluator.
+         */
+        get: operations["exportCases"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -567,7 +639,7 @@ export interface paths {
          * Who the token belongs to
          * @description The caller as the server sees them: staff id, name, role and program (null for admins). A quick way to check a token.
          *
-         *     Who may call: admin, lead, analyst, intervener.
+         *     Who may call: admin, lead, analyst, intervener, evaluator.
          */
         get: operations["getMe"];
         put?: never;
@@ -611,7 +683,7 @@ export interface paths {
          * The caller's notifications, newest first
          * @description The staff inbox: follow-ups due and overdue, assignments, safeguarding alerts and more. `unread=true` lists only the unread ones.
          *
-         *     Who may call: admin, lead, analyst, intervener.
+         *     Who may call: admin, lead, analyst, intervener, evaluator.
          */
         get: operations["listNotifications"];
         put?: never;
@@ -635,7 +707,7 @@ export interface paths {
          * Mark one of your notifications read
          * @description Marking a notification read again is harmless. Another person's notification is 404.
          *
-         *     Who may call: admin, lead, analyst, intervener.
+         *     Who may call: admin, lead, analyst, intervener, evaluator.
          */
         post: operations["markNotificationRead"];
         delete?: never;
@@ -700,6 +772,50 @@ export interface paths {
         patch: operations["updateProgram"];
         trace?: never;
     };
+    "/v1/programs/{id}/settings-history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every change of a program’s settings
+         * @description Newest first: `{ version, changedAt, changedBy, changes: { key: { from, to } } }` with the resolved values before and after. Version 1 is the creation (against the defaults); `settingsVersion` on the program is the latest, and report snapshots record it.
+         *
+         *     Who may call: admin, lead.
+         */
+        get: operations["getProgramSettingsHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/agreement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Cohen's kappa between two outcome reviewers
+         * @description Over cases closed in `[from, to)` with two independent reviews: kappa of the outcome and of each signal code (present or absent), each with a 95% interval from the large-sample non-null standard error of Fleiss, Cohen & Everitt (1969), stated in `definition`. Every figure is null with fewer than `minCellSize` pairs, and kappa is null when both reviewers used one category only.
+         *
+         *     Who may call: lead, evaluator.
+         */
+        get: operations["getAgreementReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/reports/engagement": {
         parameters: {
             query?: never;
@@ -711,7 +827,7 @@ export interface paths {
          * Engagement funnel for a cohort
          * @description Cases flagged in `[from, to)` (`to` is exclusive), in total or grouped; each rate with its 95% Wilson interval `ci95: [low, high]`. Cells below `minCellSize` are null and `suppressed`. `format=csv` answers the same numbers as RFC 4180 CSV.
          *
-         *     Who may call: lead.
+         *     Who may call: lead, evaluator.
          */
         get: operations["getEngagementReport"];
         put?: never;
@@ -733,9 +849,103 @@ export interface paths {
          * Engagement counts over time
          * @description Contacted, responded and sustained per day or week over `[from, to)` (`to` is exclusive), small cells suppressed.
          *
-         *     Who may call: lead.
+         *     Who may call: lead, evaluator.
          */
         get: operations["getEngagementTrend"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/snapshots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A program's report snapshots, newest first
+         * @description Each without its body (one `GET /v1/reports/snapshots/{id}` away).
+         *
+         *     Who may call: lead, evaluator.
+         */
+        get: operations["listReportSnapshots"];
+        put?: never;
+        /**
+         * Freeze a report as it is now
+         * @description Computes the report with the parameters its own route takes (validated by the same schema) and stores it for good with the program's settings version; `hash` chains the program's snapshots like the audit log. `trial` and `assessments` are 400 `snapshot.report_unavailable` until issue 17 adds them.
+         *
+         *     Who may call: lead, evaluator.
+         */
+        post: operations["createReportSnapshot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/snapshots/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a frozen report
+         * @description The snapshot with its body as computed, its settings version and its hash.
+         *
+         *     Who may call: lead, evaluator.
+         */
+        get: operations["getReportSnapshot"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/snapshots/{id}/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Recompute a snapshot's hash chain
+         * @description Recomputes every hash from the program's first snapshot up to this one: `ok: false` when any stored snapshot was changed after it was made.
+         *
+         *     Who may call: lead, evaluator.
+         */
+        get: operations["verifyReportSnapshot"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reviews/pending": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Cases waiting for your review
+         * @description Closed, provisional cases of your program you never held and have not reviewed, oldest id first, each with what review needs: ideology, risk, platform, stage, counts, the self-reported outcome, closing time, reviews required and in, and its touchpoints’ metadata and summaries (voided ones left out). Never the profile’s identity. Audited as a list read of the cases shown.
+         *
+         *     Who may call: lead, analyst, intervener.
+         */
+        get: operations["listPendingReviews"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1010,6 +1220,58 @@ export interface components {
              */
             createdAt: string;
         };
+        /** @description Cohen's kappa between two reviewers; null below minCellSize pairs */
+        AgreementReport: {
+            /** @description Cases closed in the window with two independent reviews */
+            pairs: number;
+            outcome: {
+                kappa: number | null;
+                /** @description 95% interval [low, high]; null when kappa is */
+                ci95: number[] | null;
+                observedAgreement: number | null;
+            };
+            signals: {
+                code: string;
+                kappa: number | null;
+                /** @description 95% interval [low, high]; null when kappa is */
+                ci95: number[] | null;
+                pairs: number;
+            }[];
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            asOf: string;
+            definition: {
+                [key: string]: string | number;
+            };
+        };
+        /** @description Cohen's kappa between two reviewers; null below minCellSize pairs */
+        AgreementReportInput: {
+            /** @description Cases closed in the window with two independent reviews */
+            pairs: number;
+            outcome: {
+                kappa: number | null;
+                /** @description 95% interval [low, high]; null when kappa is */
+                ci95: number[] | null;
+                observedAgreement: number | null;
+            };
+            signals: {
+                code: string;
+                kappa: number | null;
+                /** @description 95% interval [low, high]; null when kappa is */
+                ci95: number[] | null;
+                pairs: number;
+            }[];
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            asOf: string;
+            definition: {
+                [key: string]: string | number;
+            };
+        };
         AuditEntry: {
             /** Format: uuid */
             id: string;
@@ -1100,6 +1362,8 @@ export interface components {
             lastTouchpointAt: string | null;
             closedAt: string | null;
             outcome: ("positive_change" | "disengaged" | "no_response" | "declined" | "referred" | "unsafe_to_continue" | "other") | null;
+            /** @description How far the outcome is reviewed: null while the case is open; `self_reported` without review */
+            outcomeStatus: ("self_reported" | "provisional" | "confirmed" | "disputed" | "adjudicated") | null;
             erased: boolean;
             version: number;
             /**
@@ -1112,6 +1376,74 @@ export interface components {
              * @example 2026-12-01T09:30:00Z
              */
             updatedAt: string;
+        };
+        /** @description JSON by default; with format=csv, RFC 4180 text/csv with the same rows */
+        CaseExport: {
+            rows: {
+                /** @description Keyed per caller: stable across your exports, unlinkable to another caller’s; null for an erased case */
+                pseudoId: string | null;
+                ideology: string;
+                /** @description "other" where generalised */
+                platform: string;
+                /** @description "other" where generalised; null when unknown or erased */
+                language: string | null;
+                riskLevel: string;
+                status: string;
+                stage: string;
+                /** @example 2026-W48 */
+                flaggedWeek: string;
+                contactedWeek: string | null;
+                respondedWeek: string | null;
+                sustainedWeek: string | null;
+                closedWeek: string | null;
+                touchpoints: number;
+                inbound: number;
+                outbound: number;
+                firstOutboundApproaches: string[] | null;
+                outcome: string | null;
+                outcomeStatus: string | null;
+                signals: string[];
+                trialArm: string | null;
+                /** @description The holder, keyed per caller like pseudoId */
+                holderPseudoId: string | null;
+            }[];
+            definition: {
+                [key: string]: string | number;
+            };
+        };
+        /** @description JSON by default; with format=csv, RFC 4180 text/csv with the same rows */
+        CaseExportInput: {
+            rows: {
+                /** @description Keyed per caller: stable across your exports, unlinkable to another caller’s; null for an erased case */
+                pseudoId: string | null;
+                ideology: string;
+                /** @description "other" where generalised */
+                platform: string;
+                /** @description "other" where generalised; null when unknown or erased */
+                language: string | null;
+                riskLevel: string;
+                status: string;
+                stage: string;
+                /** @example 2026-W48 */
+                flaggedWeek: string;
+                contactedWeek: string | null;
+                respondedWeek: string | null;
+                sustainedWeek: string | null;
+                closedWeek: string | null;
+                touchpoints: number;
+                inbound: number;
+                outbound: number;
+                firstOutboundApproaches: string[] | null;
+                outcome: string | null;
+                outcomeStatus: string | null;
+                signals: string[];
+                trialArm: string | null;
+                /** @description The holder, keyed per caller like pseudoId */
+                holderPseudoId: string | null;
+            }[];
+            definition: {
+                [key: string]: string | number;
+            };
         };
         CaseInput: {
             /** Format: uuid */
@@ -1153,6 +1485,8 @@ export interface components {
             lastTouchpointAt: string | null;
             closedAt: string | null;
             outcome: ("positive_change" | "disengaged" | "no_response" | "declined" | "referred" | "unsafe_to_continue" | "other") | null;
+            /** @description How far the outcome is reviewed: null while the case is open; `self_reported` without review */
+            outcomeStatus: ("self_reported" | "provisional" | "confirmed" | "disputed" | "adjudicated") | null;
             erased: boolean;
             version: number;
             /**
@@ -1260,6 +1594,8 @@ export interface components {
                 responded: number | null;
                 sustained: number | null;
                 positive: number | null;
+                /** @description With outcomeReview required only: closed cases whose outcome is still provisional or disputed */
+                pendingReview?: number | null;
                 responseRate: {
                     value: number;
                     /** @description 95% Wilson score interval: [low, high] */
@@ -1306,6 +1642,8 @@ export interface components {
                 responded: number | null;
                 sustained: number | null;
                 positive: number | null;
+                /** @description With outcomeReview required only: closed cases whose outcome is still provisional or disputed */
+                pendingReview?: number | null;
                 responseRate: {
                     value: number;
                     /** @description 95% Wilson score interval: [low, high] */
@@ -1467,7 +1805,7 @@ export interface components {
             id: string;
             name: string;
             /** @enum {string} */
-            role: "admin" | "lead" | "analyst" | "intervener";
+            role: "admin" | "lead" | "analyst" | "intervener" | "evaluator";
             programId: string | null;
         };
         MeInput: {
@@ -1475,7 +1813,7 @@ export interface components {
             id: string;
             name: string;
             /** @enum {string} */
-            role: "admin" | "lead" | "analyst" | "intervener";
+            role: "admin" | "lead" | "analyst" | "intervener" | "evaluator";
             programId: string | null;
         };
         NewToken: {
@@ -1494,7 +1832,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            kind: "follow_up_due" | "follow_up_overdue" | "no_contact" | "response_overdue" | "safeguarding_raised" | "safeguarding_unacknowledged" | "case_assigned" | "caseload_orphaned";
+            kind: "follow_up_due" | "follow_up_overdue" | "no_contact" | "response_overdue" | "safeguarding_raised" | "safeguarding_unacknowledged" | "case_assigned" | "caseload_orphaned" | "review_requested";
             caseId: string | null;
             /**
              * Format: date-time
@@ -1512,7 +1850,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            kind: "follow_up_due" | "follow_up_overdue" | "no_contact" | "response_overdue" | "safeguarding_raised" | "safeguarding_unacknowledged" | "case_assigned" | "caseload_orphaned";
+            kind: "follow_up_due" | "follow_up_overdue" | "no_contact" | "response_overdue" | "safeguarding_raised" | "safeguarding_unacknowledged" | "case_assigned" | "caseload_orphaned" | "review_requested";
             caseId: string | null;
             /**
              * Format: date-time
@@ -1525,6 +1863,118 @@ export interface components {
              * @constant
              */
             hasHandoverNote?: true;
+        };
+        OutcomeReview: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            caseId: string;
+            /** Format: uuid */
+            reviewerId: string;
+            /** @enum {string} */
+            kind: "review" | "adjudication";
+            /** @enum {string} */
+            outcome: "positive_change" | "disengaged" | "no_response" | "declined" | "referred" | "unsafe_to_continue" | "other";
+            signals: string[];
+            /** @description Null on an adjudication */
+            confidence: ("low" | "medium" | "high") | null;
+            /** @description Null when none was written, or once the case is erased */
+            note: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+        };
+        OutcomeReviewInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            caseId: string;
+            /** Format: uuid */
+            reviewerId: string;
+            /** @enum {string} */
+            kind: "review" | "adjudication";
+            /** @enum {string} */
+            outcome: "positive_change" | "disengaged" | "no_response" | "declined" | "referred" | "unsafe_to_continue" | "other";
+            signals: string[];
+            /** @description Null on an adjudication */
+            confidence: ("low" | "medium" | "high") | null;
+            /** @description Null when none was written, or once the case is erased */
+            note: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+        };
+        OutcomeReviewList: {
+            /** Format: uuid */
+            caseId: string;
+            outcomeStatus: ("self_reported" | "provisional" | "confirmed" | "disputed" | "adjudicated") | null;
+            reviewsRequired: number | null;
+            /** @description `review`-kind reviews of the current closing (their content stays hidden until yours is in) */
+            reviewsIn: number;
+            items: components["schemas"]["OutcomeReview"][];
+        };
+        OutcomeReviewListInput: {
+            /** Format: uuid */
+            caseId: string;
+            outcomeStatus: ("self_reported" | "provisional" | "confirmed" | "disputed" | "adjudicated") | null;
+            reviewsRequired: number | null;
+            /** @description `review`-kind reviews of the current closing (their content stays hidden until yours is in) */
+            reviewsIn: number;
+            items: components["schemas"]["OutcomeReviewInput"][];
+        };
+        OutcomeReviewReceipt: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            caseId: string;
+            /** Format: uuid */
+            reviewerId: string;
+            /** @enum {string} */
+            kind: "review" | "adjudication";
+            /** @enum {string} */
+            outcome: "positive_change" | "disengaged" | "no_response" | "declined" | "referred" | "unsafe_to_continue" | "other";
+            signals: string[];
+            /** @description Null on an adjudication */
+            confidence: ("low" | "medium" | "high") | null;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+            /**
+             * @description The case's outcome status after this review
+             * @enum {string}
+             */
+            outcomeStatus: "self_reported" | "provisional" | "confirmed" | "disputed" | "adjudicated";
+        };
+        OutcomeReviewReceiptInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            caseId: string;
+            /** Format: uuid */
+            reviewerId: string;
+            /** @enum {string} */
+            kind: "review" | "adjudication";
+            /** @enum {string} */
+            outcome: "positive_change" | "disengaged" | "no_response" | "declined" | "referred" | "unsafe_to_continue" | "other";
+            signals: string[];
+            /** @description Null on an adjudication */
+            confidence: ("low" | "medium" | "high") | null;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+            /**
+             * @description The case's outcome status after this review
+             * @enum {string}
+             */
+            outcomeStatus: "self_reported" | "provisional" | "confirmed" | "disputed" | "adjudicated";
         };
         /** @description RFC 9457 problem details */
         Problem: {
@@ -1605,8 +2055,19 @@ export interface components {
                 retentionClosed: string;
                 /** @description https, no credentials, every address its host resolves to public (400 program.webhook_url_not_allowed); plain http and private addresses only with OVERTURE_WEBHOOK_ALLOW_PRIVATE=true. Redirects are never followed. */
                 staffWebhookUrl: string | null;
+                /**
+                 * @description `required`: a closed case is `provisional` until independent review
+                 * @enum {string}
+                 */
+                outcomeReview: "off" | "required";
+                /** @description Share of reviewed cases drawn for a second, blind review */
+                secondCoderRate: number;
+                /** @description The signal codes a review may name */
+                signalCodebook: string[];
             };
             version: number;
+            /** @description 1 at creation, +1 each change of settings */
+            settingsVersion: number;
             /**
              * Format: date-time
              * @example 2026-12-01T09:30:00Z
@@ -1667,8 +2128,19 @@ export interface components {
                 retentionClosed: string;
                 /** @description https, no credentials, every address its host resolves to public (400 program.webhook_url_not_allowed); plain http and private addresses only with OVERTURE_WEBHOOK_ALLOW_PRIVATE=true. Redirects are never followed. */
                 staffWebhookUrl: string | null;
+                /**
+                 * @description `required`: a closed case is `provisional` until independent review
+                 * @enum {string}
+                 */
+                outcomeReview: "off" | "required";
+                /** @description Share of reviewed cases drawn for a second, blind review */
+                secondCoderRate: number;
+                /** @description The signal codes a review may name */
+                signalCodebook: string[];
             };
             version: number;
+            /** @description 1 at creation, +1 each change of settings */
+            settingsVersion: number;
             /**
              * Format: date-time
              * @example 2026-12-01T09:30:00Z
@@ -1681,6 +2153,184 @@ export interface components {
             updatedAt: string;
             /** @description Shown once, in the response that set staffWebhookUrl: `whsec_` + base64 of 32 random bytes (a Standard Webhooks secret) */
             webhookSecret?: string;
+        };
+        ReportSnapshot: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            programId: string;
+            /** @enum {string} */
+            report: "engagement" | "trend" | "agreement" | "trial" | "assessments";
+            params: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+            /** Format: uuid */
+            createdBy: string;
+            /** @description The program’s settings version the report was computed under */
+            settingsVersion: number;
+            /** @description The hash of the program’s previous snapshot (64 zeros for its first) */
+            prevHash: string;
+            /** @description sha256(prevHash ‖ canonical JSON of this snapshot) */
+            hash: string;
+            /** @description The report as it was computed */
+            body: unknown;
+        };
+        ReportSnapshotInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            programId: string;
+            /** @enum {string} */
+            report: "engagement" | "trend" | "agreement" | "trial" | "assessments";
+            params: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+            /** Format: uuid */
+            createdBy: string;
+            /** @description The program’s settings version the report was computed under */
+            settingsVersion: number;
+            /** @description The hash of the program’s previous snapshot (64 zeros for its first) */
+            prevHash: string;
+            /** @description sha256(prevHash ‖ canonical JSON of this snapshot) */
+            hash: string;
+            /** @description The report as it was computed */
+            body: unknown;
+        };
+        ReportSnapshotSummary: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            programId: string;
+            /** @enum {string} */
+            report: "engagement" | "trend" | "agreement" | "trial" | "assessments";
+            params: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+            /** Format: uuid */
+            createdBy: string;
+            /** @description The program’s settings version the report was computed under */
+            settingsVersion: number;
+            /** @description The hash of the program’s previous snapshot (64 zeros for its first) */
+            prevHash: string;
+            /** @description sha256(prevHash ‖ canonical JSON of this snapshot) */
+            hash: string;
+        };
+        ReportSnapshotSummaryInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            programId: string;
+            /** @enum {string} */
+            report: "engagement" | "trend" | "agreement" | "trial" | "assessments";
+            params: {
+                [key: string]: unknown;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+            /** Format: uuid */
+            createdBy: string;
+            /** @description The program’s settings version the report was computed under */
+            settingsVersion: number;
+            /** @description The hash of the program’s previous snapshot (64 zeros for its first) */
+            prevHash: string;
+            /** @description sha256(prevHash ‖ canonical JSON of this snapshot) */
+            hash: string;
+        };
+        /** @description What review needs of a case: anonymous facts and its touchpoints, never the profile's identity */
+        ReviewPacket: {
+            /** Format: uuid */
+            caseId: string;
+            /** @enum {string} */
+            ideology: "far_right" | "islamist" | "other";
+            /** @enum {string} */
+            riskLevel: "low" | "medium" | "high";
+            /** @enum {string} */
+            platform: "facebook" | "x" | "instagram" | "youtube" | "tiktok" | "telegram" | "reddit" | "other";
+            /** @enum {string} */
+            stage: "none" | "contacted" | "responded" | "sustained";
+            touchpointCount: number;
+            inboundCount: number;
+            /** @description As self-reported at closing */
+            outcome: ("positive_change" | "disengaged" | "no_response" | "declined" | "referred" | "unsafe_to_continue" | "other") | null;
+            outcomeStatus: ("self_reported" | "provisional" | "confirmed" | "disputed" | "adjudicated") | null;
+            closedAt: string | null;
+            reviewsRequired: number;
+            reviewsIn: number;
+            /** @description The codes a review of this case may name (the program’s signalCodebook) */
+            signalCodebook: string[];
+            touchpoints: {
+                /** Format: uuid */
+                id: string;
+                /** @enum {string} */
+                direction: "outbound" | "inbound";
+                /** @enum {string} */
+                channel: "direct_message" | "paid_message" | "comment" | "other";
+                /**
+                 * Format: date-time
+                 * @example 2026-12-01T09:30:00Z
+                 */
+                occurredAt: string;
+                approaches: string[];
+                sentiment: ("positive" | "neutral" | "negative" | "hostile") | null;
+                summary: string | null;
+            }[];
+        };
+        /** @description What review needs of a case: anonymous facts and its touchpoints, never the profile's identity */
+        ReviewPacketInput: {
+            /** Format: uuid */
+            caseId: string;
+            /** @enum {string} */
+            ideology: "far_right" | "islamist" | "other";
+            /** @enum {string} */
+            riskLevel: "low" | "medium" | "high";
+            /** @enum {string} */
+            platform: "facebook" | "x" | "instagram" | "youtube" | "tiktok" | "telegram" | "reddit" | "other";
+            /** @enum {string} */
+            stage: "none" | "contacted" | "responded" | "sustained";
+            touchpointCount: number;
+            inboundCount: number;
+            /** @description As self-reported at closing */
+            outcome: ("positive_change" | "disengaged" | "no_response" | "declined" | "referred" | "unsafe_to_continue" | "other") | null;
+            outcomeStatus: ("self_reported" | "provisional" | "confirmed" | "disputed" | "adjudicated") | null;
+            closedAt: string | null;
+            reviewsRequired: number;
+            reviewsIn: number;
+            /** @description The codes a review of this case may name (the program’s signalCodebook) */
+            signalCodebook: string[];
+            touchpoints: {
+                /** Format: uuid */
+                id: string;
+                /** @enum {string} */
+                direction: "outbound" | "inbound";
+                /** @enum {string} */
+                channel: "direct_message" | "paid_message" | "comment" | "other";
+                /**
+                 * Format: date-time
+                 * @example 2026-12-01T09:30:00Z
+                 */
+                occurredAt: string;
+                approaches: string[];
+                sentiment: ("positive" | "neutral" | "negative" | "hostile") | null;
+                summary: string | null;
+            }[];
         };
         SafeguardingConcern: {
             /** Format: uuid */
@@ -1726,13 +2376,221 @@ export interface components {
             acknowledgedBy: string | null;
             acknowledgedAt: string | null;
         };
+        SettingsHistory: {
+            items: {
+                version: number;
+                /**
+                 * Format: date-time
+                 * @example 2026-12-01T09:30:00Z
+                 */
+                changedAt: string;
+                changedBy: string | null;
+                changes: {
+                    [key: string]: {
+                        from: unknown;
+                        to: unknown;
+                    };
+                };
+            }[];
+        };
+        SettingsHistoryInput: {
+            items: {
+                version: number;
+                /**
+                 * Format: date-time
+                 * @example 2026-12-01T09:30:00Z
+                 */
+                changedAt: string;
+                changedBy: string | null;
+                changes: {
+                    [key: string]: {
+                        from: unknown;
+                        to: unknown;
+                    };
+                };
+            }[];
+        };
+        SnapshotRequest: {
+            /** @constant */
+            report: "engagement";
+            params: {
+                /**
+                 * Format: uuid
+                 * @example 0193a1e0-5b2c-7a31-8f4e-6d2b9c0e1a01
+                 */
+                programId: string;
+                /**
+                 * @description First UTC day, inclusive
+                 * @example 2026-11-01
+                 */
+                from: unknown;
+                /**
+                 * @description UTC day after the last, exclusive
+                 * @example 2026-12-01
+                 */
+                to: unknown;
+                /** @enum {string} */
+                groupBy?: "intervener" | "ideology" | "platform" | "riskLevel" | "approach" | "cohort";
+            };
+        } | {
+            /** @constant */
+            report: "trend";
+            params: {
+                /**
+                 * Format: uuid
+                 * @example 0193a1e0-5b2c-7a31-8f4e-6d2b9c0e1a01
+                 */
+                programId: string;
+                /**
+                 * @description First UTC day, inclusive
+                 * @example 2026-11-01
+                 */
+                from: unknown;
+                /**
+                 * @description UTC day after the last, exclusive
+                 * @example 2026-12-01
+                 */
+                to: unknown;
+                /**
+                 * @default day
+                 * @enum {string}
+                 */
+                interval: "day" | "week";
+            };
+        } | {
+            /** @constant */
+            report: "agreement";
+            params: {
+                /**
+                 * Format: uuid
+                 * @example 0193a1e0-5b2c-7a31-8f4e-6d2b9c0e1a01
+                 */
+                programId: string;
+                /**
+                 * @description First UTC day, inclusive
+                 * @example 2026-11-01
+                 */
+                from: unknown;
+                /**
+                 * @description UTC day after the last, exclusive
+                 * @example 2026-12-01
+                 */
+                to: unknown;
+            };
+        } | {
+            /** @constant */
+            report: "trial";
+            /** @description Not available yet: 400 snapshot.report_unavailable */
+            params: {
+                [key: string]: unknown;
+            };
+        } | {
+            /** @constant */
+            report: "assessments";
+            /** @description Not available yet: 400 snapshot.report_unavailable */
+            params: {
+                [key: string]: unknown;
+            };
+        };
+        SnapshotRequestInput: {
+            /** @constant */
+            report: "engagement";
+            params: {
+                /**
+                 * Format: uuid
+                 * @example 0193a1e0-5b2c-7a31-8f4e-6d2b9c0e1a01
+                 */
+                programId: string;
+                /**
+                 * @description First UTC day, inclusive
+                 * @example 2026-11-01
+                 */
+                from: string;
+                /**
+                 * @description UTC day after the last, exclusive
+                 * @example 2026-12-01
+                 */
+                to: string;
+                /** @enum {string} */
+                groupBy?: "intervener" | "ideology" | "platform" | "riskLevel" | "approach" | "cohort";
+            };
+        } | {
+            /** @constant */
+            report: "trend";
+            params: {
+                /**
+                 * Format: uuid
+                 * @example 0193a1e0-5b2c-7a31-8f4e-6d2b9c0e1a01
+                 */
+                programId: string;
+                /**
+                 * @description First UTC day, inclusive
+                 * @example 2026-11-01
+                 */
+                from: string;
+                /**
+                 * @description UTC day after the last, exclusive
+                 * @example 2026-12-01
+                 */
+                to: string;
+                /**
+                 * @default day
+                 * @enum {string}
+                 */
+                interval: "day" | "week";
+            };
+        } | {
+            /** @constant */
+            report: "agreement";
+            params: {
+                /**
+                 * Format: uuid
+                 * @example 0193a1e0-5b2c-7a31-8f4e-6d2b9c0e1a01
+                 */
+                programId: string;
+                /**
+                 * @description First UTC day, inclusive
+                 * @example 2026-11-01
+                 */
+                from: string;
+                /**
+                 * @description UTC day after the last, exclusive
+                 * @example 2026-12-01
+                 */
+                to: string;
+            };
+        } | {
+            /** @constant */
+            report: "trial";
+            /** @description Not available yet: 400 snapshot.report_unavailable */
+            params: {
+                [key: string]: unknown;
+            };
+        } | {
+            /** @constant */
+            report: "assessments";
+            /** @description Not available yet: 400 snapshot.report_unavailable */
+            params: {
+                [key: string]: unknown;
+            };
+        };
+        SnapshotVerification: {
+            ok: boolean;
+            /** @description Snapshots of the chain recomputed, from the program’s first to this one */
+            checked: number;
+        };
+        SnapshotVerificationInput: {
+            ok: boolean;
+            /** @description Snapshots of the chain recomputed, from the program’s first to this one */
+            checked: number;
+        };
         Staff: {
             /** Format: uuid */
             id: string;
             programId: string | null;
             name: string;
             /** @enum {string} */
-            role: "admin" | "lead" | "analyst" | "intervener";
+            role: "admin" | "lead" | "analyst" | "intervener" | "evaluator";
             specialisms: string[];
             languages: string[];
             maxCaseload: number | null;
@@ -1754,7 +2612,7 @@ export interface components {
             programId: string | null;
             name: string;
             /** @enum {string} */
-            role: "admin" | "lead" | "analyst" | "intervener";
+            role: "admin" | "lead" | "analyst" | "intervener" | "evaluator";
             specialisms: string[];
             languages: string[];
             maxCaseload: number | null;
@@ -3898,6 +4756,369 @@ export interface operations {
             };
         };
     };
+    adjudicateCaseOutcome: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a creating request safe to retry. A replay with the same key and body answers the first response (with `Idempotent-Replayed: true`); the same key with another body is 422 `idempotency.key_reused`; a replay while the first is still running is 409 `idempotency.in_flight`. Keys are scoped to your token and kept at least 24 hours. Any 1 to 255 visible ASCII characters: a UUID is a good choice.
+                 * @example 0193a1f2-7c41-7d2e-9b55-2f1c8e6a4d10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    outcome: "positive_change" | "disengaged" | "no_response" | "declined" | "referred" | "unsafe_to_continue" | "other";
+                    /** @description Codes from the program's `signalCodebook` (an unknown one is 400 `review.unknown_signal`) */
+                    signals: string[];
+                    note: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutcomeReviewReceipt"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCaseOutcomeReviews: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutcomeReviewList"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reviewCaseOutcome: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a creating request safe to retry. A replay with the same key and body answers the first response (with `Idempotent-Replayed: true`); the same key with another body is 422 `idempotency.key_reused`; a replay while the first is still running is 409 `idempotency.in_flight`. Keys are scoped to your token and kept at least 24 hours. Any 1 to 255 visible ASCII characters: a UUID is a good choice.
+                 * @example 0193a1f2-7c41-7d2e-9b55-2f1c8e6a4d10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    outcome: "positive_change" | "disengaged" | "no_response" | "declined" | "referred" | "unsafe_to_continue" | "other";
+                    /** @description Codes from the program's `signalCodebook` (an unknown one is 400 `review.unknown_signal`) */
+                    signals: string[];
+                    /** @enum {string} */
+                    confidence: "low" | "medium" | "high";
+                    note?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutcomeReviewReceipt"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     reopenCase: {
         parameters: {
             query?: never;
@@ -4454,6 +5675,109 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportCases: {
+        parameters: {
+            query: {
+                programId: string;
+                /** @description First UTC day, inclusive */
+                from: string;
+                /** @description UTC day after the last, exclusive */
+                to: string;
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One row per case flagged in the window: JSON, or RFC 4180 CSV with format=csv */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseExport"];
+                    "text/csv": string;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5447,6 +6771,15 @@ export interface operations {
                         retentionClosed?: string;
                         /** @description https, no credentials, every address its host resolves to public (400 program.webhook_url_not_allowed); plain http and private addresses only with OVERTURE_WEBHOOK_ALLOW_PRIVATE=true. Redirects are never followed. */
                         staffWebhookUrl?: string | null;
+                        /**
+                         * @description `required`: a closed case is `provisional` until independent review
+                         * @enum {string}
+                         */
+                        outcomeReview?: "off" | "required";
+                        /** @description Share of reviewed cases drawn for a second, blind review */
+                        secondCoderRate?: number;
+                        /** @description The signal codes a review may name */
+                        signalCodebook?: string[];
                     };
                 };
             };
@@ -5708,6 +7041,15 @@ export interface operations {
                         retentionClosed?: string;
                         /** @description https, no credentials, every address its host resolves to public (400 program.webhook_url_not_allowed); plain http and private addresses only with OVERTURE_WEBHOOK_ALLOW_PRIVATE=true. Redirects are never followed. */
                         staffWebhookUrl?: string | null;
+                        /**
+                         * @description `required`: a closed case is `provisional` until independent review
+                         * @enum {string}
+                         */
+                        outcomeReview?: "off" | "required";
+                        /** @description Share of reviewed cases drawn for a second, blind review */
+                        secondCoderRate?: number;
+                        /** @description The signal codes a review may name */
+                        signalCodebook?: string[];
                     };
                 };
             };
@@ -5789,6 +7131,204 @@ export interface operations {
             };
             /** @description Precondition Required */
             428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getProgramSettingsHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettingsHistory"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAgreementReport: {
+        parameters: {
+            query: {
+                programId: string;
+                /** @description First UTC day, inclusive */
+                from: string;
+                /** @description UTC day after the last, exclusive */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgreementReport"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5977,6 +7517,518 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listReportSnapshots: {
+        parameters: {
+            query: {
+                programId: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["ReportSnapshotSummary"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createReportSnapshot: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a creating request safe to retry. A replay with the same key and body answers the first response (with `Idempotent-Replayed: true`); the same key with another body is 422 `idempotency.key_reused`; a replay while the first is still running is 409 `idempotency.in_flight`. Keys are scoped to your token and kept at least 24 hours. Any 1 to 255 visible ASCII characters: a UUID is a good choice.
+                 * @example 0193a1f2-7c41-7d2e-9b55-2f1c8e6a4d10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SnapshotRequestInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportSnapshot"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getReportSnapshot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportSnapshot"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verifyReportSnapshot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SnapshotVerification"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listPendingReviews: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["ReviewPacket"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6233,7 +8285,7 @@ export interface operations {
         parameters: {
             query?: {
                 programId?: string;
-                role?: "admin" | "lead" | "analyst" | "intervener";
+                role?: "admin" | "lead" | "analyst" | "intervener" | "evaluator";
                 active?: "true" | "false";
                 limit?: number;
                 cursor?: string;
@@ -6343,7 +8395,7 @@ export interface operations {
                     programId?: string | null;
                     name: string;
                     /** @enum {string} */
-                    role: "admin" | "lead" | "analyst" | "intervener";
+                    role: "admin" | "lead" | "analyst" | "intervener" | "evaluator";
                     specialisms?: string[];
                     languages?: string[];
                     maxCaseload?: number | null;

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bigint, boolean, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, ts } from './columns.js';
-import { caseStatus, direction, ideology, outcome, platform, riskLevel, stage } from './enums.js';
+import { caseStatus, direction, ideology, outcome, outcomeStatus, platform, riskLevel, stage } from './enums.js';
 import { programs } from './programs.js';
 import { staff } from './staff.js';
 
@@ -32,6 +32,13 @@ export const cases = pgTable(
     approvedAt: ts('approved_at'),
     closedAt: ts('closed_at'),
     outcome: outcome('outcome'),
+    /** `self_reported` without review; with review required, `provisional` at closing until reviewed. */
+    outcomeStatus: outcomeStatus('outcome_status'),
+    /** The outcome the review settled on (confirmed or adjudicated); reports count `positive` from it under review. */
+    reviewedOutcome: outcome('reviewed_outcome'),
+    reviewedSignals: text('reviewed_signals').array(),
+    /** Reviews needed (1, or 2 when drawn for second coding), fixed when the case closes. */
+    reviewsRequired: integer('reviews_required'),
     // Stage timestamps with the holder at that moment: funnels need no window functions.
     contactedAt: ts('contacted_at'),
     contactedBy: uuid('contacted_by'),

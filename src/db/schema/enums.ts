@@ -10,7 +10,11 @@ import {
   NOTE_KINDS,
   NOTE_VISIBILITIES,
   NOTIFICATION_KINDS,
+  OUTCOME_STATUSES,
   OUTCOMES,
+  REVIEW_CONFIDENCES,
+  REVIEW_KINDS,
+  SNAPSHOT_REPORTS,
   PLATFORMS,
   RISK_LEVELS,
   SENTIMENTS,
@@ -36,3 +40,7 @@ export const concernStatus = pgEnum('concern_status', CONCERN_STATUSES);
 export const notificationKind = pgEnum('notification_kind', NOTIFICATION_KINDS);
 export const noteKind = pgEnum('note_kind', NOTE_KINDS);
 export const noteVisibility = pgEnum('note_visibility', NOTE_VISIBILITIES);
+export const outcomeStatus = pgEnum('outcome_status', OUTCOME_STATUSES);
+export const reviewConfidence = pgEnum('review_confidence', REVIEW_CONFIDENCES);
+export const reviewKind = pgEnum('review_kind', REVIEW_KINDS);
+export const snapshotReport = pgEnum('snapshot_report', SNAPSHOT_REPORTS);

@@ -9,6 +9,8 @@ export * from './notes.js';
 export * from './notifications.js';
 export * from './programs.js';
 export * from './reports.js';
+export * from './reviews.js';
+export * from './snapshots.js';
 export * from './safeguarding.js';
 export * from './staff.js';
 export * from './touchpoints.js';

@@ -34,6 +34,10 @@ export const engagementRollup = pgTable(
     sustained: integer('sustained').notNull().default(0),
     positive: integer('positive').notNull().default(0),
     costCents: bigint('cost_cents', { mode: 'number' }).notNull().default(0),
+    /** Confirmed or adjudicated as positive_change (what `positive` reports under outcome review). */
+    reviewedPositive: integer('reviewed_positive').notNull().default(0),
+    /** Closed cases whose outcome still waits for review (provisional or disputed, not erased). */
+    pendingReview: integer('pending_review').notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.programId, t.dimension, t.day, t.groupKey] })],
 );

@@ -11,6 +11,8 @@ import { type ProgramSettings, programSettings } from '../programs/settings.js';
 import { webhookJobs } from '../reminders/jobs.js';
 import { absenceAt, findStaffMember, lockIntervener } from '../staff/store.js';
 import { addHandoverNote } from '../notes/service.js';
+import { outcomeStatusOf, reviewsRequiredFor } from '../reviews/rules.js';
+import { closingReviewFields, requestReview } from '../reviews/service.js';
 import { isSuppressed, normaliseHandle, type Platform } from './profile.js';
 import { OPEN_STATUSES } from './rules.js';
 import {
@@ -57,6 +59,7 @@ export function toCaseView({ case: c, profile: p }: CaseWithProfile) {
     lastTouchpointAt: c.lastTouchpointAt,
     closedAt: c.closedAt,
     outcome: c.outcome,
+    outcomeStatus: outcomeStatusOf(c),
     erased: c.erasedAt !== null,
     version: c.version,
     createdAt: c.createdAt,
@@ -381,21 +384,26 @@ export async function assign(tx: Tx, ctx: Ctx, id: string, input: AssignInput) {
 
 export async function close(tx: Tx, ctx: Ctx, id: string, outcome: NonNullable<CaseRow['outcome']>, note: string | null) {
   const now = ctx.clock.now();
-  return transition(
+  let underReview = false;
+  const closed = await transition(
     tx,
     ctx,
     id,
     'close',
-    async (current) => {
+    async (current, _to, settings) => {
       checkOutcome(outcome, current.case.stage);
       await endOpenAssignments(tx, id, now);
       // Nothing is due on a closed case.
       await cancelOutstanding(tx, id, now);
-      return { closedAt: now, outcome };
+      underReview = settings.outcomeReview === 'required';
+      const review = closingReviewFields(settings, current.case, () => reviewsRequiredFor(ctx.secret, id, settings.secondCoderRate));
+      return { closedAt: now, outcome, ...review };
     },
     note,
     { outcome },
   );
+  if (underReview) await requestReview(tx, ctx, closed.case);
+  return closed;
 }
 
 export async function reopen(tx: Tx, ctx: Ctx, id: string, reason: string) {
@@ -411,7 +419,8 @@ export async function reopen(tx: Tx, ctx: Ctx, id: string, reason: string) {
         throw new DomainError(409, 'case.no_assignee', 'The last holder is no longer active; reopen needs someone to hold the case.');
       }
       await startAssignment(tx, ctx, current.case, holder.id, {});
-      return { closedAt: null, outcome: null };
+      // The review of that closing no longer applies; reviewsRequired stays as drawn.
+      return { closedAt: null, outcome: null, outcomeStatus: null, reviewedOutcome: null, reviewedSignals: null };
     },
     reason,
   );

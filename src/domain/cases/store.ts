@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, notInArray, or, type SQL, sql } from 'drizzle-orm';
 import { type Db, isPool, type Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
 import { builtOnce, hotQuery, setList } from '../../db/prepared.js';
@@ -399,4 +399,110 @@ export async function activeCaseIdsOf(tx: Tx, staffId: string): Promise<string[]
     .where(and(eq(cases.assigneeId, staffId), eq(cases.status, 'active')))
     .orderBy(asc(cases.id));
   return rows.map((r) => r.id);
+}
+
+/** A case of this program, unscoped within it (outcome review: peers read beyond their caseload); `lock` takes the row. */
+export async function findCaseOfProgram(
+  tx: Tx,
+  programId: string,
+  caseId: string,
+  opts: { lock?: boolean } = {},
+): Promise<CaseRow | undefined> {
+  const q = tx
+    .select()
+    .from(cases)
+    .where(and(eq(cases.id, caseId), eq(cases.programId, programId)));
+  const [row] = opts.lock ? await q.for('update') : await q;
+  return row;
+}
+
+/** Every staff member who has held the case (an assignment period, ended or not): its former holders. */
+export async function holderIdsOf(tx: Tx, caseId: string): Promise<string[]> {
+  const rows = await tx.selectDistinct({ staffId: assignments.staffId }).from(assignments).where(eq(assignments.caseId, caseId));
+  return rows.map((r) => r.staffId);
+}
+
+/**
+ * Closed, unerased cases of the program with this outcome status that `staffId` never held,
+ * leaving out `exclude` (the cases they already reviewed), in id order after `after`.
+ */
+export async function casesAwaitingReviewBy(
+  tx: Tx | Db,
+  f: { programId: string; staffId: string; outcomeStatus: NonNullable<CaseRow['outcomeStatus']>; exclude: string[]; after?: string },
+  limit: number,
+): Promise<CaseRow[]> {
+  const closed: CaseStatus = 'closed';
+  return tx
+    .select()
+    .from(cases)
+    .where(
+      and(
+        eq(cases.programId, f.programId),
+        eq(cases.status, closed),
+        eq(cases.outcomeStatus, f.outcomeStatus),
+        isNull(cases.erasedAt),
+        sql`not exists (select 1 from ${assignments} a where a.case_id = ${cases.id} and a.staff_id = ${f.staffId})`,
+        f.exclude.length > 0 ? notInArray(cases.id, f.exclude) : undefined,
+        f.after ? gt(cases.id, f.after) : undefined,
+      ),
+    )
+    .orderBy(asc(cases.id))
+    .limit(limit);
+}
+
+/** What the evaluation export reads of a case: anonymous facts, stage times and counts; of the profile, its language only. */
+export interface CaseExportFacts {
+  id: string;
+  ideology: CaseRow['ideology'];
+  platform: CaseRow['platform'];
+  language: string | null;
+  riskLevel: CaseRow['riskLevel'];
+  status: CaseRow['status'];
+  stage: CaseRow['stage'];
+  flaggedAt: Date;
+  contactedAt: Date | null;
+  respondedAt: Date | null;
+  sustainedAt: Date | null;
+  closedAt: Date | null;
+  touchpoints: number;
+  inbound: number;
+  firstOutboundApproaches: string[] | null;
+  outcome: CaseRow['outcome'];
+  outcomeStatus: CaseRow['outcomeStatus'];
+  reviewedOutcome: CaseRow['reviewedOutcome'];
+  reviewedSignals: string[] | null;
+  assigneeId: string | null;
+  erasedAt: Date | null;
+}
+
+/** The program's cases flagged in [from, to), oldest first: never a handle, URL, display name, indicator or note. */
+export async function caseExportFacts(tx: Tx, programId: string, from: Date, to: Date): Promise<CaseExportFacts[]> {
+  return tx
+    .select({
+      id: cases.id,
+      ideology: cases.ideology,
+      platform: cases.platform,
+      language: profiles.language,
+      riskLevel: cases.riskLevel,
+      status: cases.status,
+      stage: cases.stage,
+      flaggedAt: cases.flaggedAt,
+      contactedAt: cases.contactedAt,
+      respondedAt: cases.respondedAt,
+      sustainedAt: cases.sustainedAt,
+      closedAt: cases.closedAt,
+      touchpoints: cases.touchpointCount,
+      inbound: cases.inboundCount,
+      firstOutboundApproaches: cases.firstOutboundApproaches,
+      outcome: cases.outcome,
+      outcomeStatus: cases.outcomeStatus,
+      reviewedOutcome: cases.reviewedOutcome,
+      reviewedSignals: cases.reviewedSignals,
+      assigneeId: cases.assigneeId,
+      erasedAt: cases.erasedAt,
+    })
+    .from(cases)
+    .leftJoin(profiles, eq(profiles.caseId, cases.id))
+    .where(and(eq(cases.programId, programId), sql`${cases.flaggedAt} >= ${from.toISOString()}::timestamptz`, lt(cases.flaggedAt, to)))
+    .orderBy(asc(cases.flaggedAt), asc(cases.id));
 }

@@ -20,6 +20,9 @@ const webhookUrl = z
     'https, no credentials, every address its host resolves to public (400 program.webhook_url_not_allowed); plain http and private addresses only with OVERTURE_WEBHOOK_ALLOW_PRIVATE=true. Redirects are never followed.',
   );
 
+/** A signal code: a short lowercase slug, as reports and the export carry it. */
+const signalCode = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'must be a lowercase slug of 1 to 40 characters (a-z, 0-9, _)');
+
 export const programSettingsShape = {
   requireApproval: z.boolean(),
   defaultMaxCaseload: z.int().min(1).max(500),
@@ -34,6 +37,14 @@ export const programSettingsShape = {
   retentionNeverContacted: duration,
   retentionClosed: duration,
   staffWebhookUrl: webhookUrl,
+  outcomeReview: z.enum(['off', 'required']).describe('`required`: a closed case is `provisional` until independent review'),
+  secondCoderRate: z.number().min(0).max(1).describe('Share of reviewed cases drawn for a second, blind review'),
+  signalCodebook: z
+    .array(signalCode)
+    .min(1)
+    .max(30)
+    .refine((codes) => new Set(codes).size === codes.length, 'codes must be distinct')
+    .describe('The signal codes a review may name'),
 };
 
 export const programSettingsSchema = z.strictObject(programSettingsShape);
@@ -56,6 +67,9 @@ export const DEFAULT_SETTINGS: ProgramSettings = {
   retentionNeverContacted: 'P90D',
   retentionClosed: 'P365D',
   staffWebhookUrl: null,
+  outcomeReview: 'off',
+  secondCoderRate: 0.2,
+  signalCodebook: ['expressed_doubt', 'reduced_hostility', 'accepted_support', 'left_group_space', 'sought_help', 'none'],
 };
 
 const SETTING_KEYS = Object.keys(programSettingsShape) as (keyof ProgramSettings)[];
@@ -105,7 +119,10 @@ export async function webhookSettings(
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export type DurationKey = { [K in keyof ProgramSettings]: ProgramSettings[K] extends string ? K : never }[keyof ProgramSettings];
+export type DurationKey = Exclude<
+  { [K in keyof ProgramSettings]: ProgramSettings[K] extends string ? K : never }[keyof ProgramSettings],
+  'outcomeReview'
+>;
 
 /** Milliseconds of a duration setting; resolved settings always hold a valid one. */
 export function ms(settings: ProgramSettings, key: DurationKey): number {

@@ -1,6 +1,6 @@
 import { asc, eq, gt, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
-import { programs } from '../../db/schema/index.js';
+import { programSettingsHistory, programs } from '../../db/schema/index.js';
 
 /** The only code that reads or writes `programs`. */
 
@@ -42,11 +42,17 @@ export async function updateProgramRow(
   tx: Tx,
   id: string,
   version: number,
-  set: { name: string; settings: Record<string, unknown>; webhookSecret?: string | null },
+  set: { name: string; settings: Record<string, unknown>; webhookSecret?: string | null; settingsChanged?: boolean },
 ): Promise<ProgramRow | undefined> {
+  const { settingsChanged, ...values } = set;
   const [row] = await tx
     .update(programs)
-    .set({ ...set, version: sql`${programs.version} + 1`, updatedAt: sql`now()` })
+    .set({
+      ...values,
+      ...(settingsChanged ? { settingsVersion: sql`${programs.settingsVersion} + 1` } : {}),
+      version: sql`${programs.version} + 1`,
+      updatedAt: sql`now()`,
+    })
     .where(sql`${programs.id} = ${id} and ${programs.version} = ${version}`)
     .returning();
   return row;
@@ -78,3 +84,28 @@ export async function webhookTargetOf(tx: Tx, programId: string): Promise<{ stor
  * expression of that statement (a column or a parameter), never a value.
  */
 export const storedSettingsSql = (programId: string) => `(select settings from programs where id = ${programId})`;
+
+/**
+ * The program's settings version, its row share-locked until the transaction ends so the settings
+ * cannot change while a report is frozen under that version; undefined when there is no such program.
+ */
+export async function lockSettingsVersion(tx: Tx, programId: string): Promise<number | undefined> {
+  const [p] = await tx.select({ v: programs.settingsVersion }).from(programs).where(eq(programs.id, programId)).for('share');
+  return p?.v;
+}
+
+export type SettingsChange = typeof programSettingsHistory.$inferSelect;
+
+export async function insertSettingsChange(tx: Tx, row: typeof programSettingsHistory.$inferInsert): Promise<void> {
+  await tx.insert(programSettingsHistory).values(row);
+}
+
+/** Every recorded change of a program's settings, newest first. */
+export async function listSettingsChanges(tx: Tx, programId: string, limit: number): Promise<SettingsChange[]> {
+  return tx
+    .select()
+    .from(programSettingsHistory)
+    .where(eq(programSettingsHistory.programId, programId))
+    .orderBy(sql`${programSettingsHistory.version} desc`)
+    .limit(limit);
+}

@@ -1,4 +1,5 @@
 import type { cases } from '../../db/schema/index.js';
+import { PENDING_STATUSES, REVIEWED_STATUSES } from '../reviews/rules.js';
 
 export const DIMENSIONS = ['intervener', 'ideology', 'platform', 'riskLevel', 'approach', 'cohort'] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
@@ -6,10 +7,17 @@ export type StoredDimension = Dimension | 'total';
 
 export const COUNT_FIELDS = ['flagged', 'accepted', 'contacted', 'responded', 'sustained', 'positive'] as const;
 export type CountField = (typeof COUNT_FIELDS)[number];
-export type Counts = Record<CountField, number> & { costCents: number };
+/**
+ * `positive` is the self-reported figure; `reviewedPositive` (confirmed or adjudicated as
+ * positive_change) and `pendingReview` (closed, still waiting) are what a report shows under review.
+ */
+export type Counts = Record<CountField, number> & { costCents: number; reviewedPositive: number; pendingReview: number };
 
-/** [dimension, group, flag day, flagged, accepted, contacted, responded, sustained, positive, costCents] */
-export type Cell = [StoredDimension, string, string, number, number, number, number, number, number, number];
+/**
+ * [dimension, group, flag day, flagged, accepted, contacted, responded, sustained, positive, costCents,
+ * reviewedPositive, pendingReview]: the review counts last, so contributions stored before they existed still read (as 0).
+ */
+export type Cell = [StoredDimension, string, string, number, number, number, number, number, number, number, number, number];
 /** [event day, contacted, responded, sustained] */
 export type EventCell = [string, number, number, number];
 /** [dimension, group, flag day, seconds from first contact to first response] */
@@ -38,6 +46,10 @@ export type CaseFacts = Pick<
   | 'riskLevel'
   | 'outboundCostCents'
   | 'firstOutboundApproaches'
+  | 'status'
+  | 'outcomeStatus'
+  | 'reviewedOutcome'
+  | 'erasedAt'
 >;
 
 export const dayOf = (d: Date) => d.toISOString().slice(0, 10);
@@ -47,7 +59,7 @@ export const responseSeconds = (c: CaseFacts) =>
 /**
  * What one case adds to the rollups. Every grouping counts the whole funnel for the case, except
  * `intervener`: each stage goes to whoever held the case when it was reached (flagged and
- * accepted to the first contact's holder, or the holder now; positive to the holder at close).
+ * accepted to the first contact's holder, or the holder now; positive, reviewed or pending, to the holder at close).
  */
 export function contributions(c: CaseFacts): Contribution {
   const day = dayOf(c.flaggedAt);
@@ -59,12 +71,28 @@ export function contributions(c: CaseFacts): Contribution {
     sustained: c.sustainedAt ? 1 : 0,
     positive: c.outcome === 'positive_change' ? 1 : 0,
     costCents: c.outboundCostCents,
+    reviewedPositive: c.outcomeStatus && REVIEWED_STATUSES.includes(c.outcomeStatus) && c.reviewedOutcome === 'positive_change' ? 1 : 0,
+    // An erased case can no longer be reviewed: it leaves the backlog instead of waiting forever.
+    pendingReview: c.status === 'closed' && !c.erasedAt && c.outcomeStatus && PENDING_STATUSES.includes(c.outcomeStatus) ? 1 : 0,
   };
   const seconds = responseSeconds(c);
   const cells: Cell[] = [];
   const responses: ResponseCell[] = [];
   const add = (dim: StoredDimension, group: string, k: Counts, withResponse: boolean) => {
-    cells.push([dim, group, day, k.flagged, k.accepted, k.contacted, k.responded, k.sustained, k.positive, k.costCents]);
+    cells.push([
+      dim,
+      group,
+      day,
+      k.flagged,
+      k.accepted,
+      k.contacted,
+      k.responded,
+      k.sustained,
+      k.positive,
+      k.costCents,
+      k.reviewedPositive,
+      k.pendingReview,
+    ]);
     if (withResponse && seconds !== null) responses.push([dim, group, day, seconds]);
   };
   add('total', 'total', whole, true);
@@ -75,9 +103,19 @@ export function contributions(c: CaseFacts): Contribution {
   for (const a of new Set(c.firstOutboundApproaches ?? [])) add('approach', a, whole, true);
 
   const credit = new Map<string, Counts>();
-  const to = (staffId: string | null, field: CountField | 'costCents', amount: number) => {
+  const to = (staffId: string | null, field: CountField | 'costCents' | 'reviewedPositive' | 'pendingReview', amount: number) => {
     if (!staffId || amount === 0) return;
-    const k = credit.get(staffId) ?? { flagged: 0, accepted: 0, contacted: 0, responded: 0, sustained: 0, positive: 0, costCents: 0 };
+    const k = credit.get(staffId) ?? {
+      flagged: 0,
+      accepted: 0,
+      contacted: 0,
+      responded: 0,
+      sustained: 0,
+      positive: 0,
+      costCents: 0,
+      reviewedPositive: 0,
+      pendingReview: 0,
+    };
     k[field] += amount;
     credit.set(staffId, k);
   };
@@ -89,6 +127,8 @@ export function contributions(c: CaseFacts): Contribution {
   to(c.respondedBy, 'responded', whole.responded);
   to(c.sustainedBy, 'sustained', whole.sustained);
   to(c.assigneeId, 'positive', whole.positive);
+  to(c.assigneeId, 'reviewedPositive', whole.reviewedPositive);
+  to(c.assigneeId, 'pendingReview', whole.pendingReview);
   for (const [staffId, k] of credit) add('intervener', staffId, k, false);
   if (seconds !== null && c.respondedBy) responses.push(['intervener', c.respondedBy, day, seconds]);
 

@@ -17,10 +17,12 @@ function field(v: unknown): string {
 /** The same numbers as the JSON report, one line per group, intervals as two columns. */
 export function* reportCsv(rows: ReportRow[], opts: { vsRest: boolean; names: boolean }): Generator<string> {
   const withVsRest = opts.vsRest;
+  // Under outcome review the rows carry the backlog, right after the (reviewed) positive count.
+  const counts = rows.some((r) => 'pendingReview' in r) ? [...COUNTS, 'pendingReview' as const] : COUNTS;
   const header = [
     'group',
     ...(opts.names ? ['name'] : []),
-    ...COUNTS,
+    ...counts,
     ...RATES.flatMap((r) => [r, `${r}Low`, `${r}High`]),
     'medianHoursToFirstResponse',
     'costPerSustainedCents',
@@ -32,7 +34,7 @@ export function* reportCsv(rows: ReportRow[], opts: { vsRest: boolean; names: bo
     const cells = [
       r.group,
       ...(opts.names ? [r.name] : []),
-      ...COUNTS.map((c) => r[c]),
+      ...counts.map((c) => r[c]),
       ...RATES.flatMap((k) => [r[k]?.value, r[k]?.ci95[0], r[k]?.ci95[1]]),
       r.medianHoursToFirstResponse,
       r.costPerSustainedCents,

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { hotQuery } from '../../db/prepared.js';
 import type { ProgramSettings } from '../programs/settings.js';
+import { PENDING_STATUSES, REVIEWED_STATUSES } from '../reviews/rules.js';
 import { COUNT_FIELDS, type CountField, type Counts, type Dimension } from './contributions.js';
 import { type Rate, rateDiff, twoProportionPValue, wilson } from './stats.js';
 
@@ -20,7 +21,17 @@ export interface Aggregates {
   medianSeconds: Map<string, number>;
 }
 
-const ZERO: Counts = { flagged: 0, accepted: 0, contacted: 0, responded: 0, sustained: 0, positive: 0, costCents: 0 };
+const ZERO: Counts = {
+  flagged: 0,
+  accepted: 0,
+  contacted: 0,
+  responded: 0,
+  sustained: 0,
+  positive: 0,
+  costCents: 0,
+  reviewedPositive: 0,
+  pendingReview: 0,
+};
 
 interface AggRow extends Record<string, unknown> {
   dimension: string;
@@ -32,6 +43,8 @@ interface AggRow extends Record<string, unknown> {
   sustained: number;
   positive: number;
   cost_cents: number;
+  reviewed_positive: number;
+  pending_review: number;
 }
 
 function toAggregates(
@@ -50,9 +63,21 @@ function toAggregates(
       sustained: Number(r.sustained),
       positive: Number(r.positive),
       costCents: Number(r.cost_cents),
+      reviewedPositive: Number(r.reviewed_positive),
+      pendingReview: Number(r.pending_review),
     };
     if (r.dimension === 'total') total = counts;
-    else if (r.dimension === dim && counts.flagged + counts.contacted + counts.responded + counts.sustained + counts.positive > 0) {
+    else if (
+      r.dimension === dim &&
+      counts.flagged +
+        counts.contacted +
+        counts.responded +
+        counts.sustained +
+        counts.positive +
+        counts.reviewedPositive +
+        counts.pendingReview >
+        0
+    ) {
       groups.set(r.group_key, counts);
     }
   }
@@ -74,7 +99,8 @@ export async function fromRollups(db: Db, w: Window, dim: Dimension | null): Pro
   const rows = await db.execute<AggRow>(sql`
     select dimension, group_key, sum(flagged)::int as flagged, sum(accepted)::int as accepted, sum(contacted)::int as contacted,
            sum(responded)::int as responded, sum(sustained)::int as sustained, sum(positive)::int as positive,
-           sum(cost_cents)::bigint as cost_cents
+           sum(cost_cents)::bigint as cost_cents, sum(reviewed_positive)::int as reviewed_positive,
+           sum(pending_review)::int as pending_review
       from engagement_rollup
      where program_id = ${w.programId} and dimension in (${dimList}) and day >= ${w.from}::date and day < ${w.to}::date
      group by dimension, group_key`);
@@ -93,11 +119,16 @@ const GROUP_EXPR: Record<Exclude<Dimension, 'intervener' | 'approach'>, string> 
   cohort: `to_char(c.flagged_at at time zone 'UTC', 'YYYY-MM')`,
 };
 
+// $4: the statuses whose reviewed outcome counts; $5: the statuses still waiting for review.
+const REVIEWED_POSITIVE = `coalesce(c.outcome_status::text = any($4::text[]) and c.reviewed_outcome = 'positive_change', false)::int`;
+const PENDING_REVIEW = `coalesce(c.status = 'closed' and c.erased_at is null and c.outcome_status::text = any($5::text[]), false)::int`;
+
 const FACTS = `(c.accepted_at is not null)::int as accepted, (c.contacted_at is not null)::int as contacted,
   (c.responded_at is not null)::int as responded, (c.sustained_at is not null)::int as sustained,
   (c.outcome is not distinct from 'positive_change')::int as positive, c.outbound_cost_cents as cost,
   case when c.responded_at is not null and c.contacted_at is not null
-       then floor(extract(epoch from c.responded_at - c.contacted_at))::int end as secs`;
+       then floor(extract(epoch from c.responded_at - c.contacted_at))::int end as secs,
+  ${REVIEWED_POSITIVE} as reviewed_positive, ${PENDING_REVIEW} as pending_review`;
 
 function rawFacts(dim: Dimension | 'total'): string {
   if (dim === 'total') return `select 'total'::text as g, 1 as flagged, ${FACTS} from cohort c`;
@@ -108,17 +139,20 @@ function rawFacts(dim: Dimension | 'total'): string {
   if (dim === 'intervener') {
     return `
       select coalesce(c.contacted_by, c.assignee_id)::text as g, 1 as flagged, (c.accepted_at is not null)::int as accepted,
-             0 as contacted, 0 as responded, 0 as sustained, 0 as positive, 0 as cost, null::int as secs
+             0 as contacted, 0 as responded, 0 as sustained, 0 as positive, 0 as cost, null::int as secs,
+             0 as reviewed_positive, 0 as pending_review
         from cohort c where coalesce(c.contacted_by, c.assignee_id) is not null
-      union all select c.contacted_by::text, 0, 0, 1, 0, 0, 0, c.outbound_cost_cents, null from cohort c
+      union all select c.contacted_by::text, 0, 0, 1, 0, 0, 0, c.outbound_cost_cents, null, 0, 0 from cohort c
         where c.contacted_at is not null and c.contacted_by is not null
       union all select c.responded_by::text, 0, 0, 0, 1, 0, 0, 0,
-             case when c.contacted_at is not null then floor(extract(epoch from c.responded_at - c.contacted_at))::int end
+             case when c.contacted_at is not null then floor(extract(epoch from c.responded_at - c.contacted_at))::int end, 0, 0
         from cohort c where c.responded_at is not null and c.responded_by is not null
-      union all select c.sustained_by::text, 0, 0, 0, 0, 1, 0, 0, null from cohort c
+      union all select c.sustained_by::text, 0, 0, 0, 0, 1, 0, 0, null, 0, 0 from cohort c
         where c.sustained_at is not null and c.sustained_by is not null
-      union all select c.assignee_id::text, 0, 0, 0, 0, 0, 1, 0, null from cohort c
-        where c.outcome = 'positive_change' and c.assignee_id is not null`;
+      union all select c.assignee_id::text, 0, 0, 0, 0, 0, 1, 0, null, 0, 0 from cohort c
+        where c.outcome = 'positive_change' and c.assignee_id is not null
+      union all select c.assignee_id::text, 0, 0, 0, 0, 0, 0, 0, null, ${REVIEWED_POSITIVE}, ${PENDING_REVIEW} from cohort c
+        where c.assignee_id is not null and (${REVIEWED_POSITIVE} + ${PENDING_REVIEW}) > 0`;
   }
   return `select ${GROUP_EXPR[dim]} as g, 1 as flagged, ${FACTS} from cohort c`;
 }
@@ -136,9 +170,10 @@ export async function fromRaw(db: Db, w: Window, dim: Dimension | null): Promise
      select dimension, g as group_key, sum(flagged)::int as flagged, sum(accepted)::int as accepted,
             sum(contacted)::int as contacted, sum(responded)::int as responded, sum(sustained)::int as sustained,
             sum(positive)::int as positive, sum(cost)::bigint as cost_cents,
+            sum(reviewed_positive)::int as reviewed_positive, sum(pending_review)::int as pending_review,
             percentile_cont(0.5) within group (order by secs) as median
        from facts group by dimension, g`,
-    [w.programId, w.from, w.to],
+    [w.programId, w.from, w.to, REVIEWED_STATUSES, PENDING_STATUSES],
   );
   return toAggregates(rows, rows, dim);
 }
@@ -153,6 +188,8 @@ export interface ReportRow {
   responded: number | null;
   sustained: number | null;
   positive: number | null;
+  /** Under outcome review only: closed cases whose outcome still waits for review. */
+  pendingReview?: number | null;
   responseRate: Rate | null;
   sustainedRate: Rate | null;
   positiveRate: Rate | null;
@@ -171,11 +208,16 @@ export interface ReportRow {
  * Which cells to hide: any count in (0, minCellSize), then, per column, a second cell wherever a
  * single hidden cell could be recovered by subtracting the shown ones from the total.
  */
-export function suppressionMask(rows: Counts[], total: Counts, min: number): { rows: Set<CountField>[]; total: Set<CountField> } {
+export function suppressionMask<F extends string = CountField>(
+  rows: Record<F, number>[],
+  total: Record<F, number>,
+  min: number,
+  fields: readonly F[] = COUNT_FIELDS as unknown as readonly F[],
+): { rows: Set<F>[]; total: Set<F> } {
   const small = (v: number) => v > 0 && v < min;
-  const masks = rows.map((r) => new Set(COUNT_FIELDS.filter((f) => small(r[f]))));
-  const totalMask = new Set(COUNT_FIELDS.filter((f) => small(total[f])));
-  for (const f of COUNT_FIELDS) {
+  const masks = rows.map((r) => new Set(fields.filter((f) => small(r[f]))));
+  const totalMask = new Set(fields.filter((f) => small(total[f])));
+  for (const f of fields) {
     const hidden = masks.filter((m) => m.has(f)).length;
     if (hidden !== 1 || totalMask.has(f)) continue;
     let pick = -1;
@@ -188,8 +230,12 @@ export function suppressionMask(rows: Counts[], total: Counts, min: number): { r
   return { rows: masks, total: totalMask };
 }
 
-function shapeRow(group: string, k: Counts, hidden: Set<CountField>, medianSeconds: number | undefined): ReportRow {
-  const show = (f: CountField) => (hidden.has(f) ? null : k[f]);
+type ShownField = CountField | 'pendingReview';
+/** Under review, the report's `positive` is the reviewed count and `pendingReview` is shown (and suppressed) like any count. */
+const REVIEW_FIELDS: readonly ShownField[] = [...COUNT_FIELDS, 'pendingReview'];
+
+function shapeRow(group: string, k: Counts, hidden: Set<ShownField>, medianSeconds: number | undefined, review: boolean): ReportRow {
+  const show = (f: ShownField) => (hidden.has(f) ? null : k[f]);
   const rate = (f: CountField) => (hidden.has(f) || hidden.has('contacted') ? null : wilson(k[f], k.contacted));
   return {
     group,
@@ -199,6 +245,7 @@ function shapeRow(group: string, k: Counts, hidden: Set<CountField>, medianSecon
     responded: show('responded'),
     sustained: show('sustained'),
     positive: show('positive'),
+    ...(review ? { pendingReview: show('pendingReview') } : {}),
     responseRate: rate('responded'),
     sustainedRate: rate('sustained'),
     positiveRate: rate('positive'),
@@ -217,7 +264,14 @@ export function definitionOf(settings: ProgramSettings, dim: Dimension | null) {
     contacted: 'a first outbound touchpoint was logged',
     responded: 'an inbound touchpoint after the first outbound one',
     sustained: `at least ${settings.sustainedMinMessages} touchpoints since first contact, of which at least ${settings.sustainedMinInbound} inbound`,
-    positive: 'closed with outcome positive_change',
+    ...(settings.outcomeReview === 'required'
+      ? {
+          positive:
+            'closed, and its outcome confirmed or adjudicated as positive_change by independent review (self-reported outcomes do not count)',
+          positiveSource: 'reviewed',
+          pendingReview: 'closed cases whose outcome is provisional or disputed (erased cases leave the backlog)',
+        }
+      : { positive: 'closed with outcome positive_change', positiveSource: 'self_reported' }),
     rates: 'over contacted; 95% Wilson score interval',
     medianHoursToFirstResponse: 'median time from first outbound to first inbound, over responded cases',
     costPerSustainedCents: 'outbound costCents of the group divided by its sustained cases',
@@ -244,10 +298,13 @@ export function definitionOf(settings: ProgramSettings, dim: Dimension | null) {
 
 /** Turns aggregates into the report rows: rates, intervals, medians, suppression, total last. */
 export function buildRows(agg: Aggregates, settings: ProgramSettings, dim: Dimension | null): ReportRow[] {
+  const review = settings.outcomeReview === 'required';
+  const shown = (k: Counts): Counts => (review ? { ...k, positive: k.reviewedPositive } : k);
   const keys = [...agg.groups.keys()].sort();
-  const counts = keys.map((k) => agg.groups.get(k)!);
-  const mask = suppressionMask(counts, agg.total, settings.minCellSize);
-  const rows = keys.map((k, i) => shapeRow(k, counts[i]!, mask.rows[i]!, agg.medianSeconds.get(k)));
+  const counts = keys.map((k) => shown(agg.groups.get(k)!));
+  const totalCounts = shown(agg.total);
+  const mask = suppressionMask<ShownField>(counts, totalCounts, settings.minCellSize, review ? REVIEW_FIELDS : COUNT_FIELDS);
+  const rows = keys.map((k, i) => shapeRow(k, counts[i]!, mask.rows[i]!, agg.medianSeconds.get(k), review));
   if (dim === 'approach') {
     rows.forEach((row, i) => {
       const a = counts[i]!;
@@ -263,7 +320,7 @@ export function buildRows(agg: Aggregates, settings: ProgramSettings, dim: Dimen
           };
     });
   }
-  const total = shapeRow('total', agg.total, mask.total, agg.medianSeconds.get('total'));
+  const total = shapeRow('total', totalCounts, mask.total, agg.medianSeconds.get('total'), review);
   if (dim === 'approach') total.vsRest = null;
   return [...rows, total];
 }

@@ -9,8 +9,9 @@ const EMPTY: Contribution = { cells: [], events: [], responses: [] };
 function addCells(into: Map<string, { programId: string; cell: Cell }>, programId: string, cells: Cell[], sign: 1 | -1) {
   for (const c of cells) {
     const key = `${programId}|${c[0]}|${c[1]}|${c[2]}`;
-    const cur = into.get(key) ?? { programId, cell: [c[0], c[1], c[2], 0, 0, 0, 0, 0, 0, 0] as Cell };
-    for (let i = 3; i < 10; i++) (cur.cell[i] as number) += sign * (c[i] as number);
+    const cur = into.get(key) ?? { programId, cell: [c[0], c[1], c[2], 0, 0, 0, 0, 0, 0, 0, 0, 0] as Cell };
+    // A contribution stored before the review counts existed is 10 long: its missing counts are 0.
+    for (let i = 3; i < 12; i++) (cur.cell[i] as number) += sign * ((c[i] as number | undefined) ?? 0);
     into.set(key, cur);
   }
 }
@@ -92,19 +93,39 @@ async function applyPass(tx: Tx, ids: string[]): Promise<number> {
   }
   const cellRows = [...cells.values()]
     .filter(({ cell }) => cell.slice(3).some((v) => v !== 0))
-    .map(({ programId, cell: [dimension, groupKey, day, flagged, accepted, contacted, responded, sustained, positive, costCents] }) => ({
-      programId,
-      dimension,
-      groupKey,
-      day,
-      flagged,
-      accepted,
-      contacted,
-      responded,
-      sustained,
-      positive,
-      costCents,
-    }));
+    .map(
+      ({
+        programId,
+        cell: [
+          dimension,
+          groupKey,
+          day,
+          flagged,
+          accepted,
+          contacted,
+          responded,
+          sustained,
+          positive,
+          costCents,
+          reviewedPositive,
+          pendingReview,
+        ],
+      }) => ({
+        programId,
+        dimension,
+        groupKey,
+        day,
+        flagged,
+        accepted,
+        contacted,
+        responded,
+        sustained,
+        positive,
+        costCents,
+        reviewedPositive,
+        pendingReview,
+      }),
+    );
   const t = engagementRollup;
   for (let i = 0; i < cellRows.length; i += 1000) {
     await tx
@@ -120,6 +141,8 @@ async function applyPass(tx: Tx, ids: string[]): Promise<number> {
           sustained: sql`${t.sustained} + excluded.sustained`,
           positive: sql`${t.positive} + excluded.positive`,
           costCents: sql`${t.costCents} + excluded.cost_cents`,
+          reviewedPositive: sql`${t.reviewedPositive} + excluded.reviewed_positive`,
+          pendingReview: sql`${t.pendingReview} + excluded.pending_review`,
         },
       });
   }

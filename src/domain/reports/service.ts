@@ -20,7 +20,8 @@ async function freshen(db: Db, programId: string, now: Date): Promise<Date> {
 }
 
 function assertProgram(ctx: Ctx, programId: string) {
-  if (ctx.principal.role !== 'lead' || ctx.principal.programId !== programId) throw notFound('program');
+  if ((ctx.principal.role !== 'lead' && ctx.principal.role !== 'evaluator') || ctx.principal.programId !== programId)
+    throw notFound('program');
 }
 
 export async function engagementReport(db: Db, ctx: Ctx, w: Window, dim: Dimension | null) {
@@ -29,7 +30,8 @@ export async function engagementReport(db: Db, ctx: Ctx, w: Window, dim: Dimensi
   const settings = await programSettings(db, w.programId);
   const asOf = await freshen(db, w.programId, now);
   let rows = buildRows(await fromRollups(db, w, dim), settings, dim);
-  if (dim === 'intervener') {
+  // Leads may see their staff's names; an evaluator sees ids only (API.md, Roles: no identity).
+  if (dim === 'intervener' && ctx.principal.role === 'lead') {
     const names = await staffNames(
       db,
       w.programId,

@@ -7,6 +7,7 @@ import type { Ctx } from '../context.js';
 import { eraseFollowUpsOf } from '../followups/store.js';
 import { forgetCaseResponses } from '../idempotency/store.js';
 import { eraseNotesOf } from '../notes/store.js';
+import { eraseReviewNotesOf } from '../reviews/store.js';
 import { eraseConcernsOf } from '../safeguarding/store.js';
 import { eraseTouchpointsOf } from '../touchpoints/store.js';
 
@@ -37,6 +38,7 @@ export async function eraseCase(tx: Tx, caseId: string, o: EraseOptions): Promis
   await eraseTouchpointsOf(tx, caseId);
   await eraseFollowUpsOf(tx, caseId);
   await eraseNotesOf(tx, caseId);
+  await eraseReviewNotesOf(tx, caseId);
   // Nobody can act on an erased case's concern any more: escalations about it end here.
   await eraseConcernsOf(tx, caseId, o.now, o.actorId);
   await forgetCaseResponses(tx, caseId);

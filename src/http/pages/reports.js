@@ -36,6 +36,7 @@ const el = {
   asOf: $('as-of'),
   definition: $('definition'),
   definitionSummary: $('definition-summary'),
+  positiveSource: $('positive-source'),
   table: $('report-table'),
   caption: $('table-caption'),
   comparison: $('comparison'),
@@ -245,7 +246,7 @@ async function showReport() {
     shown = q;
     renderFreshness(report);
     el.report.hidden = false;
-    renderTable(q, report.rows);
+    renderTable(q, report);
     renderCharts(q, report.rows, trend);
     el.download.disabled = false;
     // A counter that scripts (and tests) can wait on: it changes once this report is on screen.
@@ -265,6 +266,8 @@ const DEFINITION_LABELS = {
   responded: 'Responded',
   sustained: 'Sustained',
   positive: 'Positive change',
+  positiveSource: 'Positive figure from',
+  pendingReview: 'Waiting for review',
   rates: 'Rates',
   medianHoursToFirstResponse: 'Median hours to first response',
   costPerSustainedCents: 'Cost per sustained case',
@@ -286,6 +289,12 @@ function renderFreshness(report) {
   el.definitionSummary.textContent =
     `A case counts as sustained after ${d.sustainedMinMessages} messages, ${d.sustainedMinInbound} of them replies; ` +
     `rates are over contacted cases with 95% intervals; groups smaller than ${d.minCellSize} are hidden.`;
+  // Whether the positive figure was checked by independent review, and how many closed cases still wait for it.
+  const total = report.rows.at(-1);
+  el.positiveSource.textContent =
+    d.positiveSource === 'reviewed'
+      ? `Positive change counts reviewed outcomes only; ${total?.pendingReview == null ? 'a suppressed number of' : fmt.count(total.pendingReview)} closed cases wait for review.`
+      : 'Positive change is self-reported by whoever closed the case.';
   el.definition.replaceChildren();
   for (const [key, value] of Object.entries(d)) {
     const dt = document.createElement('dt');
@@ -298,10 +307,14 @@ function renderFreshness(report) {
   el.freshness.hidden = false;
 }
 
-/** The figures every grouping has; each approach's comparison with the rest has a table of its own. */
-function columns() {
+/** The figures every grouping has (and, under outcome review, the backlog); each approach's comparison with the rest has a table of its own. */
+function columns(definition) {
+  const reviewed = definition?.positiveSource === 'reviewed';
+  const label = (s) =>
+    s === 'positive' ? (reviewed ? 'Positive (reviewed)' : 'Positive (self-reported)') : s[0].toUpperCase() + s.slice(1);
   return [
-    ...STAGES.map((s) => ({ field: s, label: s[0].toUpperCase() + s.slice(1), num: true, show: fmt.count })),
+    ...STAGES.map((s) => ({ field: s, label: label(s), num: true, show: fmt.count })),
+    ...(reviewed ? [{ field: 'pendingReview', label: 'Waiting for review', num: true, show: fmt.count }] : []),
     ...RATES.map((r) => ({ field: r.field, label: r.label, num: true, rate: true, show: fmt.rate })),
     { field: 'medianHoursToFirstResponse', label: 'Median hours to first response', num: true, show: fmt.hours },
     { field: 'costPerSustainedCents', label: 'Cost per sustained', num: true, show: fmt.money },
@@ -322,11 +335,12 @@ function pick(row, field) {
   return row[a] == null ? null : row[a][b];
 }
 
-function renderTable(q, rows) {
+function renderTable(q, report) {
+  const rows = report.rows;
   const program = el.program.selectedOptions[0]?.textContent ?? q.programId;
   const by = el.groupBy.selectedOptions[0].textContent.toLowerCase();
   el.caption.textContent = `${program}: cases flagged from ${q.from} to before ${q.to}, by ${by}`;
-  fillTable(el.table, q, columns(), rows);
+  fillTable(el.table, q, columns(report.definition), rows);
   el.comparison.hidden = q.groupBy !== 'approach';
   if (q.groupBy === 'approach') {
     el.comparisonCaption.textContent = `${program}: each approach against all other contacted cases, flagged from ${q.from} to before ${q.to}`;

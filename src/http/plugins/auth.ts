@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { DomainError } from '../../domain/errors.js';
+import { DomainError, notFound } from '../../domain/errors.js';
 import type { Principal, Role } from '../../domain/staff/principal.js';
 import { authenticate } from '../../domain/staff/tokens.js';
 import type { AppDeps } from '../deps.js';
@@ -46,7 +46,14 @@ export function recordRoutes(server: FastifyInstance) {
   });
 }
 
-export const ALL_ROLES: readonly Role[] = ['admin', 'lead', 'analyst', 'intervener'];
+export const ALL_ROLES: readonly Role[] = ['admin', 'lead', 'analyst', 'intervener', 'evaluator'];
+
+/**
+ * Routes about one case (or something of one case). An evaluator sees no case contents at all, so
+ * for them every such route is 404 as if the case did not exist (API.md, Roles), never a 403 that
+ * would confirm it does.
+ */
+const CASE_ROUTE = /^\/v1\/(cases\/:id|touchpoints\/:id|follow-ups\/:id|safeguarding\/:id)(\/|$)/;
 
 const unauthorized = (detail: string) => new DomainError(401, 'auth.unauthorized', detail);
 
@@ -75,6 +82,9 @@ export default fp(async function auth(app: FastifyInstance, deps: AppDeps) {
     }
     request.principal = principal;
     await app.perTokenLimit?.(request);
-    if (!policy.includes(principal.role)) throw new DomainError(403, 'auth.forbidden', `The ${principal.role} role may not do this.`);
+    if (!policy.includes(principal.role)) {
+      if (principal.role === 'evaluator' && CASE_ROUTE.test(request.routeOptions.url ?? '')) throw notFound('case');
+      throw new DomainError(403, 'auth.forbidden', `The ${principal.role} role may not do this.`);
+    }
   });
 });

@@ -19,6 +19,7 @@ export const WORKBENCH_MODULES = [
   'notifications.js',
   'notes.js',
   'team.js',
+  'reviews.js',
 ] as const;
 const STYLES = ['app.css'] as const;
 

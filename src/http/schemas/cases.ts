@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CASE_STATUSES, IDEOLOGIES, OUTCOMES, PLATFORMS, RISK_LEVELS, STAGES } from '../../domain/vocabulary.js';
+import { CASE_STATUSES, IDEOLOGIES, OUTCOME_STATUSES, OUTCOMES, PLATFORMS, RISK_LEVELS, STAGES } from '../../domain/vocabulary.js';
 import { freeText, isoTime, nullableTime, singleLine, visibleUrl } from './common.js';
 
 export const httpUrl = visibleUrl({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000);
@@ -80,6 +80,10 @@ export const caseSchema = z
     lastTouchpointAt: nullableTime,
     closedAt: nullableTime,
     outcome: z.enum(OUTCOMES).nullable(),
+    outcomeStatus: z
+      .enum(OUTCOME_STATUSES)
+      .nullable()
+      .describe('How far the outcome is reviewed: null while the case is open; `self_reported` without review'),
     erased: z.boolean(),
     version: z.int(),
     createdAt: isoTime,

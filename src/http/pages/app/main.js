@@ -7,6 +7,7 @@ import { renderCase } from './case.js';
 import { renderCases } from './cases.js';
 import { fill, focusHeading, h, hiddenText } from './dom.js';
 import { renderNotifications } from './notifications.js';
+import { renderReviews } from './reviews.js';
 import { renderSafeguarding } from './safeguarding.js';
 import { renderMyAbsences, renderTeam } from './team.js';
 import { renderToday } from './today.js';
@@ -33,10 +34,12 @@ const NAV = {
   intervener: [
     ['today', 'Today'],
     ['absences', 'My absences'],
+    ['reviews', 'Reviews'],
     ['notifications', 'Notifications'],
   ],
   analyst: [
     ['triage', 'Triage'],
+    ['reviews', 'Reviews'],
     ['notifications', 'Notifications'],
   ],
   lead: [
@@ -45,6 +48,7 @@ const NAV = {
     ['cases', 'Cases'],
     ['team', 'Team'],
     ['triage', 'Triage'],
+    ['reviews', 'Reviews'],
     ['notifications', 'Notifications'],
   ],
   admin: [['notifications', 'Notifications']],
@@ -58,6 +62,7 @@ const VIEWS = {
   safeguarding: { roles: ['lead'], render: renderSafeguarding },
   team: { roles: ['lead'], render: renderTeam },
   absences: { roles: ['intervener'], render: renderMyAbsences },
+  reviews: { roles: ['lead', 'analyst', 'intervener'], render: renderReviews },
   notifications: { roles: ['admin', 'lead', 'analyst', 'intervener'], render: renderNotifications },
   case: { roles: ['lead', 'analyst', 'intervener'], render: renderCase },
 };
@@ -255,6 +260,7 @@ function failed(view, err) {
     safeguarding: 'Safeguarding',
     team: 'Team',
     absences: 'My absences',
+    reviews: 'Reviews',
   };
   const title = titles[view] ?? 'Workbench';
   if (err instanceof ApiError && err.status === 404 && view === 'case') {

@@ -13,6 +13,7 @@ const KINDS = {
   safeguarding_unacknowledged: 'Safeguarding concern not yet acknowledged',
   case_assigned: 'A case was assigned to you',
   caseload_orphaned: 'An intervener with active cases was deactivated: hand their cases over',
+  review_requested: 'A closed case is waiting for an outcome review',
 };
 
 export async function renderNotifications(ctx) {
@@ -55,11 +56,14 @@ export async function renderNotifications(ctx) {
         'p',
         {},
         n.readAt ? null : [badge('unread', 'warn'), ' '],
-        n.caseId && canOpen
-          ? h('a', { href: `#/case/${n.caseId}` }, text)
-          : onTeam
-            ? h('a', { href: '#/team' }, text)
-            : h('strong', {}, text),
+        // A reviewer never held the case: the Reviews page is where it is reviewed.
+        n.kind === 'review_requested'
+          ? h('a', { href: '#/reviews' }, text)
+          : n.caseId && canOpen
+            ? h('a', { href: `#/case/${n.caseId}` }, text)
+            : onTeam
+              ? h('a', { href: '#/team' }, text)
+              : h('strong', {}, text),
       ),
       h('p', { class: 'meta' }, when(n.createdAt)),
     );

@@ -1,9 +1,17 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { createProgram, getProgram, listPrograms, toProgramView, updateProgram } from '../../../domain/programs/service.js';
+import {
+  createProgram,
+  getProgram,
+  listPrograms,
+  settingsHistory,
+  toProgramView,
+  updateProgram,
+} from '../../../domain/programs/service.js';
 import { programSettingsPatchSchema, programSettingsSchema } from '../../../domain/programs/settings.js';
 import { assertWebhookTarget, resolveWithDns, type WebhookPolicy } from '../../../domain/programs/webhook-target.js';
 import { run } from '../../../domain/unit-of-work.js';
+import { etag, requireIfMatch } from '../../concurrency.js';
 import { actorOf } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';
 import { idempotent } from '../../idempotency.js';
@@ -18,7 +26,6 @@ import {
   singleLine,
   toPage,
 } from '../../schemas/common.js';
-import { etag, requireIfMatch } from '../../concurrency.js';
 
 const programSchema = z
   .object({
@@ -26,6 +33,7 @@ const programSchema = z
     name: z.string(),
     settings: programSettingsSchema,
     version: z.int(),
+    settingsVersion: z.int().describe('1 at creation, +1 each change of settings'),
     createdAt: isoTime,
     updatedAt: isoTime,
     webhookSecret: z
@@ -60,7 +68,7 @@ export const programRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =
         request,
         reply,
         201,
-        (uow) => createProgram(uow.tx, request.body),
+        (uow) => createProgram(uow.tx, request.body, uow.principal.staffId),
         () => null,
         (view) => view.webhookSecret !== undefined,
       );
@@ -118,12 +126,41 @@ export const programRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =
         await run(deps, actorOf(request), 'read', (uow) => getProgram(uow.tx, uow.principal, request.params.id));
         await assertWebhookTarget(request.body.settings.staffWebhookUrl, webhooks);
       }
-      // No transaction: the version check in its UPDATE refuses a change made since the read.
-      const view = await run(deps, actorOf(request), 'autocommit', (uow) =>
+      // One transaction: the version check in its UPDATE refuses a change made since the read, and the settings history is written with it.
+      const view = await run(deps, actorOf(request), 'write', (uow) =>
         updateProgram(uow.tx, uow.principal, request.params.id, version, request.body),
       );
       reply.header('etag', etag(view.version));
       return view;
     },
+  );
+
+  app.get(
+    '/v1/programs/:id/settings-history',
+    {
+      config: { auth: ['admin', 'lead'] },
+      schema: {
+        tags: ['programs'],
+        params: idParams,
+        response: {
+          200: z
+            .object({
+              items: z.array(
+                z.object({
+                  version: z.int(),
+                  changedAt: isoTime,
+                  changedBy: z.uuid().nullable(),
+                  changes: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })),
+                }),
+              ),
+            })
+            .meta({ id: 'SettingsHistory' }),
+          ...errorResponses(400, 404),
+        },
+      },
+    },
+    async (request) => ({
+      items: await run(deps, actorOf(request), 'read', (uow) => settingsHistory(uow.tx, uow.principal, request.params.id)),
+    }),
   );
 };

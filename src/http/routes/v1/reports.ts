@@ -54,6 +54,7 @@ const rowSchema = z.object({
   responded: count,
   sustained: count,
   positive: count,
+  pendingReview: count.optional().describe('With outcomeReview required only: closed cases whose outcome is still provisional or disputed'),
   responseRate: rate,
   sustainedRate: rate,
   positiveRate: rate,
@@ -85,7 +86,7 @@ export const reportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =>
   app.get(
     '/v1/reports/engagement',
     {
-      config: { auth: ['lead'] },
+      config: { auth: ['lead', 'evaluator'] },
       schema: {
         tags: ['reports'],
         querystring: z.strictObject({
@@ -122,7 +123,7 @@ export const reportRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =>
   app.get(
     '/v1/reports/engagement/trend',
     {
-      config: { auth: ['lead'] },
+      config: { auth: ['lead', 'evaluator'] },
       schema: {
         tags: ['reports'],
         querystring: z.strictObject({ ...windowQuery, interval: z.enum(['day', 'week']).default('day') }),
