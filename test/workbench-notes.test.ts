@@ -1,16 +1,12 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import AxeBuilder from '@axe-core/playwright';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './helpers/app.js';
+import { CHROMIUM, OUTPUT_DIR, poll, recordProblems, seriousViolations, signInAt, visible } from './helpers/browser.js';
 import { cast, type Who } from './helpers/cast.js';
 import { activeCase, ok } from './helpers/story.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const OUTPUT_DIR = fileURLToPath(new URL('../test-output/', import.meta.url));
 
 interface Note {
   id: string;
@@ -40,36 +36,15 @@ async function newContext(width: number): Promise<BrowserContext> {
   contexts.push(context);
   context.on('request', (r) => urls.push(r.url()));
   context.on('page', (p) => {
-    p.on('pageerror', (e) => pageErrors.push(e.message));
-    p.on('console', (m) => {
-      if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(m.text());
-      if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) pageErrors.push(m.text());
-    });
+    recordProblems(p, pageErrors, cspViolations);
   });
   return context;
-}
-
-async function signIn(context: BrowserContext, who: Who, landing: string): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${base}/app`);
-  await page.getByLabel('Personal access token').fill(who.token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await visible(page.getByRole('heading', { level: 1, name: landing }));
-  return page;
 }
 
 async function openCase(page: Page, caseId: string) {
   await page.goto(`${base}/app#/case/${caseId}`);
   await visible(page.getByRole('heading', { level: 1, name: 'Case' }));
   await visible(page.getByRole('region', { name: 'Notes' }));
-}
-
-/** axe-core's WCAG 2.x A/AA rules on the page as it is now: serious and critical violations, one line each. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const result = await new AxeBuilder({ page } as never).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze();
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 /** Accessibility and fit, from the top of the page (as test/workbench.test.ts checks every page). */
@@ -82,12 +57,12 @@ async function check(page: Page, what: string) {
   expect(fit.page, `${what} scrolls sideways`).toBeLessThanOrEqual(fit.viewport);
 }
 
-const poll = <T>(fn: () => Promise<T>) => expect.poll(fn, { timeout: 10_000, interval: 50 });
 const text = async (l: Locator) => ((await l.textContent()) ?? '').replace(/\s+/g, ' ').trim();
-const visible = (l: Locator) => l.waitFor({ state: 'visible', timeout: 10_000 });
 const focused = (l: Locator) =>
   l.evaluate((el) => el === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement);
 const notesOf = async (who: Who, caseId: string) => (await ok<{ items: Note[] }>(t, who, 'GET', `/v1/cases/${caseId}/notes`)).items;
+
+const signIn = (context: BrowserContext, who: Pick<Who, 'token'>, landing: string) => signInAt(base, context, who, landing);
 
 describe.skipIf(!existsSync(CHROMIUM))('case notes in the workbench, in headless Chromium', () => {
   beforeAll(async () => {

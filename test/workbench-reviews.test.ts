@@ -2,12 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import AxeBuilder from '@axe-core/playwright';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProgramSettings } from '../src/domain/programs/settings.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
+import { CHROMIUM, OUTPUT_DIR, poll, recordProblems, seriousViolations, signInAt, visible } from './helpers/browser.js';
 import { cast, type Who } from './helpers/cast.js';
 import { activeCase, call, ok } from './helpers/story.js';
 
@@ -16,9 +15,6 @@ import { activeCase, call, ok } from './helpers/story.js';
  * case reviews its outcome blind (anonymous facts only), one review confirms it, two that
  * disagree dispute it, and a lead adjudicates it on the page (a lead who held it is refused).
  */
-
-const CHROMIUM = '/usr/bin/chromium';
-const OUTPUT_DIR = fileURLToPath(new URL('../test-output/', import.meta.url));
 
 let browser: Browser;
 let t: TestApp;
@@ -45,33 +41,13 @@ async function newContext(width: number, { phone = width < 600 } = {}): Promise<
 
 function watch(page: Page) {
   page.on('framenavigated', (f) => urls.push(f.url()));
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
-    if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(m.text());
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) pageErrors.push(m.text());
-  });
-}
-
-async function signIn(context: BrowserContext, who: Who, landing: string): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${base}/app`);
-  await page.getByLabel('Personal access token').fill(who.token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await visible(page.getByRole('heading', { level: 1, name: landing }));
-  return page;
+  recordProblems(page, pageErrors, cspViolations);
 }
 
 async function openReviews(page: Page) {
   await page.getByRole('link', { name: 'Reviews', exact: true }).click();
   await visible(page.getByRole('heading', { level: 1, name: 'Reviews' }));
   expect(new URL(page.url()).hash).toBe('#/reviews');
-}
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  const result = await new AxeBuilder({ page } as never).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze();
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 /** Screenshot, axe, fit (nothing scrolls sideways), and no identity anywhere on the page. */
@@ -87,11 +63,9 @@ async function check(page: Page, name: string, width: number) {
   for (const identity of identities) expect(shown, `${name} at ${width}px`).not.toContain(identity.toLowerCase());
 }
 
-const poll = <T>(fn: () => Promise<T>) => expect.poll(fn, { timeout: 10_000, interval: 50 });
 const text = async (l: Locator) => ((await l.textContent()) ?? '').replace(/\s+/g, ' ').trim();
 /** Its paragraphs, one after the other with a space between. */
 const seenText = async (l: Locator) => (await l.locator('p').allTextContents()).join(' ').replace(/\s+/g, ' ').trim();
-const visible = (l: Locator) => l.waitFor({ state: 'visible', timeout: 10_000 });
 const focused = (l: Locator) =>
   l.evaluate((el) => el === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement);
 /** The error line under the field labelled `label` in `form`. */
@@ -100,6 +74,8 @@ const errorOf = (form: Locator, label: string) =>
 const ago = (min: number) => new Date(Date.now() - min * 60_000).toISOString();
 const ref = (id: string) => `Case ${id.slice(-6)}`;
 const api = <T>(who: Who, url: string) => ok<T>(t, who, 'GET', url);
+
+const signIn = (context: BrowserContext, who: Pick<Who, 'token'>, landing: string) => signInAt(base, context, who, landing);
 
 describe.skipIf(!existsSync(CHROMIUM))('the workbench Reviews page in headless Chromium', () => {
   beforeAll(async () => {

@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import AxeBuilder from '@axe-core/playwright';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './helpers/app.js';
+import { CHROMIUM, OUTPUT_DIR, poll, recordProblems, seriousViolations, signInAt, visible } from './helpers/browser.js';
 import { cast, type Who } from './helpers/cast.js';
 import { activeCase, ok } from './helpers/story.js';
 
@@ -15,8 +14,6 @@ import { activeCase, ok } from './helpers/story.js';
  * drives the rest of the workbench.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const OUTPUT_DIR = fileURLToPath(new URL('../test-output/', import.meta.url));
 const DAY = 86_400_000;
 
 let browser: Browser;
@@ -47,27 +44,7 @@ async function newContext(width: number, { phone = width < 600 } = {}): Promise<
 
 function watch(page: Page) {
   page.on('framenavigated', (f) => urls.push(f.url()));
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
-    if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(m.text());
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) pageErrors.push(m.text());
-  });
-}
-
-async function signIn(context: BrowserContext, who: Who, landing: string): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${base}/app`);
-  await page.getByLabel('Personal access token').fill(who.token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await visible(page.getByRole('heading', { level: 1, name: landing }));
-  return page;
-}
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  const result = await new AxeBuilder({ page } as never).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze();
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  recordProblems(page, pageErrors, cspViolations);
 }
 
 /** Screenshot, axe and fit: nothing scrolls sideways. */
@@ -81,9 +58,7 @@ async function check(page: Page, name: string, width: number) {
   expect(fit.page, `${name} at ${width}px scrolls sideways`).toBeLessThanOrEqual(fit.viewport);
 }
 
-const poll = <T>(fn: () => Promise<T>) => expect.poll(fn, { timeout: 10_000, interval: 50 });
 const text = async (l: Locator) => ((await l.textContent()) ?? '').replace(/\s+/g, ' ').trim();
-const visible = (l: Locator) => l.waitFor({ state: 'visible', timeout: 10_000 });
 const focused = (l: Locator) =>
   l.evaluate((el) => el === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement);
 /** The error line under the field labelled `label` in `form`. */
@@ -95,6 +70,8 @@ const localInput = (ms: number) => new Date(ms).toISOString().slice(0, 16);
 type Absence = { id: string; coverId: string | null; reason: string | null };
 type CaseRow = { id: string; assigneeId: string | null };
 const api = <T>(who: Who, url: string) => ok<T>(t, who, 'GET', url);
+
+const signIn = (context: BrowserContext, who: Pick<Who, 'token'>, landing: string) => signInAt(base, context, who, landing);
 
 describe.skipIf(!existsSync(CHROMIUM))('the workbench Team page in headless Chromium', () => {
   beforeAll(async () => {

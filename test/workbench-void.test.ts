@@ -1,16 +1,12 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import AxeBuilder from '@axe-core/playwright';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './helpers/app.js';
+import { CHROMIUM, OUTPUT_DIR, poll, recordProblems, seriousViolations, signInAt, visible } from './helpers/browser.js';
 import { cast, type Who } from './helpers/cast.js';
 import { activeCase, ok } from './helpers/story.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const OUTPUT_DIR = fileURLToPath(new URL('../test-output/', import.meta.url));
 
 let browser: Browser;
 let t: TestApp;
@@ -28,39 +24,19 @@ async function newContext(width: number): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport: { width, height: width < 600 ? 780 : 900 } });
   contexts.push(context);
   context.on('page', (page) => {
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    page.on('console', (m) => {
-      if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(m.text());
-      if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) pageErrors.push(m.text());
-    });
+    recordProblems(page, pageErrors, cspViolations);
   });
   return context;
 }
 
-async function signIn(context: BrowserContext, who: Who, landing: string): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${base}/app`);
-  await page.getByLabel('Personal access token').fill(who.token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await visible(page.getByRole('heading', { level: 1, name: landing }));
-  return page;
-}
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  const result = await new AxeBuilder({ page } as never).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze();
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
-
-const poll = <T>(fn: () => Promise<T>) => expect.poll(fn, { timeout: 10_000, interval: 50 });
 const text = async (l: Locator) => ((await l.textContent()) ?? '').replace(/\s+/g, ' ').trim();
-const visible = (l: Locator) => l.waitFor({ state: 'visible', timeout: 10_000 });
 const focused = (l: Locator) =>
   l.evaluate((el) => el === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement);
 const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
 const touchpointsOf = async (caseId: string) =>
   (await ok<{ items: Touchpoint[] }>(t, lead, 'GET', `/v1/cases/${caseId}/touchpoints`)).items;
+
+const signIn = (context: BrowserContext, who: Pick<Who, 'token'>, landing: string) => signInAt(base, context, who, landing);
 
 describe.skipIf(!existsSync(CHROMIUM))('Void on a touchpoint in the workbench', () => {
   beforeAll(async () => {

@@ -2,17 +2,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import AxeBuilder from '@axe-core/playwright';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findPagesDir, PAGE_CSP } from '../src/http/routes/static-page.js';
 import { WORKBENCH_MODULES } from '../src/http/routes/workbench.js';
 import { createTestApp, expectProblem, type TestApp } from './helpers/app.js';
+import { CHROMIUM, gone, OUTPUT_DIR, poll, recordProblems, seriousViolations, signInAt, visible } from './helpers/browser.js';
 import { cast, type Who } from './helpers/cast.js';
 import { activeCase, flagBody, ok } from './helpers/story.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const OUTPUT_DIR = fileURLToPath(new URL('../test-output/', import.meta.url));
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 type Staff = Who;
@@ -55,28 +53,7 @@ async function newContext(width: number, { phone = width < 600 } = {}): Promise<
 
 function watch(page: Page) {
   page.on('framenavigated', (f) => urls.push(f.url()));
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
-    if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(m.text());
-    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) pageErrors.push(m.text());
-  });
-}
-
-async function signIn(context: BrowserContext, who: Staff, landing: string): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${base}/app`);
-  await page.getByLabel('Personal access token').fill(who.token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await visible(page.getByRole('heading', { level: 1, name: landing }));
-  return page;
-}
-
-/** axe-core's WCAG 2.x A/AA rules on the page as it is now: serious and critical violations, one line each. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  const result = await new AxeBuilder({ page } as never).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze();
-  return result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  recordProblems(page, pageErrors, cspViolations);
 }
 
 /** Screenshot, accessibility and fit at once: every page of every flow is checked the same way. */
@@ -93,15 +70,14 @@ async function check(page: Page, name: string, width: number, { axe = true } = {
 }
 
 /** Waits (up to 10 s) until what `fn` reads passes the assertion that follows. */
-const poll = <T>(fn: () => Promise<T>) => expect.poll(fn, { timeout: 10_000, interval: 50 });
 const text = async (l: Locator) => ((await l.textContent()) ?? '').replace(/\s+/g, ' ').trim();
-const visible = (l: Locator) => l.waitFor({ state: 'visible', timeout: 10_000 });
-const gone = (l: Locator) => l.waitFor({ state: 'hidden', timeout: 10_000 });
 /** Whether the element has the keyboard focus (no DOM types in this project: the page's globals by hand). */
 const focused = (l: Locator) =>
   l.evaluate((el) => el === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement);
 
 const api = async <T = CaseView>(who: Staff, url: string) => ok<T>(t, who, 'GET', url);
+
+const signIn = (context: BrowserContext, who: Pick<Who, 'token'>, landing: string) => signInAt(base, context, who, landing);
 
 describe.skipIf(!existsSync(CHROMIUM))('the workbench at /app in headless Chromium', () => {
   beforeAll(async () => {
