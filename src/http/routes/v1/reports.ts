@@ -4,41 +4,11 @@ import { z } from 'zod';
 import { DIMENSIONS } from '../../../domain/reports/contributions.js';
 import { reportCsv } from '../../../domain/reports/csv.js';
 import { engagementReport, engagementTrend } from '../../../domain/reports/service.js';
-import { invalid } from '../../../domain/errors.js';
 import { run } from '../../../domain/unit-of-work.js';
 import { actorOf } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';
-import { EARLIEST_TIME, errorResponses, isoTime, LATEST_TIME } from '../../schemas/common.js';
-
-/** A UTC day: `YYYY-MM-DD`, or an ISO time at 00:00 UTC (rollups are per UTC day). */
-const day = z
-  .string()
-  .refine(
-    (v) => /^\d{4}-\d{2}-\d{2}$/.test(v) || /^\d{4}-\d{2}-\d{2}T00:00(:00(\.0+)?)?(Z|\+00:00)$/.test(v),
-    'must be a UTC day: YYYY-MM-DD',
-  )
-  .transform((v) => v.slice(0, 10))
-  .refine(
-    (v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) && new Date(`${v}T00:00:00Z`).toISOString().startsWith(v),
-    'is not a calendar date',
-  )
-  .refine((v) => {
-    const t = Date.parse(`${v}T00:00:00Z`);
-    return t >= EARLIEST_TIME && t < LATEST_TIME;
-  }, 'must be between 2000-01-01 and 2099-12-31');
-
-const windowQuery = {
-  programId: z.uuid().meta({ example: '0193a1e0-5b2c-7a31-8f4e-6d2b9c0e1a01' }),
-  from: day.meta({ example: '2026-11-01' }).describe('First UTC day, inclusive'),
-  to: day.meta({ example: '2026-12-01' }).describe('UTC day after the last, exclusive'),
-};
-const MAX_DAYS = 3660;
-
-function checkWindow(from: string, to: string) {
-  const days = (Date.parse(to) - Date.parse(from)) / 86_400_000;
-  if (days <= 0) throw invalid('report.invalid_window', '`to` must be after `from`.', 'querystring.to');
-  if (days > MAX_DAYS) throw invalid('report.invalid_window', `A report spans at most ${MAX_DAYS} days.`, 'querystring.from');
-}
+import { errorResponses, isoTime } from '../../schemas/common.js';
+import { checkReportWindow as checkWindow, reportWindow as windowQuery } from '../../schemas/evaluation.js';
 
 // Two numbers as an array, not a tuple: prefixItems trips common OpenAPI tools.
 const rate = z
