@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { followUps } from '../src/db/schema/index.js';
+import { notify } from '../src/domain/notifications/notify.js';
 import { createTestApp, type TestApp } from './helpers/app.js';
 import { cast, type Who } from './helpers/cast.js';
 import { activeCase, call, ok } from './helpers/story.js';
@@ -325,5 +326,62 @@ describe.each(backends)('follow-ups after a handover on $backend', ({ redisUrl }
     } finally {
       await w.close(5_000);
     }
+  });
+});
+
+describe('notifications go to whoever can act on them', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  const note = (programId: string, caseId: string) => ({
+    kind: 'response_overdue' as const,
+    programId,
+    caseId,
+    subjectId: caseId,
+    occurrence: `routing-${caseId}`,
+  });
+
+  it('a deactivated holder’s go to the program’s leads, an absent one’s to the cover, a present one’s to them', async () => {
+    const { programId, lead, gone, away, cover, here, admin } = await cast(t, {
+      lead: 'lead',
+      gone: 'intervener',
+      away: 'intervener',
+      cover: 'intervener',
+      here: 'intervener',
+      admin: 'admin',
+    });
+    const [c1, c2, c3] = [
+      await activeCase(t, lead, programId, gone.id),
+      await activeCase(t, lead, programId, away.id),
+      await activeCase(t, lead, programId, here.id),
+    ];
+    await ok(t, admin, 'PATCH', `/v1/staff/${gone.id}`, { active: false });
+    await ok(t, lead, 'POST', `/v1/staff/${away.id}/absences`, { from: iso(-1_000), to: iso(3_600_000), coverId: cover.id });
+    await notify(t.db.db, [gone.id], note(programId, c1.id));
+    await notify(t.db.db, [away.id], note(programId, c2.id));
+    await notify(t.db.db, [here.id], note(programId, c3.id));
+    const got = async (who: Who, caseId: string) => (await inbox(t, who.id, 'response_overdue')).filter((n) => n.caseId === caseId).length;
+    expect([await got(lead, c1.id), await got(gone, c1.id)]).toEqual([1, 0]);
+    expect([await got(cover, c2.id), await got(away, c2.id), await got(lead, c2.id)]).toEqual([1, 0, 0]);
+    expect([await got(here, c3.id), await got(lead, c3.id)]).toEqual([1, 0]);
+  });
+
+  it('an evaluator reads intervener rows by id, without the names a lead sees', async () => {
+    const { programId, lead, sam, evaluator } = await cast(
+      t,
+      { lead: 'lead', sam: 'intervener', evaluator: 'evaluator' },
+      { minCellSize: 1 },
+    );
+    await activeCase(t, lead, programId, sam.id);
+    const url = `/v1/reports/engagement?programId=${programId}&from=2020-01-01&to=${iso(86_400_000).slice(0, 10)}&groupBy=intervener`;
+    const asLead = await ok<{ rows: { group: string; name?: string | null }[] }>(t, lead, 'GET', url);
+    const asEvaluator = await ok<{ rows: { group: string; name?: string | null }[] }>(t, evaluator, 'GET', url);
+    expect(asLead.rows.find((r) => r.group === sam.id)?.name).toBeTruthy();
+    const row = asEvaluator.rows.find((r) => r.group === sam.id);
+    expect(row).toBeDefined();
+    expect(row?.name ?? null).toBeNull();
   });
 });
