@@ -168,7 +168,7 @@ describe('engagement report', () => {
     expect(res.headers['content-type']).toContain('text/csv');
     const lines = res.body.split('\r\n').filter(Boolean);
     expect(lines[0]).toBe(
-      'group,flagged,accepted,contacted,responded,sustained,positive,responseRate,responseRateLow,responseRateHigh,sustainedRate,sustainedRateLow,sustainedRateHigh,positiveRate,positiveRateLow,positiveRateHigh,medianHoursToFirstResponse,costPerSustainedCents,suppressed,responseRateDiff,sustainedRateDiff,pValue,responsePValue',
+      'group,flagged,accepted,contacted,responded,sustained,positive,responseRate,responseRateLow,responseRateHigh,sustainedRate,sustainedRateLow,sustainedRateHigh,positiveRate,positiveRateLow,positiveRateHigh,medianHoursToFirstResponse,costPerSustainedCents,suppressed,responseRateDiff,sustainedRateDiff,pValue,responsePValue,pValueAdjusted,adjustedSustainedRateDiff,adjustedLow,adjustedHigh,adjustedStrata',
     );
     expect(lines).toHaveLength(json.rows.length + 1);
     const total = lines.at(-1)!.split(',');

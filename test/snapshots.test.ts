@@ -280,13 +280,19 @@ describe('report snapshots', () => {
       [{ report: 'agreement', params: { programId, from: today, to: tomorrow }, extra: true }],
       [{ report: 'audit', params: { programId } }],
       [{ report: 'agreement' }],
-      [{ report: 'trial', params: { programId } }, 'snapshot.report_unavailable'],
-      [{ report: 'assessments', params: { programId } }, 'snapshot.report_unavailable'],
+      // A trial is named by its id alone; assessments need their template and a window.
+      [{ report: 'trial', params: { programId } }],
+      [{ report: 'trial', params: { trialId: 'not-a-uuid' } }],
+      [{ report: 'assessments', params: { programId, from: today, to: tomorrow } }],
+      [{ report: 'assessments', params: { programId, templateId: programId, from: tomorrow, to: today } }, 'report.invalid_window'],
     ];
-    for (const [body, code] of bad) {
-      const p = expectProblem(await call(t, lead, 'POST', '/v1/reports/snapshots', body), 400, code);
-      if (code === 'snapshot.report_unavailable') expect(String(p['detail'])).toContain('issue 17');
-    }
+    for (const [body, code] of bad) expectProblem(await call(t, lead, 'POST', '/v1/reports/snapshots', body), 400, code);
+    // A trial nobody has is missing, not a 500.
+    expectProblem(
+      await call(t, lead, 'POST', '/v1/reports/snapshots', { report: 'trial', params: { trialId: '0193a1e0-5b2c-7a31-8f4e-6d2b9c0e1a01' } }),
+      404,
+      'trial.not_found',
+    );
   });
 
   it('is for leads and evaluators of the program: others get 403, another program 404', async () => {

@@ -39,9 +39,16 @@ export const OUTCOME_STATUSES = ['self_reported', 'provisional', 'confirmed', 'd
 export const REVIEW_CONFIDENCES = ['low', 'medium', 'high'] as const;
 export const REVIEW_KINDS = ['review', 'adjudication'] as const;
 export const SNAPSHOT_REPORTS = ['engagement', 'trend', 'agreement', 'trial', 'assessments'] as const;
+export const TRIAL_STATUSES = ['running', 'stopped'] as const;
+/** What a trial may stratify its allocation by (case fields). */
+export const TRIAL_STRATA = ['ideology', 'riskLevel', 'platform'] as const;
+export const ASSESSMENT_PHASES = ['baseline', 'review', 'closure'] as const;
 export const NOTE_KINDS = ['general', 'handover', 'supervision'] as const;
 export const NOTE_VISIBILITIES = ['case', 'leads'] as const;
 
+export type TrialStatus = (typeof TRIAL_STATUSES)[number];
+export type TrialStratum = (typeof TRIAL_STRATA)[number];
+export type AssessmentPhase = (typeof ASSESSMENT_PHASES)[number];
 export type Role = (typeof STAFF_ROLES)[number];
 export type OutcomeStatus = (typeof OUTCOME_STATUSES)[number];
 export type NoteKind = (typeof NOTE_KINDS)[number];

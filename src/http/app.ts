@@ -15,6 +15,7 @@ import { healthRoutes } from './routes/health.js';
 import { reportsPage } from './routes/reports-page.js';
 import { workbench } from './routes/workbench.js';
 import { adminRoutes } from './routes/v1/admin.js';
+import { assessmentRoutes } from './routes/v1/assessments.js';
 import { auditRoutes } from './routes/v1/audit.js';
 import { caseRoutes } from './routes/v1/cases.js';
 import { followUpRoutes } from './routes/v1/followups.js';
@@ -28,6 +29,7 @@ import { evaluationRoutes } from './routes/v1/evaluation.js';
 import { safeguardingRoutes } from './routes/v1/safeguarding.js';
 import { staffRoutes } from './routes/v1/staff.js';
 import { touchpointRoutes } from './routes/v1/touchpoints.js';
+import { trialRoutes } from './routes/v1/trials.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -132,10 +134,12 @@ export const app: FastifyPluginAsync<AppDeps> = async (instance, deps) => {
   await f.register(followUpRoutes, deps);
   await f.register(noteRoutes, deps);
   await f.register(reviewRoutes, deps);
+  await f.register(assessmentRoutes, deps);
   await f.register(safeguardingRoutes, deps);
   await f.register(notificationRoutes, deps);
   await f.register(reportRoutes, deps);
   await f.register(evaluationRoutes, deps);
+  await f.register(trialRoutes, deps);
   await f.register(reportsPage, deps);
   await f.register(workbench, deps);
   await f.register(adminRoutes, deps);

@@ -3,7 +3,9 @@ import { bigint, boolean, index, integer, jsonb, pgTable, text, uniqueIndex, uui
 import { createdAt, id, ts } from './columns.js';
 import { caseStatus, direction, ideology, outcome, outcomeStatus, platform, riskLevel, stage } from './enums.js';
 import { programs } from './programs.js';
+import type { Approach } from '../../domain/vocabulary.js';
 import { staff } from './staff.js';
+import { trials } from './trials.js';
 
 export interface Indicator {
   kind: string;
@@ -47,6 +49,10 @@ export const cases = pgTable(
     sustainedAt: ts('sustained_at'),
     sustainedBy: uuid('sustained_by'),
     firstOutboundApproaches: text('first_outbound_approaches').array(),
+    /** The arm a running trial allocated at first assignment: fixed for good (reassignment, reopen and handover keep it). */
+    trialId: uuid('trial_id').references(() => trials.id),
+    trialArm: text('trial_arm').$type<Approach>(),
+    trialAllocatedAt: ts('trial_allocated_at'),
     touchpointCount: integer('touchpoint_count').notNull().default(0),
     inboundCount: integer('inbound_count').notNull().default(0),
     // bigint: a sum of client-sent costs must never overflow.
@@ -64,6 +70,7 @@ export const cases = pgTable(
     index('cases_program_status_idx').on(t.programId, t.status, t.id),
     index('cases_assignee_idx').on(t.assigneeId, t.status),
     index('cases_program_flagged_idx').on(t.programId, t.flaggedAt),
+    index('cases_trial_idx').on(t.trialId).where(sql`${t.trialId} is not null`),
   ],
 );
 

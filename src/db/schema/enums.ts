@@ -1,5 +1,6 @@
 import { pgEnum } from 'drizzle-orm/pg-core';
 import {
+  ASSESSMENT_PHASES,
   CASE_STATUSES,
   CHANNELS,
   CONCERN_STATUSES,
@@ -21,6 +22,7 @@ import {
   SEVERITIES,
   STAFF_ROLES,
   STAGES,
+  TRIAL_STATUSES,
 } from '../../domain/vocabulary.js';
 
 export const staffRole = pgEnum('staff_role', STAFF_ROLES);
@@ -44,3 +46,5 @@ export const outcomeStatus = pgEnum('outcome_status', OUTCOME_STATUSES);
 export const reviewConfidence = pgEnum('review_confidence', REVIEW_CONFIDENCES);
 export const reviewKind = pgEnum('review_kind', REVIEW_KINDS);
 export const snapshotReport = pgEnum('snapshot_report', SNAPSHOT_REPORTS);
+export const trialStatus = pgEnum('trial_status', TRIAL_STATUSES);
+export const assessmentPhase = pgEnum('assessment_phase', ASSESSMENT_PHASES);

@@ -1,3 +1,4 @@
+export * from './assessments.js';
 export * from './audit.js';
 export * from './cases.js';
 export * from './enums.js';
@@ -14,3 +15,4 @@ export * from './snapshots.js';
 export * from './safeguarding.js';
 export * from './staff.js';
 export * from './touchpoints.js';
+export * from './trials.js';

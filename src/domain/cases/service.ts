@@ -10,7 +10,9 @@ import { notify } from '../notifications/notify.js';
 import { type ProgramSettings, programSettings } from '../programs/settings.js';
 import { webhookJobs } from '../reminders/jobs.js';
 import { absenceAt, findStaffMember, lockIntervener } from '../staff/store.js';
+import { hasBaselineAssessment } from '../assessments/store.js';
 import { addHandoverNote } from '../notes/service.js';
+import { allocationFor } from '../trials/service.js';
 import { outcomeStatusOf, reviewsRequiredFor } from '../reviews/rules.js';
 import { closingReviewFields, requestReview } from '../reviews/service.js';
 import { isSuppressed, normaliseHandle, type Platform } from './profile.js';
@@ -60,6 +62,8 @@ export function toCaseView({ case: c, profile: p }: CaseWithProfile) {
     closedAt: c.closedAt,
     outcome: c.outcome,
     outcomeStatus: outcomeStatusOf(c),
+    // The holder's suggested opening approach while the case is in a trial; fixed for good.
+    trial: c.trialId ? { trialId: c.trialId, arm: c.trialArm!, allocatedAt: c.trialAllocatedAt! } : null,
     erased: c.erasedAt !== null,
     version: c.version,
     createdAt: c.createdAt,
@@ -287,9 +291,26 @@ export function triage(tx: Tx, ctx: Ctx, id: string, decision: 'accept' | 'rejec
   );
 }
 
+/** Under `requireBaselineAssessment`, first contact waits for a baseline assessment (approval, or a first assignment). */
+async function checkBaseline(tx: Tx, settings: ProgramSettings, caseId: string) {
+  if (settings.requireBaselineAssessment && !(await hasBaselineAssessment(tx, caseId))) {
+    throw new DomainError(409, 'case.baseline_missing', 'The program requires a baseline assessment of the case first.');
+  }
+}
+
 export function approve(tx: Tx, ctx: Ctx, id: string, note: string | null) {
   const now = ctx.clock.now();
-  return transition(tx, ctx, id, 'approve', async () => ({ approvedAt: now }), note);
+  return transition(
+    tx,
+    ctx,
+    id,
+    'approve',
+    async (current, _to, settings) => {
+      await checkBaseline(tx, settings, current.case.id);
+      return { approvedAt: now };
+    },
+    note,
+  );
 }
 
 /** Open cases an intervener holds, counted in SQL. */
@@ -351,6 +372,8 @@ export async function assign(tx: Tx, ctx: Ctx, id: string, input: AssignInput) {
       if (current.case.assigneeId === input.intervenerId && current.case.status === 'active') {
         throw new DomainError(409, 'case.already_assigned', 'The case is already assigned to this intervener.');
       }
+      const first = current.case.assigneeId === null;
+      if (first) await checkBaseline(tx, settings, current.case.id);
       // Locking the intervener serialises concurrent assignments to them: the cap holds.
       const holder = await lockIntervener(tx, input.intervenerId, current.case.programId);
       if (!holder) throw invalid('assignment.unknown_intervener', 'No intervener with this id in the program.', 'body.intervenerId');
@@ -375,7 +398,9 @@ export async function assign(tx: Tx, ctx: Ctx, id: string, input: AssignInput) {
         overrideReason: overridden ? (input.reason ?? null) : null,
         handoverNote: input.handoverNote ?? null,
       });
-      return { assigneeId: holder.id };
+      // A first assignment under a running trial allocates the case's arm, in this transaction.
+      const allocation = first ? await allocationFor(tx, ctx, current.case) : null;
+      return { assigneeId: holder.id, ...allocation };
     },
     input.reason ?? null,
     { intervenerId: input.intervenerId, override: input.override ?? false },

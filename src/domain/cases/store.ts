@@ -471,6 +471,7 @@ export interface CaseExportFacts {
   outcomeStatus: CaseRow['outcomeStatus'];
   reviewedOutcome: CaseRow['reviewedOutcome'];
   reviewedSignals: string[] | null;
+  trialArm: string | null;
   assigneeId: string | null;
   erasedAt: Date | null;
 }
@@ -498,6 +499,7 @@ export async function caseExportFacts(tx: Tx, programId: string, from: Date, to:
       outcomeStatus: cases.outcomeStatus,
       reviewedOutcome: cases.reviewedOutcome,
       reviewedSignals: cases.reviewedSignals,
+      trialArm: cases.trialArm,
       assigneeId: cases.assigneeId,
       erasedAt: cases.erasedAt,
     })

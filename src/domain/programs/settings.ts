@@ -45,6 +45,9 @@ export const programSettingsShape = {
     .max(30)
     .refine((codes) => new Set(codes).size === codes.length, 'codes must be distinct')
     .describe('The signal codes a review may name'),
+  requireBaselineAssessment: z
+    .boolean()
+    .describe('`true`: approving a case, or assigning it for the first time, needs a baseline assessment (409 `case.baseline_missing`)'),
 };
 
 export const programSettingsSchema = z.strictObject(programSettingsShape);
@@ -70,6 +73,7 @@ export const DEFAULT_SETTINGS: ProgramSettings = {
   outcomeReview: 'off',
   secondCoderRate: 0.2,
   signalCodebook: ['expressed_doubt', 'reduced_hostility', 'accepted_support', 'left_group_space', 'sought_help', 'none'],
+  requireBaselineAssessment: false,
 };
 
 const SETTING_KEYS = Object.keys(programSettingsShape) as (keyof ProgramSettings)[];

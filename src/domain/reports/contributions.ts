@@ -3,7 +3,14 @@ import { PENDING_STATUSES, REVIEWED_STATUSES } from '../reviews/rules.js';
 
 export const DIMENSIONS = ['intervener', 'ideology', 'platform', 'riskLevel', 'approach', 'cohort'] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
-export type StoredDimension = Dimension | 'total';
+/**
+ * Stored beside the report's groupings: `stratum` (ideology|riskLevel) and `approachStratum`
+ * (approach|ideology|riskLevel), the strata of the adjusted approach comparison.
+ */
+export type StoredDimension = Dimension | 'total' | 'stratum' | 'approachStratum';
+
+/** The stratum of the adjusted approach comparison: ideology × riskLevel. */
+export const comparisonStratum = (c: Pick<CaseFacts, 'ideology' | 'riskLevel'>) => `${c.ideology}|${c.riskLevel}`;
 
 export const COUNT_FIELDS = ['flagged', 'accepted', 'contacted', 'responded', 'sustained', 'positive'] as const;
 export type CountField = (typeof COUNT_FIELDS)[number];
@@ -101,6 +108,12 @@ export function contributions(c: CaseFacts): Contribution {
   add('riskLevel', c.riskLevel, whole, true);
   add('cohort', day.slice(0, 7), whole, true);
   for (const a of new Set(c.firstOutboundApproaches ?? [])) add('approach', a, whole, true);
+  // Only contacted cases enter the adjusted comparison (its rates are over contacted).
+  if (whole.contacted) {
+    const stratum = comparisonStratum(c);
+    add('stratum', stratum, whole, false);
+    for (const a of new Set(c.firstOutboundApproaches ?? [])) add('approachStratum', `${a}|${stratum}`, whole, false);
+  }
 
   const credit = new Map<string, Counts>();
   const to = (staffId: string | null, field: CountField | 'costCents' | 'reviewedPositive' | 'pendingReview', amount: number) => {

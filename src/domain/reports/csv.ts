@@ -27,7 +27,19 @@ export function* reportCsv(rows: ReportRow[], opts: { vsRest: boolean; names: bo
     'medianHoursToFirstResponse',
     'costPerSustainedCents',
     'suppressed',
-    ...(withVsRest ? ['responseRateDiff', 'sustainedRateDiff', 'pValue', 'responsePValue'] : []),
+    ...(withVsRest
+      ? [
+          'responseRateDiff',
+          'sustainedRateDiff',
+          'pValue',
+          'responsePValue',
+          'pValueAdjusted',
+          'adjustedSustainedRateDiff',
+          'adjustedLow',
+          'adjustedHigh',
+          'adjustedStrata',
+        ]
+      : []),
   ];
   yield `${header.join(',')}\r\n`;
   for (const r of rows) {
@@ -39,7 +51,19 @@ export function* reportCsv(rows: ReportRow[], opts: { vsRest: boolean; names: bo
       r.medianHoursToFirstResponse,
       r.costPerSustainedCents,
       r.suppressed,
-      ...(withVsRest ? [r.vsRest?.responseRateDiff, r.vsRest?.sustainedRateDiff, r.vsRest?.pValue, r.vsRest?.responsePValue] : []),
+      ...(withVsRest
+        ? [
+            r.vsRest?.responseRateDiff,
+            r.vsRest?.sustainedRateDiff,
+            r.vsRest?.pValue,
+            r.vsRest?.responsePValue,
+            r.vsRest?.pValueAdjusted,
+            r.vsRest?.adjusted?.sustainedRateDiff,
+            r.vsRest?.adjusted?.ci95[0],
+            r.vsRest?.adjusted?.ci95[1],
+            r.vsRest?.adjusted?.strata,
+          ]
+        : []),
     ];
     yield `${cells.map(field).join(',')}\r\n`;
   }

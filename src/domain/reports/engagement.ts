@@ -4,6 +4,7 @@ import { hotQuery } from '../../db/prepared.js';
 import type { ProgramSettings } from '../programs/settings.js';
 import { PENDING_STATUSES, REVIEWED_STATUSES } from '../reviews/rules.js';
 import { COUNT_FIELDS, type CountField, type Counts, type Dimension } from './contributions.js';
+import { holm, mantelHaenszelRiskDiff, type Stratum } from './inference.js';
 import { type Rate, rateDiff, twoProportionPValue, wilson } from './stats.js';
 
 export interface Window {
@@ -14,11 +15,40 @@ export interface Window {
   to: string;
 }
 
+/** Contacted and sustained cases of one stratum (ideology|riskLevel). */
+export interface StratumCounts {
+  contacted: number;
+  sustained: number;
+}
+
+/** groupBy=approach: per approach and stratum, and per stratum over all approaches (the adjusted comparison). */
+export interface Strata {
+  byApproach: Map<string, Map<string, StratumCounts>>;
+  totals: Map<string, StratumCounts>;
+}
+
 /** Summed funnel counts per group (plus `total`), and median response seconds, from either source. */
 export interface Aggregates {
   groups: Map<string, Counts>;
   total: Counts;
   medianSeconds: Map<string, number>;
+  strata?: Strata;
+}
+
+/** Strata from rows of (approach or null, stratum, contacted, sustained); empty cells dropped so both sources agree. */
+function toStrata(rows: { approach: string | null; stratum: string; contacted: number; sustained: number }[]): Strata {
+  const strata: Strata = { byApproach: new Map(), totals: new Map() };
+  for (const r of rows) {
+    const k = { contacted: Number(r.contacted), sustained: Number(r.sustained) };
+    if (k.contacted === 0 && k.sustained === 0) continue;
+    if (r.approach === null) strata.totals.set(r.stratum, k);
+    else {
+      const m = strata.byApproach.get(r.approach) ?? new Map<string, StratumCounts>();
+      m.set(r.stratum, k);
+      strata.byApproach.set(r.approach, m);
+    }
+  }
+  return strata;
 }
 
 const ZERO: Counts = {
@@ -109,7 +139,20 @@ export async function fromRollups(db: Db, w: Window, dim: Dimension | null): Pro
       from engagement_response
      where program_id = ${w.programId} and dimension in (${dimList}) and day >= ${w.from}::date and day < ${w.to}::date
      group by dimension, group_key`);
-  return toAggregates(rows.rows, medians.rows, dim);
+  const agg = toAggregates(rows.rows, medians.rows, dim);
+  if (dim === 'approach') {
+    // approachStratum keys are approach|ideology|riskLevel: the approach is the part before the first bar.
+    const strata = await db.execute<{ approach: string | null; stratum: string; contacted: number; sustained: number }>(sql`
+      select case when dimension = 'approachStratum' then split_part(group_key, '|', 1) end as approach,
+             case when dimension = 'approachStratum' then substr(group_key, strpos(group_key, '|') + 1) else group_key end as stratum,
+             sum(contacted)::int as contacted, sum(sustained)::int as sustained
+        from engagement_rollup
+       where program_id = ${w.programId} and dimension in ('stratum', 'approachStratum')
+         and day >= ${w.from}::date and day < ${w.to}::date
+       group by dimension, group_key`);
+    agg.strata = toStrata(strata.rows);
+  }
+  return agg;
 }
 
 const GROUP_EXPR: Record<Exclude<Dimension, 'intervener' | 'approach'>, string> = {
@@ -175,7 +218,26 @@ export async function fromRaw(db: Db, w: Window, dim: Dimension | null): Promise
        from facts group by dimension, g`,
     [w.programId, w.from, w.to, REVIEWED_STATUSES, PENDING_STATUSES],
   );
-  return toAggregates(rows, rows, dim);
+  const agg = toAggregates(rows, rows, dim);
+  if (dim === 'approach') {
+    const strata = await hotQuery<{ approach: string | null; stratum: string; contacted: number; sustained: number }>(
+      db,
+      null,
+      `with contacted as (
+         select c.ideology::text || '|' || c.risk_level::text as stratum, (c.sustained_at is not null)::int as sustained,
+                c.first_outbound_approaches as approaches
+           from cases c
+          where c.program_id = $1 and c.flagged_at >= $2::date and c.flagged_at < $3::date and c.contacted_at is not null
+       )
+       select null as approach, stratum, count(*)::int as contacted, sum(sustained)::int as sustained from contacted group by stratum
+       union all
+       select a.approach, stratum, count(*)::int, sum(sustained)::int
+         from contacted cross join lateral (select distinct unnest(approaches) as approach) a group by a.approach, stratum`,
+      [w.programId, w.from, w.to],
+    );
+    agg.strata = toStrata(strata);
+  }
+  return agg;
 }
 
 export interface ReportRow {
@@ -201,7 +263,30 @@ export interface ReportRow {
     sustainedRateDiff: number | null;
     pValue: number | null;
     responsePValue: number | null;
+    /** Holm-adjusted across the report's approaches. */
+    pValueAdjusted: number | null;
+    /** Mantel-Haenszel over ideology × riskLevel strata, Sato variance interval. */
+    adjusted: AdjustedDiff | null;
   } | null;
+}
+
+export interface AdjustedDiff {
+  sustainedRateDiff: number;
+  ci95: [number, number];
+  /** Strata holding cases of both the approach and the rest. */
+  strata: number;
+}
+
+/** The approach against the rest of its strata (MH risk difference of the sustained rate); null without an informative stratum. */
+function adjustedVsRest(strata: Strata | undefined, approach: string): AdjustedDiff | null {
+  if (!strata) return null;
+  const mine = strata.byApproach.get(approach) ?? new Map<string, StratumCounts>();
+  const cells: Stratum[] = [...strata.totals.entries()].map(([key, t]) => {
+    const a = mine.get(key) ?? { contacted: 0, sustained: 0 };
+    return { x1: a.sustained, n1: a.contacted, x2: t.sustained - a.sustained, n2: t.contacted - a.contacted };
+  });
+  const mh = mantelHaenszelRiskDiff(cells);
+  return mh && { sustainedRateDiff: mh.value, ci95: mh.ci95, strata: mh.strata };
 }
 
 /**
@@ -289,7 +374,9 @@ export function definitionOf(settings: ProgramSettings, dim: Dimension | null) {
       ? {
           approach: "the approaches of the case's first outbound touchpoint; a case counts once in each",
           vsRest:
-            'difference against all other contacted cases; pValue: two-sided two-proportion z-test of sustainedRate (responsePValue: of responseRate)',
+            'difference against all other contacted cases; pValue: two-sided two-proportion z-test of sustainedRate (responsePValue: of responseRate); pValueAdjusted: pValue Holm-adjusted (Holm 1979) across the approaches of the report',
+          adjusted:
+            'sustainedRateDiff against the rest of the same strata: Mantel-Haenszel risk difference over ideology × riskLevel strata of contacted cases, 95% interval from the Sato (1989) variance; strata: the strata holding both the approach and the rest',
         }
       : {}),
     stageRulesNote: 'stages are derived when touchpoints are logged, with the settings in force then',
@@ -317,7 +404,14 @@ export function buildRows(agg: Aggregates, settings: ProgramSettings, dim: Dimen
             sustainedRateDiff: rateDiff(a.sustained, a.contacted, t.sustained - a.sustained, restN),
             pValue: twoProportionPValue(a.sustained, a.contacted, t.sustained - a.sustained, restN),
             responsePValue: twoProportionPValue(a.responded, a.contacted, t.responded - a.responded, restN),
+            pValueAdjusted: null,
+            adjusted: adjustedVsRest(agg.strata, keys[i]!),
           };
+    });
+    // Holm across every approach the report compares (seven tests at once are not seven single tests).
+    const adjusted = holm(rows.map((r) => r.vsRest?.pValue ?? null));
+    rows.forEach((r, i) => {
+      if (r.vsRest) r.vsRest.pValueAdjusted = adjusted[i] ?? null;
     });
   }
   const total = shapeRow('total', totalCounts, mask.total, agg.medianSeconds.get('total'), review);

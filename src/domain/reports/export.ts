@@ -130,7 +130,7 @@ export function exportRowOf(f: CaseExportFacts, pseudo: (id: string) => string):
     outcome: f.reviewedOutcome ?? f.outcome,
     outcomeStatus: f.outcomeStatus,
     signals: f.reviewedSignals ?? [],
-    trialArm: null,
+    trialArm: f.trialArm,
     holderPseudoId: erased || f.assigneeId === null ? null : pseudo(f.assigneeId),
   };
 }

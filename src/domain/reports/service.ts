@@ -8,6 +8,8 @@ import { staffNames } from '../staff/store.js';
 import type { Dimension } from './contributions.js';
 import { buildRows, definitionOf, fromRollups, trend, type Window } from './engagement.js';
 import { rollupAll } from './rollup.js';
+import { armCounts, trialDefinition, trialFigures } from './trial.js';
+import { findTrial } from '../trials/store.js';
 
 /** Brings the program's rollups current (cheap: only dirty cases) and says how fresh they are. */
 async function freshen(db: Db, programId: string, now: Date): Promise<Date> {
@@ -19,7 +21,7 @@ async function freshen(db: Db, programId: string, now: Date): Promise<Date> {
   return oldest?.at ? new Date(oldest.at) : now;
 }
 
-function assertProgram(ctx: Ctx, programId: string) {
+export function assertProgram(ctx: Ctx, programId: string) {
   if ((ctx.principal.role !== 'lead' && ctx.principal.role !== 'evaluator') || ctx.principal.programId !== programId)
     throw notFound('program');
 }
@@ -65,4 +67,32 @@ export async function engagementTrend(db: Db, ctx: Ctx, w: Window, interval: 'da
     requestId: ctx.requestId,
   });
   return { interval, buckets, asOf };
+}
+
+/** GET /v1/reports/trials/{id}: the trial's arms by intention to treat, and per protocol (live from the cases). */
+export async function trialReport(db: Db, ctx: Ctx, trialId: string) {
+  const trial = await findTrial(db, trialId);
+  if (!trial || trial.programId !== ctx.principal.programId) throw notFound('trial');
+  assertProgram(ctx, trial.programId);
+  const settings = await programSettings(db, trial.programId);
+  const asOf = ctx.clock.now();
+  const figures = trialFigures(await armCounts(db, trial.id, trial.arms), settings.minCellSize);
+  ctx.audit({
+    actorId: ctx.principal.staffId,
+    action: 'report.trial',
+    targetType: 'trial',
+    targetId: trial.id,
+    programId: trial.programId,
+    requestId: ctx.requestId,
+  });
+  return {
+    trialId: trial.id,
+    name: trial.name,
+    status: trial.status,
+    startedAt: trial.startedAt,
+    stoppedAt: trial.stoppedAt,
+    ...figures,
+    asOf,
+    definition: trialDefinition(settings.minCellSize),
+  };
 }

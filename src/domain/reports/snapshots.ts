@@ -3,12 +3,14 @@ import type { Db, Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
 import { auditEvent, GENESIS_HASH } from '../audit/log.js';
 import type { Ctx } from '../context.js';
-import { DomainError, notFound } from '../errors.js';
+import { notFound } from '../errors.js';
+import { findTrial } from '../trials/store.js';
 import { lockSettingsVersion } from '../programs/store.js';
 import type { Unit } from '../unit-of-work.js';
 import { agreementReport, assertReportReader } from './agreement.js';
 import type { Dimension } from './contributions.js';
-import { engagementReport, engagementTrend } from './service.js';
+import { assessmentsReport } from './assessments.js';
+import { engagementReport, engagementTrend, trialReport } from './service.js';
 import {
   findSnapshot,
   insertSnapshot,
@@ -31,13 +33,8 @@ export type SnapshotRequest =
   | { report: 'engagement'; params: WindowParams & { groupBy?: Dimension } }
   | { report: 'trend'; params: WindowParams & { interval: 'day' | 'week' } }
   | { report: 'agreement'; params: WindowParams }
-  | { report: 'trial' | 'assessments'; params: Record<string, unknown> };
-
-/** Reports named by the contract whose use case does not exist yet, and the issue that brings it. */
-const UNAVAILABLE: Partial<Record<SnapshotReport, string>> = {
-  trial: 'issue 17 (approach trials)',
-  assessments: 'issue 17 (assessments)',
-};
+  | { report: 'trial'; params: { trialId: string } }
+  | { report: 'assessments'; params: WindowParams & { templateId: string } };
 
 /** JSON with every object's keys sorted, at every depth: jsonb keeps its own key order, so hashing must not depend on one. */
 export function canonicalJson(value: unknown): string {
@@ -99,14 +96,19 @@ async function computeReport(reports: Db, ctx: Ctx, req: SnapshotRequest): Promi
     }
     case 'agreement':
       return agreementReport(reports, ctx, req.params);
-    default:
-      throw new DomainError(
-        400,
-        'snapshot.report_unavailable',
-        `The ${req.report} report does not exist yet (${UNAVAILABLE[req.report]} adds it); it cannot be frozen.`,
-        { errors: [{ path: 'body.report', message: `not available until ${UNAVAILABLE[req.report]}` }] },
-      );
+    case 'trial':
+      return trialReport(reports, ctx, req.params.trialId);
+    case 'assessments':
+      return assessmentsReport(reports, ctx, req.params);
   }
+}
+
+/** The program a snapshot belongs to: the window's, or the trial's (a trial of another program is missing). */
+async function programOf(reports: Db, ctx: Ctx, req: SnapshotRequest): Promise<string> {
+  if (req.report !== 'trial') return req.params.programId;
+  const trial = await findTrial(reports, req.params.trialId);
+  if (!trial || trial.programId !== ctx.principal.programId) throw notFound('trial');
+  return trial.programId;
 }
 
 /**
@@ -116,8 +118,8 @@ async function computeReport(reports: Db, ctx: Ctx, req: SnapshotRequest): Promi
  * between reading the version and computing the report.
  */
 export async function createSnapshot(reports: Db, uow: Unit<'write'>, req: SnapshotRequest): Promise<Snapshot> {
-  const programId = String(req.params['programId'] ?? '');
-  if (UNAVAILABLE[req.report]) return (await computeReport(reports, uow, req)) as never;
+  assertReportReader(uow, uow.principal.programId ?? '');
+  const programId = await programOf(reports, uow, req);
   assertReportReader(uow, programId);
   await lockSnapshotChain(uow.tx, programId);
   const settingsVersion = await lockSettingsVersion(uow.tx, programId);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CASE_STATUSES, IDEOLOGIES, OUTCOME_STATUSES, OUTCOMES, PLATFORMS, RISK_LEVELS, STAGES } from '../../domain/vocabulary.js';
+import { APPROACHES, CASE_STATUSES, IDEOLOGIES, OUTCOME_STATUSES, OUTCOMES, PLATFORMS, RISK_LEVELS, STAGES } from '../../domain/vocabulary.js';
 import { freeText, isoTime, nullableTime, singleLine, visibleUrl } from './common.js';
 
 export const httpUrl = visibleUrl({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000);
@@ -84,6 +84,10 @@ export const caseSchema = z
       .enum(OUTCOME_STATUSES)
       .nullable()
       .describe('How far the outcome is reviewed: null while the case is open; `self_reported` without review'),
+    trial: z
+      .object({ trialId: z.uuid(), arm: z.enum(APPROACHES), allocatedAt: isoTime })
+      .nullable()
+      .describe("The arm a trial allocated at the case's first assignment (the holder's suggested opening approach); fixed for good"),
     erased: z.boolean(),
     version: z.int(),
     createdAt: isoTime,

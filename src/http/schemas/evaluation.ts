@@ -56,17 +56,17 @@ export const snapshotParams = {
   engagement: z.strictObject({ ...reportWindow, groupBy: z.enum(DIMENSIONS).optional() }),
   trend: z.strictObject({ ...reportWindow, interval: z.enum(['day', 'week']).default('day') }),
   agreement: z.strictObject(reportWindow),
+  trial: z.strictObject({ trialId: z.uuid().describe('The trial of GET /v1/reports/trials/{id}') }),
+  assessments: z.strictObject({ ...reportWindow, templateId: z.uuid() }),
 };
-
-const laterParams = z.record(z.string().max(100), z.unknown()).describe('Not available yet: 400 snapshot.report_unavailable');
 
 export const snapshotBody = z
   .discriminatedUnion('report', [
     z.strictObject({ report: z.literal('engagement'), params: snapshotParams.engagement }),
     z.strictObject({ report: z.literal('trend'), params: snapshotParams.trend }),
     z.strictObject({ report: z.literal('agreement'), params: snapshotParams.agreement }),
-    z.strictObject({ report: z.literal('trial'), params: laterParams }),
-    z.strictObject({ report: z.literal('assessments'), params: laterParams }),
+    z.strictObject({ report: z.literal('trial'), params: snapshotParams.trial }),
+    z.strictObject({ report: z.literal('assessments'), params: snapshotParams.assessments }),
   ])
   .meta({ id: 'SnapshotRequest' });
 

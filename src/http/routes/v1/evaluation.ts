@@ -56,7 +56,7 @@ export const evaluationRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps
     },
     async (request, reply) => {
       const body = request.body;
-      if (body.report === 'engagement' || body.report === 'trend' || body.report === 'agreement') {
+      if (body.report !== 'trial') {
         checkReportWindow(body.params.from, body.params.to, 'body.params');
       }
       return idempotent(deps, request, reply, 201, (uow) => createSnapshot(deps.db, uow, body));

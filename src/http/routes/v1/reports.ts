@@ -37,6 +37,15 @@ const rowSchema = z.object({
       sustainedRateDiff: z.number().nullable(),
       pValue: z.number().nullable(),
       responsePValue: z.number().nullable(),
+      pValueAdjusted: z.number().nullable().describe('pValue, Holm-adjusted across the approaches of the report'),
+      adjusted: z
+        .object({
+          sustainedRateDiff: z.number(),
+          ci95: z.array(z.number()).length(2).describe('95% interval from the Sato variance: [low, high]'),
+          strata: z.int().describe('ideology × riskLevel strata holding both the approach and the rest'),
+        })
+        .nullable()
+        .describe('Mantel-Haenszel risk difference of the sustained rate against the rest, within strata of ideology × riskLevel'),
     })
     .nullable()
     .optional(),
