@@ -24,11 +24,15 @@ describe('adjusted approach comparison', () => {
 
   it('turns round an approach that only looks better because it was used on easier cases (Simpson)', async () => {
     // Sustained = first outbound and one inbound (2 touchpoints, 1 inbound).
-    const p = await cast(t, { lead: 'lead', sam: { role: 'intervener', maxCaseload: 100 } }, {
-      minCellSize: 1,
-      sustainedMinMessages: 2,
-      sustainedMinInbound: 1,
-    });
+    const p = await cast(
+      t,
+      { lead: 'lead', sam: { role: 'intervener', maxCaseload: 100 } },
+      {
+        minCellSize: 1,
+        sustainedMinMessages: 2,
+        sustainedMinInbound: 1,
+      },
+    );
     const flaggedAt = new Date(Date.now() - 7_200_000).toISOString();
     const day = flaggedAt.slice(0, 10);
     const next = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
@@ -50,7 +54,11 @@ describe('adjusted approach comparison', () => {
           approaches: [approach],
         });
         if (i < sustained) {
-          await ok(t, p.sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'inbound', channel: 'direct_message', occurredAt: at(60) });
+          await ok(t, p.sam, 'POST', `/v1/cases/${c.id}/touchpoints`, {
+            direction: 'inbound',
+            channel: 'direct_message',
+            occurredAt: at(60),
+          });
         }
       }
     }

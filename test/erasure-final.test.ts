@@ -27,6 +27,11 @@ describe('erasure is final', () => {
     await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, { direction: 'inbound', channel: 'comment', occurredAt: now() });
     const followUp = await ok<{ id: string }>(t, sam, 'POST', `/v1/cases/${c.id}/follow-ups`, { dueAt: inAnHour(), kind: 'check_in' });
     const concern = await ok<{ id: string }>(t, sam, 'POST', `/v1/cases/${c.id}/safeguarding`, { severity: 'high', concern: 'worried' });
+    const template = await ok<{ id: string }>(t, lead, 'POST', `/v1/programs/${p}/assessment-templates`, {
+      name: 'Review',
+      factors: [{ key: 'isolation', label: 'Isolation' }],
+    });
+    await ok(t, sam, 'POST', `/v1/cases/${c.id}/assessments`, { templateId: template.id, phase: 'baseline', scores: {}, note: 'before' });
     await ok(t, lead, 'POST', `/v1/cases/${c.id}/erase`, { reason: 'subject asked' });
     const erased = await ok<{ version: number; status: string }>(t, lead, 'GET', `/v1/cases/${c.id}`);
     expect(erased.status).toBe('closed');
@@ -59,6 +64,12 @@ describe('erasure is final', () => {
       [lead, 'POST', `/v1/cases/${c.id}/assignment`, { intervenerId: sam.id }],
       [lead, 'POST', `/v1/cases/${c.id}/erase`, { reason: 'again' }],
       [lead, 'POST', `/v1/safeguarding/${concern.id}/acknowledge`, { note: 'text after erasure' }],
+      [
+        lead,
+        'POST',
+        `/v1/cases/${c.id}/assessments`,
+        { templateId: template.id, phase: 'closure', scores: {}, note: 'text after erasure' },
+      ],
     ];
     for (const [who, method, url, body, headers] of refused) {
       const res = await call(t, who, method, url, body, headers);
@@ -76,7 +87,8 @@ describe('erasure is final', () => {
     const text = await t.db.pool.query(
       `select 1 from touchpoints where case_id = $1 and summary is not null
        union all select 1 from follow_ups where case_id = $1 and note is not null
-       union all select 1 from safeguarding_concerns where case_id = $1 and (concern is not null or acknowledge_note is not null)`,
+       union all select 1 from safeguarding_concerns where case_id = $1 and (concern is not null or acknowledge_note is not null)
+       union all select 1 from assessments where case_id = $1 and note is not null`,
       [c.id],
     );
     expect(text.rows).toEqual([]);

@@ -122,6 +122,7 @@ describe('headers are declared', () => {
     expect(keysWhere((op) => declares(op, 'IdempotencyKey'))).toEqual(keysWhere((op) => '201' in op.responses));
     expect(keysWhere((op) => declares(op, 'IdempotencyKey'))).toEqual([
       'POST /v1/cases',
+      'POST /v1/cases/:id/assessments',
       'POST /v1/cases/:id/follow-ups',
       'POST /v1/cases/:id/notes',
       'POST /v1/cases/:id/outcome-adjudication',
@@ -129,6 +130,8 @@ describe('headers are declared', () => {
       'POST /v1/cases/:id/safeguarding',
       'POST /v1/cases/:id/touchpoints',
       'POST /v1/programs',
+      'POST /v1/programs/:id/assessment-templates',
+      'POST /v1/programs/:id/trials',
       'POST /v1/reports/snapshots',
       'POST /v1/staff',
       'POST /v1/staff/:id/absences',
@@ -326,6 +329,24 @@ describe('the server does what the headers say', () => {
       kind: 'general',
       body: 'Wants time',
       visibility: 'case',
+    });
+    const template = await replayed(
+      'POST /v1/programs/:id/assessment-templates',
+      asLead,
+      `/v1/programs/${program.id}/assessment-templates`,
+      {
+        name: 'Vulnerability review',
+        factors: [{ key: 'isolation', label: 'Isolation' }],
+      },
+    );
+    await replayed('POST /v1/cases/:id/assessments', asSam, `/v1/cases/${c.id}/assessments`, {
+      templateId: template.id,
+      phase: 'baseline',
+      scores: { isolation: 2 },
+    });
+    await replayed('POST /v1/programs/:id/trials', asLead, `/v1/programs/${program.id}/trials`, {
+      name: 'Idempotent trial',
+      arms: ['empathetic', 'questioning'],
     });
     // Outcome review in a program that reviews with two coders: two disagreeing reviews, then an adjudication; a snapshot.
     const reviewed = await ok<{ id: string }>(t, admin, 'POST', '/v1/programs', {

@@ -251,6 +251,16 @@ describe('erasure and retention', () => {
       kind: 'check_in',
       note: 'follow-up-note-text',
     });
+    const template = await ok<{ id: string }>(t, lead, 'POST', `/v1/programs/${p}/assessment-templates`, {
+      name: 'Review',
+      factors: [{ key: 'isolation', label: 'Isolation' }],
+    });
+    await ok(t, sam, 'POST', `/v1/cases/${c.id}/assessments`, {
+      templateId: template.id,
+      phase: 'baseline',
+      scores: { isolation: 2 },
+      note: 'assessment-note-text',
+    });
     const report = `/v1/reports/engagement?programId=${p}&from=2020-01-01&to=${tomorrow()}`;
     const before = await ok<{ rows: unknown[] }>(t, lead, 'GET', report);
     for (const needle of [
@@ -260,6 +270,7 @@ describe('erasure and retention', () => {
       'touchpoint-summary-text',
       'concern-free-text',
       'follow-up-note-text',
+      'assessment-note-text',
     ]) {
       expect((await findEverywhere(needle)).length).toBeGreaterThan(0);
     }
@@ -283,6 +294,7 @@ describe('erasure and retention', () => {
       'concern-free-text',
       'action-free-text',
       'follow-up-note-text',
+      'assessment-note-text',
       'reason-mentions-the-person',
     ]) {
       expect(await findEverywhere(needle), needle).toEqual([]);

@@ -7,6 +7,7 @@ import AxeBuilder from '@axe-core/playwright';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './helpers/app.js';
+import { seriousViolations } from './helpers/browser.js';
 import { cast, type Who } from './helpers/cast.js';
 import { activeCase, flagBody, ok } from './helpers/story.js';
 
@@ -29,12 +30,19 @@ interface Report {
 }
 
 // The table's display rules, as the page promises them: counts as integers, rates as
-// `value% (low–high%)`, hours to one decimal, cents as money, null as "suppressed" (or "—").
+// `value% (low–high%)`, hours to one decimal, cents as money, differences as `+1.2 pp` with an
+// interval as `(−3.0 to +5.4)`, a hidden small cell as "hidden (small number)", nothing to show as "—".
+const HIDDEN = 'hidden (small number)';
 const pct = (x: number) => (x * 100).toFixed(1);
+const signed = (d: number) => `${d > 0 ? '+' : d < 0 ? '−' : '±'}${Math.abs(d * 100).toFixed(1)}`;
+const diff = (d: number) => `${signed(d)} pp`;
+const diffCi = (d: { value: number; ci95: number[] }) => `${diff(d.value)} (${signed(d.ci95[0]!)} to ${signed(d.ci95[1]!)})`;
+const pv = (p: number) => (p < 0.001 ? '< 0.001' : p.toFixed(3));
+const rateText = (r: Rate) => `${pct(r.value)}% (${pct(r.ci95[0])}–${pct(r.ci95[1])}%)`;
 const COUNT_FIELDS = ['flagged', 'accepted', 'contacted', 'responded', 'sustained', 'positive'];
 const RATE_FIELDS = ['responseRate', 'sustainedRate', 'positiveRate'];
 function expectedCells(row: Row, table: 'figures' | 'comparison'): Record<string, string> {
-  const shown = (v: unknown, show: (v: never) => string) => (v == null ? (row.suppressed ? 'suppressed' : '—') : show(v as never));
+  const shown = (v: unknown, show: (v: never) => string) => (v == null ? (row.suppressed ? HIDDEN : '—') : show(v as never));
   const cells: Record<string, string> = {};
   if (table === 'comparison') {
     const vs = row['vsRest'] as {
@@ -42,22 +50,97 @@ function expectedCells(row: Row, table: 'figures' | 'comparison'): Record<string
       sustainedRateDiff: number | null;
       pValue: number | null;
       responsePValue: number | null;
+      pValueAdjusted: number | null;
+      adjusted: { sustainedRateDiff: number; ci95: number[]; strata: number } | null;
     } | null;
-    const diff = (d: number) => `${d > 0 ? '+' : d < 0 ? '−' : '±'}${Math.abs(d * 100).toFixed(1)} pp`;
-    cells['vsRest.responseRateDiff'] = shown(vs?.responseRateDiff, diff);
+    // Crude sustained-rate difference, its p and Holm's p, then the Mantel-Haenszel one beside it, then the response rate.
     cells['vsRest.sustainedRateDiff'] = shown(vs?.sustainedRateDiff, diff);
-    const p = (p: number) => (p < 0.001 ? '< 0.001' : p.toFixed(3));
-    cells['vsRest.responsePValue'] = shown(vs?.responsePValue, p);
-    cells['vsRest.pValue'] = shown(vs?.pValue, p);
+    cells['vsRest.pValue'] = shown(vs?.pValue, pv);
+    cells['vsRest.pValueAdjusted'] = shown(vs?.pValueAdjusted, pv);
+    cells['vsRest.adjusted'] = shown(vs?.adjusted, (a: { sustainedRateDiff: number; ci95: number[] }) =>
+      diffCi({ value: a.sustainedRateDiff, ci95: a.ci95 }),
+    );
+    cells['vsRest.adjusted.strata'] = shown(vs?.adjusted?.strata, (n: number) => String(n));
+    cells['vsRest.responseRateDiff'] = shown(vs?.responseRateDiff, diff);
+    cells['vsRest.responsePValue'] = shown(vs?.responsePValue, pv);
     return cells;
   }
   for (const f of COUNT_FIELDS) cells[f] = shown(row[f], (n: number) => n.toLocaleString('en-US'));
   // Under outcome review only: the closed cases still waiting for it.
   if ('pendingReview' in row) cells['pendingReview'] = shown(row['pendingReview'], (n: number) => n.toLocaleString('en-US'));
-  for (const f of RATE_FIELDS) cells[f] = shown(row[f], (r: Rate) => `${pct(r.value)}% (${pct(r.ci95[0])}–${pct(r.ci95[1])}%)`);
+  for (const f of RATE_FIELDS) cells[f] = shown(row[f], rateText);
   cells['medianHoursToFirstResponse'] = shown(row['medianHoursToFirstResponse'], (h: number) => h.toFixed(1));
   cells['costPerSustainedCents'] = shown(row['costPerSustainedCents'], (c: number) => (c / 100).toFixed(2));
   return cells;
+}
+
+interface TrialArm {
+  arm: string;
+  allocated: number | null;
+  contacted: number | null;
+  responded: number | null;
+  sustained: number | null;
+  responseRate: Rate | null;
+  sustainedRate: Rate | null;
+  compliance: Rate | null;
+  suppressed: boolean;
+}
+interface TrialComparison {
+  arm: string;
+  vs: string;
+  sustainedRateDiff: Rate | null;
+  responseRateDiff: Rate | null;
+  pValue: number | null;
+  pValueAdjusted: number | null;
+}
+interface TrialAnalysis {
+  arms: TrialArm[];
+  comparisons: TrialComparison[];
+  minimumDetectableDiff: number | null;
+}
+interface TrialReport extends TrialAnalysis {
+  trialId: string;
+  name: string;
+  status: 'running' | 'stopped';
+  startedAt: string;
+  stoppedAt: string | null;
+  analysis: 'intention_to_treat';
+  perProtocol: TrialAnalysis;
+  asOf: string;
+}
+
+/** The trial's tables as the page promises them: per protocol has no contacted or compliance column (they would repeat or be empty). */
+function expectedArmCells(row: TrialArm, analysis: 'itt' | 'pp'): Record<string, string> {
+  const shown = (v: unknown, show: (v: never) => string) => (v == null ? (row.suppressed ? HIDDEN : '—') : show(v as never));
+  const count = (n: number) => n.toLocaleString('en-US');
+  const cells: Record<string, string> = { allocated: shown(row.allocated, count) };
+  if (analysis === 'itt') cells['contacted'] = shown(row.contacted, count);
+  cells['responded'] = shown(row.responded, count);
+  cells['sustained'] = shown(row.sustained, count);
+  cells['responseRate'] = shown(row.responseRate, rateText);
+  cells['sustainedRate'] = shown(row.sustainedRate, rateText);
+  if (analysis === 'itt') cells['compliance'] = shown(row.compliance, rateText);
+  return cells;
+}
+function expectedComparisonCells(row: TrialComparison, arms: TrialArm[]): Record<string, string> {
+  // A missing figure built on a hidden arm is hidden; otherwise there is nothing to compare yet.
+  const hidden = arms.some((a) => a.suppressed && (a.arm === row.arm || a.arm === row.vs));
+  const shown = (v: unknown, show: (v: never) => string) => (v == null ? (hidden ? HIDDEN : '—') : show(v as never));
+  return {
+    sustainedRateDiff: shown(row.sustainedRateDiff, diffCi),
+    pValue: shown(row.pValue, pv),
+    pValueAdjusted: shown(row.pValueAdjusted, pv),
+    responseRateDiff: shown(row.responseRateDiff, diffCi),
+  };
+}
+/** The minimum detectable difference in words: whole percentage points (one decimal below 1). */
+function mddSentence(mdd: number | null, arms: TrialArm[]): string {
+  if (mdd == null && arms.some((a) => a.suppressed))
+    return 'How small a difference this trial can detect is hidden while an arm is below the minimum cell size.';
+  if (mdd == null) return 'How small a difference this trial can detect is not known until every arm has cases.';
+  if (mdd >= 1) return 'With these arm sizes the trial cannot yet reliably detect any difference in sustained rate: it needs more cases.';
+  const points = mdd * 100;
+  return `With these arm sizes the trial can detect a difference in sustained rate of about ${points < 1 ? points.toFixed(1) : Math.round(points)} percentage points (80% power, two-sided test at 5%); a smaller true difference would probably go unnoticed.`;
 }
 
 /** The rendered table as { group, label, cells } per body row, read through locators (no DOM types here). */
@@ -314,7 +397,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
 
   it('a lead pastes a token, picks a grouping, and sees the charts, the right figures and the CSV', async () => {
     await page.goto(`${base}/reports`);
-    await expect.poll(() => page.title()).toBe('Engagement report · Overture');
+    await expect.poll(() => page.title()).toBe('Reports · Overture');
     expect(await page.inputValue('#to')).toBe(new Date(Date.now() + 86_400_000).toISOString().slice(0, 10));
     expect(await page.inputValue('#from')).toBe(new Date(Date.now() - 89 * 86_400_000).toISOString().slice(0, 10));
 
@@ -383,7 +466,16 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
     // Another grouping: approach rows also carry the comparison with the rest.
     const qa = await show('approach');
     await expectTableMatchesApi(qa);
-    expect(await page.locator('#comparison-table th', { hasText: 'p-value' }).count()).toBe(2);
+    // Crude p, Holm's p for the sustained rate, and the response rate's p; the adjusted difference sits beside them.
+    expect(await page.locator('#comparison-table thead th', { hasText: 'p-value' }).count()).toBe(3);
+    expect(await page.locator('#comparison-table thead th[scope="colgroup"]').allTextContents()).toEqual([
+      'Sustained rate: crude (as observed)',
+      'Sustained rate: adjusted, like with like (Mantel-Haenszel)',
+      'Response rate: crude',
+    ]);
+    // This program has no trial: the section says so instead of an empty picker.
+    expect(await page.locator('#no-trials').isVisible()).toBe(true);
+    expect(await page.locator('#trial-form').isHidden()).toBe(true);
     // The widest table fits the window: nothing clipped, no sideways scrolling.
     const fit = await page.evaluate<{ table: number; wrap: number; page: number; viewport: number }[]>(
       `[...document.querySelectorAll('.table-wrap')].map((w) => ({ table: w.scrollWidth, wrap: w.clientWidth, page: document.documentElement.scrollWidth, viewport: window.innerWidth }))`,
@@ -391,7 +483,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
     await page.screenshot({ path: path.join(OUTPUT_DIR, 'report-page-approach.png'), fullPage: true });
     // The widest state of the page (both tables, all charts) passes WCAG 2.1 AA's automated checks.
     expect(await accessibilityViolations(page)).toEqual([]);
-    expect(fit).toHaveLength(2);
+    // The figures and the comparison (the trial tables are hidden: this program has no trial).
+    expect(fit.filter((f) => f.wrap > 0)).toHaveLength(2);
     for (const f of fit) {
       expect(f.table, JSON.stringify(f)).toBeLessThanOrEqual(f.wrap);
       expect(f.page, JSON.stringify(f)).toBeLessThanOrEqual(f.viewport);
@@ -422,7 +515,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
     for (const row of small) {
       const cells = page.locator(`#report-table tr[data-group="${row.group}"] td .suppressed`);
       expect(await cells.count(), row.group).toBeGreaterThan(0);
-      expect(await cells.first().textContent()).toBe('suppressed');
+      expect(await cells.first().textContent()).toBe(HIDDEN);
     }
     expect(await page.locator('#rates-suppressed').textContent()).toContain(small[0]!.group);
     await page.screenshot({ path: path.join(OUTPUT_DIR, 'report-page-suppressed.png'), fullPage: true });
@@ -504,7 +597,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
     await intervenerPage.locator('#alert').waitFor({ state: 'visible' });
     // Said in words before any request is refused: not "Pick a program", not a bare 403.
     expect(await intervenerPage.locator('#alert .detail').textContent()).toMatch(
-      /^Engagement reports are for program leads\. This token belongs to .+, whose role is intervener/,
+      /^Reports are for program leads and evaluators\. This token belongs to .+, whose role is intervener/,
     );
     expect(await intervenerPage.evaluate<number>('sessionStorage.length')).toBe(0);
     // The sign-in state, with its alert, is accessible too.
@@ -536,4 +629,308 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
     expect(pageErrors).toEqual([]);
     expect(cspViolations).toEqual([]);
   }, 60_000);
+
+  describe('trials and the adjusted approach comparison', () => {
+    type Plan = { approach: string; touches: string };
+    // Per arm, eight cases in the order they are allocated: the approach of the first message ('arm' = the
+    // case's own arm) and the touchpoints ('o' outbound, 'i' inbound; 'oio' is sustained). Intention to treat
+    // every count is at least 3 (nothing hidden); per protocol, humour's 3 complying cases have 2 replies and
+    // 1 sustained, below minCellSize 3, so they are hidden. By approach, humour (3 contacted, 2 replies) and
+    // informational (2 contacted) are hidden; empathetic (10) and questioning (6) are shown.
+    const ARMS = ['empathetic', 'questioning', 'humour'] as const;
+    const plan = (approach: string, touches: string): Plan => ({ approach, touches });
+    const PLANS: Record<(typeof ARMS)[number], Plan[]> = {
+      empathetic: ['oio', 'oio', 'oio', 'oio', 'oi', 'oi', 'o', 'o'].map((x) => plan('arm', x)),
+      questioning: [...['oio', 'oio', 'oio', 'oi', 'oi', 'o'].map((x) => plan('arm', x)), plan('informational', 'oi'), plan('arm', '')],
+      humour: [
+        ...['oio', 'oi', 'o'].map((x) => plan('arm', x)),
+        plan('informational', 'oio'),
+        plan('empathetic', 'oio'),
+        plan('empathetic', 'oi'),
+        plan('arm', ''),
+        plan('arm', ''),
+      ],
+    };
+    let tr: { programId: string; lead: Who; a: Who; b: Who; ev: Who };
+    let running: { id: string; name: string };
+    let stopped: { id: string; name: string };
+
+    const trialReport = async (who: Who, id: string) => {
+      const res = await t.app.inject({ method: 'GET', url: `/v1/reports/trials/${id}`, headers: who.auth });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json() as TrialReport;
+    };
+
+    /** Reads the trial's two tables off the page and checks them, cell by cell, against the API's figures. */
+    async function expectTrialMatchesApi(p: Page, api: TrialReport, analysis: 'itt' | 'pp') {
+      const data = analysis === 'pp' ? api.perProtocol : api;
+      const arms = await readTable(p, 'trial-arms-table');
+      expect(arms.map((r) => r.group)).toEqual(data.arms.map((a) => a.arm));
+      for (const [i, row] of data.arms.entries()) {
+        expect(arms[i]!.label).toBe(i === 0 ? `${row.arm} (reference)` : row.arm);
+        expect(arms[i]!.cells, `${analysis} arm ${row.arm}`).toEqual(expectedArmCells(row, analysis));
+      }
+      const comparisons = await readTable(p, 'trial-comparisons-table');
+      expect(comparisons.map((r) => r.label)).toEqual(data.comparisons.map((c) => `${c.arm} vs ${c.vs}`));
+      for (const [i, row] of data.comparisons.entries()) {
+        expect(comparisons[i]!.cells, `${analysis} ${row.arm} vs ${row.vs}`).toEqual(expectedComparisonCells(row, data.arms));
+      }
+      expect(await p.locator('#trial-mdd').textContent()).toBe(mddSentence(data.minimumDetectableDiff, data.arms));
+    }
+
+    async function signIn(who: Who) {
+      const p = await context.newPage();
+      p.on('pageerror', (e) => pageErrors.push(e.message));
+      p.on('console', (m) => {
+        if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(m.text());
+      });
+      await p.goto(`${base}/reports`);
+      await p.fill('#token', who.token);
+      await p.click('#save-token');
+      await p.locator('#signed-in').waitFor({ state: 'visible' });
+      await expect.poll(() => p.locator('#program').inputValue()).toBe(tr.programId);
+      await expect.poll(() => p.locator('#trial option').count()).toBe(2);
+      return p;
+    }
+
+    async function showTrial(p: Page, id: string) {
+      const before = (await p.locator('#trial-report').getAttribute('data-rendered')) ?? '0';
+      await p.selectOption('#trial', id);
+      await p.click('#show-trial');
+      await p.locator(`#trial-report[data-rendered="${Number(before) + 1}"]`).waitFor({ state: 'visible' });
+    }
+
+    async function showApproach(p: Page) {
+      const before = (await p.locator('#report').getAttribute('data-rendered')) ?? '0';
+      await p.selectOption('#group-by', 'approach');
+      await p.click('#show');
+      await p.locator(`#report[data-rendered="${Number(before) + 1}"]`).waitFor({ state: 'visible' });
+      return { programId: tr.programId, from: await p.inputValue('#from'), to: await p.inputValue('#to'), groupBy: 'approach' };
+    }
+
+    /** Nothing on the page is wider than the window: wide tables scroll inside their own box. */
+    const pageFits = (p: Page) =>
+      p.evaluate<{ page: number; viewport: number }>(`({ page: document.documentElement.scrollWidth, viewport: window.innerWidth })`);
+
+    beforeAll(async () => {
+      tr = await cast(
+        t,
+        { lead: 'lead', a: { role: 'intervener', maxCaseload: 100 }, b: { role: 'intervener', maxCaseload: 100 }, ev: 'evaluator' },
+        { minCellSize: 3, sustainedMinMessages: 3, sustainedMinInbound: 1 },
+      );
+      // A first trial with two cases, stopped: its arms are below minCellSize.
+      stopped = await ok(t, tr.lead, 'POST', `/v1/programs/${tr.programId}/trials`, {
+        name: 'Pilot',
+        arms: ['empathetic', 'informational'],
+      });
+      for (let i = 0; i < 2; i++) {
+        await activeCase(t, tr.lead, tr.programId, tr.a.id, { profile: profile('x'), flaggedAt: minutesAgo(700) });
+      }
+      await ok(t, tr.lead, 'POST', `/v1/trials/${stopped.id}/stop`);
+
+      running = await ok(t, tr.lead, 'POST', `/v1/programs/${tr.programId}/trials`, {
+        name: 'Opening approach',
+        arms: [...ARMS],
+        stratifyBy: ['riskLevel'],
+      });
+      // 24 cases in two strata of 12: two whole blocks of six per stratum, so eight cases per arm.
+      const next: Record<string, number> = { empathetic: 0, questioning: 0, humour: 0 };
+      for (let i = 0; i < 24; i++) {
+        const who = i % 2 ? tr.a : tr.b;
+        const c = await activeCase(t, tr.lead, tr.programId, who.id, {
+          riskLevel: i % 2 ? 'high' : 'low',
+          profile: profile('x'),
+          flaggedAt: minutesAgo(600),
+        });
+        const arm = (c as unknown as { trial: { arm: (typeof ARMS)[number] } }).trial.arm;
+        const step = PLANS[arm][next[arm]!++]!;
+        for (const [k, d] of [...step.touches].entries()) {
+          await ok(t, who, 'POST', `/v1/cases/${c.id}/touchpoints`, {
+            direction: d === 'o' ? 'outbound' : 'inbound',
+            channel: 'direct_message',
+            occurredAt: minutesAgo(500 - 37 * (k + 1)),
+            ...(k === 0 ? { approaches: [step.approach === 'arm' ? arm : step.approach] } : {}),
+          });
+        }
+      }
+      expect(next).toEqual({ empathetic: 8, questioning: 8, humour: 8 });
+      // Bring the rollups current, so the page's requests do not race for the same pass.
+      const warm = `/v1/reports/engagement?programId=${tr.programId}&from=2020-01-01&to=2030-01-01&groupBy=approach`;
+      expect((await t.app.inject({ method: 'GET', url: warm, headers: tr.lead.auth })).statusCode).toBe(200);
+    }, 180_000);
+
+    it('a lead picks a trial and sees its arms, comparisons and detectable difference, intention to treat and per protocol', async () => {
+      const p = await signIn(tr.lead);
+      // Newest first: the running trial is picked, the stopped one is there too.
+      expect(await p.locator('#trial option').allTextContents()).toEqual([
+        `Opening approach (running since ${new Date().toISOString().slice(0, 10)})`,
+        `Pilot (stopped ${new Date().toISOString().slice(0, 10)})`,
+      ]);
+      expect(await p.inputValue('#trial')).toBe(running.id);
+      await showTrial(p, running.id);
+      const api = await trialReport(tr.lead, running.id);
+      // The test's own design, as the API counts it: nothing hidden intention to treat.
+      expect(api.arms.map((a) => [a.arm, a.allocated, a.contacted, a.responded, a.sustained, a.suppressed])).toEqual([
+        ['empathetic', 8, 8, 6, 4, false],
+        ['questioning', 8, 7, 6, 3, false],
+        ['humour', 8, 6, 5, 3, false],
+      ]);
+      expect(api.comparisons.every((c) => c.sustainedRateDiff && c.pValue != null && c.pValueAdjusted != null)).toBe(true);
+      expect(api.minimumDetectableDiff).not.toBeNull();
+      expect(await p.locator('#trial-report').getAttribute('data-analysis')).toBe('itt');
+      expect(await p.locator('#analysis-itt').isChecked()).toBe(true);
+      await expectTrialMatchesApi(p, api, 'itt');
+      expect(await p.locator('#trial-arms-table .suppressed').count()).toBe(0);
+      expect(await p.locator('#trial-title').textContent()).toBe('Opening approach');
+      expect(await p.locator('#trial-status').textContent()).toMatch(
+        /^Running since \d{4}-\d\d-\d\d \d\d:\d\d UTC · arms: empathetic, questioning, humour \(the first, empathetic, is the reference\) · allocated separately by risk level · figures as of /,
+      );
+      expect(await p.locator('#trial-arms-caption').textContent()).toBe('Opening approach: arms, intention to treat');
+      expect(await p.locator('#trial-mdd').textContent()).toMatch(
+        /^With these arm sizes the trial can detect a difference in sustained rate of about \d+ percentage points/,
+      );
+      await mkdir(OUTPUT_DIR, { recursive: true });
+      await p.locator('#trials').screenshot({ path: path.join(OUTPUT_DIR, 'report-page-trial.png') });
+      expect(await seriousViolations(p)).toEqual([]);
+      expect(await accessibilityViolations(p)).toEqual([]);
+
+      // Per protocol: the toggle redraws both tables from the same report, and humour's small cells are marked, not blank.
+      await p.getByLabel('Per protocol: only cases whose first message used their arm').check();
+      await p.locator('#trial-report[data-analysis="pp"]').waitFor();
+      const pp = api.perProtocol;
+      expect(pp.arms.map((a) => [a.arm, a.allocated])).toEqual([
+        ['empathetic', 8],
+        ['questioning', 6],
+        ['humour', 3],
+      ]);
+      expect(pp.arms.find((a) => a.arm === 'humour')).toMatchObject({ responded: null, sustained: null, suppressed: true });
+      await expectTrialMatchesApi(p, api, 'pp');
+      expect(await p.locator('#trial-arms-caption').textContent()).toBe('Opening approach: arms, per protocol');
+      expect(await p.locator('#trial-arms-table thead th').allTextContents()).toEqual([
+        'Arm',
+        'Cases that used their arm',
+        'Responded',
+        'Sustained',
+        'Response rate',
+        'Sustained rate',
+      ]);
+      const humour = p.locator('#trial-arms-table tr[data-group="humour"] td[data-field="sustained"]');
+      expect(await humour.textContent()).toBe(HIDDEN);
+      expect(await humour.locator('.suppressed').getAttribute('title')).toMatch(/minimum cell size/);
+      expect(await p.locator('#trial-comparisons-table tr[data-group="humour"] .suppressed').count()).toBeGreaterThan(0);
+      await p.locator('#trials').screenshot({ path: path.join(OUTPUT_DIR, 'report-page-trial-per-protocol.png') });
+      expect(await seriousViolations(p)).toEqual([]);
+      expect(await accessibilityViolations(p)).toEqual([]);
+      // And back: the intention-to-treat figures again.
+      await p.getByLabel('Intention to treat: every allocated case').check();
+      await p.locator('#trial-report[data-analysis="itt"]').waitFor();
+      await expectTrialMatchesApi(p, api, 'itt');
+
+      // The stopped pilot: two cases, so every count is hidden and so is what it could detect.
+      await showTrial(p, stopped.id);
+      const pilot = await trialReport(tr.lead, stopped.id);
+      expect(pilot.status).toBe('stopped');
+      expect(pilot.arms.some((a) => a.suppressed)).toBe(true);
+      await expectTrialMatchesApi(p, pilot, 'itt');
+      expect(await p.locator('#trial-status').textContent()).toMatch(/^Ran from .+ UTC to .+ UTC · arms: empathetic, informational/);
+      expect(await p.locator('#trial-arms-table .suppressed').count()).toBeGreaterThan(0);
+
+      // Phone width: nothing wider than the window, the wide tables scroll in their own (focusable) box.
+      await showTrial(p, running.id);
+      await p.setViewportSize({ width: 390, height: 844 });
+      // Chart.js redraws its canvases for the new width a frame or two later: wait for the page to settle.
+      await expect
+        .poll(async () => {
+          const f = await pageFits(p);
+          return f.page <= f.viewport ? 'fits' : JSON.stringify(f);
+        })
+        .toBe('fits');
+      await p.screenshot({ path: path.join(OUTPUT_DIR, 'report-page-trial-phone.png'), fullPage: true });
+      await p.locator('#trial-report').screenshot({ path: path.join(OUTPUT_DIR, 'report-page-trial-report-phone.png') });
+      expect(await seriousViolations(p)).toEqual([]);
+      await p.close();
+      expect(pageErrors).toEqual([]);
+      expect(cspViolations).toEqual([]);
+    }, 90_000);
+
+    it('shows the adjusted (Mantel-Haenszel) difference beside the crude one, with Holm-adjusted p-values', async () => {
+      const p = await signIn(tr.lead);
+      const q = await showApproach(p);
+      const res = await t.app.inject({ method: 'GET', url: `/v1/reports/engagement?${new URLSearchParams(q)}`, headers: tr.lead.auth });
+      const api = res.json() as Report;
+      const groups = api.rows.filter((r) => r.group !== 'total');
+      const comparison = await readTable(p, 'comparison-table');
+      expect(comparison.map((r) => r.group)).toEqual(groups.map((r) => r.group));
+      for (const [i, row] of groups.entries()) expect(comparison[i]!.cells, `row ${row.group}`).toEqual(expectedCells(row, 'comparison'));
+      // The design gives empathetic 10 contacted cases and questioning 6, in both risk strata: adjusted figures exist.
+      const adjusted = groups.filter((r) => (r['vsRest'] as { adjusted: unknown } | null)?.adjusted);
+      expect(adjusted.map((r) => r.group)).toEqual(['empathetic', 'questioning']);
+      for (const row of adjusted) {
+        const vs = row['vsRest'] as { adjusted: { sustainedRateDiff: number; ci95: number[]; strata: number } };
+        expect(vs.adjusted.strata).toBe(2);
+        expect(await p.locator(`#comparison-table tr[data-group="${row.group}"] td[data-field="vsRest.adjusted"]`).textContent()).toBe(
+          diffCi({ value: vs.adjusted.sustainedRateDiff, ci95: vs.adjusted.ci95 }),
+        );
+      }
+      // humour's 3 contacted cases have 2 replies, informational has 2 cases: those rows are hidden, in words.
+      for (const group of ['humour', 'informational']) {
+        expect(groups.find((r) => r.group === group)).toMatchObject({ suppressed: true, vsRest: null });
+        expect(await p.locator(`#comparison-table tr[data-group="${group}"] td[data-field="vsRest.adjusted"]`).textContent()).toBe(HIDDEN);
+      }
+      // The explanation says why the two differ, in plain words.
+      expect(await p.locator('#comparison .explain').textContent()).toMatch(/used mostly on easy cases .*looks better than it is/);
+      expect(await p.locator('#comparison .explain').textContent()).toContain('compares like with like');
+      // Crude and adjusted side by side: adjacent columns.
+      const fields = await p
+        .locator('#comparison-table tbody tr')
+        .first()
+        .locator('td')
+        .evaluateAll((tds) => tds.map((td) => (td as unknown as { dataset: { field: string } }).dataset.field));
+      expect(fields.slice(0, 4)).toEqual(['vsRest.sustainedRateDiff', 'vsRest.pValue', 'vsRest.pValueAdjusted', 'vsRest.adjusted']);
+      const wide = await p.evaluate<{ table: number; wrap: number }>(
+        `(() => { const w = document.getElementById('comparison-table').parentElement; return { table: w.scrollWidth, wrap: w.clientWidth }; })()`,
+      );
+      await p.locator('#comparison').screenshot({ path: path.join(OUTPUT_DIR, 'report-page-approach-adjusted.png') });
+      expect(wide.table, JSON.stringify(wide)).toBeLessThanOrEqual(wide.wrap);
+      expect(await seriousViolations(p)).toEqual([]);
+      expect(await accessibilityViolations(p)).toEqual([]);
+
+      await p.setViewportSize({ width: 390, height: 844 });
+      // Chart.js redraws its canvases for the new width a frame or two later: wait for the page to settle.
+      await expect
+        .poll(async () => {
+          const f = await pageFits(p);
+          return f.page <= f.viewport ? 'fits' : JSON.stringify(f);
+        })
+        .toBe('fits');
+      await p.screenshot({ path: path.join(OUTPUT_DIR, 'report-page-approach-phone.png'), fullPage: true });
+      await p.locator('#comparison').screenshot({ path: path.join(OUTPUT_DIR, 'report-page-approach-adjusted-phone.png') });
+      expect(await seriousViolations(p)).toEqual([]);
+      await p.close();
+      expect(pageErrors).toEqual([]);
+    }, 90_000);
+
+    it('an evaluator reads the same trial and engagement figures as the lead', async () => {
+      const p = await signIn(tr.ev);
+      expect(await p.locator('#who').textContent()).toMatch(/\(evaluator\)$/);
+      // An evaluator may not read the program itself: the picker holds their own program, unnamed.
+      expect(await p.locator('#program option').allTextContents()).toEqual(['Your program']);
+      await showTrial(p, running.id);
+      const api = await trialReport(tr.ev, running.id);
+      expect(api.arms).toEqual((await trialReport(tr.lead, running.id)).arms);
+      await expectTrialMatchesApi(p, api, 'itt');
+      const q = await showApproach(p);
+      const res = await t.app.inject({ method: 'GET', url: `/v1/reports/engagement?${new URLSearchParams(q)}`, headers: tr.ev.auth });
+      expect(res.statusCode).toBe(200);
+      const groups = (res.json() as Report).rows.filter((r) => r.group !== 'total');
+      const comparison = await readTable(p, 'comparison-table');
+      for (const [i, row] of groups.entries()) expect(comparison[i]!.cells, `row ${row.group}`).toEqual(expectedCells(row, 'comparison'));
+      await p.screenshot({ path: path.join(OUTPUT_DIR, 'report-page-evaluator.png'), fullPage: true });
+      expect(await seriousViolations(p)).toEqual([]);
+      expect(await accessibilityViolations(p)).toEqual([]);
+      await p.close();
+      expect(pageErrors).toEqual([]);
+      expect(cspViolations).toEqual([]);
+    }, 90_000);
+  });
 });

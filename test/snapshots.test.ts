@@ -289,7 +289,10 @@ describe('report snapshots', () => {
     for (const [body, code] of bad) expectProblem(await call(t, lead, 'POST', '/v1/reports/snapshots', body), 400, code);
     // A trial nobody has is missing, not a 500.
     expectProblem(
-      await call(t, lead, 'POST', '/v1/reports/snapshots', { report: 'trial', params: { trialId: '0193a1e0-5b2c-7a31-8f4e-6d2b9c0e1a01' } }),
+      await call(t, lead, 'POST', '/v1/reports/snapshots', {
+        report: 'trial',
+        params: { trialId: '0193a1e0-5b2c-7a31-8f4e-6d2b9c0e1a01' },
+      }),
       404,
       'trial.not_found',
     );

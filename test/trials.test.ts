@@ -10,7 +10,12 @@ import { activeCase, call, flagBody, ok } from './helpers/story.js';
 
 // API.md, "Approach trials": stratified permuted blocks at first assignment, fixed for good, and the trial report.
 type Trial = { id: string; arms: string[]; stratifyBy: string[]; status: string; allocated: number };
-type CaseView = { id: string; status: string; assigneeId: string | null; trial: { trialId: string; arm: string; allocatedAt: string } | null };
+type CaseView = {
+  id: string;
+  status: string;
+  assigneeId: string | null;
+  trial: { trialId: string; arm: string; allocatedAt: string } | null;
+};
 
 /** A case flagged, accepted and approved (not yet assigned). */
 async function approvedCase(t: TestApp, lead: Who, programId: string, extra: Record<string, unknown> = {}) {
@@ -93,13 +98,23 @@ describe('trials', () => {
       expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
     }
     for (const who of [sam, evaluator, analyst]) {
-      expect((await call(t, who, 'POST', `/v1/programs/${programId}/trials`, { name: 'x', arms: ['empathetic', 'humour'] })).statusCode).toBe(403);
+      expect(
+        (await call(t, who, 'POST', `/v1/programs/${programId}/trials`, { name: 'x', arms: ['empathetic', 'humour'] })).statusCode,
+      ).toBe(403);
     }
     const other = await cast(t, { lead: 'lead' });
-    expect((await call(t, other.lead, 'POST', `/v1/programs/${programId}/trials`, { name: 'x', arms: ['empathetic', 'humour'] })).statusCode).toBe(404);
-    const first = await ok<Trial>(t, other.lead, 'POST', `/v1/programs/${other.programId}/trials`, { name: 'a', arms: ['empathetic', 'humour'] });
+    expect(
+      (await call(t, other.lead, 'POST', `/v1/programs/${programId}/trials`, { name: 'x', arms: ['empathetic', 'humour'] })).statusCode,
+    ).toBe(404);
+    const first = await ok<Trial>(t, other.lead, 'POST', `/v1/programs/${other.programId}/trials`, {
+      name: 'a',
+      arms: ['empathetic', 'humour'],
+    });
     expect(first).toMatchObject({ status: 'running', stratifyBy: [], allocated: 0 });
-    const again = await call(t, other.lead, 'POST', `/v1/programs/${other.programId}/trials`, { name: 'b', arms: ['empathetic', 'humour'] });
+    const again = await call(t, other.lead, 'POST', `/v1/programs/${other.programId}/trials`, {
+      name: 'b',
+      arms: ['empathetic', 'humour'],
+    });
     expect(again.statusCode).toBe(409);
     expect(again.json().code).toBe('trial.already_running');
     // Another program's trial is missing, for reading, stopping and reporting.
@@ -125,7 +140,9 @@ describe('trials', () => {
       stratifyBy: ['riskLevel'],
     });
     expect(trial).toMatchObject({ arms: ['empathetic', 'questioning'], stratifyBy: ['riskLevel'], status: 'running' });
-    expect((await ok<{ items: Trial[] }>(t, evaluator, 'GET', `/v1/programs/${programId}/trials`)).items.map((x) => x.id)).toContain(trial.id);
+    expect((await ok<{ items: Trial[] }>(t, evaluator, 'GET', `/v1/programs/${programId}/trials`)).items.map((x) => x.id)).toContain(
+      trial.id,
+    );
 
     // A case assigned before the trial is never allocated, even when reassigned during it.
     const moved = await assign(t, lead, before, lee.id);
@@ -191,7 +208,10 @@ describe('trials', () => {
 
   it('allocates concurrent first assignments in one stratum to consecutive positions', async () => {
     const p = await cast(t, { lead: 'lead', a: { role: 'intervener', maxCaseload: 50 }, b: { role: 'intervener', maxCaseload: 50 } });
-    const trial = await ok<Trial>(t, p.lead, 'POST', `/v1/programs/${p.programId}/trials`, { name: 'race', arms: ['humour', 'informational'] });
+    const trial = await ok<Trial>(t, p.lead, 'POST', `/v1/programs/${p.programId}/trials`, {
+      name: 'race',
+      arms: ['humour', 'informational'],
+    });
     const ids = await Promise.all(Array.from({ length: 8 }, () => approvedCase(t, p.lead, p.programId)));
     const views = await Promise.all(ids.map((id, i) => assign(t, p.lead, id, i % 2 ? p.a.id : p.b.id)));
     const got = views.map((v) => v.trial!.arm).sort();
@@ -228,7 +248,9 @@ describe('trial report', () => {
     const arms = ['empathetic', 'questioning', 'humour'] as const;
     const trial = await ok<Trial>(t, p.lead, 'POST', `/v1/programs/${p.programId}/trials`, { name: 'itt', arms });
     type Tally = { allocated: number; contacted: number; responded: number; sustained: number; complied: number; cr: number; cs: number };
-    const tally = new Map<string, Tally>(arms.map((a) => [a, { allocated: 0, contacted: 0, responded: 0, sustained: 0, complied: 0, cr: 0, cs: 0 }]));
+    const tally = new Map<string, Tally>(
+      arms.map((a) => [a, { allocated: 0, contacted: 0, responded: 0, sustained: 0, complied: 0, cr: 0, cs: 0 }]),
+    );
     for (let i = 0; i < 18; i++) {
       const id = await approvedCase(t, p.lead, p.programId, { flaggedAt: new Date(Date.now() - 7_200_000).toISOString() });
       const arm = (await assign(t, p.lead, id, p.sam.id)).trial!.arm;
@@ -256,8 +278,24 @@ describe('trial report', () => {
     // The blocks of 6 balance the three arms exactly at 18 cases.
     expect([...tally.values()].map((k) => k.allocated)).toEqual([6, 6, 6]);
 
-    type Arm = { arm: string; allocated: number; contacted: number; responded: number; sustained: number; responseRate: unknown; sustainedRate: unknown; compliance: unknown };
-    type Cmp = { arm: string; vs: string; sustainedRateDiff: unknown; responseRateDiff: unknown; pValue: number | null; pValueAdjusted: number | null };
+    type Arm = {
+      arm: string;
+      allocated: number;
+      contacted: number;
+      responded: number;
+      sustained: number;
+      responseRate: unknown;
+      sustainedRate: unknown;
+      compliance: unknown;
+    };
+    type Cmp = {
+      arm: string;
+      vs: string;
+      sustainedRateDiff: unknown;
+      responseRateDiff: unknown;
+      pValue: number | null;
+      pValueAdjusted: number | null;
+    };
     type Analysis = { arms: Arm[]; comparisons: Cmp[]; minimumDetectableDiff: number | null };
     const report = await ok<Analysis & { analysis: string; perProtocol: Analysis; definition: Record<string, string> }>(
       t,
@@ -307,9 +345,7 @@ describe('trial report', () => {
     // MDD = (1.959964 + 0.841621) * sqrt(1/3 * 2/3 * (1/6 + 1/6)) = 2.801585 * sqrt(0.074074) = 2.801585 * 0.272166 = 0.7625
     expect(report.minimumDetectableDiff).toBeCloseTo(0.7625, 4);
     // The recount agrees with the database's own view of the same cases.
-    const [db] = (
-      await t.db.db.execute<{ n: number }>(sql`select count(*)::int as n from cases where trial_id = ${trial.id}`)
-    ).rows;
+    const [db] = (await t.db.db.execute<{ n: number }>(sql`select count(*)::int as n from cases where trial_id = ${trial.id}`)).rows;
     expect(db!.n).toBe(18);
 
     // An intervener reads no report; a snapshot freezes it and verifies.
@@ -329,14 +365,16 @@ describe('trial report', () => {
 
   it('suppresses small arms and everything built on them', async () => {
     const p = await cast(t, { lead: 'lead', sam: { role: 'intervener', maxCaseload: 100 } }, { minCellSize: 5 });
-    const trial = await ok<Trial>(t, p.lead, 'POST', `/v1/programs/${p.programId}/trials`, { name: 'small', arms: ['empathetic', 'humour'] });
+    const trial = await ok<Trial>(t, p.lead, 'POST', `/v1/programs/${p.programId}/trials`, {
+      name: 'small',
+      arms: ['empathetic', 'humour'],
+    });
     for (let i = 0; i < 4; i++) await assign(t, p.lead, await approvedCase(t, p.lead, p.programId), p.sam.id);
-    const report = await ok<{ arms: { allocated: number | null; sustainedRate: unknown; suppressed: boolean }[]; comparisons: { sustainedRateDiff: unknown; pValue: unknown }[]; minimumDetectableDiff: unknown }>(
-      t,
-      p.lead,
-      'GET',
-      `/v1/reports/trials/${trial.id}`,
-    );
+    const report = await ok<{
+      arms: { allocated: number | null; sustainedRate: unknown; suppressed: boolean }[];
+      comparisons: { sustainedRateDiff: unknown; pValue: unknown }[];
+      minimumDetectableDiff: unknown;
+    }>(t, p.lead, 'GET', `/v1/reports/trials/${trial.id}`);
     // Two cases per arm (4 = one block of 2 × 2): both arms hidden, so nothing compares.
     expect(report.arms.map((a) => [a.allocated, a.sustainedRate, a.suppressed])).toEqual([
       [null, null, true],

@@ -317,6 +317,40 @@ export const OPERATIONS: Record<string, OperationDoc> = {
       'metadata and summaries (voided ones left out). Never the profile’s identity. Audited as a list read of the cases shown.',
   },
 
+  'POST /v1/programs/:id/assessment-templates': {
+    operationId: 'createAssessmentTemplate',
+    summary: 'Create an assessment template',
+    description:
+      'By a lead of the program: a named set of 1 to 30 factors, each with a slug `key` (distinct) and a `label`, scored 0 to 3 or unknown. ' +
+      'Templates never change: creating one with a name the program already has makes its next `version`, and assessments keep the one ' +
+      'they were recorded on.',
+    idempotent: true,
+  },
+  'GET /v1/programs/:id/assessment-templates': {
+    operationId: 'listAssessmentTemplates',
+    summary: "A program's assessment templates",
+    description:
+      'Every version, in creation order, for the program’s leads, analysts, interveners and evaluators; another program’s is 404.',
+  },
+  'POST /v1/cases/:id/assessments': {
+    operationId: 'recordAssessment',
+    summary: 'Record an assessment of a case',
+    description:
+      "By the case's holder (or their cover) and the program's leads; an analyst records only a `baseline` (403 " +
+      '`assessment.phase_not_allowed`). `templateId` names a template of the case’s program (400 `assessment.unknown_template`); a score for ' +
+      'a key the template lacks is 400 `assessment.unknown_factor`, and a factor left out is stored as null (unknown). The answer carries ' +
+      '`change` against the case’s previous assessment on the same template. On an erased case, 409 `case.erased`. The note is case data: ' +
+      'scoped, audited, erased with the case.',
+    idempotent: true,
+  },
+  'GET /v1/cases/:id/assessments': {
+    operationId: 'listCaseAssessments',
+    summary: "A case's assessments, oldest first",
+    description:
+      'Each with `change`: per factor, this score minus the same factor’s in the case’s previous assessment on the same template (null ' +
+      'when either is unknown or there is none). Each read is audited. After erasure the scores remain and `note` is null.',
+  },
+
   'POST /v1/cases/:id/follow-ups': {
     operationId: 'scheduleFollowUp',
     summary: 'Schedule a follow-up reminder',
@@ -384,13 +418,57 @@ export const OPERATIONS: Record<string, OperationDoc> = {
       'each with a 95% interval from the large-sample non-null standard error of Fleiss, Cohen & Everitt (1969), stated in `definition`. ' +
       'Every figure is null with fewer than `minCellSize` pairs, and kappa is null when both reviewers used one category only.',
   },
+  'GET /v1/reports/assessments': {
+    operationId: 'getAssessmentsReport',
+    summary: 'Mean change per assessment factor, baseline to closure',
+    description:
+      'Over cases flagged in `[from, to)` with a baseline and a closure assessment on the template: per factor, the mean of the latest ' +
+      'closure score minus the earliest baseline score over the cases where both are known (`pairs`), with a two-sided 95% Student t interval ' +
+      '(df = pairs − 1). `pairs`, `meanChange` and `ci95` are null when a factor has fewer than `minCellSize` pairs. A template of another ' +
+      'program is 400 `assessment.unknown_template`.',
+  },
+  'POST /v1/programs/:id/trials': {
+    operationId: 'startTrial',
+    summary: 'Start an approach trial',
+    description:
+      'While it runs, every case assigned for the first time is allocated one of `arms` by stratified permuted blocks (blocks of twice the ' +
+      'number of arms per stratum of `stratifyBy`, shuffled by a keyed hash of the trial id and the server secret), in the transaction of the ' +
+      'assignment; the case reads back `trial` and keeps it for good (reassignment, reopen and handover do not change it). One running trial per ' +
+      'program: 409 `trial.already_running`.',
+    idempotent: true,
+  },
+  'GET /v1/programs/:id/trials': {
+    operationId: 'listTrials',
+    summary: "A program's trials, newest first",
+    description: 'Running and stopped, each with the number of cases allocated so far.',
+  },
+  'GET /v1/trials/:id': {
+    operationId: 'getTrial',
+    summary: 'One trial',
+    description: 'Another program’s trial is 404.',
+  },
+  'POST /v1/trials/:id/stop': {
+    operationId: 'stopTrial',
+    summary: 'Stop a trial',
+    description:
+      'No case is allocated after the stop; the allocated ones keep their arm and the report stays available. A stopped trial: 409 `trial.not_running`.',
+  },
+  'GET /v1/reports/trials/:id': {
+    operationId: 'getTrialReport',
+    summary: "A trial's arms by intention to treat, and per protocol",
+    description:
+      'Rates over every allocated case (intention to treat) with Wilson intervals; each later arm against the first with the Newcombe hybrid ' +
+      'score interval of the difference, a two-sided two-proportion p-value of the sustained rate and its Holm adjustment across the comparisons; ' +
+      'the sustained-rate difference detectable with 80% power at alpha 0.05 with the current arm sizes. `perProtocol` repeats the figures over ' +
+      'the cases whose first outbound touchpoint used their arm. Small cells are suppressed as in every report.',
+  },
   'POST /v1/reports/snapshots': {
     operationId: 'createReportSnapshot',
     summary: 'Freeze a report as it is now',
     description:
       'Computes the report with the parameters its own route takes (validated by the same schema) and stores it for good with the ' +
-      "program's settings version; `hash` chains the program's snapshots like the audit log. `trial` and `assessments` are 400 " +
-      '`snapshot.report_unavailable` until issue 17 adds them.',
+      "program's settings version; `hash` chains the program's snapshots like the audit log. `trial` takes `{ trialId }`, " +
+      '`assessments` the query of `GET /v1/reports/assessments`.',
     idempotent: true,
   },
   'GET /v1/reports/snapshots': {

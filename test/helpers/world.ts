@@ -50,6 +50,8 @@ export class World {
 
   /** Ids, handles and text of the other program: never in a response to this program's staff. */
   readonly foreign = new Set<string>();
+  /** An assessment template of the program (the `templateId` of an assessment or its report). */
+  templateId!: string;
   /** Handles and free text of any case: never in a response to an admin. */
   readonly contents = new Set<string>();
   /** Ids and handles of cases another intervener holds: never in a response to `people.intervener`. */
@@ -83,6 +85,12 @@ export class World {
     w.otherIntervener = otherIntervener;
     w.spare = spare;
     w.other = other;
+    w.templateId = (
+      await ok<{ id: string }>(t, lead, 'POST', `/v1/programs/${programId}/assessment-templates`, {
+        name: 'Hostile review',
+        factors: [{ key: 'isolation', label: 'Isolation' }],
+      })
+    ).id;
     w.foreign.add(w.otherProgramId);
     for (const who of Object.values(w.other)) w.foreign.add(who.id);
     return w;
@@ -301,7 +309,33 @@ const TARGETS = {
     const caseId = await w.once(`case/${relation}/*`, caseOf(w, 'lead', relation));
     return w.touchpoint(caseId, holder, programId);
   }) as Build,
+  /** A program with no trial running (any running one is stopped first): where a lead may start one. */
+  trialFreeProgram: ((w, _role, relation) => async () => {
+    const programId = relation === 'otherProgram' ? w.otherProgramId : w.programId;
+    await stopRunningTrial(w, programId);
+    return programId;
+  }) as Build,
+  /** A running trial of the program, started by its lead (the program's previous one stopped). */
+  trial: ((w, _role, relation) => () => startTrial(w, relation === 'otherProgram' ? w.otherProgramId : w.programId)) as Build,
 } satisfies Record<string, Build>;
+
+const leadOf = (w: World, programId: string) => (programId === w.otherProgramId ? w.other.lead : w.people.lead);
+
+async function stopRunningTrial(w: World, programId: string): Promise<void> {
+  const lead = leadOf(w, programId);
+  const { items } = await ok<{ items: { id: string; status: string }[] }>(w.t, lead, 'GET', `/v1/programs/${programId}/trials`);
+  for (const trial of items.filter((x) => x.status === 'running')) await ok(w.t, lead, 'POST', `/v1/trials/${trial.id}/stop`);
+}
+
+async function startTrial(w: World, programId: string): Promise<string> {
+  await stopRunningTrial(w, programId);
+  const trial = await ok<{ id: string }>(w.t, leadOf(w, programId), 'POST', `/v1/programs/${programId}/trials`, {
+    name: 'matrix',
+    arms: ['empathetic', 'questioning'],
+  });
+  if (programId === w.otherProgramId) w.foreign.add(trial.id);
+  return trial.id;
+}
 
 /** Every string of `secrets` found in `body` that the request itself did not carry. */
 export function leaked(body: string, secrets: Iterable<string>, request: string): string[] {

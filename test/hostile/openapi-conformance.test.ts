@@ -244,6 +244,70 @@ describe('every response of a full story conforms to the document', () => {
     await expectStatus(400, sam, 'POST', `/v1/cases/${c.id}/notes`, { kind: 'diary', body: 'x', visibility: 'case' });
     await expectStatus(200, sam, 'GET', `/v1/cases/${c.id}/notes?limit=1`);
     await expectStatus(200, lead, 'GET', `/v1/cases/${c.id}/notes`);
+    // Assessments: the lead's template, the holder's baseline (a factor skipped) and review, the refusals, the list, the report.
+    const tpl = await expectStatus<{ id: string }>(
+      201,
+      lead,
+      'POST',
+      `/v1/programs/${program.id}/assessment-templates`,
+      {
+        name: 'Vulnerability review',
+        factors: [
+          { key: 'isolation', label: 'Isolation' },
+          { key: 'grievance', label: 'Grievance' },
+        ],
+      },
+      { 'idempotency-key': 'tpl-1' },
+    );
+    await expectStatus(400, lead, 'POST', `/v1/programs/${program.id}/assessment-templates`, { name: 'x', factors: [] });
+    await expectStatus(200, sam, 'GET', `/v1/programs/${program.id}/assessment-templates`);
+    await expectStatus(
+      201,
+      sam,
+      'POST',
+      `/v1/cases/${c.id}/assessments`,
+      { templateId: tpl.id, phase: 'baseline', scores: { isolation: 2 }, note: 'Quiet online' },
+      { 'idempotency-key': 'asmt-1' },
+    );
+    await expectStatus(201, sam, 'POST', `/v1/cases/${c.id}/assessments`, {
+      templateId: tpl.id,
+      phase: 'review',
+      scores: { isolation: 1, grievance: 3 },
+    });
+    await expectStatus(400, sam, 'POST', `/v1/cases/${c.id}/assessments`, { templateId: tpl.id, phase: 'review', scores: { hope: 1 } });
+    await expectStatus(403, analyst, 'POST', `/v1/cases/${c.id}/assessments`, { templateId: tpl.id, phase: 'closure', scores: {} });
+    await expectStatus(404, kim, 'POST', `/v1/cases/${c.id}/assessments`, { templateId: tpl.id, phase: 'review', scores: {} });
+    await expectStatus(200, sam, 'GET', `/v1/cases/${c.id}/assessments?limit=1`);
+    await expectStatus(
+      200,
+      lead,
+      'GET',
+      `/v1/reports/assessments?programId=${program.id}&templateId=${tpl.id}&from=${day(-30)}&to=${day(1)}`,
+    );
+    await expectStatus(
+      400,
+      lead,
+      'GET',
+      `/v1/reports/assessments?programId=${program.id}&templateId=${crypto.randomUUID()}&from=${day(-30)}&to=${day(1)}`,
+    );
+    // A trial: started (replayable), a second refused, read, reported, stopped once.
+    const trial = await expectStatus<{ id: string }>(
+      201,
+      lead,
+      'POST',
+      `/v1/programs/${program.id}/trials`,
+      { name: 'Opening approach', arms: ['empathetic', 'questioning'], stratifyBy: ['riskLevel'] },
+      { 'idempotency-key': 'trial-1' },
+    );
+    await expectStatus(409, lead, 'POST', `/v1/programs/${program.id}/trials`, { name: 'Second', arms: ['humour', 'informational'] });
+    await expectStatus(400, lead, 'POST', `/v1/programs/${program.id}/trials`, { name: 'One arm', arms: ['humour'] });
+    await expectStatus(200, lead, 'GET', `/v1/programs/${program.id}/trials`);
+    await expectStatus(200, lead, 'GET', `/v1/trials/${trial.id}`);
+    await expectStatus(200, lead, 'GET', `/v1/reports/trials/${trial.id}`);
+    await expectStatus(403, sam, 'GET', `/v1/reports/trials/${trial.id}`);
+    await expectStatus(404, lead, 'GET', `/v1/trials/${crypto.randomUUID()}`);
+    await expectStatus(200, lead, 'POST', `/v1/trials/${trial.id}/stop`);
+    await expectStatus(409, lead, 'POST', `/v1/trials/${trial.id}/stop`);
     // One logged in error and voided: it counts nowhere after, so the rest of the story is unchanged.
     const wrongTp = await expectStatus<{ id: string }>(201, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, {
       direction: 'inbound',

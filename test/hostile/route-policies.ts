@@ -198,6 +198,26 @@ const DECLARED: RoutePolicy[] = [
     request: (c) => ({ url: `/v1/programs/${c.target}`, payload: { settings: { followUpAfter: 'P2D' } } }),
   },
 
+  // Assessment templates: a lead of the program creates them; its case workers and evaluators list them.
+  {
+    method: 'POST',
+    url: '/v1/programs/:id/assessment-templates',
+    auth: ['lead'],
+    target: 'program',
+    expect: only(['lead'], S(201, null, 404, 404), S(403, null, 403, 403)),
+    mutates: true,
+    request: (c) => ({
+      url: `/v1/programs/${c.target}/assessment-templates`,
+      payload: { name: `Template ${unique()}`, factors: [{ key: 'isolation', label: 'Isolation' }] },
+    }),
+  },
+  get(
+    '/v1/programs/:id/assessment-templates',
+    ['lead', 'analyst', 'intervener', 'evaluator'],
+    only(['lead', 'analyst', 'intervener', 'evaluator'], S(200, null, 404, 404), S(403, null, 403, 403)),
+    { target: 'program' },
+  ),
+
   // Staff and tokens (admin).
   {
     method: 'POST',
@@ -377,6 +397,13 @@ const DECLARED: RoutePolicy[] = [
     return { kind: 'general', body, visibility: 'case' };
   }),
   caseRoute('GET', '/notes', ['lead', 'intervener'], { lead: PROGRAM(200), intervener: OWN(200) }),
+  // Assessments: case contents (an analyst's only on a case in triage, and a baseline only); the note is searched for in every response to an admin.
+  caseRoute('POST', '/assessments', READERS, { lead: PROGRAM(201), analyst: OWN(201), intervener: OWN(201) }, (c) => {
+    const note = `assessment-${unique()}`;
+    c.w.contents.add(note);
+    return { templateId: c.w.templateId, phase: 'baseline', scores: { isolation: 2 }, note };
+  }),
+  caseRoute('GET', '/assessments', READERS, { lead: PROGRAM(200), analyst: OWN(200), intervener: OWN(200) }),
   caseRoute(
     'POST',
     '/safeguarding',
@@ -464,6 +491,16 @@ const DECLARED: RoutePolicy[] = [
     }),
   ),
   {
+    method: 'GET',
+    url: '/v1/reports/assessments',
+    auth: ['lead', 'evaluator'],
+    target: 'program',
+    expect: only(['lead', 'evaluator'], S(200, null, 404, 404), S(403, null, 403, 403)),
+    request: (c) => ({
+      url: `/v1/reports/assessments?programId=${c.target}&templateId=${c.w.templateId}&from=2020-01-01&to=${day(1)}`,
+    }),
+  },
+  {
     method: 'POST',
     url: '/v1/reports/snapshots',
     auth: ['lead', 'evaluator'],
@@ -485,6 +522,44 @@ const DECLARED: RoutePolicy[] = [
       request: (c) => ({ url: `/v1/reports/snapshots/${c.target}${suffix}` }),
     }),
   ),
+
+  // Approach trials: leads run them; leads and evaluators read them and their report.
+  {
+    method: 'POST',
+    url: '/v1/programs/:id/trials',
+    auth: ['lead'],
+    target: 'trialFreeProgram',
+    expect: only(['lead'], S(201, null, 404, 404), S(403, null, 403, 403)),
+    mutates: true,
+    request: (c) => ({ url: `/v1/programs/${c.target}/trials`, payload: { name: `t ${unique()}`, arms: ['humour', 'informational'] } }),
+  },
+  {
+    method: 'GET',
+    url: '/v1/programs/:id/trials',
+    auth: ['lead', 'evaluator'],
+    target: 'program',
+    expect: only(['lead', 'evaluator'], S(200, null, 404, 404), S(403, null, 403, 403)),
+    request: (c) => ({ url: `/v1/programs/${c.target}/trials` }),
+  },
+  ...['/v1/trials/:id', '/v1/reports/trials/:id'].map(
+    (url): RoutePolicy => ({
+      method: 'GET',
+      url,
+      auth: ['lead', 'evaluator'],
+      target: 'trial',
+      expect: only(['lead', 'evaluator'], S(200, null, 404, 404), S(403, null, 403, 403)),
+      request: (c) => ({ url: path(url, c.target) }),
+    }),
+  ),
+  {
+    method: 'POST',
+    url: '/v1/trials/:id/stop',
+    auth: ['lead'],
+    target: 'trial',
+    expect: only(['lead'], S(200, null, 404, 404), S(403, null, 403, 403)),
+    mutates: true,
+    request: (c) => ({ url: `/v1/trials/${c.target}/stop` }),
+  },
 
   // Admin.
   {

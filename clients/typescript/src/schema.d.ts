@@ -214,6 +214,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/cases/{id}/assessments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A case's assessments, oldest first
+         * @description Each with `change`: per factor, this score minus the same factor’s in the case’s previous assessment on the same template (null when either is unknown or there is none). Each read is audited. After erasure the scores remain and `note` is null.
+         *
+         *     Who may call: lead, analyst, intervener.
+         */
+        get: operations["listCaseAssessments"];
+        put?: never;
+        /**
+         * Record an assessment of a case
+         * @description By the case's holder (or their cover) and the program's leads; an analyst records only a `baseline` (403 `assessment.phase_not_allowed`). `templateId` names a template of the case’s program (400 `assessment.unknown_template`); a score for a key the template lacks is 400 `assessment.unknown_factor`, and a factor left out is stored as null (unknown). The answer carries `change` against the case’s previous assessment on the same template. On an erased case, 409 `case.erased`. The note is case data: scoped, audited, erased with the case.
+         *
+         *     Who may call: lead, analyst, intervener.
+         */
+        post: operations["recordAssessment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/cases/{id}/assignment": {
         parameters: {
             query?: never;
@@ -772,6 +800,34 @@ export interface paths {
         patch: operations["updateProgram"];
         trace?: never;
     };
+    "/v1/programs/{id}/assessment-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A program's assessment templates
+         * @description Every version, in creation order, for the program’s leads, analysts, interveners and evaluators; another program’s is 404.
+         *
+         *     Who may call: lead, analyst, intervener, evaluator.
+         */
+        get: operations["listAssessmentTemplates"];
+        put?: never;
+        /**
+         * Create an assessment template
+         * @description By a lead of the program: a named set of 1 to 30 factors, each with a slug `key` (distinct) and a `label`, scored 0 to 3 or unknown. Templates never change: creating one with a name the program already has makes its next `version`, and assessments keep the one they were recorded on.
+         *
+         *     Who may call: lead.
+         */
+        post: operations["createAssessmentTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/programs/{id}/settings-history": {
         parameters: {
             query?: never;
@@ -794,6 +850,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/programs/{id}/trials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A program's trials, newest first
+         * @description Running and stopped, each with the number of cases allocated so far.
+         *
+         *     Who may call: lead, evaluator.
+         */
+        get: operations["listTrials"];
+        put?: never;
+        /**
+         * Start an approach trial
+         * @description While it runs, every case assigned for the first time is allocated one of `arms` by stratified permuted blocks (blocks of twice the number of arms per stratum of `stratifyBy`, shuffled by a keyed hash of the trial id and the server secret), in the transaction of the assignment; the case reads back `trial` and keeps it for good (reassignment, reopen and handover do not change it). One running trial per program: 409 `trial.already_running`.
+         *
+         *     Who may call: lead.
+         */
+        post: operations["startTrial"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/reports/agreement": {
         parameters: {
             query?: never;
@@ -808,6 +892,28 @@ export interface paths {
          *     Who may call: lead, evaluator.
          */
         get: operations["getAgreementReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/assessments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Mean change per assessment factor, baseline to closure
+         * @description Over cases flagged in `[from, to)` with a baseline and a closure assessment on the template: per factor, the mean of the latest closure score minus the earliest baseline score over the cases where both are known (`pairs`), with a two-sided 95% Student t interval (df = pairs − 1). `pairs`, `meanChange` and `ci95` are null when a factor has fewer than `minCellSize` pairs. A template of another program is 400 `assessment.unknown_template`.
+         *
+         *     Who may call: lead, evaluator.
+         */
+        get: operations["getAssessmentsReport"];
         put?: never;
         post?: never;
         delete?: never;
@@ -877,7 +983,7 @@ export interface paths {
         put?: never;
         /**
          * Freeze a report as it is now
-         * @description Computes the report with the parameters its own route takes (validated by the same schema) and stores it for good with the program's settings version; `hash` chains the program's snapshots like the audit log. `trial` and `assessments` are 400 `snapshot.report_unavailable` until issue 17 adds them.
+         * @description Computes the report with the parameters its own route takes (validated by the same schema) and stores it for good with the program's settings version; `hash` chains the program's snapshots like the audit log. `trial` takes `{ trialId }`, `assessments` the query of `GET /v1/reports/assessments`.
          *
          *     Who may call: lead, evaluator.
          */
@@ -924,6 +1030,28 @@ export interface paths {
          *     Who may call: lead, evaluator.
          */
         get: operations["verifyReportSnapshot"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/trials/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A trial's arms by intention to treat, and per protocol
+         * @description Rates over every allocated case (intention to treat) with Wilson intervals; each later arm against the first with the Newcombe hybrid score interval of the difference, a two-sided two-proportion p-value of the sustained rate and its Holm adjustment across the comparisons; the sustained-rate difference detectable with 80% power at alpha 0.05 with the current arm sizes. `perProtocol` repeats the figures over the cases whose first outbound touchpoint used their arm. Small cells are suppressed as in every report.
+         *
+         *     Who may call: lead, evaluator.
+         */
+        get: operations["getTrialReport"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1170,6 +1298,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/trials/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One trial
+         * @description Another program’s trial is 404.
+         *
+         *     Who may call: lead, evaluator.
+         */
+        get: operations["getTrial"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/trials/{id}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop a trial
+         * @description No case is allocated after the stop; the allocated ones keep their arm and the report stays available. A stopped trial: 409 `trial.not_running`.
+         *
+         *     Who may call: lead.
+         */
+        post: operations["stopTrial"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1272,6 +1444,142 @@ export interface components {
                 [key: string]: string | number;
             };
         };
+        Assessment: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            caseId: string;
+            /** Format: uuid */
+            templateId: string;
+            /** @enum {string} */
+            phase: "baseline" | "review" | "closure";
+            /** @description Every factor of the template; null for unknown */
+            scores: {
+                [key: string]: number | null;
+            };
+            /** @description Null when none was written, or once the case is erased */
+            note: string | null;
+            /** Format: uuid */
+            assessedBy: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+            /** @description Per factor: this score minus the same factor’s in the case’s previous assessment on the same template; null when either is unknown or there is none */
+            change: {
+                [key: string]: number | null;
+            };
+        };
+        AssessmentInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            caseId: string;
+            /** Format: uuid */
+            templateId: string;
+            /** @enum {string} */
+            phase: "baseline" | "review" | "closure";
+            /** @description Every factor of the template; null for unknown */
+            scores: {
+                [key: string]: number | null;
+            };
+            /** @description Null when none was written, or once the case is erased */
+            note: string | null;
+            /** Format: uuid */
+            assessedBy: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+            /** @description Per factor: this score minus the same factor’s in the case’s previous assessment on the same template; null when either is unknown or there is none */
+            change: {
+                [key: string]: number | null;
+            };
+        };
+        AssessmentTemplate: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            programId: string;
+            name: string;
+            /** @description 1 for the first template of this name in the program, +1 for each later one */
+            version: number;
+            factors: {
+                key: string;
+                label: string;
+            }[];
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+        };
+        AssessmentTemplateInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            programId: string;
+            name: string;
+            /** @description 1 for the first template of this name in the program, +1 for each later one */
+            version: number;
+            factors: {
+                key: string;
+                label: string;
+            }[];
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+        };
+        /** @description Per-factor mean change from baseline to closure, with a t interval; null below minCellSize pairs */
+        AssessmentsReport: {
+            /** Format: uuid */
+            templateId: string;
+            factors: {
+                key: string;
+                label: string;
+                /** @description Cases with both a baseline and a closure score for the factor; null when suppressed */
+                pairs: number | null;
+                /** @description Mean of closure − baseline; null when suppressed or without pairs */
+                meanChange: number | null;
+                /** @description 95% Student t interval [low, high]; null with fewer than 2 pairs or when suppressed */
+                ci95: number[] | null;
+            }[];
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            asOf: string;
+            definition: {
+                [key: string]: string | number;
+            };
+        };
+        /** @description Per-factor mean change from baseline to closure, with a t interval; null below minCellSize pairs */
+        AssessmentsReportInput: {
+            /** Format: uuid */
+            templateId: string;
+            factors: {
+                key: string;
+                label: string;
+                /** @description Cases with both a baseline and a closure score for the factor; null when suppressed */
+                pairs: number | null;
+                /** @description Mean of closure − baseline; null when suppressed or without pairs */
+                meanChange: number | null;
+                /** @description 95% Student t interval [low, high]; null with fewer than 2 pairs or when suppressed */
+                ci95: number[] | null;
+            }[];
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            asOf: string;
+            definition: {
+                [key: string]: string | number;
+            };
+        };
         AuditEntry: {
             /** Format: uuid */
             id: string;
@@ -1364,6 +1672,18 @@ export interface components {
             outcome: ("positive_change" | "disengaged" | "no_response" | "declined" | "referred" | "unsafe_to_continue" | "other") | null;
             /** @description How far the outcome is reviewed: null while the case is open; `self_reported` without review */
             outcomeStatus: ("self_reported" | "provisional" | "confirmed" | "disputed" | "adjudicated") | null;
+            /** @description The arm a trial allocated at the case's first assignment (the holder's suggested opening approach); fixed for good */
+            trial: {
+                /** Format: uuid */
+                trialId: string;
+                /** @enum {string} */
+                arm: "empathetic" | "nonjudgmental" | "questioning" | "personal_story" | "humour" | "informational" | "challenging" | "religious_argument";
+                /**
+                 * Format: date-time
+                 * @example 2026-12-01T09:30:00Z
+                 */
+                allocatedAt: string;
+            } | null;
             erased: boolean;
             version: number;
             /**
@@ -1487,6 +1807,18 @@ export interface components {
             outcome: ("positive_change" | "disengaged" | "no_response" | "declined" | "referred" | "unsafe_to_continue" | "other") | null;
             /** @description How far the outcome is reviewed: null while the case is open; `self_reported` without review */
             outcomeStatus: ("self_reported" | "provisional" | "confirmed" | "disputed" | "adjudicated") | null;
+            /** @description The arm a trial allocated at the case's first assignment (the holder's suggested opening approach); fixed for good */
+            trial: {
+                /** Format: uuid */
+                trialId: string;
+                /** @enum {string} */
+                arm: "empathetic" | "nonjudgmental" | "questioning" | "personal_story" | "humour" | "informational" | "challenging" | "religious_argument";
+                /**
+                 * Format: date-time
+                 * @example 2026-12-01T09:30:00Z
+                 */
+                allocatedAt: string;
+            } | null;
             erased: boolean;
             version: number;
             /**
@@ -1619,6 +1951,16 @@ export interface components {
                     sustainedRateDiff: number | null;
                     pValue: number | null;
                     responsePValue: number | null;
+                    /** @description pValue, Holm-adjusted across the approaches of the report */
+                    pValueAdjusted: number | null;
+                    /** @description Mantel-Haenszel risk difference of the sustained rate against the rest, within strata of ideology × riskLevel */
+                    adjusted: {
+                        sustainedRateDiff: number;
+                        /** @description 95% interval from the Sato variance: [low, high] */
+                        ci95: number[];
+                        /** @description ideology × riskLevel strata holding both the approach and the rest */
+                        strata: number;
+                    } | null;
                 } | null;
             }[];
             /**
@@ -1667,6 +2009,16 @@ export interface components {
                     sustainedRateDiff: number | null;
                     pValue: number | null;
                     responsePValue: number | null;
+                    /** @description pValue, Holm-adjusted across the approaches of the report */
+                    pValueAdjusted: number | null;
+                    /** @description Mantel-Haenszel risk difference of the sustained rate against the rest, within strata of ideology × riskLevel */
+                    adjusted: {
+                        sustainedRateDiff: number;
+                        /** @description 95% interval from the Sato variance: [low, high] */
+                        ci95: number[];
+                        /** @description ideology × riskLevel strata holding both the approach and the rest */
+                        strata: number;
+                    } | null;
                 } | null;
             }[];
             /**
@@ -2064,6 +2416,8 @@ export interface components {
                 secondCoderRate: number;
                 /** @description The signal codes a review may name */
                 signalCodebook: string[];
+                /** @description `true`: approving a case, or assigning it for the first time, needs a baseline assessment (409 `case.baseline_missing`) */
+                requireBaselineAssessment: boolean;
             };
             version: number;
             /** @description 1 at creation, +1 each change of settings */
@@ -2137,6 +2491,8 @@ export interface components {
                 secondCoderRate: number;
                 /** @description The signal codes a review may name */
                 signalCodebook: string[];
+                /** @description `true`: approving a case, or assigning it for the first time, needs a baseline assessment (409 `case.baseline_missing`) */
+                requireBaselineAssessment: boolean;
             };
             version: number;
             /** @description 1 at creation, +1 each change of settings */
@@ -2480,16 +2836,34 @@ export interface components {
         } | {
             /** @constant */
             report: "trial";
-            /** @description Not available yet: 400 snapshot.report_unavailable */
             params: {
-                [key: string]: unknown;
+                /**
+                 * Format: uuid
+                 * @description The trial of GET /v1/reports/trials/{id}
+                 */
+                trialId: string;
             };
         } | {
             /** @constant */
             report: "assessments";
-            /** @description Not available yet: 400 snapshot.report_unavailable */
             params: {
-                [key: string]: unknown;
+                /**
+                 * Format: uuid
+                 * @example 0193a1e0-5b2c-7a31-8f4e-6d2b9c0e1a01
+                 */
+                programId: string;
+                /**
+                 * @description First UTC day, inclusive
+                 * @example 2026-11-01
+                 */
+                from: unknown;
+                /**
+                 * @description UTC day after the last, exclusive
+                 * @example 2026-12-01
+                 */
+                to: unknown;
+                /** Format: uuid */
+                templateId: string;
             };
         };
         SnapshotRequestInput: {
@@ -2562,16 +2936,34 @@ export interface components {
         } | {
             /** @constant */
             report: "trial";
-            /** @description Not available yet: 400 snapshot.report_unavailable */
             params: {
-                [key: string]: unknown;
+                /**
+                 * Format: uuid
+                 * @description The trial of GET /v1/reports/trials/{id}
+                 */
+                trialId: string;
             };
         } | {
             /** @constant */
             report: "assessments";
-            /** @description Not available yet: 400 snapshot.report_unavailable */
             params: {
-                [key: string]: unknown;
+                /**
+                 * Format: uuid
+                 * @example 0193a1e0-5b2c-7a31-8f4e-6d2b9c0e1a01
+                 */
+                programId: string;
+                /**
+                 * @description First UTC day, inclusive
+                 * @example 2026-11-01
+                 */
+                from: string;
+                /**
+                 * @description UTC day after the last, exclusive
+                 * @example 2026-12-01
+                 */
+                to: string;
+                /** Format: uuid */
+                templateId: string;
             };
         };
         SnapshotVerification: {
@@ -2687,6 +3079,290 @@ export interface components {
             voidedAt: string | null;
             voidedBy: string | null;
             voidReason: string | null;
+        };
+        Trial: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            programId: string;
+            name: string;
+            arms: ("empathetic" | "nonjudgmental" | "questioning" | "personal_story" | "humour" | "informational" | "challenging" | "religious_argument")[];
+            stratifyBy: ("ideology" | "riskLevel" | "platform")[];
+            /** @enum {string} */
+            status: "running" | "stopped";
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            startedAt: string;
+            stoppedAt: string | null;
+            /** @description Cases allocated so far */
+            allocated: number;
+        };
+        TrialInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            programId: string;
+            name: string;
+            arms: ("empathetic" | "nonjudgmental" | "questioning" | "personal_story" | "humour" | "informational" | "challenging" | "religious_argument")[];
+            stratifyBy: ("ideology" | "riskLevel" | "platform")[];
+            /** @enum {string} */
+            status: "running" | "stopped";
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            startedAt: string;
+            stoppedAt: string | null;
+            /** @description Cases allocated so far */
+            allocated: number;
+        };
+        TrialList: {
+            items: components["schemas"]["Trial"][];
+        };
+        TrialListInput: {
+            items: components["schemas"]["TrialInput"][];
+        };
+        TrialReport: {
+            /** Format: uuid */
+            trialId: string;
+            name: string;
+            /** @enum {string} */
+            status: "running" | "stopped";
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            startedAt: string;
+            stoppedAt: string | null;
+            arms: {
+                /** @enum {string} */
+                arm: "empathetic" | "nonjudgmental" | "questioning" | "personal_story" | "humour" | "informational" | "challenging" | "religious_argument";
+                allocated: number | null;
+                contacted: number | null;
+                responded: number | null;
+                sustained: number | null;
+                responseRate: {
+                    value: number;
+                    /** @description 95% Wilson score interval: [low, high] */
+                    ci95: number[];
+                } | null;
+                sustainedRate: {
+                    value: number;
+                    /** @description 95% Wilson score interval: [low, high] */
+                    ci95: number[];
+                } | null;
+                /** @description Complying cases over contacted ones (null per protocol) */
+                compliance: {
+                    value: number;
+                    /** @description 95% Wilson score interval: [low, high] */
+                    ci95: number[];
+                } | null;
+                suppressed: boolean;
+            }[];
+            comparisons: {
+                /** @enum {string} */
+                arm: "empathetic" | "nonjudgmental" | "questioning" | "personal_story" | "humour" | "informational" | "challenging" | "religious_argument";
+                /** @enum {string} */
+                vs: "empathetic" | "nonjudgmental" | "questioning" | "personal_story" | "humour" | "informational" | "challenging" | "religious_argument";
+                sustainedRateDiff: {
+                    value: number;
+                    /** @description 95% Newcombe hybrid score interval: [low, high] */
+                    ci95: number[];
+                } | null;
+                responseRateDiff: {
+                    value: number;
+                    /** @description 95% Newcombe hybrid score interval: [low, high] */
+                    ci95: number[];
+                } | null;
+                /** @description Two-sided two-proportion z-test of the sustained rate */
+                pValue: number | null;
+                /** @description Holm-adjusted across the comparisons */
+                pValueAdjusted: number | null;
+            }[];
+            /** @description Sustained-rate difference detectable with 80% power at alpha 0.05 with the current arm sizes */
+            minimumDetectableDiff: number | null;
+            /** @constant */
+            analysis: "intention_to_treat";
+            /** @description The same figures over the cases that complied with their arm */
+            perProtocol: {
+                arms: {
+                    /** @enum {string} */
+                    arm: "empathetic" | "nonjudgmental" | "questioning" | "personal_story" | "humour" | "informational" | "challenging" | "religious_argument";
+                    allocated: number | null;
+                    contacted: number | null;
+                    responded: number | null;
+                    sustained: number | null;
+                    responseRate: {
+                        value: number;
+                        /** @description 95% Wilson score interval: [low, high] */
+                        ci95: number[];
+                    } | null;
+                    sustainedRate: {
+                        value: number;
+                        /** @description 95% Wilson score interval: [low, high] */
+                        ci95: number[];
+                    } | null;
+                    /** @description Complying cases over contacted ones (null per protocol) */
+                    compliance: {
+                        value: number;
+                        /** @description 95% Wilson score interval: [low, high] */
+                        ci95: number[];
+                    } | null;
+                    suppressed: boolean;
+                }[];
+                comparisons: {
+                    /** @enum {string} */
+                    arm: "empathetic" | "nonjudgmental" | "questioning" | "personal_story" | "humour" | "informational" | "challenging" | "religious_argument";
+                    /** @enum {string} */
+                    vs: "empathetic" | "nonjudgmental" | "questioning" | "personal_story" | "humour" | "informational" | "challenging" | "religious_argument";
+                    sustainedRateDiff: {
+                        value: number;
+                        /** @description 95% Newcombe hybrid score interval: [low, high] */
+                        ci95: number[];
+                    } | null;
+                    responseRateDiff: {
+                        value: number;
+                        /** @description 95% Newcombe hybrid score interval: [low, high] */
+                        ci95: number[];
+                    } | null;
+                    /** @description Two-sided two-proportion z-test of the sustained rate */
+                    pValue: number | null;
+                    /** @description Holm-adjusted across the comparisons */
+                    pValueAdjusted: number | null;
+                }[];
+                /** @description Sustained-rate difference detectable with 80% power at alpha 0.05 with the current arm sizes */
+                minimumDetectableDiff: number | null;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            asOf: string;
+            definition: {
+                [key: string]: string | number;
+            };
+        };
+        TrialReportInput: {
+            /** Format: uuid */
+            trialId: string;
+            name: string;
+            /** @enum {string} */
+            status: "running" | "stopped";
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            startedAt: string;
+            stoppedAt: string | null;
+            arms: {
+                /** @enum {string} */
+                arm: "empathetic" | "nonjudgmental" | "questioning" | "personal_story" | "humour" | "informational" | "challenging" | "religious_argument";
+                allocated: number | null;
+                contacted: number | null;
+                responded: number | null;
+                sustained: number | null;
+                responseRate: {
+                    value: number;
+                    /** @description 95% Wilson score interval: [low, high] */
+                    ci95: number[];
+                } | null;
+                sustainedRate: {
+                    value: number;
+                    /** @description 95% Wilson score interval: [low, high] */
+                    ci95: number[];
+                } | null;
+                /** @description Complying cases over contacted ones (null per protocol) */
+                compliance: {
+                    value: number;
+                    /** @description 95% Wilson score interval: [low, high] */
+                    ci95: number[];
+                } | null;
+                suppressed: boolean;
+            }[];
+            comparisons: {
+                /** @enum {string} */
+                arm: "empathetic" | "nonjudgmental" | "questioning" | "personal_story" | "humour" | "informational" | "challenging" | "religious_argument";
+                /** @enum {string} */
+                vs: "empathetic" | "nonjudgmental" | "questioning" | "personal_story" | "humour" | "informational" | "challenging" | "religious_argument";
+                sustainedRateDiff: {
+                    value: number;
+                    /** @description 95% Newcombe hybrid score interval: [low, high] */
+                    ci95: number[];
+                } | null;
+                responseRateDiff: {
+                    value: number;
+                    /** @description 95% Newcombe hybrid score interval: [low, high] */
+                    ci95: number[];
+                } | null;
+                /** @description Two-sided two-proportion z-test of the sustained rate */
+                pValue: number | null;
+                /** @description Holm-adjusted across the comparisons */
+                pValueAdjusted: number | null;
+            }[];
+            /** @description Sustained-rate difference detectable with 80% power at alpha 0.05 with the current arm sizes */
+            minimumDetectableDiff: number | null;
+            /** @constant */
+            analysis: "intention_to_treat";
+            /** @description The same figures over the cases that complied with their arm */
+            perProtocol: {
+                arms: {
+                    /** @enum {string} */
+                    arm: "empathetic" | "nonjudgmental" | "questioning" | "personal_story" | "humour" | "informational" | "challenging" | "religious_argument";
+                    allocated: number | null;
+                    contacted: number | null;
+                    responded: number | null;
+                    sustained: number | null;
+                    responseRate: {
+                        value: number;
+                        /** @description 95% Wilson score interval: [low, high] */
+                        ci95: number[];
+                    } | null;
+                    sustainedRate: {
+                        value: number;
+                        /** @description 95% Wilson score interval: [low, high] */
+                        ci95: number[];
+                    } | null;
+                    /** @description Complying cases over contacted ones (null per protocol) */
+                    compliance: {
+                        value: number;
+                        /** @description 95% Wilson score interval: [low, high] */
+                        ci95: number[];
+                    } | null;
+                    suppressed: boolean;
+                }[];
+                comparisons: {
+                    /** @enum {string} */
+                    arm: "empathetic" | "nonjudgmental" | "questioning" | "personal_story" | "humour" | "informational" | "challenging" | "religious_argument";
+                    /** @enum {string} */
+                    vs: "empathetic" | "nonjudgmental" | "questioning" | "personal_story" | "humour" | "informational" | "challenging" | "religious_argument";
+                    sustainedRateDiff: {
+                        value: number;
+                        /** @description 95% Newcombe hybrid score interval: [low, high] */
+                        ci95: number[];
+                    } | null;
+                    responseRateDiff: {
+                        value: number;
+                        /** @description 95% Newcombe hybrid score interval: [low, high] */
+                        ci95: number[];
+                    } | null;
+                    /** @description Two-sided two-proportion z-test of the sustained rate */
+                    pValue: number | null;
+                    /** @description Holm-adjusted across the comparisons */
+                    pValueAdjusted: number | null;
+                }[];
+                /** @description Sustained-rate difference detectable with 80% power at alpha 0.05 with the current arm sizes */
+                minimumDetectableDiff: number | null;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            asOf: string;
+            definition: {
+                [key: string]: string | number;
+            };
         };
     };
     responses: never;
@@ -3781,6 +4457,251 @@ export interface operations {
             };
             /** @description Unsupported Media Type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCaseAssessments: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Assessment"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recordAssessment: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a creating request safe to retry. A replay with the same key and body answers the first response (with `Idempotent-Replayed: true`); the same key with another body is 422 `idempotency.key_reused`; a replay while the first is still running is 409 `idempotency.in_flight`. Keys are scoped to your token and kept at least 24 hours. Any 1 to 255 visible ASCII characters: a UUID is a good choice.
+                 * @example 0193a1f2-7c41-7d2e-9b55-2f1c8e6a4d10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description A template of the case’s program (400 `assessment.unknown_template` otherwise)
+                     */
+                    templateId: string;
+                    /**
+                     * @description An analyst records only `baseline` (403 `assessment.phase_not_allowed`)
+                     * @enum {string}
+                     */
+                    phase: "baseline" | "review" | "closure";
+                    /** @description By factor key (400 `assessment.unknown_factor` for a key the template lacks); a factor left out is stored as null */
+                    scores: {
+                        [key: string]: (0 | 1 | 2 | 3) | null;
+                    };
+                    note?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Assessment"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6780,6 +7701,8 @@ export interface operations {
                         secondCoderRate?: number;
                         /** @description The signal codes a review may name */
                         signalCodebook?: string[];
+                        /** @description `true`: approving a case, or assigning it for the first time, needs a baseline assessment (409 `case.baseline_missing`) */
+                        requireBaselineAssessment?: boolean;
                     };
                 };
             };
@@ -7050,6 +7973,8 @@ export interface operations {
                         secondCoderRate?: number;
                         /** @description The signal codes a review may name */
                         signalCodebook?: string[];
+                        /** @description `true`: approving a case, or assigning it for the first time, needs a baseline assessment (409 `case.baseline_missing`) */
+                        requireBaselineAssessment?: boolean;
                     };
                 };
             };
@@ -7131,6 +8056,242 @@ export interface operations {
             };
             /** @description Precondition Required */
             428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listAssessmentTemplates: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["AssessmentTemplate"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createAssessmentTemplate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a creating request safe to retry. A replay with the same key and body answers the first response (with `Idempotent-Replayed: true`); the same key with another body is 422 `idempotency.key_reused`; a replay while the first is still running is 409 `idempotency.in_flight`. Keys are scoped to your token and kept at least 24 hours. Any 1 to 255 visible ASCII characters: a UUID is a good choice.
+                 * @example 0193a1f2-7c41-7d2e-9b55-2f1c8e6a4d10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    factors: {
+                        /** @example social_isolation */
+                        key: string;
+                        label: string;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentTemplate"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7257,6 +8418,226 @@ export interface operations {
             };
         };
     };
+    listTrials: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrialList"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startTrial: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a creating request safe to retry. A replay with the same key and body answers the first response (with `Idempotent-Replayed: true`); the same key with another body is 422 `idempotency.key_reused`; a replay while the first is still running is 409 `idempotency.in_flight`. Keys are scoped to your token and kept at least 24 hours. Any 1 to 255 visible ASCII characters: a UUID is a good choice.
+                 * @example 0193a1f2-7c41-7d2e-9b55-2f1c8e6a4d10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    name: string;
+                    /** @description 2 to 4 distinct approaches; the first is the reference every other arm is compared with */
+                    arms: ("empathetic" | "nonjudgmental" | "questioning" | "personal_story" | "humour" | "informational" | "challenging" | "religious_argument")[];
+                    /** @description Case fields whose combinations are allocated separately, each with its own permuted blocks */
+                    stratifyBy?: ("ideology" | "riskLevel" | "platform")[];
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Trial"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getAgreementReport: {
         parameters: {
             query: {
@@ -7279,6 +8660,109 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AgreementReport"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAssessmentsReport: {
+        parameters: {
+            query: {
+                programId: string;
+                /** @description First UTC day, inclusive */
+                from: string;
+                /** @description UTC day after the last, exclusive */
+                to: string;
+                /** @description A template of the program (400 `assessment.unknown_template` otherwise) */
+                templateId: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssessmentsReport"];
                 };
             };
             /** @description Bad Request */
@@ -7905,6 +9389,103 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SnapshotVerification"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTrialReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrialReport"];
                 };
             };
             /** @description Bad Request */
@@ -9314,6 +10895,209 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Touchpoint"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTrial: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Trial"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    stopTrial: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Trial"];
                 };
             };
             /** @description Bad Request */

@@ -47,8 +47,5 @@ export const assessments = pgTable(
     assessedBy: uuid('assessed_by').notNull(),
     createdAt: createdAt(),
   },
-  (t) => [
-    index('assessments_case_idx').on(t.caseId, t.id),
-    index('assessments_template_idx').on(t.programId, t.templateId, t.phase),
-  ],
+  (t) => [index('assessments_case_idx').on(t.caseId, t.id), index('assessments_template_idx').on(t.programId, t.templateId, t.phase)],
 );

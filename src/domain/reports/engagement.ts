@@ -122,35 +122,43 @@ function toAggregates(
 /** The fast path: sums of the rollup rows of the window's days. */
 export async function fromRollups(db: Db, w: Window, dim: Dimension | null): Promise<Aggregates> {
   const dims = dim ? ['total', dim] : ['total'];
-  const dimList = sql.join(
-    dims.map((d) => sql`${d}`),
-    sql`, `,
-  );
+  const list = (ds: string[]) =>
+    sql.join(
+      ds.map((d) => sql`${d}`),
+      sql`, `,
+    );
+  // groupBy=approach also sums the strata of the adjusted comparison, in the same scan.
+  const summed = dim === 'approach' ? [...dims, 'stratum', 'approachStratum'] : dims;
   const rows = await db.execute<AggRow>(sql`
     select dimension, group_key, sum(flagged)::int as flagged, sum(accepted)::int as accepted, sum(contacted)::int as contacted,
            sum(responded)::int as responded, sum(sustained)::int as sustained, sum(positive)::int as positive,
            sum(cost_cents)::bigint as cost_cents, sum(reviewed_positive)::int as reviewed_positive,
            sum(pending_review)::int as pending_review
       from engagement_rollup
-     where program_id = ${w.programId} and dimension in (${dimList}) and day >= ${w.from}::date and day < ${w.to}::date
+     where program_id = ${w.programId} and dimension in (${list(summed)}) and day >= ${w.from}::date and day < ${w.to}::date
      group by dimension, group_key`);
   const medians = await db.execute<{ dimension: string; group_key: string; median: number | null }>(sql`
     select dimension, group_key, percentile_cont(0.5) within group (order by seconds) as median
       from engagement_response
-     where program_id = ${w.programId} and dimension in (${dimList}) and day >= ${w.from}::date and day < ${w.to}::date
+     where program_id = ${w.programId} and dimension in (${list(dims)}) and day >= ${w.from}::date and day < ${w.to}::date
      group by dimension, group_key`);
   const agg = toAggregates(rows.rows, medians.rows, dim);
   if (dim === 'approach') {
     // approachStratum keys are approach|ideology|riskLevel: the approach is the part before the first bar.
-    const strata = await db.execute<{ approach: string | null; stratum: string; contacted: number; sustained: number }>(sql`
-      select case when dimension = 'approachStratum' then split_part(group_key, '|', 1) end as approach,
-             case when dimension = 'approachStratum' then substr(group_key, strpos(group_key, '|') + 1) else group_key end as stratum,
-             sum(contacted)::int as contacted, sum(sustained)::int as sustained
-        from engagement_rollup
-       where program_id = ${w.programId} and dimension in ('stratum', 'approachStratum')
-         and day >= ${w.from}::date and day < ${w.to}::date
-       group by dimension, group_key`);
-    agg.strata = toStrata(strata.rows);
+    agg.strata = toStrata(
+      rows.rows
+        .filter((r) => r.dimension === 'stratum' || r.dimension === 'approachStratum')
+        .map((r) => {
+          const bar = r.group_key.indexOf('|');
+          const byApproach = r.dimension === 'approachStratum';
+          return {
+            approach: byApproach ? r.group_key.slice(0, bar) : null,
+            stratum: byApproach ? r.group_key.slice(bar + 1) : r.group_key,
+            contacted: r.contacted,
+            sustained: r.sustained,
+          };
+        }),
+    );
   }
   return agg;
 }

@@ -99,7 +99,7 @@ async function computeReport(reports: Db, ctx: Ctx, req: SnapshotRequest): Promi
     case 'trial':
       return trialReport(reports, ctx, req.params.trialId);
     case 'assessments':
-      return assessmentsReport(reports, ctx, req.params);
+      return assessmentsReport(reports, ctx, req.params, 'body.params');
   }
 }
 

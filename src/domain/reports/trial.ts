@@ -126,9 +126,12 @@ export function analyse(cells: readonly (Cells & { arm: Approach })[], minCellSi
   return {
     arms,
     comparisons,
-    minimumDetectableDiff: anyHidden ? null : minimumDetectableDiff(first.allocated, smallest, pooled),
+    // Above 1 no difference of rates is detectable at all: the arms are too small, and 1 says so.
+    minimumDetectableDiff: anyHidden ? null : capped(minimumDetectableDiff(first.allocated, smallest, pooled)),
   };
 }
+
+const capped = (x: number | null) => (x === null ? null : Math.min(1, x));
 
 /** The trial report's figures from the arms' counts (pure: tested against a recount of the cases). */
 export function trialFigures(counts: readonly ArmCounts[], minCellSize: number) {
@@ -152,9 +155,8 @@ export function trialDefinition(minCellSize: number) {
   return {
     allocation:
       'stratified permuted blocks at first assignment: blocks of twice the number of arms per stratum, shuffled by a keyed hash of the trial id and the server secret; an allocation is never changed',
-    analysis:
-      'intention to treat: every allocated case counts in its arm, whatever approach was used, contacted or not',
-    perProtocol: "secondary: only the cases that complied (the approaches of their first outbound touchpoint include their arm)",
+    analysis: 'intention to treat: every allocated case counts in its arm, whatever approach was used, contacted or not',
+    perProtocol: 'secondary: only the cases that complied (the approaches of their first outbound touchpoint include their arm)',
     contacted: 'a first outbound touchpoint was logged',
     responded: 'an inbound touchpoint after the first outbound one',
     sustained: "the program's sustained rule (sustainedMinMessages, sustainedMinInbound) as in the engagement report",
@@ -163,7 +165,7 @@ export function trialDefinition(minCellSize: number) {
     comparisons:
       'each arm against the first: difference in rates with the Newcombe (1998) hybrid score interval (method 10); pValue: two-sided pooled two-proportion z-test of the sustained rate; pValueAdjusted: Holm (1979) step-down across the comparisons',
     minimumDetectableDiff:
-      'the sustained-rate difference detectable with 80% power by a two-sided test at alpha 0.05, between the first arm and the smallest other arm, around the pooled sustained rate (0.5 while none or all are sustained)',
+      'the sustained-rate difference detectable with 80% power by a two-sided test at alpha 0.05, between the first arm and the smallest other arm, around the pooled sustained rate (0.5 while none or all are sustained); 1 when no difference is detectable',
     minCellSize,
     suppression: `counts between 1 and ${minCellSize - 1} are hidden (null), with the rates, comparisons and power built on them, and a second cell where one hidden cell could be recovered from the total`,
   };

@@ -1,4 +1,5 @@
 import type { Tx } from '../../db/client.js';
+import { eraseAssessmentNotesOf } from '../assessments/store.js';
 import type { AuditEvent } from '../audit/log.js';
 import { suppressionHash } from '../cases/profile.js';
 import { type CaseWithProfile, loadCase, loadCaseForWrite } from '../cases/service.js';
@@ -25,7 +26,7 @@ export interface EraseOptions {
 
 /**
  * Deletes a case's identity and free text everywhere it lives (profile, indicator notes and
- * evidence links, touchpoint summaries, follow-up notes, case notes' bodies, safeguarding text, event reasons, stored
+ * evidence links, touchpoint summaries, follow-up notes, case notes' bodies, assessment notes, safeguarding text, event reasons, stored
  * idempotent responses) and keeps the anonymous counts and stage timestamps reports need.
  * Idempotent: an erased case is left as it is.
  */
@@ -39,6 +40,7 @@ export async function eraseCase(tx: Tx, caseId: string, o: EraseOptions): Promis
   await eraseFollowUpsOf(tx, caseId);
   await eraseNotesOf(tx, caseId);
   await eraseReviewNotesOf(tx, caseId);
+  await eraseAssessmentNotesOf(tx, caseId);
   // Nobody can act on an erased case's concern any more: escalations about it end here.
   await eraseConcernsOf(tx, caseId, o.now, o.actorId);
   await forgetCaseResponses(tx, caseId);

@@ -65,7 +65,6 @@ export function armAt<A extends string>(secret: string, trialId: string, stratum
 }
 
 /** A case complies when its first outbound touchpoint used its arm. */
-export const complies = (arm: string, firstOutboundApproaches: readonly string[] | null) =>
-  firstOutboundApproaches?.includes(arm) ?? false;
+export const complies = (arm: string, firstOutboundApproaches: readonly string[] | null) => firstOutboundApproaches?.includes(arm) ?? false;
 
 export type Arms = readonly Approach[];

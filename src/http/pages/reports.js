@@ -1,7 +1,9 @@
-// The engagement report page: a plain ES module, no build step. Chart.js (UMD build) loads first.
+// The report page (engagement and trials): a plain ES module, no build step. Chart.js (UMD build) loads first.
 // The token lives in sessionStorage only: it goes with the tab, never into localStorage or a cookie.
 
 const TOKEN_KEY = 'overture.token';
+/** Who may read reports (API.md: reports are for leads and evaluators). */
+const READERS = ['lead', 'evaluator'];
 const DAY_MS = 86_400_000;
 const STAGES = ['flagged', 'accepted', 'contacted', 'responded', 'sustained', 'positive'];
 const RATES = [
@@ -16,6 +18,8 @@ const SERIES = [
 ];
 
 const $ = (id) => document.getElementById(id);
+// Wide tables scroll in their own box: focusable, so a keyboard can scroll them (set here, not in the markup, where lint refuses tabindex on a section).
+for (const wrap of document.querySelectorAll('.table-wrap')) wrap.tabIndex = 0;
 const el = {
   alert: $('alert'),
   tokenForm: $('token-form'),
@@ -46,10 +50,27 @@ const el = {
   funnelSuppressed: $('funnel-suppressed'),
   trendInterval: $('trend-interval'),
   trendSuppressed: $('trend-suppressed'),
+  trials: $('trials'),
+  trialForm: $('trial-form'),
+  trial: $('trial'),
+  showTrial: $('show-trial'),
+  noTrials: $('no-trials'),
+  trialReport: $('trial-report'),
+  trialTitle: $('trial-title'),
+  trialStatus: $('trial-status'),
+  analysisNote: $('analysis-note'),
+  trialArmsTable: $('trial-arms-table'),
+  trialArmsCaption: $('trial-arms-caption'),
+  trialComparisonsTable: $('trial-comparisons-table'),
+  trialComparisonsCaption: $('trial-comparisons-caption'),
+  trialMdd: $('trial-mdd'),
 };
 
 /** The query of the report on screen; Download CSV fetches exactly this one. */
 let shown = null;
+/** The trials of the program picked (by id), and the trial report on screen. */
+let trials = new Map();
+let shownTrial = null;
 const charts = {};
 
 class ApiError extends Error {
@@ -69,9 +90,35 @@ const fmt = {
   rate: (r) => `${fmt.pct(r.value)}% (${fmt.pct(r.ci95[0])}–${fmt.pct(r.ci95[1])}%)`,
   hours: (h) => h.toFixed(1),
   money: (cents) => (cents / 100).toFixed(2),
-  diff: (d) => `${d > 0 ? '+' : d < 0 ? '−' : '±'}${Math.abs(d * 100).toFixed(1)} pp`,
+  diff: (d) => `${fmt.signed(d)} pp`,
+  signed: (d) => `${d > 0 ? '+' : d < 0 ? '−' : '±'}${Math.abs(d * 100).toFixed(1)}`,
+  /** A difference with its 95% interval: `+12.5 pp (−3.0 to +27.1)`. */
+  diffCi: (d) => `${fmt.diff(d.value)} (${fmt.signed(d.ci95[0])} to ${fmt.signed(d.ci95[1])})`,
   p: (p) => (p < 0.001 ? '< 0.001' : p.toFixed(3)),
+  day: (iso) => String(iso).slice(0, 10),
+  time: (iso) => `${String(iso).slice(0, 16).replace('T', ' ')} UTC`,
 };
+
+const HIDDEN_TEXT = 'hidden (small number)';
+const HIDDEN_TITLE = 'Hidden: fewer cases than the program’s minimum cell size, so that nobody can be picked out';
+
+/** The marker of a small cell: said in words, never a blank or a colour alone. */
+function hiddenMark() {
+  const span = document.createElement('span');
+  span.className = 'suppressed';
+  span.textContent = HIDDEN_TEXT;
+  span.title = HIDDEN_TITLE;
+  return span;
+}
+
+/** A value that does not exist (nothing to compare), as opposed to one that is hidden. */
+function noValue(title = 'No data') {
+  const span = document.createElement('span');
+  span.className = 'na';
+  span.textContent = '—';
+  span.title = title;
+  return span;
+}
 
 const isoDay = (d) => d.toISOString().slice(0, 10);
 
@@ -147,10 +194,10 @@ function clearError() {
 
 async function useToken(candidate) {
   const me = await getJson('/v1/me', { bearer: candidate });
-  if (me.role !== 'lead') {
+  if (!READERS.includes(me.role)) {
     // Say what is wrong in words, before any other request is refused with a bare 403.
     throw new ApiError(0, {
-      detail: `Engagement reports are for program leads. This token belongs to ${me.name}, whose role is ${me.role}: ask your program lead for the figures, or use a lead's token.`,
+      detail: `Reports are for program leads and evaluators. This token belongs to ${me.name}, whose role is ${me.role}: ask your program lead for the figures, or use a lead's or an evaluator's token.`,
     });
   }
   sessionStorage.setItem(TOKEN_KEY, candidate);
@@ -158,10 +205,21 @@ async function useToken(candidate) {
   el.tokenForm.hidden = true;
   el.signedIn.hidden = false;
   el.token.value = '';
-  await loadPrograms(me.programId);
+  await loadPrograms(me);
+  await loadTrials();
 }
 
-async function loadPrograms(ownProgramId) {
+async function loadPrograms(me) {
+  const ownProgramId = me.programId;
+  if (me.role !== 'lead') {
+    // An evaluator reads the reports of their own program but not the program itself (no name to show).
+    const o = document.createElement('option');
+    o.value = ownProgramId ?? '';
+    o.textContent = ownProgramId ? 'Your program' : 'No program visible to this token';
+    el.program.replaceChildren(o);
+    el.program.disabled = !ownProgramId;
+    return;
+  }
   const programs = [];
   let cursor = null;
   for (let page = 0; page < 50; page++) {
@@ -204,6 +262,7 @@ function forgetToken() {
   el.download.disabled = true;
   el.report.hidden = true;
   el.freshness.hidden = true;
+  resetTrials();
   for (const key of Object.keys(charts)) {
     charts[key].destroy();
     delete charts[key];
@@ -321,29 +380,68 @@ function columns(definition) {
   ];
 }
 
-/** For groupBy=approach: kept apart so that neither table is wider than a laptop screen. */
+/**
+ * For groupBy=approach: kept apart so that neither table is wider than a laptop screen. The crude
+ * sustained-rate figures and the adjusted (like with like) one sit side by side.
+ */
+const CRUDE = 'Sustained rate: crude (as observed)';
+const ADJUSTED = 'Sustained rate: adjusted, like with like (Mantel-Haenszel)';
+const RESPONSE = 'Response rate: crude';
+const NO_STRATUM = 'No ideology and risk group holds both this approach and other contacted cases';
 const COMPARISON_COLUMNS = [
-  { field: 'vsRest.responseRateDiff', label: 'Response rate vs rest', num: true, show: fmt.diff },
-  { field: 'vsRest.responsePValue', label: 'p-value, response (vs rest)', num: true, show: fmt.p },
-  { field: 'vsRest.sustainedRateDiff', label: 'Sustained rate vs rest', num: true, show: fmt.diff },
-  { field: 'vsRest.pValue', label: 'p-value, sustained (vs rest)', num: true, show: fmt.p },
+  { field: 'vsRest.sustainedRateDiff', group: CRUDE, label: 'Difference vs rest', num: true, show: fmt.diff },
+  { field: 'vsRest.pValue', group: CRUDE, label: 'p-value', num: true, show: fmt.p },
+  { field: 'vsRest.pValueAdjusted', group: CRUDE, label: 'p-value, Holm-adjusted', num: true, show: fmt.p },
+  {
+    field: 'vsRest.adjusted',
+    group: ADJUSTED,
+    label: 'Difference vs rest (95% interval)',
+    num: true,
+    wide: true,
+    none: NO_STRATUM,
+    show: (a) => fmt.diffCi({ value: a.sustainedRateDiff, ci95: a.ci95 }),
+  },
+  {
+    field: 'vsRest.adjusted.strata',
+    group: ADJUSTED,
+    label: 'Ideology × risk groups compared',
+    num: true,
+    none: NO_STRATUM,
+    show: fmt.count,
+  },
+  { field: 'vsRest.responseRateDiff', group: RESPONSE, label: 'Difference vs rest', num: true, show: fmt.diff },
+  { field: 'vsRest.responsePValue', group: RESPONSE, label: 'p-value', num: true, show: fmt.p },
 ];
 
+/** A field by its dotted path; null as soon as a step is missing. */
 function pick(row, field) {
-  const [a, b] = field.split('.');
-  if (!b) return row[a];
-  return row[a] == null ? null : row[a][b];
+  let value = row;
+  for (const key of field.split('.')) {
+    if (value == null) return null;
+    value = value[key];
+  }
+  return value ?? null;
+}
+
+/** A caption's text in a span of its own, which the phone layout keeps in view while a wide table scrolls. */
+function setCaption(caption, text) {
+  const span = document.createElement('span');
+  span.textContent = text;
+  caption.replaceChildren(span);
 }
 
 function renderTable(q, report) {
   const rows = report.rows;
   const program = el.program.selectedOptions[0]?.textContent ?? q.programId;
   const by = el.groupBy.selectedOptions[0].textContent.toLowerCase();
-  el.caption.textContent = `${program}: cases flagged from ${q.from} to before ${q.to}, by ${by}`;
+  setCaption(el.caption, `${program}: cases flagged from ${q.from} to before ${q.to}, by ${by}`);
   fillTable(el.table, q, columns(report.definition), rows);
   el.comparison.hidden = q.groupBy !== 'approach';
   if (q.groupBy === 'approach') {
-    el.comparisonCaption.textContent = `${program}: each approach against all other contacted cases, flagged from ${q.from} to before ${q.to}`;
+    setCaption(
+      el.comparisonCaption,
+      `${program}: each approach against all other contacted cases, flagged from ${q.from} to before ${q.to}`,
+    );
     fillTable(
       el.comparisonTable,
       q,
@@ -353,21 +451,78 @@ function renderTable(q, report) {
   }
 }
 
-function fillTable(table, q, cols, rows) {
-  const headRow = document.createElement('tr');
-  const groupTh = document.createElement('th');
-  groupTh.scope = 'col';
-  groupTh.textContent = 'Group';
-  headRow.append(groupTh);
-  for (const c of cols) {
-    const th = document.createElement('th');
-    th.scope = 'col';
-    th.textContent = c.label;
-    if (c.num) th.className = 'num';
-    headRow.append(th);
+/**
+ * The head of a table: one row of column headers, or, when columns name a group, a row of groups
+ * (with matching <colgroup>s, so scope="colgroup" means what it says) over the column headers.
+ */
+function fillHead(table, cols, first = 'Group') {
+  const th = (text, scope, cls) => {
+    const cell = document.createElement('th');
+    cell.scope = scope;
+    cell.textContent = text;
+    if (cls) cell.className = cls;
+    return cell;
+  };
+  const grouped = cols.some((c) => c.group);
+  for (const old of table.querySelectorAll('colgroup')) old.remove();
+  if (!grouped) {
+    const headRow = document.createElement('tr');
+    headRow.append(th(first, 'col'), ...cols.map((c) => th(c.label, 'col', c.num ? 'num' : '')));
+    table.tHead.replaceChildren(headRow);
+    return;
   }
-  table.tHead.replaceChildren(headRow);
+  const spans = [];
+  for (const c of cols) {
+    const last = spans.at(-1);
+    if (last && last.group === c.group) last.span++;
+    else spans.push({ group: c.group, span: 1 });
+  }
+  const colgroups = [{ span: 1 }, ...spans].map((g) => {
+    const cg = document.createElement('colgroup');
+    cg.span = g.span;
+    return cg;
+  });
+  table.tHead.before(...colgroups);
+  const top = document.createElement('tr');
+  const corner = th(first, 'col');
+  corner.rowSpan = 2;
+  top.append(corner);
+  for (const g of spans) {
+    const cell = th(g.group ?? '', 'colgroup', 'group');
+    cell.colSpan = g.span;
+    top.append(cell);
+  }
+  const bottom = document.createElement('tr');
+  bottom.append(...cols.map((c) => th(c.label, 'col', c.num ? 'num' : '')));
+  table.tHead.replaceChildren(top, bottom);
+}
 
+/** One body cell: the value as its column shows it, the hidden marker, or a dash for nothing to show. */
+function cell(c, value, hidden) {
+  const td = document.createElement('td');
+  td.dataset.field = c.field;
+  if (c.num) td.className = c.rate || c.wide ? 'num rate' : 'num';
+  if (value == null) td.append(hidden ? hiddenMark() : noValue(c.none));
+  else if (c.rate) {
+    // The value, then its interval kept on one line; the cell may wrap between the two.
+    const ci = document.createElement('span');
+    ci.className = 'ci';
+    ci.textContent = `(${fmt.pct(value.ci95[0])}–${fmt.pct(value.ci95[1])}%)`;
+    td.append(`${fmt.pct(value.value)}% `, ci);
+  } else if (c.wide) {
+    // A difference and its interval: may wrap before the interval.
+    const text = c.show(value);
+    const at = text.indexOf(' (');
+    const ci = document.createElement('span');
+    ci.className = 'ci';
+    ci.textContent = text.slice(at + 1);
+    td.append(`${text.slice(0, at)} `, ci);
+  } else td.textContent = c.show(value);
+  return td;
+}
+
+function fillTable(table, q, cols, rows) {
+  fillHead(table, cols);
   const body = rows.map((row) => {
     const tr = document.createElement('tr');
     tr.dataset.group = row.group;
@@ -378,38 +533,179 @@ function fillTable(table, q, cols, rows) {
     const label = groupLabel(q.groupBy, row);
     th.textContent = label.text;
     if (label.title) th.title = label.title;
-    tr.append(th);
-    for (const c of cols) {
-      const td = document.createElement('td');
-      td.dataset.field = c.field;
-      if (c.num) td.className = c.rate ? 'num rate' : 'num';
-      const value = pick(row, c.field);
-      if (value == null) {
-        const span = document.createElement('span');
-        if (row.suppressed) {
-          span.className = 'suppressed';
-          span.textContent = 'suppressed';
-          span.title = 'Hidden: fewer cases than the program’s minimum cell size';
-        } else {
-          span.className = 'na';
-          span.textContent = '—';
-          span.title = 'No data';
-        }
-        td.append(span);
-      } else if (c.rate) {
-        // The value, then its interval kept on one line; the cell may wrap between the two.
-        const ci = document.createElement('span');
-        ci.className = 'ci';
-        ci.textContent = `(${fmt.pct(value.ci95[0])}–${fmt.pct(value.ci95[1])}%)`;
-        td.append(`${fmt.pct(value.value)}% `, ci);
-      } else {
-        td.textContent = c.show(value);
-      }
-      tr.append(td);
-    }
+    tr.append(th, ...cols.map((c) => cell(c, pick(row, c.field), row.suppressed)));
     return tr;
   });
   table.tBodies[0].replaceChildren(...body);
+}
+
+// ---- trials -----------------------------------------------------------------------------
+
+function resetTrials() {
+  trials = new Map();
+  shownTrial = null;
+  el.trials.hidden = true;
+  el.trialReport.hidden = true;
+  el.noTrials.hidden = true;
+  const o = document.createElement('option');
+  o.value = '';
+  o.textContent = 'Pick a program first';
+  el.trial.replaceChildren(o);
+  el.trial.disabled = true;
+  el.showTrial.disabled = true;
+}
+
+const trialOptionText = (t) =>
+  t.status === 'running'
+    ? `${t.name} (running since ${fmt.day(t.startedAt)})`
+    : `${t.name} (stopped ${fmt.day(t.stoppedAt ?? t.startedAt)})`;
+
+/** The program's trials, newest first, into the picker; the newest is picked. */
+async function loadTrials() {
+  const programId = el.program.value;
+  resetTrials();
+  if (!programId) return;
+  const { items } = await getJson(`/v1/programs/${encodeURIComponent(programId)}/trials`);
+  trials = new Map(items.map((t) => [t.id, t]));
+  el.trials.hidden = false;
+  // No trial yet: say so, instead of an empty picker.
+  el.noTrials.hidden = items.length > 0;
+  el.trialForm.hidden = items.length === 0;
+  if (items.length === 0) return;
+  el.trial.replaceChildren(
+    ...items.map((t) => {
+      const o = document.createElement('option');
+      o.value = t.id;
+      o.textContent = trialOptionText(t);
+      return o;
+    }),
+  );
+  el.trial.disabled = false;
+  el.showTrial.disabled = false;
+}
+
+async function showTrial() {
+  clearError();
+  const id = el.trial.value;
+  if (!id) throw new ApiError(0, { detail: 'Pick a trial.' });
+  el.showTrial.disabled = true;
+  el.trialReport.setAttribute('aria-busy', 'true');
+  try {
+    const report = await getJson(`/v1/reports/trials/${encodeURIComponent(id)}`);
+    shownTrial = { report, trial: trials.get(id) ?? null };
+    el.trialReport.hidden = false;
+    renderTrial();
+    el.trialReport.dataset.rendered = String(Number(el.trialReport.dataset.rendered ?? 0) + 1);
+  } finally {
+    el.showTrial.disabled = false;
+    el.trialReport.removeAttribute('aria-busy');
+  }
+}
+
+/** The case fields a trial may stratify by, as a reader would say them. */
+const STRATA = { ideology: 'ideology', riskLevel: 'risk level', platform: 'platform' };
+
+const ANALYSES = {
+  itt: {
+    name: 'intention to treat',
+    note: 'Intention to treat: every case counts in the arm it was allocated, whatever approach its first message used and whether or not it was reached. The lot decided the arms, so this is the fair comparison; rates are over allocated cases.',
+    arms: [
+      { field: 'allocated', label: 'Allocated', num: true, show: fmt.count },
+      { field: 'contacted', label: 'Contacted', num: true, show: fmt.count },
+      { field: 'responded', label: 'Responded', num: true, show: fmt.count },
+      { field: 'sustained', label: 'Sustained', num: true, show: fmt.count },
+      { field: 'responseRate', label: 'Response rate (of allocated)', num: true, rate: true },
+      { field: 'sustainedRate', label: 'Sustained rate (of allocated)', num: true, rate: true },
+      { field: 'compliance', label: 'First message used the arm (of contacted)', num: true, rate: true },
+    ],
+  },
+  pp: {
+    name: 'per protocol',
+    note: 'Per protocol: only the cases whose first outbound message used their arm. It shows what an approach does when it is used, but the cases that followed their arm may differ from those that did not: read it beside intention to treat, not instead of it. Rates are over these cases.',
+    arms: [
+      { field: 'allocated', label: 'Cases that used their arm', num: true, show: fmt.count },
+      { field: 'responded', label: 'Responded', num: true, show: fmt.count },
+      { field: 'sustained', label: 'Sustained', num: true, show: fmt.count },
+      { field: 'responseRate', label: 'Response rate', num: true, rate: true },
+      { field: 'sustainedRate', label: 'Sustained rate', num: true, rate: true },
+    ],
+  },
+};
+
+const TRIAL_COMPARISON_COLUMNS = [
+  { field: 'sustainedRateDiff', label: 'Sustained rate difference (95% interval)', num: true, wide: true, show: fmt.diffCi },
+  { field: 'pValue', label: 'p-value, sustained', num: true, show: fmt.p },
+  { field: 'pValueAdjusted', label: 'p-value, Holm-adjusted', num: true, show: fmt.p },
+  { field: 'responseRateDiff', label: 'Response rate difference (95% interval)', num: true, wide: true, show: fmt.diffCi },
+];
+
+/** The detectable difference in words (or why there is none to give). */
+function mddSentence(mdd, arms) {
+  if (mdd == null && arms.some((a) => a.suppressed))
+    return 'How small a difference this trial can detect is hidden while an arm is below the minimum cell size.';
+  if (mdd == null) return 'How small a difference this trial can detect is not known until every arm has cases.';
+  if (mdd >= 1) return 'With these arm sizes the trial cannot yet reliably detect any difference in sustained rate: it needs more cases.';
+  const points = mdd * 100;
+  const about = points < 1 ? points.toFixed(1) : String(Math.round(points));
+  return `With these arm sizes the trial can detect a difference in sustained rate of about ${about} percentage points (80% power, two-sided test at 5%); a smaller true difference would probably go unnoticed.`;
+}
+
+function renderTrial() {
+  if (!shownTrial) return;
+  const { report, trial } = shownTrial;
+  const key = el.trialReport.querySelector('input[name="analysis"]:checked')?.value === 'pp' ? 'pp' : 'itt';
+  const analysis = ANALYSES[key];
+  const data = key === 'pp' ? report.perProtocol : report;
+  const reference = report.arms[0]?.arm;
+
+  el.trialTitle.textContent = report.name;
+  const when =
+    report.status === 'running'
+      ? `Running since ${fmt.time(report.startedAt)}`
+      : `Ran from ${fmt.time(report.startedAt)} to ${fmt.time(report.stoppedAt)}`;
+  const parts = [when, `arms: ${report.arms.map((a) => a.arm).join(', ')} (the first, ${reference}, is the reference)`];
+  if (trial?.stratifyBy?.length) parts.push(`allocated separately by ${trial.stratifyBy.map((f) => STRATA[f] ?? f).join(' and ')}`);
+  parts.push(`figures as of ${fmt.time(report.asOf)}`);
+  el.trialStatus.textContent = `${parts.join(' · ')}.`;
+  el.analysisNote.textContent = analysis.note;
+
+  setCaption(el.trialArmsCaption, `${report.name}: arms, ${analysis.name}`);
+  fillHead(el.trialArmsTable, analysis.arms, 'Arm');
+  el.trialArmsTable.tBodies[0].replaceChildren(
+    ...data.arms.map((row) => {
+      const tr = document.createElement('tr');
+      tr.dataset.group = row.arm;
+      if (row.suppressed) tr.className = 'is-suppressed';
+      const th = document.createElement('th');
+      th.scope = 'row';
+      th.textContent = row.arm === reference ? `${row.arm} (reference)` : row.arm;
+      tr.append(th, ...analysis.arms.map((c) => cell(c, row[c.field], row.suppressed)));
+      return tr;
+    }),
+  );
+
+  el.trialMdd.textContent = mddSentence(data.minimumDetectableDiff, data.arms);
+
+  setCaption(el.trialComparisonsCaption, `${report.name}: each arm against ${reference}, ${analysis.name}`);
+  fillHead(el.trialComparisonsTable, TRIAL_COMPARISON_COLUMNS, 'Comparison');
+  const hiddenArm = new Set(data.arms.filter((a) => a.suppressed).map((a) => a.arm));
+  el.trialComparisonsTable.tBodies[0].replaceChildren(
+    ...data.comparisons.map((row) => {
+      const tr = document.createElement('tr');
+      tr.dataset.group = row.arm;
+      const th = document.createElement('th');
+      th.scope = 'row';
+      th.textContent = `${row.arm} vs ${row.vs}`;
+      // A missing figure is hidden when either arm it is built on is; otherwise there is nothing to compare yet.
+      const hidden = hiddenArm.has(row.arm) || hiddenArm.has(row.vs);
+      tr.append(
+        th,
+        ...TRIAL_COMPARISON_COLUMNS.map((c) => cell({ ...c, none: 'Nothing to compare yet (an arm has no cases)' }, row[c.field], hidden)),
+      );
+      return tr;
+    }),
+  );
+  el.trialReport.dataset.analysis = key;
 }
 
 // ---- charts -----------------------------------------------------------------------------
@@ -472,7 +768,7 @@ function renderCharts(q, rows, trend) {
 
   const hiddenStages = STAGES.filter((s) => total && total[s] == null);
   el.funnelSuppressed.hidden = hiddenStages.length === 0;
-  el.funnelSuppressed.textContent = hiddenStages.length ? `Suppressed (too few cases to show): ${hiddenStages.join(', ')}.` : '';
+  el.funnelSuppressed.textContent = hiddenStages.length ? `Hidden (too few cases to show): ${hiddenStages.join(', ')}.` : '';
 
   const labels = rows.map((r) => groupLabel(q.groupBy, r).text);
   draw('rates', {
@@ -497,7 +793,7 @@ function renderCharts(q, rows, trend) {
           callbacks: {
             label: (item) => {
               const rate = item.dataset.rates[item.dataIndex];
-              return `${item.dataset.label}: ${rate ? fmt.rate(rate) : 'suppressed'}`;
+              return `${item.dataset.label}: ${rate ? fmt.rate(rate) : HIDDEN_TEXT}`;
             },
           },
         },
@@ -507,13 +803,13 @@ function renderCharts(q, rows, trend) {
   });
   const hidden = rows.filter((r) => r.suppressed).map((r) => groupLabel(q.groupBy, r).text);
   el.ratesSuppressed.hidden = hidden.length === 0;
-  el.ratesSuppressed.textContent = hidden.length ? `Some figures suppressed (too few cases to show) for: ${hidden.join(', ')}.` : '';
+  el.ratesSuppressed.textContent = hidden.length ? `Some figures hidden (too few cases to show) for: ${hidden.join(', ')}.` : '';
 
   el.trendInterval.textContent = trend.interval;
   const hiddenBuckets = trend.buckets.filter((b) => b.suppressed).length;
   el.trendSuppressed.hidden = hiddenBuckets === 0;
   el.trendSuppressed.textContent = hiddenBuckets
-    ? `${hiddenBuckets} ${trend.interval}${hiddenBuckets === 1 ? ' has' : 's have'} suppressed figures (too few cases to show); the lines have gaps there.`
+    ? `${hiddenBuckets} ${trend.interval}${hiddenBuckets === 1 ? ' has' : 's have'} hidden figures (too few cases to show); the lines have gaps there.`
     : '';
   draw('trend', {
     type: 'line',
@@ -580,6 +876,9 @@ function init() {
   );
   el.forget.addEventListener('click', () => forgetToken());
   el.queryForm.addEventListener('submit', guarded(showReport));
+  el.program.addEventListener('change', guarded(loadTrials));
+  el.trialForm.addEventListener('submit', guarded(showTrial));
+  for (const radio of el.trialReport.querySelectorAll('input[name="analysis"]')) radio.addEventListener('change', () => renderTrial());
   el.download.addEventListener('click', guarded(downloadCsv));
 
   const saved = token();

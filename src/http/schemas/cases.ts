@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { APPROACHES, CASE_STATUSES, IDEOLOGIES, OUTCOME_STATUSES, OUTCOMES, PLATFORMS, RISK_LEVELS, STAGES } from '../../domain/vocabulary.js';
+import {
+  APPROACHES,
+  CASE_STATUSES,
+  IDEOLOGIES,
+  OUTCOME_STATUSES,
+  OUTCOMES,
+  PLATFORMS,
+  RISK_LEVELS,
+  STAGES,
+} from '../../domain/vocabulary.js';
 import { freeText, isoTime, nullableTime, singleLine, visibleUrl } from './common.js';
 
 export const httpUrl = visibleUrl({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000);

@@ -40,9 +40,7 @@ const count = z.int().nullable();
 // Two numbers as an array, not a tuple: prefixItems trips common OpenAPI tools.
 const interval = z.array(z.number()).length(2);
 const rate = z.object({ value: z.number(), ci95: interval.describe('95% Wilson score interval: [low, high]') }).nullable();
-const diff = z
-  .object({ value: z.number(), ci95: interval.describe('95% Newcombe hybrid score interval: [low, high]') })
-  .nullable();
+const diff = z.object({ value: z.number(), ci95: interval.describe('95% Newcombe hybrid score interval: [low, high]') }).nullable();
 
 const armSchema = z.object({
   arm: z.enum(APPROACHES),

@@ -23,8 +23,7 @@ export const trialRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
         response: { 201: trialSchema, ...errorResponses(400, 404, 409) },
       },
     },
-    async (request, reply) =>
-      idempotent(deps, request, reply, 201, (uow) => startTrial(uow.tx, uow, request.params.id, request.body)),
+    async (request, reply) => idempotent(deps, request, reply, 201, (uow) => startTrial(uow.tx, uow, request.params.id, request.body)),
   );
 
   app.get(
