@@ -20,6 +20,7 @@ export const WORKBENCH_MODULES = [
   'notes.js',
   'team.js',
   'reviews.js',
+  'assessments.js',
 ] as const;
 const STYLES = ['app.css'] as const;
 

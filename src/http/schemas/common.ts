@@ -76,6 +76,9 @@ export function visibleUrl(params: Parameters<z.ZodString['url']>[0]) {
 }
 
 export const uuid = z.uuid();
+/** An action that takes no fields (complete, cancel, stop): the body may be left out, and anything in it is refused. */
+export const emptyBody = z.strictObject({}).nullish();
+
 export const idParams = z.strictObject({ id: z.uuid().meta({ example: '0193a1e4-2f6d-7c18-9a3b-4e5f6a7b8c02' }) });
 
 export const problemSchema = z

@@ -11,8 +11,7 @@ export const createFollowUpBody = z
   .meta({ example: { dueAt: '2026-12-04T09:00:00Z', kind: 'follow_up', note: 'Ask what they thought of the article' } });
 
 export const snoozeBody = z.strictObject({ until: isoTime }).meta({ example: { until: '2026-12-05T09:00:00Z' } });
-/** complete and cancel take no fields; the body may be left out. */
-export const emptyBody = z.strictObject({}).nullish();
+export { emptyBody } from './common.js';
 
 export const followUpSchema = z
   .object({

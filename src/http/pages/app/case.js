@@ -3,6 +3,7 @@
 // being filled in elsewhere on the page keeps what was typed.
 
 import { ApiError, call, get, getAll, patch, post } from './api.js';
+import { assessmentsSection } from './assessments.js';
 import {
   announce,
   badge,
@@ -95,6 +96,9 @@ export async function renderCase(ctx, id) {
     },
   };
 
+  /** Set by the log form on a case in a trial: brings its suggestion up to date with the messages. */
+  let suggestionUpdate = null;
+
   // ---- what the caller may do, from their role and the case's status -------------------
   const status = () => s.case.status;
   const live = () => !s.case.erased;
@@ -111,7 +115,7 @@ export async function renderCase(ctx, id) {
   await loaders.case();
   await loaders.program();
   await Promise.all([loaders.touchpoints(), loaders.followUps(), loaders.concerns(), loaders.events(), loaders.candidates()]);
-  const notes = await notesSection(ctx, s.case);
+  const [notes, assessments] = await Promise.all([notesSection(ctx, s.case), assessmentsSection(ctx, s.case)]);
 
   // ---- the page's parts ------------------------------------------------------------------
   const pageAlert = h('div', { class: 'form-alert', role: 'alert', hidden: true });
@@ -129,7 +133,10 @@ export async function renderCase(ctx, id) {
         renderHead();
         details.refill();
       }
-      if (parts.includes('touchpoints')) renderTimeline();
+      if (parts.includes('touchpoints')) {
+        renderTimeline();
+        suggestionUpdate?.();
+      }
       if (parts.includes('followUps')) renderFollowUps();
       if (parts.includes('concerns')) renderConcerns();
       if (parts.includes('events')) renderHistory();
@@ -178,6 +185,7 @@ export async function renderCase(ctx, id) {
         fact('Flagged', h('dd', {}, when(c.flaggedAt))),
         fact('Held by', h('dd', {}, c.assigneeId ? ctx.staffName(c.assigneeId) : 'nobody yet')),
         c.outcome ? fact('Outcome', h('dd', {}, words(c.outcome))) : null,
+        c.trial ? fact('Trial approach', h('dd', {}, approachName(c.trial.arm))) : null,
       ),
       c.indicators.length
         ? h(
@@ -312,6 +320,7 @@ export async function renderCase(ctx, id) {
       SENTIMENTS.map((x) => [x, x]),
       { placeholder: 'not noted' },
     );
+    const suggestion = trialSuggestion(direction, approaches);
     const cost = h('input', { type: 'text', inputmode: 'decimal', autocomplete: 'off', spellcheck: 'false' });
     const summary = h('textarea', { rows: 3, maxlength: 500 });
     const at = h('input', { type: 'datetime-local' });
@@ -336,6 +345,7 @@ export async function renderCase(ctx, id) {
       { class: 'panel', novalidate: true, 'aria-labelledby': 'log-heading' },
       h('h2', { id: 'log-heading' }, 'Log a message'),
       h('p', { class: 'hint' }, 'Overture sends nothing: write on the platform, then record here what was sent or received.'),
+      suggestion.callout,
       h('div', { class: 'grid-2' }, field('Direction', direction, { path: 'direction' }), field('Channel', channel, { path: 'channel' })),
       approaches,
       h(
@@ -395,8 +405,58 @@ export async function renderCase(ctx, id) {
       resetAt();
       said(form, replayed ? 'Message logged (the first try had reached the server: it is logged once).' : 'Message logged.');
       await refresh('case', 'touchpoints', 'followUps');
+      suggestion.reset();
     });
     return form;
+  }
+
+  // ---- an approach trial: the arm is the suggested opening approach -------------------------
+  /** No outbound message counts yet (a voided one does not): the next one sent is the opening. */
+  const opening = () => !s.touchpoints.some((t) => t.direction === 'outbound' && !t.voidedAt);
+
+  /**
+   * While the opening message is still to be logged on a case in a trial: a callout naming the
+   * arm, and the arm ticked among the approaches (for an outbound message; the user may untick it).
+   */
+  function trialSuggestion(direction, approaches) {
+    const callout = h('div', { class: 'callout', hidden: true });
+    let touched = false;
+    approaches.addEventListener('change', () => {
+      touched = true;
+    });
+    const apply = () => {
+      const arm = s.case.trial?.arm;
+      const box = arm ? approaches.querySelector(`input[value="${arm}"]`) : null;
+      for (const mark of approaches.querySelectorAll('.suggested')) mark.remove();
+      if (!arm || !box || !opening()) {
+        callout.hidden = true;
+        return;
+      }
+      fill(
+        callout,
+        h('p', { class: 'callout-title' }, 'Suggested opening approach: ', h('strong', {}, approachName(arm))),
+        h(
+          'p',
+          {},
+          'This case is part of an approach trial: please open with this approach so the comparison is fair. ' +
+            'It is ticked below; you can still change it.',
+        ),
+      );
+      callout.hidden = false;
+      box.closest('label')?.append(h('span', { class: 'badge badge-ok suggested' }, 'suggested'));
+      // Ticked for the opening message; an inbound one has no approach, so it is unticked again.
+      if (!touched) box.checked = direction.value !== 'inbound';
+    };
+    direction.addEventListener('change', apply);
+    apply();
+    suggestionUpdate = apply;
+    return {
+      callout,
+      reset() {
+        touched = false;
+        apply();
+      },
+    };
   }
 
   function renderTimeline() {
@@ -1003,7 +1063,7 @@ export async function renderCase(ctx, id) {
     h(
       'div',
       { class: 'case-columns' },
-      h('div', { class: 'col-main' }, work, timeline, notes),
+      h('div', { class: 'col-main' }, work, timeline, notes, assessments),
       h('div', { class: 'col-side' }, followUps, concerns, live() ? details.form : null, role === 'intervener' ? workflow : null),
     ),
     role === 'lead' ? history : null,
@@ -1013,6 +1073,12 @@ export async function renderCase(ctx, id) {
 function fact(term, dd, termId) {
   return h('div', {}, h('dt', termId ? { id: termId } : {}, term), dd);
 }
+
+/** `personal_story` → `Personal story`. */
+const approachName = (a) => {
+  const w = words(a);
+  return w ? `${w[0].toUpperCase()}${w.slice(1)}` : w;
+};
 
 const kindWords = (kind) => FOLLOW_UP_KINDS.find(([k]) => k === kind)?.[1] ?? words(kind);
 

@@ -5,7 +5,7 @@ import { run } from '../../../domain/unit-of-work.js';
 import { actorOf } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';
 import { idempotent } from '../../idempotency.js';
-import { errorResponses, idParams } from '../../schemas/common.js';
+import { emptyBody, errorResponses, idParams } from '../../schemas/common.js';
 import { trialBody, trialListSchema, trialReportSchema, trialSchema } from '../../schemas/trials.js';
 
 /** Trials are designed and stopped by leads; leads and evaluators read them and their report. */
@@ -50,7 +50,7 @@ export const trialRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
     '/v1/trials/:id/stop',
     {
       config: { auth: ['lead'] },
-      schema: { tags: ['trials'], params: idParams, response: { 200: trialSchema, ...errorResponses(400, 404, 409) } },
+      schema: { tags: ['trials'], params: idParams, body: emptyBody, response: { 200: trialSchema, ...errorResponses(400, 404, 409) } },
     },
     async (request) => run(deps, actorOf(request), 'write', (uow) => stopTrial(uow.tx, uow, request.params.id)),
   );
