@@ -47,10 +47,13 @@ describe('the README’s working day', () => {
     expect(run.status, `stderr:\n${run.stderr}\nstdout:\n${run.stdout}`).toBe(0);
     const lines = run.stdout.trim().split('\n');
     // What the comments in the README say each step prints.
-    for (const expected of ['accepted', 'approved', 'active', 'responded', 'pending', '["case_assigned"]', 'acknowledged']) {
+    for (const expected of ['accepted', 'approved', 'responded', 'pending', '["case_assigned"]', 'acknowledged']) {
       expect(lines, `${expected} in:\n${run.stdout}`).toContain(expected);
     }
     expect(run.stdout).toContain('"name":"Sam","role":"intervener"');
+    // The first assignment allocated one of the trial's arms; the trial report hides arms of one case.
+    expect(run.stdout).toMatch(/\{"status":"active","arm":"(empathetic|questioning)"\}/);
+    expect(run.stdout).toMatch(/\{"analysis":"intention_to_treat","arms":\[\{"arm":"empathetic","allocated":(null|0)\},\{"arm":"questioning","allocated":(null|0)\}\]\}/);
     expect(run.stdout).toContain('"platform":"x","handle":"drifting_dan"');
     expect(run.stdout).toMatch(/\{"group":"[0-9a-f-]{36}","name":"Sam",/);
     expect(lines.at(-5)).toMatch(/^group,flagged,accepted,contacted,/);
