@@ -162,8 +162,10 @@ function assessmentItem(ctx, a, template, first) {
               : h(
                   'td',
                   { class: 'change' },
-                  changeText(change),
-                  change === null ? hiddenText(' (not comparable: a score is unknown)') : null,
+                  // A dash is no word to a screen reader: it hears why there is no figure.
+                  change === null
+                    ? [h('span', { 'aria-hidden': 'true' }, changeText(change)), hiddenText('not comparable')]
+                    : changeText(change),
                 ),
           );
         }),
@@ -241,7 +243,8 @@ function segments(legend, options, { path, name, value, hint, className = '' }) 
           'label',
           { class: 'segment', for: radio.id },
           radio,
-          h('span', { class: 'segment-big' }, big),
+          // The "?" of unknown is a picture of the word under it: read once, as "unknown".
+          h('span', { class: 'segment-big', 'aria-hidden': big === '?' ? 'true' : null }, big),
           small ? h('span', { class: 'segment-small' }, small) : null,
         );
       }),
