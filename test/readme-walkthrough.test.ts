@@ -53,7 +53,9 @@ describe('the README’s working day', () => {
     expect(run.stdout).toContain('"name":"Sam","role":"intervener"');
     // The first assignment allocated one of the trial's arms; the trial report hides arms of one case.
     expect(run.stdout).toMatch(/\{"status":"active","arm":"(empathetic|questioning)"\}/);
-    expect(run.stdout).toMatch(/\{"analysis":"intention_to_treat","arms":\[\{"arm":"empathetic","allocated":(null|0)\},\{"arm":"questioning","allocated":(null|0)\}\]\}/);
+    expect(run.stdout).toMatch(
+      /\{"analysis":"intention_to_treat","arms":\[\{"arm":"empathetic","allocated":(null|0)\},\{"arm":"questioning","allocated":(null|0)\}\]\}/,
+    );
     expect(run.stdout).toContain('"platform":"x","handle":"drifting_dan"');
     expect(run.stdout).toMatch(/\{"group":"[0-9a-f-]{36}","name":"Sam",/);
     expect(lines.at(-5)).toMatch(/^group,flagged,accepted,contacted,/);
