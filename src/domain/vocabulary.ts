@@ -34,6 +34,9 @@ export const NOTIFICATION_KINDS = [
   'case_assigned',
   'caseload_orphaned',
   'review_requested',
+  'debrief_due',
+  'debrief_overdue',
+  'supervision_due',
 ] as const;
 export const OUTCOME_STATUSES = ['self_reported', 'provisional', 'confirmed', 'disputed', 'adjudicated'] as const;
 export const REVIEW_CONFIDENCES = ['low', 'medium', 'high'] as const;
@@ -43,12 +46,22 @@ export const TRIAL_STATUSES = ['running', 'stopped'] as const;
 /** What a trial may stratify its allocation by (case fields). */
 export const TRIAL_STRATA = ['ideology', 'riskLevel', 'platform'] as const;
 export const ASSESSMENT_PHASES = ['baseline', 'review', 'closure'] as const;
+/** What a logged stretch of time with hostile content outside a touchpoint was spent on. */
+export const TIME_ACTIVITIES = ['messaging', 'research', 'reading'] as const;
+export const SUPERVISION_FORMATS = ['individual', 'group', 'peer'] as const;
+/** Why a debrief is owed: the event that triggered it. */
+export const DEBRIEF_REASONS = ['distressing_touchpoint', 'hostile_touchpoint', 'safeguarding_concern', 'unsafe_closure'] as const;
+export const DEBRIEF_STATUSES = ['pending', 'done'] as const;
 export const NOTE_KINDS = ['general', 'handover', 'supervision'] as const;
 export const NOTE_VISIBILITIES = ['case', 'leads'] as const;
 
 export type TrialStatus = (typeof TRIAL_STATUSES)[number];
 export type TrialStratum = (typeof TRIAL_STRATA)[number];
 export type AssessmentPhase = (typeof ASSESSMENT_PHASES)[number];
+export type TimeActivity = (typeof TIME_ACTIVITIES)[number];
+export type SupervisionFormat = (typeof SUPERVISION_FORMATS)[number];
+export type DebriefReason = (typeof DEBRIEF_REASONS)[number];
+export type DebriefStatus = (typeof DEBRIEF_STATUSES)[number];
 export type Role = (typeof STAFF_ROLES)[number];
 export type OutcomeStatus = (typeof OUTCOME_STATUSES)[number];
 export type NoteKind = (typeof NOTE_KINDS)[number];

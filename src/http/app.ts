@@ -30,6 +30,7 @@ import { safeguardingRoutes } from './routes/v1/safeguarding.js';
 import { staffRoutes } from './routes/v1/staff.js';
 import { touchpointRoutes } from './routes/v1/touchpoints.js';
 import { trialRoutes } from './routes/v1/trials.js';
+import { welfareRoutes } from './routes/v1/welfare.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -140,6 +141,7 @@ export const app: FastifyPluginAsync<AppDeps> = async (instance, deps) => {
   await f.register(reportRoutes, deps);
   await f.register(evaluationRoutes, deps);
   await f.register(trialRoutes, deps);
+  await f.register(welfareRoutes, deps);
   await f.register(reportsPage, deps);
   await f.register(workbench, deps);
   await f.register(adminRoutes, deps);

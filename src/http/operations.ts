@@ -462,6 +462,52 @@ export const OPERATIONS: Record<string, OperationDoc> = {
       'the sustained-rate difference detectable with 80% power at alpha 0.05 with the current arm sizes. `perProtocol` repeats the figures over ' +
       'the cases whose first outbound touchpoint used their arm. Small cells are suppressed as in every report.',
   },
+  'POST /v1/me/time': {
+    operationId: 'logTime',
+    summary: 'Log time spent with hostile content outside a touchpoint',
+    description:
+      'Interveners only. Counts toward your exposure in the UTC ISO week of `at` (with the `minutesSpent` of the touchpoints you log); ' +
+      'at or over the program’s `weeklyExposureCap` new cases need a lead’s override. `at` may be in the past, never in the future.',
+    idempotent: true,
+  },
+  'GET /v1/me/welfare': {
+    operationId: 'getMyWelfare',
+    summary: 'Your week: exposure against the cap, supervision and debriefs',
+    description: 'Interveners only; computed from the rows each time (no counter to drift), the same sum candidates and assignment read.',
+  },
+  'PUT /v1/me/avoid': {
+    operationId: 'setMyTopicOptOuts',
+    summary: 'Opt out of (or back into) cases of some ideologies',
+    description:
+      'Interveners only: the right to opt out of topics. Such cases are left out of your candidates and assigning you one needs a lead’s override with a reason (409 `staff.avoids_topic`). `[]` opts back in.',
+  },
+  'GET /v1/debriefs': {
+    operationId: 'listDebriefs',
+    summary: 'Debriefs owed, earliest due first',
+    description:
+      'A lead sees the program’s (optionally one intervener’s), an intervener their own; anyone else 404. A debrief is owed, once per event, ' +
+      'when a touchpoint is `distressing` or `hostile`, when an intervener raises a safeguarding concern, and when a case closes `unsafe_to_continue`; ' +
+      'it is due `debriefWithin` later, and one still pending then notifies the leads once (`debrief_overdue`).',
+  },
+  'POST /v1/debriefs/:id/complete': {
+    operationId: 'completeDebrief',
+    summary: 'Mark a debrief held',
+    description:
+      'A lead of the program; the note is welfare data (the person and the leads read it). Done already: 409 `debrief.already_done`.',
+  },
+  'POST /v1/staff/:id/supervision-sessions': {
+    operationId: 'recordSupervision',
+    summary: 'Record a supervision session held with an intervener',
+    description:
+      'A lead of the program. Each intervener needs `supervisionMinMinutes` per `supervisionEvery` period (calendar months such as P1M, or a fixed span); ' +
+      'a period that ends short notifies the intervener and the leads once (`supervision_due`).',
+    idempotent: true,
+  },
+  'GET /v1/staff/:id/supervision-sessions': {
+    operationId: 'listSupervision',
+    summary: "An intervener's supervision sessions, newest first",
+    description: 'The intervener themself or a lead of their program; anyone else 404.',
+  },
   'POST /v1/reports/snapshots': {
     operationId: 'createReportSnapshot',
     summary: 'Freeze a report as it is now',

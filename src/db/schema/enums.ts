@@ -1,6 +1,10 @@
 import { pgEnum } from 'drizzle-orm/pg-core';
 import {
   ASSESSMENT_PHASES,
+  DEBRIEF_REASONS,
+  DEBRIEF_STATUSES,
+  SUPERVISION_FORMATS,
+  TIME_ACTIVITIES,
   CASE_STATUSES,
   CHANNELS,
   CONCERN_STATUSES,
@@ -48,3 +52,7 @@ export const reviewKind = pgEnum('review_kind', REVIEW_KINDS);
 export const snapshotReport = pgEnum('snapshot_report', SNAPSHOT_REPORTS);
 export const trialStatus = pgEnum('trial_status', TRIAL_STATUSES);
 export const assessmentPhase = pgEnum('assessment_phase', ASSESSMENT_PHASES);
+export const timeActivity = pgEnum('time_activity', TIME_ACTIVITIES);
+export const supervisionFormat = pgEnum('supervision_format', SUPERVISION_FORMATS);
+export const debriefReason = pgEnum('debrief_reason', DEBRIEF_REASONS);
+export const debriefStatus = pgEnum('debrief_status', DEBRIEF_STATUSES);

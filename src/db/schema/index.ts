@@ -16,3 +16,4 @@ export * from './safeguarding.js';
 export * from './staff.js';
 export * from './touchpoints.js';
 export * from './trials.js';
+export * from './welfare.js';

@@ -15,6 +15,8 @@ export const staff = pgTable(
     specialisms: text('specialisms').array().notNull().default(sql`'{}'::text[]`),
     languages: text('languages').array().notNull().default(sql`'{}'::text[]`),
     maxCaseload: integer('max_caseload'),
+    /** Ideologies whose cases this person opted out of (welfare): left out of candidates, refused at assignment without an override. */
+    avoid: text('avoid').array().notNull().default(sql`'{}'::text[]`),
     active: boolean('active').notNull().default(true),
     version: integer('version').notNull().default(1),
     createdAt: createdAt(),

@@ -22,6 +22,10 @@ export const touchpoints = pgTable(
     sentiment: sentiment('sentiment'),
     costCents: integer('cost_cents'),
     summary: text('summary'),
+    /** Welfare: minutes the logger spent on it (counts toward their weekly exposure). */
+    minutesSpent: integer('minutes_spent'),
+    /** Welfare: the logger found it distressing (a debrief is owed). */
+    distressing: boolean('distressing').notNull().default(false),
     loggedBy: uuid('logged_by').notNull(),
     /** Who held the case when it was logged (reports credit stages to them). */
     holderId: uuid('holder_id'),
@@ -38,5 +42,6 @@ export const touchpoints = pgTable(
   (t) => [
     index('touchpoints_case_idx').on(t.caseId, t.occurredAt, t.id),
     index('touchpoints_awaiting_idx').on(t.occurredAt).where(sql`${t.awaitingResponse}`),
+    index('touchpoints_exposure_idx').on(t.loggedBy, t.occurredAt).where(sql`${t.minutesSpent} is not null`),
   ],
 );

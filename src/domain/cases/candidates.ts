@@ -4,6 +4,7 @@ import type { Ctx } from '../context.js';
 import { programSettings } from '../programs/settings.js';
 import { absentAmong, activeInterveners } from '../staff/store.js';
 import { loadCase } from './service.js';
+import { weeklyExposure } from '../welfare/service.js';
 import { activeCaseCounts } from './store.js';
 
 const IDEOLOGY_WORDS: Record<string, string> = { far_right: 'far-right', islamist: 'Islamist', other: 'other' };
@@ -24,8 +25,16 @@ export async function rankCandidates(tx: Tx, ctx: Ctx, caseId: string) {
     interveners.map((r) => r.id),
     ctx.clock.now(),
   );
-  const rows = interveners.filter((r) => !away.has(r.id)).map((r) => ({ ...r, openCases: load.get(r.id) ?? 0 }));
   const ideology = found.case.ideology;
+  // Those who opted out of this ideology are left out (assigning one needs an override: 409 staff.avoids_topic).
+  const present = interveners.filter((r) => !away.has(r.id) && !r.avoid.includes(ideology));
+  const exposure = await weeklyExposure(
+    tx,
+    present.map((r) => r.id),
+    settings,
+    ctx.clock.now(),
+  );
+  const rows = present.map((r) => ({ ...r, openCases: load.get(r.id) ?? 0, exposure: exposure.get(r.id)! }));
   const language = found.profile.language?.split('-')[0] ?? null;
   const ranked = rows.map((r) => {
     const cap = r.maxCaseload ?? settings.defaultMaxCaseload;
@@ -51,7 +60,22 @@ export async function rankCandidates(tx: Tx, ctx: Ctx, caseId: string) {
       score += cap > 0 ? (2 * spare) / cap : 0;
       reasons.push(`${spare} of ${cap} caseload places free`);
     }
-    return { intervenerId: r.id, name: r.name, score: Math.round(score * 100) / 100, openCases: r.openCases, maxCaseload: cap, reasons };
+    // Over this week's exposure cap sinks to the bottom too (assigning needs an override: 409 staff.over_exposure).
+    const { exposureMinutes, capMinutes, overCap } = r.exposure;
+    if (overCap) {
+      score -= 10;
+      reasons.push(`over this week's exposure cap (${exposureMinutes} of ${capMinutes} minutes)`);
+    }
+    return {
+      intervenerId: r.id,
+      name: r.name,
+      score: Math.round(score * 100) / 100,
+      openCases: r.openCases,
+      maxCaseload: cap,
+      exposureMinutes,
+      overExposure: overCap,
+      reasons,
+    };
   });
   ranked.sort((a, b) => b.score - a.score || a.openCases - b.openCases || a.intervenerId.localeCompare(b.intervenerId));
   ctx.audit(auditEvent(ctx, 'case.candidates', 'case', caseId, found.case.programId));

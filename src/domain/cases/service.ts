@@ -13,6 +13,7 @@ import { absenceAt, findStaffMember, lockIntervener } from '../staff/store.js';
 import { hasBaselineAssessment } from '../assessments/store.js';
 import { addHandoverNote } from '../notes/service.js';
 import { allocationFor } from '../trials/service.js';
+import { oweDebrief, weeklyExposure } from '../welfare/service.js';
 import { outcomeStatusOf, reviewsRequiredFor } from '../reviews/rules.js';
 import { closingReviewFields, requestReview } from '../reviews/service.js';
 import { isSuppressed, normaliseHandle, type Platform } from './profile.js';
@@ -28,6 +29,7 @@ import {
   insertCase,
   insertCaseEvent,
   insertProfile,
+  latestCaseEventOf,
   listCaseEvents,
   listCasesInScope,
   openCaseOfProfile,
@@ -363,6 +365,8 @@ export async function assign(tx: Tx, ctx: Ctx, id: string, input: AssignInput) {
   if (input.override && !input.reason?.trim()) {
     throw invalid('assignment.reason_required', 'An override needs a reason, which is recorded.', 'body.reason');
   }
+  // The case history names every limit the override set aside (filled in once they are checked).
+  const data = { intervenerId: input.intervenerId, override: input.override ?? false, overridden: [] as string[] };
   return transition(
     tx,
     ctx,
@@ -392,7 +396,27 @@ export async function assign(tx: Tx, ctx: Ctx, id: string, input: AssignInput) {
           maxCaseload: cap,
         });
       }
-      const overridden = load >= cap || away !== undefined;
+      // Welfare limits (API.md, Intervener welfare): this week's exposure, and topics they opted out of.
+      const exposure = (await weeklyExposure(tx, [holder.id], settings, ctx.clock.now())).get(holder.id)!;
+      if (exposure.overCap && !input.override) {
+        throw new DomainError(
+          409,
+          'staff.over_exposure',
+          `This intervener is over this week's exposure cap (${exposure.exposureMinutes} of ${exposure.capMinutes} minutes).`,
+          { exposureMinutes: exposure.exposureMinutes, capMinutes: exposure.capMinutes },
+        );
+      }
+      const avoids = holder.avoid.includes(current.case.ideology);
+      if (avoids && !input.override) {
+        throw new DomainError(409, 'staff.avoids_topic', 'This intervener has opted out of cases of this ideology.', {
+          ideology: current.case.ideology,
+        });
+      }
+      if (load >= cap) data.overridden.push('caseload');
+      if (away) data.overridden.push('absence');
+      if (exposure.overCap) data.overridden.push('exposure');
+      if (avoids) data.overridden.push('topic');
+      const overridden = data.overridden.length > 0;
       await startAssignment(tx, ctx, current.case, holder.id, {
         override: overridden,
         overrideReason: overridden ? (input.reason ?? null) : null,
@@ -403,7 +427,7 @@ export async function assign(tx: Tx, ctx: Ctx, id: string, input: AssignInput) {
       return { assigneeId: holder.id, ...allocation };
     },
     input.reason ?? null,
-    { intervenerId: input.intervenerId, override: input.override ?? false },
+    data,
   );
 }
 
@@ -428,6 +452,17 @@ export async function close(tx: Tx, ctx: Ctx, id: string, outcome: NonNullable<C
     { outcome },
   );
   if (underReview) await requestReview(tx, ctx, closed.case);
+  // Closing as unsafe owes the holder a debrief, once per closing (a reopened and re-closed case is a new event).
+  if (outcome === 'unsafe_to_continue') {
+    const [closing] = await latestCaseEventOf(tx, id, 'close');
+    await oweDebrief(tx, ctx, {
+      staffId: closed.case.assigneeId,
+      programId: closed.case.programId,
+      caseId: id,
+      reason: 'unsafe_closure',
+      sourceId: closing?.id ?? id,
+    });
+  }
   return closed;
 }
 

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, isNotNull, isNull, lt, notInArray, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, notInArray, or, type SQL, sql } from 'drizzle-orm';
 import { type Db, isPool, type Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
 import { builtOnce, hotQuery, setList } from '../../db/prepared.js';
@@ -262,6 +262,16 @@ export async function endOpenAssignments(tx: Tx, caseId: string, now: Date): Pro
 
 export async function insertAssignment(tx: Tx, a: NewAssignment): Promise<void> {
   await tx.insert(assignments).values(a);
+}
+
+/** The case's latest event of a kind (ids are time-ordered). */
+export async function latestCaseEventOf(tx: Tx, caseId: string, kind: string): Promise<CaseEventRow[]> {
+  return tx
+    .select()
+    .from(caseEvents)
+    .where(and(eq(caseEvents.caseId, caseId), eq(caseEvents.kind, kind)))
+    .orderBy(desc(caseEvents.id))
+    .limit(1);
 }
 
 export async function listCaseEvents(tx: Tx, caseId: string, limit: number, after?: string): Promise<CaseEventRow[]> {

@@ -1,5 +1,5 @@
 import type { Tx } from '../../db/client.js';
-import { activeLeadIds, standIns } from '../staff/store.js';
+import { activeAmong, activeLeadIds, standIns } from '../staff/store.js';
 import type { NotificationKind } from './rules.js';
 import { insertNotifications, markNotificationRead } from './store.js';
 
@@ -15,6 +15,11 @@ export interface NotificationRequest {
   occurrence: string;
   /** case_assigned: the move left a handover note on the case. */
   hasHandoverNote?: boolean;
+  /**
+   * About the recipient themself (welfare: a debrief, supervision): never redirected to a cover
+   * or to the leads, whose own copy, if any, the caller asks for; a deactivated recipient gets none.
+   */
+  personal?: boolean;
 }
 
 /**
@@ -27,6 +32,7 @@ export interface NotificationRequest {
  */
 export async function notify(tx: Tx, recipients: string[], req: NotificationRequest): Promise<string[]> {
   const asked = [...new Set(recipients)];
+  if (req.personal) return insertNotifications(tx, await activeAmong(tx, asked), req);
   const stand = await standIns(tx, asked);
   const to = new Set<string>();
   const leadsOfPrograms = new Set<string>();

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Tx } from '../../db/client.js';
 import { notFound } from '../errors.js';
 import { MAX_DURATION, MIN_DURATION, parseDuration } from './duration.js';
+import { parsePeriod } from '../welfare/period.js';
 import { storedSettings, webhookTargetOf } from './store.js';
 
 const duration = z
@@ -45,6 +46,19 @@ export const programSettingsShape = {
     .max(30)
     .refine((codes) => new Set(codes).size === codes.length, 'codes must be distinct')
     .describe('The signal codes a review may name'),
+  weeklyExposureCap: duration.describe(
+    'Minutes with hostile content per UTC ISO week (touchpoints’ minutesSpent plus logged time) above which assignment needs an override (409 `staff.over_exposure`)',
+  ),
+  supervisionEvery: z
+    .string()
+    .refine(
+      (v) => parsePeriod(v) !== undefined,
+      'must be whole months (P1M to P99M) or an ISO 8601 duration in W, D, H, M or S, e.g. P1M or P2W',
+    )
+    .meta({ format: 'duration', example: 'P1M' })
+    .describe('The supervision period: calendar months (P1M, P3M) or a fixed span (P2W); each needs supervisionMinMinutes'),
+  supervisionMinMinutes: z.int().min(0).max(10_000).describe('Supervision minutes each intervener needs per supervisionEvery'),
+  debriefWithin: duration.describe('How soon after a distressing event its debrief is due'),
   requireBaselineAssessment: z
     .boolean()
     .describe('`true`: approving a case, or assigning it for the first time, needs a baseline assessment (409 `case.baseline_missing`)'),
@@ -74,6 +88,10 @@ export const DEFAULT_SETTINGS: ProgramSettings = {
   secondCoderRate: 0.2,
   signalCodebook: ['expressed_doubt', 'reduced_hostility', 'accepted_support', 'left_group_space', 'sought_help', 'none'],
   requireBaselineAssessment: false,
+  weeklyExposureCap: 'PT8H',
+  supervisionEvery: 'P1M',
+  supervisionMinMinutes: 90,
+  debriefWithin: 'PT48H',
 };
 
 const SETTING_KEYS = Object.keys(programSettingsShape) as (keyof ProgramSettings)[];
@@ -125,7 +143,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 export type DurationKey = Exclude<
   { [K in keyof ProgramSettings]: ProgramSettings[K] extends string ? K : never }[keyof ProgramSettings],
-  'outcomeReview'
+  'outcomeReview' | 'supervisionEvery'
 >;
 
 /** Milliseconds of a duration setting; resolved settings always hold a valid one. */

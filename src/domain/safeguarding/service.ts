@@ -1,3 +1,4 @@
+import { oweDebrief } from '../welfare/service.js';
 import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
 import { auditEvent, listReadEvents } from '../audit/log.js';
@@ -57,6 +58,14 @@ export async function raiseConcern(tx: Tx, ctx: Ctx, caseId: string, input: NewC
   // Re-escalation starts one acknowledgement period after raising; leads' webhooks go out now.
   const settings = await programSettings(tx, c.programId);
   ctx.jobs.push(safeguardingJob(row, 1, settings, now), ...webhookJobsFor(settings, ids));
+  // An intervener who raises a concern is owed a debrief (API.md, Intervener welfare).
+  await oweDebrief(tx, ctx, {
+    staffId: ctx.principal.staffId,
+    programId: c.programId,
+    caseId,
+    reason: 'safeguarding_concern',
+    sourceId: id,
+  });
   ctx.audit(auditEvent(ctx, 'safeguarding.raise', 'safeguarding_concern', id, c.programId, caseId));
   return row;
 }

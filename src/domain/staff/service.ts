@@ -6,6 +6,7 @@ import { conflict, invalid, notFound } from '../errors.js';
 import { notify } from '../notifications/notify.js';
 import { programExists } from '../programs/store.js';
 import { webhookJobs } from '../reminders/jobs.js';
+import type { Ideology } from '../vocabulary.js';
 import type { Principal, Role } from './principal.js';
 import { activeLeadIds, findStaffMember, insertStaff, listStaffRows, lockActiveAdmins, type StaffRow, updateStaffRow } from './store.js';
 import { forgetPrincipals } from './tokens.js';
@@ -19,6 +20,8 @@ export interface StaffInput {
   specialisms?: string[];
   languages?: string[];
   maxCaseload?: number | null;
+  /** Ideologies whose cases they opted out of (welfare). */
+  avoid?: Ideology[];
 }
 
 export function toStaffView(row: StaffRow) {
@@ -30,6 +33,7 @@ export function toStaffView(row: StaffRow) {
     specialisms: row.specialisms,
     languages: row.languages,
     maxCaseload: row.maxCaseload,
+    avoid: row.avoid as Ideology[],
     active: row.active,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -54,6 +58,7 @@ export async function createStaff(db: Tx, input: StaffInput) {
     specialisms: normaliseTags(input.specialisms),
     languages: normaliseTags(input.languages),
     maxCaseload: input.maxCaseload ?? null,
+    avoid: [...new Set(input.avoid ?? [])],
   });
 }
 
@@ -78,7 +83,7 @@ export async function updateStaff(
   db: Tx,
   ctx: Ctx,
   id: string,
-  patch: Partial<Pick<StaffInput, 'name' | 'specialisms' | 'languages' | 'maxCaseload'>> & { active?: boolean },
+  patch: Partial<Pick<StaffInput, 'name' | 'specialisms' | 'languages' | 'maxCaseload' | 'avoid'>> & { active?: boolean },
 ) {
   const principal = ctx.principal;
   const row = await db.transaction(async (tx) => {
@@ -89,6 +94,7 @@ export async function updateStaff(
       ...(patch.specialisms !== undefined ? { specialisms: normaliseTags(patch.specialisms) } : {}),
       ...(patch.languages !== undefined ? { languages: normaliseTags(patch.languages) } : {}),
       ...(patch.maxCaseload !== undefined ? { maxCaseload: patch.maxCaseload } : {}),
+      ...(patch.avoid !== undefined ? { avoid: [...new Set(patch.avoid)] } : {}),
       ...(patch.active !== undefined ? { active: patch.active } : {}),
     });
     if (patch.active === false && before.active && before.programId) await announceOrphans(tx, ctx, updated!);
@@ -127,4 +133,20 @@ async function refuseLastAdmin(tx: Tx, id: string) {
   if (admins.includes(id) && !admins.some((a) => a !== id)) {
     throw conflict('staff.last_admin', 'This is the last active admin: make another admin first.');
   }
+}
+
+/** PUT /v1/me/avoid: an intervener opts out of (or back into) the cases of some ideologies. */
+export async function setOwnAvoid(tx: Tx, ctx: Ctx, avoid: Ideology[]): Promise<Ideology[]> {
+  const p = ctx.principal;
+  const row = await updateStaffRow(tx, p.staffId, { avoid: [...new Set(avoid)] });
+  if (!row) throw notFound('staff');
+  ctx.audit({
+    actorId: p.staffId,
+    action: 'staff.avoid',
+    targetType: 'staff',
+    targetId: p.staffId,
+    programId: p.programId,
+    requestId: ctx.requestId,
+  });
+  return row.avoid as Ideology[];
 }

@@ -45,7 +45,7 @@ export async function listStaffRows(
 export async function updateStaffRow(
   tx: Tx,
   id: string,
-  set: Partial<Pick<StaffMember, 'name' | 'specialisms' | 'languages' | 'maxCaseload' | 'active'>>,
+  set: Partial<Pick<StaffMember, 'name' | 'specialisms' | 'languages' | 'maxCaseload' | 'avoid' | 'active'>>,
 ): Promise<StaffMember | undefined> {
   const [row] = await tx
     .update(staff)
@@ -86,9 +86,16 @@ export async function oldestActiveAdmin(tx: Tx, name?: string): Promise<{ id: st
 export async function activeInterveners(
   tx: Tx,
   programId: string,
-): Promise<Pick<StaffMember, 'id' | 'name' | 'specialisms' | 'languages' | 'maxCaseload'>[]> {
+): Promise<Pick<StaffMember, 'id' | 'name' | 'specialisms' | 'languages' | 'maxCaseload' | 'avoid'>[]> {
   return tx
-    .select({ id: staff.id, name: staff.name, specialisms: staff.specialisms, languages: staff.languages, maxCaseload: staff.maxCaseload })
+    .select({
+      id: staff.id,
+      name: staff.name,
+      specialisms: staff.specialisms,
+      languages: staff.languages,
+      maxCaseload: staff.maxCaseload,
+      avoid: staff.avoid,
+    })
     .from(staff)
     .where(and(eq(staff.programId, programId), eq(staff.role, 'intervener'), eq(staff.active, true)));
 }
@@ -101,6 +108,25 @@ export async function lockIntervener(tx: Tx, id: string, programId: string): Pro
     .where(and(eq(staff.id, id), eq(staff.programId, programId), eq(staff.role, 'intervener')))
     .for('update');
   return row;
+}
+
+/**
+ * Share-locks a staff member's row: a write that raises their exposure (a touchpoint with
+ * minutesSpent, logged time) waits for an assignment deciding on their cap (which holds the row
+ * for update), and the assignment waits for it, so a cap is never decided on a stale sum.
+ */
+export async function shareLockStaff(tx: Tx, id: string): Promise<void> {
+  await tx.select({ id: staff.id }).from(staff).where(eq(staff.id, id)).for('share');
+}
+
+/** Those of `ids` still active. */
+export async function activeAmong(tx: Tx, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await tx
+    .select({ id: staff.id })
+    .from(staff)
+    .where(and(inArray(staff.id, [...ids]), eq(staff.active, true)));
+  return rows.map((r) => r.id);
 }
 
 /** Active leads of a program (and, for escalations, active admins). */

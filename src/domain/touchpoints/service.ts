@@ -1,3 +1,5 @@
+import { holdExposure, oweDebrief } from '../welfare/service.js';
+import type { Principal } from '../staff/principal.js';
 import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
 import type { Approach } from '../../db/schema/index.js';
@@ -41,9 +43,13 @@ export interface TouchpointInput {
   sentiment?: TouchpointRow['sentiment'];
   costCents?: number | null;
   summary?: string | null;
+  minutesSpent?: number | null;
+  distressing?: boolean;
 }
 
-export function toTouchpointView(t: TouchpointRow) {
+/** `minutesSpent` and `distressing` are welfare data about the logger: theirs and their leads' to see. */
+export function toTouchpointView(t: TouchpointRow, viewer: Pick<Principal, 'staffId' | 'role'>) {
+  const welfare = viewer.role === 'lead' || viewer.staffId === t.loggedBy;
   return {
     id: t.id,
     caseId: t.caseId,
@@ -59,6 +65,8 @@ export function toTouchpointView(t: TouchpointRow) {
     voidedAt: t.voidedAt,
     voidedBy: t.voidedBy,
     voidReason: t.voidReason,
+    minutesSpent: welfare ? t.minutesSpent : null,
+    distressing: welfare ? t.distressing : null,
   };
 }
 
@@ -84,6 +92,8 @@ export async function logTouchpoint(tx: Tx, ctx: Ctx, caseId: string, input: Tou
     throw invalid('touchpoint.before_flagged', 'occurredAt cannot be before the case was flagged.', 'body.occurredAt');
   }
   const known = await touchpointWriteContext(tx, c, input.occurredAt);
+  // Time spent raises the logger's exposure: held against an assignment deciding on their cap.
+  if (input.minutesSpent) await holdExposure(tx, ctx.principal.staffId);
   const row = await insertTouchpoint(tx, {
     id: uuidv7(),
     caseId,
@@ -95,6 +105,8 @@ export async function logTouchpoint(tx: Tx, ctx: Ctx, caseId: string, input: Tou
     sentiment: input.sentiment ?? null,
     costCents: input.costCents ?? null,
     summary: input.summary ?? null,
+    minutesSpent: input.minutesSpent ?? null,
+    distressing: input.distressing ?? false,
     loggedBy: ctx.principal.staffId,
     holderId: known.holderId ?? c.assigneeId,
     awaitingResponse: input.direction === 'inbound' && !known.answered,
@@ -122,6 +134,16 @@ export async function logTouchpoint(tx: Tx, ctx: Ctx, caseId: string, input: Tou
         kind: 'follow_up',
       },
     );
+  }
+  // A distressing or hostile message owes its logger a debrief (an intervener's; once per touchpoint).
+  if (row.distressing || row.sentiment === 'hostile') {
+    await oweDebrief(tx, ctx, {
+      staffId: ctx.principal.staffId,
+      programId: c.programId,
+      caseId,
+      reason: row.distressing ? 'distressing_touchpoint' : 'hostile_touchpoint',
+      sourceId: row.id,
+    });
   }
   ctx.audit(auditEvent(ctx, 'touchpoint.create', 'touchpoint', row.id, c.programId, caseId));
   return row;

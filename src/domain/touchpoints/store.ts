@@ -26,6 +26,8 @@ const INSERTED = [
   'sentiment',
   'costCents',
   'summary',
+  'minutesSpent',
+  'distressing',
   'loggedBy',
   'holderId',
   'awaitingResponse',

@@ -150,6 +150,8 @@ export const candidateSchema = z.object({
   score: z.number(),
   openCases: z.int(),
   maxCaseload: z.int(),
+  exposureMinutes: z.int().describe("This UTC ISO week's exposure: touchpoints' minutesSpent plus logged time"),
+  overExposure: z.boolean().describe('At or over the weekly exposure cap: assigning needs an override (409 `staff.over_exposure`)'),
   reasons: z.array(z.string()),
 });
 

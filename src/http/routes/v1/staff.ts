@@ -5,7 +5,7 @@ import { handOver } from '../../../domain/staff/handover.js';
 import { createStaff, getStaff, listStaff, toStaffView, updateStaff } from '../../../domain/staff/service.js';
 import { createToken, revokeToken } from '../../../domain/staff/tokens.js';
 import { run } from '../../../domain/unit-of-work.js';
-import { STAFF_ROLES } from '../../../domain/vocabulary.js';
+import { IDEOLOGIES, STAFF_ROLES } from '../../../domain/vocabulary.js';
 import { actorOf } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';
 import { idempotent } from '../../idempotency.js';
@@ -32,6 +32,11 @@ const staffSchema = z
     specialisms: z.array(z.string()),
     languages: z.array(z.string()),
     maxCaseload: z.int().nullable(),
+    avoid: z
+      .array(z.enum(IDEOLOGIES))
+      .describe(
+        'Ideologies whose cases they opted out of: left out of candidates, 409 `staff.avoids_topic` at assignment without an override',
+      ),
     active: z.boolean(),
     createdAt: isoTime,
     updatedAt: isoTime,
@@ -76,6 +81,10 @@ const handoverSchema = z
 
 const name = singleLine({ min: 1, max: 200 });
 const maxCaseload = z.int().min(0).max(500).nullable();
+const avoid = z
+  .array(z.enum(IDEOLOGIES))
+  .max(IDEOLOGIES.length)
+  .describe('Welfare: ideologies whose cases this person opted out of (the right to opt out of topics)');
 const createBody = z
   .strictObject({
     programId: z.uuid().nullable().optional(),
@@ -84,6 +93,7 @@ const createBody = z
     specialisms: z.array(tag).max(20).optional(),
     languages: z.array(tag).max(20).optional(),
     maxCaseload: maxCaseload.optional(),
+    avoid: avoid.optional(),
   })
   .meta({
     example: {
@@ -101,6 +111,7 @@ const patchBody = z
     specialisms: z.array(tag).max(20).optional(),
     languages: z.array(tag).max(20).optional(),
     maxCaseload: maxCaseload.optional(),
+    avoid: avoid.optional(),
     active: z
       .boolean()
       .describe('false deactivates: their tokens and queue-board sessions stop at once; not the last active admin (409 staff.last_admin)')

@@ -29,6 +29,8 @@ const touchpointBody = z
     sentiment: z.enum(SENTIMENTS).optional(),
     costCents: z.int().min(0).max(1_000_000).optional(),
     summary: freeText({ max: 500 }).optional(),
+    minutesSpent: z.int().min(0).max(600).optional().describe('Welfare: minutes you spent on it (counts toward your weekly exposure)'),
+    distressing: z.boolean().optional().describe('Welfare: you found it distressing (a debrief is owed, due debriefWithin later)'),
   })
   .meta({
     example: {
@@ -57,6 +59,8 @@ const touchpointSchema = z
     voidedAt: nullableTime.describe('Set when it was voided as logged in error: it still reads back, and counts nowhere'),
     voidedBy: z.uuid().nullable(),
     voidReason: z.string().nullable(),
+    minutesSpent: z.int().nullable().describe('Shown to its logger and the leads only (welfare data about staff); null to anyone else'),
+    distressing: z.boolean().nullable().describe('Shown to its logger and the leads only; null to anyone else'),
   })
   .meta({ id: 'Touchpoint' });
 
@@ -81,7 +85,7 @@ export const touchpointRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps
     },
     async (request, reply) =>
       createForCase(deps, request, reply, async (uow) =>
-        toTouchpointView(await logTouchpoint(uow.tx, uow, request.params.id, request.body)),
+        toTouchpointView(await logTouchpoint(uow.tx, uow, request.params.id, request.body), uow.principal),
       ),
   );
 
@@ -99,7 +103,10 @@ export const touchpointRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps
       },
     },
     async (request) =>
-      toTouchpointView(await run(deps, actorOf(request), 'write', (uow) => voidTouchpoint(uow, request.params.id, request.body.reason))),
+      toTouchpointView(
+        await run(deps, actorOf(request), 'write', (uow) => voidTouchpoint(uow, request.params.id, request.body.reason)),
+        request.principal,
+      ),
   );
 
   app.get(
@@ -117,7 +124,12 @@ export const touchpointRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps
       const { limit, cursor } = request.query;
       const after = decodeCursor(cursor, cursorSchema);
       const rows = await run(deps, actorOf(request), 'read', (uow) => listTouchpoints(uow.tx, uow, request.params.id, { limit, after }));
-      return toPage(rows, limit, toTouchpointView, (r) => [r.occurredAt.toISOString(), r.id]);
+      return toPage(
+        rows,
+        limit,
+        (r) => toTouchpointView(r, request.principal),
+        (r) => [r.occurredAt.toISOString(), r.id],
+      );
     },
   );
 };
