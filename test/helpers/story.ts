@@ -7,7 +7,7 @@ import type { Who } from './cast.js';
 export async function call(
   t: TestApp,
   who: Pick<Who, 'auth'>,
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   url: string,
   payload?: unknown,
   headers: Record<string, string> = {},
@@ -24,7 +24,7 @@ export async function call(
 export async function ok<T = Record<string, unknown>>(
   t: TestApp,
   who: Pick<Who, 'auth'>,
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   url: string,
   payload?: unknown,
   headers: Record<string, string> = {},
