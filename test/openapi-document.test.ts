@@ -129,12 +129,14 @@ describe('headers are declared', () => {
       'POST /v1/cases/:id/outcome-reviews',
       'POST /v1/cases/:id/safeguarding',
       'POST /v1/cases/:id/touchpoints',
+      'POST /v1/me/time',
       'POST /v1/programs',
       'POST /v1/programs/:id/assessment-templates',
       'POST /v1/programs/:id/trials',
       'POST /v1/reports/snapshots',
       'POST /v1/staff',
       'POST /v1/staff/:id/absences',
+      'POST /v1/staff/:id/supervision-sessions',
       'POST /v1/staff/:id/tokens',
     ]);
     expect(doc.components.parameters['IdempotencyKey']).toMatchObject({ name: 'Idempotency-Key', in: 'header', required: false });
@@ -378,6 +380,12 @@ describe('the server does what the headers say', () => {
     await replayed('POST /v1/staff/:id/absences', asLead, `/v1/staff/${sam.id}/absences`, {
       from: from.toISOString(),
       to: new Date(from.getTime() + 3_600_000).toISOString(),
+    });
+    await replayed('POST /v1/me/time', asSam, '/v1/me/time', { at: new Date().toISOString(), minutes: 20, activity: 'reading' });
+    await replayed('POST /v1/staff/:id/supervision-sessions', asLead, `/v1/staff/${sam.id}/supervision-sessions`, {
+      at: new Date(Date.now() - 60_000).toISOString(),
+      minutes: 45,
+      format: 'group',
     });
 
     expect([...exercised].sort()).toEqual(keysWhere((op) => declares(op, 'IdempotencyKey')));

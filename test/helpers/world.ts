@@ -309,6 +309,24 @@ const TARGETS = {
     const caseId = await w.once(`case/${relation}/*`, caseOf(w, 'lead', relation));
     return w.touchpoint(caseId, holder, programId);
   }) as Build,
+  /** A debrief owed to an intervener (a hostile message they logged): "own" is the caller's program's intervener's. */
+  debrief: ((w, _role, relation) => async () => {
+    const holder = relation === 'own' ? w.people.intervener : relation === 'otherIntervener' ? w.otherIntervener : w.other.intervener;
+    const programId = relation === 'otherProgram' ? w.otherProgramId : w.programId;
+    const caseId = await w.active(holder, programId);
+    const tp = await ok<{ id: string }>(w.t, holder, 'POST', `/v1/cases/${caseId}/touchpoints`, {
+      direction: 'inbound',
+      channel: 'direct_message',
+      occurredAt: new Date().toISOString(),
+      sentiment: 'hostile',
+    });
+    const { rows } = await w.t.db.pool.query<{ id: string }>('select id from debriefs where source_id = $1', [tp.id]);
+    if (programId === w.otherProgramId) w.foreign.add(rows[0]!.id);
+    return rows[0]!.id;
+  }) as Build,
+  /** An intervener whose welfare records are asked for: "own" is the intervener themself (for a lead, one of the program's). */
+  supervisee: ((w, _role, relation) => async () =>
+    relation === 'own' ? w.people.intervener.id : relation === 'otherIntervener' ? w.otherIntervener.id : w.other.intervener.id) as Build,
   /** A program with no trial running (any running one is stopped first): where a lead may start one. */
   trialFreeProgram: ((w, _role, relation) => async () => {
     const programId = relation === 'otherProgram' ? w.otherProgramId : w.programId;

@@ -308,6 +308,43 @@ describe('every response of a full story conforms to the document', () => {
     await expectStatus(404, lead, 'GET', `/v1/trials/${crypto.randomUUID()}`);
     await expectStatus(200, lead, 'POST', `/v1/trials/${trial.id}/stop`);
     await expectStatus(409, lead, 'POST', `/v1/trials/${trial.id}/stop`);
+    // Welfare: Sam's time, a hostile message that owes a debrief, the week, an opt-out; the lead's debrief queue and supervision.
+    await expectStatus(
+      201,
+      sam,
+      'POST',
+      '/v1/me/time',
+      { at: new Date().toISOString(), minutes: 30, activity: 'research' },
+      { 'idempotency-key': 'time-1' },
+    );
+    await expectStatus(400, sam, 'POST', '/v1/me/time', { at: new Date().toISOString(), minutes: 0, activity: 'research' });
+    await expectStatus(201, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, {
+      direction: 'inbound',
+      channel: 'direct_message',
+      occurredAt: new Date().toISOString(),
+      sentiment: 'hostile',
+      minutesSpent: 10,
+      distressing: true,
+    });
+    await expectStatus(200, sam, 'GET', '/v1/me/welfare');
+    await expectStatus(200, sam, 'PUT', '/v1/me/avoid', { avoid: ['islamist'] });
+    await expectStatus(400, sam, 'PUT', '/v1/me/avoid', { avoid: ['everything'] });
+    const debriefs = await expectStatus<{ items: { id: string }[] }>(200, lead, 'GET', '/v1/debriefs?status=pending');
+    await expectStatus(200, sam, 'GET', '/v1/debriefs');
+    await expectStatus(404, analyst, 'GET', '/v1/debriefs');
+    await expectStatus(200, lead, 'POST', `/v1/debriefs/${debriefs.items[0]!.id}/complete`, { note: 'Talked it through' });
+    await expectStatus(409, lead, 'POST', `/v1/debriefs/${debriefs.items[0]!.id}/complete`, {});
+    await expectStatus(
+      201,
+      lead,
+      'POST',
+      `/v1/staff/${sam.id}/supervision-sessions`,
+      { at: new Date(Date.now() - 60_000).toISOString(), minutes: 60, format: 'individual' },
+      { 'idempotency-key': 'sup-1' },
+    );
+    await expectStatus(200, sam, 'GET', `/v1/staff/${sam.id}/supervision-sessions`);
+    await expectStatus(404, kim, 'GET', `/v1/staff/${sam.id}/supervision-sessions`);
+    await expectStatus(200, lead, 'GET', `/v1/reports/welfare?programId=${program.id}&from=${day(-30)}&to=${day(1)}`);
     // One logged in error and voided: it counts nowhere after, so the rest of the story is unchanged.
     const wrongTp = await expectStatus<{ id: string }>(201, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, {
       direction: 'inbound',

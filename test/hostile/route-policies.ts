@@ -523,6 +523,61 @@ const DECLARED: RoutePolicy[] = [
     }),
   ),
 
+  // Intervener welfare: the person's and their leads' alone (evaluators and analysts find nothing).
+  {
+    method: 'POST',
+    url: '/v1/me/time',
+    auth: ['intervener'],
+    expect: only(['intervener'], 201),
+    request: () => ({ url: '/v1/me/time', payload: { at: new Date().toISOString(), minutes: 5, activity: 'reading' } }),
+  },
+  get('/v1/me/welfare', ['intervener'], only(['intervener'], 200)),
+  {
+    method: 'PUT',
+    url: '/v1/me/avoid',
+    auth: ['intervener'],
+    expect: only(['intervener'], 200),
+    request: () => ({ url: '/v1/me/avoid', payload: { avoid: [] } }),
+  },
+  get('/v1/debriefs', ['lead', 'intervener', 'analyst', 'evaluator'], { ...only(['lead', 'intervener'], 200, 404), admin: 403 }),
+  {
+    method: 'POST',
+    url: '/v1/debriefs/:id/complete',
+    auth: ['lead'],
+    target: 'debrief',
+    expect: only(['lead'], PROGRAM(200), DENY),
+    mutates: true,
+    request: (c) => ({ url: `/v1/debriefs/${c.target}/complete`, payload: { note: 'held' } }),
+  },
+  {
+    method: 'POST',
+    url: '/v1/staff/:id/supervision-sessions',
+    auth: ['lead'],
+    target: 'supervisee',
+    expect: only(['lead'], PROGRAM(201), DENY),
+    mutates: true,
+    request: (c) => ({
+      url: `/v1/staff/${c.target}/supervision-sessions`,
+      payload: { at: new Date(Date.now() - 60_000).toISOString(), minutes: 30, format: 'individual' },
+    }),
+  },
+  get(
+    '/v1/staff/:id/supervision-sessions',
+    ['lead', 'intervener', 'analyst', 'evaluator'],
+    { admin: DENY, lead: PROGRAM(200), intervener: OWN(200), analyst: S(404, 404, 404, 404), evaluator: S(404, 404, 404, 404) },
+    { target: 'supervisee' },
+  ),
+
+  {
+    method: 'GET',
+    url: '/v1/reports/welfare',
+    auth: ['lead', 'evaluator'],
+    target: 'program',
+    // Never to evaluators: for them there is no such report (404), as for a lead of another program.
+    expect: { ...only(['lead'], S(200, null, 404, 404), S(403, null, 403, 403)), evaluator: S(404, null, 404, 404) },
+    request: (c) => ({ url: `/v1/reports/welfare?programId=${c.target}&from=2020-01-01&to=${day(1)}` }),
+  },
+
   // Approach trials: leads run them; leads and evaluators read them and their report.
   {
     method: 'POST',
