@@ -64,7 +64,14 @@ describe.each(backends)('queues on $name', ({ redisUrl }) => {
     try {
       const schedulers = await queues.queue('maintenance').getJobSchedulers();
       expect(schedulers.map((s) => s.key).sort()).toEqual(SCHEDULES.map((s) => s.name).sort());
-      expect(SCHEDULES.map((s) => s.name).sort()).toEqual(['heartbeat', 'no-contact-scan', 'reconcile', 'retention', 'rollup']);
+      expect(SCHEDULES.map((s) => s.name).sort()).toEqual([
+        'heartbeat',
+        'no-contact-scan',
+        'reconcile',
+        'retention',
+        'rollup',
+        'supervision-scan',
+      ]);
     } finally {
       await a.close(5_000);
       await b.close(5_000);

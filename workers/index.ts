@@ -4,8 +4,8 @@ import { redactedMessage, safeStack } from '../src/logger.js';
 import { jobDuration, jobFailures } from '../src/metrics.js';
 import { JOBS, type QueueName, SCHEDULES } from '../src/queue/jobs.js';
 import { startHeartbeat } from './heartbeat-file.js';
-import { heartbeat, noContactScan, reconcile, retention, rollup } from './processors/maintenance.js';
-import { followUpDue, followUpOverdue, responseSla, safeguardingEscalate } from './processors/reminders.js';
+import { heartbeat, noContactScan, reconcile, retention, rollup, supervisionScan } from './processors/maintenance.js';
+import { debriefOverdue, followUpDue, followUpOverdue, responseSla, safeguardingEscalate } from './processors/reminders.js';
 import { deliver } from './processors/webhooks.js';
 import type { ProcessorMap, WorkerDeps } from './types.js';
 
@@ -18,8 +18,9 @@ export const processors: ProcessorMap = {
     'follow-up-overdue': followUpOverdue,
     'response-sla': responseSla,
     'safeguarding-escalate': safeguardingEscalate,
+    'debrief-overdue': debriefOverdue,
   },
-  maintenance: { heartbeat, reconcile, 'no-contact-scan': noContactScan, rollup, retention },
+  maintenance: { heartbeat, reconcile, 'no-contact-scan': noContactScan, rollup, retention, 'supervision-scan': supervisionScan },
   webhooks: { deliver },
 };
 

@@ -12,6 +12,7 @@ export const JOBS = {
     'follow-up-overdue': z.strictObject({ followUpId: id, version: z.int().min(1) }),
     'response-sla': z.strictObject({ touchpointId: id }),
     'safeguarding-escalate': z.strictObject({ concernId: id, period: z.int().min(1) }),
+    'debrief-overdue': z.strictObject({ debriefId: id }),
   },
   maintenance: {
     heartbeat: z.strictObject({}),
@@ -19,6 +20,7 @@ export const JOBS = {
     'no-contact-scan': z.strictObject({}),
     rollup: z.strictObject({}),
     retention: z.strictObject({}),
+    'supervision-scan': z.strictObject({}),
   },
   webhooks: {
     deliver: z.strictObject({ notificationId: id }),
@@ -39,10 +41,12 @@ export const SCHEDULES: { queue: 'maintenance'; name: JobName<'maintenance'>; ev
   { queue: 'maintenance', name: 'no-contact-scan', every: 5 * 60_000 },
   { queue: 'maintenance', name: 'rollup', every: 60_000 },
   { queue: 'maintenance', name: 'retention', every: 24 * 3_600_000 },
+  // Supervision periods are weeks or months: a shortfall heard of within 15 minutes of its end is soon enough.
+  { queue: 'maintenance', name: 'supervision-scan', every: 15 * 60_000 },
 ];
 
 /** Jobs an admin may run now through POST /v1/admin/jobs/{name}/run. */
-export const RUNNABLE_JOBS = ['retention', 'rollup', 'no-contact-scan', 'reconcile'] as const;
+export const RUNNABLE_JOBS = ['retention', 'rollup', 'no-contact-scan', 'reconcile', 'supervision-scan'] as const;
 export type RunnableJob = (typeof RUNNABLE_JOBS)[number];
 
 /** Deterministic job ids (BullMQ forbids `:`): a replay schedules the same job, a new version a new one. */
@@ -51,5 +55,6 @@ export const jobIds = {
   followUpOverdue: (followUpId: string, version: number) => `fu-overdue-${followUpId}-v${version}`,
   responseSla: (touchpointId: string) => `sla-${touchpointId}`,
   safeguarding: (concernId: string, period: number) => `sg-${concernId}-p${period}`,
+  debriefOverdue: (debriefId: string) => `debrief-overdue-${debriefId}`,
   webhook: (notificationId: string) => `wh-${notificationId}`,
 };

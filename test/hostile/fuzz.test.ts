@@ -155,7 +155,7 @@ function queryArb(params: { name: string; schema: JsonSchema }[], ids: string[])
 }
 
 const PARAM_VALUES: Record<string, string[]> = {
-  name: ['reconcile', 'rollup', 'retention', 'no-contact-scan', 'heartbeat'],
+  name: ['reconcile', 'rollup', 'retention', 'no-contact-scan', 'supervision-scan', 'heartbeat'],
   queueName: ['maintenance', 'reminders', 'webhooks'],
   queueStatus: ['failed', 'completed', 'delayed', 'active', 'waiting'],
   jobId: ['1', 'j1', 'repeat:x'],

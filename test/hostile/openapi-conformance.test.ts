@@ -91,7 +91,7 @@ const none: Pick<Who, 'auth'> = { auth: { authorization: '' } };
 /** Sends a request and records what came back. */
 async function send(
   who: Pick<Who, 'auth'>,
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   url: string,
   payload?: unknown,
   headers: Record<string, string> = {},
@@ -107,7 +107,7 @@ async function send(
 async function expectStatus<T = Record<string, unknown>>(
   status: number,
   who: Pick<Who, 'auth'>,
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   url: string,
   payload?: unknown,
   headers: Record<string, string> = {},

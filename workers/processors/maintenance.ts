@@ -4,6 +4,7 @@ import { reconcile as reconcileDue, scanNoContact } from '../../src/domain/remin
 import { rollupEachProgram } from '../../src/domain/reports/rollup.js';
 import { applyRetention } from '../../src/domain/retention/policy.js';
 import { run, SYSTEM } from '../../src/domain/unit-of-work.js';
+import { scanSupervision } from '../../src/domain/welfare/scan.js';
 import { redactedMessage } from '../../src/logger.js';
 import type { Processor, WorkerDeps } from '../types.js';
 
@@ -61,6 +62,17 @@ export const noContactScan: Processor<'maintenance', 'no-contact-scan'> = async 
       return found;
     });
     return { alerted, ...reported(deps, 'no-contact-scan', programs) };
+  });
+
+/** Supervision short in the period that ended last: the intervener and the leads hear of it once. */
+export const supervisionScan: Processor<'maintenance', 'supervision-scan'> = async (_p, deps) =>
+  recorded(deps, 'supervision-scan', async () => {
+    const { notified, programs } = await run(deps, SYSTEM, 'autocommit', async (uow) => {
+      const { jobs, ...found } = await scanSupervision(uow.tx, uow.clock);
+      uow.enqueue(...jobs);
+      return found;
+    });
+    return { notified, ...reported(deps, 'supervision-scan', programs) };
   });
 
 /** Incremental: applies only the cases marked dirty since the last pass. */

@@ -6,6 +6,7 @@ import {
   fireSafeguardingEscalation,
 } from '../../src/domain/reminders/fire.js';
 import { run, SYSTEM, type SystemUnit } from '../../src/domain/unit-of-work.js';
+import { fireDebriefOverdue } from '../../src/domain/welfare/scan.js';
 import type { Processor } from '../types.js';
 
 // 'autocommit': each reminder's usual case is one statement; its other paths open their own transaction.
@@ -25,3 +26,6 @@ export const responseSla: Processor<'reminders', 'response-sla'> = async (p, dep
 
 export const safeguardingEscalate: Processor<'reminders', 'safeguarding-escalate'> = async (p, deps) =>
   run(deps, SYSTEM, 'autocommit', async (uow) => enqueued(uow, await fireSafeguardingEscalation(uow.tx, uow.clock, p.concernId, p.period)));
+
+export const debriefOverdue: Processor<'reminders', 'debrief-overdue'> = async (p, deps) =>
+  run(deps, SYSTEM, 'autocommit', async (uow) => enqueued(uow, await fireDebriefOverdue(uow.tx, uow.clock, p.debriefId)));

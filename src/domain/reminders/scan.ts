@@ -10,6 +10,8 @@ import { eachProgram, type ProgramsOutcome } from '../programs/each.js';
 import { ms } from '../programs/settings.js';
 import { escalationsDue } from '../safeguarding/store.js';
 import { awaitingResponseSince } from '../touchpoints/store.js';
+import { fireDebriefOverdue } from '../welfare/scan.js';
+import { overdueDebriefIds } from '../welfare/store.js';
 import { type Fired, fireFollowUpDue, fireFollowUpOverdue, fireResponseSla, fireSafeguardingEscalation } from './fire.js';
 import { webhookJobs, webhookJobsFor } from './jobs.js';
 
@@ -57,6 +59,7 @@ export interface ReconcileResult {
   followUpsOverdue: number;
   responsesOverdue: number;
   safeguardingEscalated: number;
+  debriefsOverdue: number;
   webhooksRequeued: number;
   jobs: JobRequest[];
   programs: ProgramsOutcome;
@@ -74,6 +77,7 @@ export async function reconcile(db: Db, clock: Clock): Promise<ReconcileResult> 
     followUpsOverdue: 0,
     responsesOverdue: 0,
     safeguardingEscalated: 0,
+    debriefsOverdue: 0,
     webhooksRequeued: 0,
     jobs: [],
   };
@@ -96,6 +100,9 @@ export async function reconcile(db: Db, clock: Clock): Promise<ReconcileResult> 
     }
     for (const r of await escalationsDue(db, programId, now, ms(settings, 'safeguardingAckWithin'), BATCH)) {
       result.safeguardingEscalated += collect(await fireSafeguardingEscalation(db, clock, r.id, r.escalations + 1));
+    }
+    for (const id of await overdueDebriefIds(db, programId, now, BATCH)) {
+      result.debriefsOverdue += collect(await fireDebriefOverdue(db, clock, id));
     }
     if (!settings.staffWebhookUrl) return;
     const undelivered = await undeliveredWebhooks(db, programId, now, BATCH);

@@ -7,7 +7,8 @@ import { leadsOf, notify } from '../notifications/notify.js';
 import { loadSettings, ms, type ProgramSettings } from '../programs/settings.js';
 import { webhookJobsFor } from '../reminders/jobs.js';
 import { findStaffMember, shareLockStaff } from '../staff/store.js';
-import type { DebriefReason, DebriefStatus, SupervisionFormat, TimeActivity } from '../vocabulary.js';
+import type { DebriefReason, DebriefStatus, Ideology, SupervisionFormat, TimeActivity } from '../vocabulary.js';
+import { debriefOverdueJob } from './jobs.js';
 import { isoWeekStart, parsePeriod, periodAt } from './period.js';
 import {
   type DebriefRow,
@@ -118,6 +119,7 @@ export async function myWelfare(tx: Tx, ctx: Ctx) {
     supervisionMinutesThisPeriod: supervision.minutes,
     supervisionMinMinutes: settings.supervisionMinMinutes,
     debriefsPending: await pendingDebriefCount(tx, p.staffId),
+    avoid: ((await findStaffMember(tx, p.staffId))?.avoid ?? []) as Ideology[],
   };
 }
 
@@ -157,7 +159,7 @@ export async function oweDebrief(tx: Tx, ctx: Ctx, t: DebriefTrigger): Promise<D
     ...(await notify(tx, [t.staffId], { ...request, personal: true })),
     ...(await notify(tx, await leadsOf(tx, t.programId), request)),
   ];
-  ctx.jobs.push(...webhookJobsFor(settings, ids));
+  ctx.jobs.push(debriefOverdueJob(row, now), ...webhookJobsFor(settings, ids));
   ctx.audit(auditEvent(ctx, 'debrief.owe', 'debrief', row.id, t.programId));
   return row;
 }

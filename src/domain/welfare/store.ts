@@ -89,6 +89,19 @@ export async function pendingDebriefCount(tx: Tx, staffId: string): Promise<numb
   return Number(row?.n ?? 0);
 }
 
+/** A program's pending debriefs past due whose overdue notice has not gone out, earliest first (for the reconcile). */
+export async function overdueDebriefIds(tx: Tx, programId: string, now: Date, limit: number): Promise<string[]> {
+  const rows = await tx
+    .select({ id: debriefs.id })
+    .from(debriefs)
+    .where(
+      and(eq(debriefs.programId, programId), eq(debriefs.status, 'pending'), isNull(debriefs.overdueNotifiedAt), lte(debriefs.dueAt, now)),
+    )
+    .orderBy(asc(debriefs.dueAt))
+    .limit(limit);
+  return rows.map((r) => r.id);
+}
+
 /**
  * Claims pending debriefs past due whose overdue notice has not gone out (at most `limit`):
  * marks them notified in the caller's transaction, so each is notified once whoever scans.
@@ -170,4 +183,94 @@ export async function lastSupervisionAt(tx: Tx, staffId: string, before: Date): 
     .orderBy(desc(supervisionSessions.at))
     .limit(1);
   return row?.at ?? null;
+}
+
+// ---- The welfare report (GET /v1/reports/welfare)
+
+/** Minutes of one staff member in one bucket: bucket i is [bounds[i], bounds[i + 1]). */
+export interface BucketMinutes {
+  staffId: string;
+  bucket: number;
+  minutes: number;
+}
+
+const boundsParam = (bounds: readonly Date[]) => sql`${sql.param(bounds.map((b) => b.toISOString()))}::timestamptz[]`;
+
+/**
+ * exposureMinutes split into consecutive buckets (the report's ISO weeks): the same rows and the
+ * same filters, grouped by `width_bucket` over `bounds` (ascending; at least two). Empty buckets
+ * are missing.
+ */
+export async function exposureMinutesByBucket(tx: Tx, staffIds: readonly string[], bounds: readonly Date[]): Promise<BucketMinutes[]> {
+  if (staffIds.length === 0 || bounds.length < 2) return [];
+  const from = bounds[0]!.toISOString();
+  const to = bounds.at(-1)!.toISOString();
+  const rows = await tx.execute<{ staff_id: string; bucket: number; minutes: number }>(sql`
+    select staff_id, width_bucket(at, ${boundsParam(bounds)}) - 1 as bucket, sum(minutes)::int as minutes from (
+      select logged_by as staff_id, occurred_at as at, minutes_spent as minutes from touchpoints
+       where logged_by = any(${sql.param([...staffIds])}::uuid[]) and minutes_spent is not null and voided_at is null
+         and occurred_at >= ${from}::timestamptz and occurred_at < ${to}::timestamptz
+      union all
+      select staff_id, at, minutes from time_logs
+       where staff_id = any(${sql.param([...staffIds])}::uuid[])
+         and at >= ${from}::timestamptz and at < ${to}::timestamptz
+    ) m group by 1, 2`);
+  return rows.rows.map((r) => ({ staffId: r.staff_id, bucket: Number(r.bucket), minutes: Number(r.minutes) }));
+}
+
+/** supervisionMinutes split into consecutive buckets (the report's supervision periods), as exposureMinutesByBucket. */
+export async function supervisionMinutesByBucket(tx: Tx, staffIds: readonly string[], bounds: readonly Date[]): Promise<BucketMinutes[]> {
+  if (staffIds.length === 0 || bounds.length < 2) return [];
+  // Grouped by position: the bucket expression holds a parameter, which GROUP BY cannot match by value.
+  const rows = await tx.execute<{ staff_id: string; bucket: number; minutes: number }>(sql`
+    select staff_id, width_bucket(at, ${boundsParam(bounds)}) - 1 as bucket, sum(minutes)::int as minutes from supervision_sessions
+     where staff_id = any(${sql.param([...staffIds])}::uuid[])
+       and at >= ${bounds[0]!.toISOString()}::timestamptz and at < ${bounds.at(-1)!.toISOString()}::timestamptz
+     group by 1, 2`);
+  return rows.rows.map((r) => ({ staffId: r.staff_id, bucket: Number(r.bucket), minutes: Number(r.minutes) }));
+}
+
+/** One staff member's debriefs owed in a window, by what became of them. */
+export interface DebriefTally {
+  staffId: string;
+  owed: number;
+  done: number;
+  onTime: number;
+  pending: number;
+  overdue: number;
+}
+
+/**
+ * The program's debriefs created in [from, to), per staff member: done, done by their due time,
+ * still pending, and pending past due at `now`. Staff with none are missing.
+ */
+export async function debriefTallies(tx: Tx, programId: string, from: Date, to: Date, now: Date): Promise<DebriefTally[]> {
+  const done: DebriefStatus = 'done';
+  const pending: DebriefStatus = 'pending';
+  const rows = await tx
+    .select({
+      staffId: debriefs.staffId,
+      owed: sql<number>`count(*)::int`,
+      done: sql<number>`(count(*) filter (where ${debriefs.status} = ${done}))::int`,
+      onTime: sql<number>`(count(*) filter (where ${debriefs.status} = ${done} and ${debriefs.doneAt} <= ${debriefs.dueAt}))::int`,
+      pending: sql<number>`(count(*) filter (where ${debriefs.status} = ${pending}))::int`,
+      overdue: sql<number>`(count(*) filter (where ${debriefs.status} = ${pending} and ${debriefs.dueAt} <= ${now.toISOString()}::timestamptz))::int`,
+    })
+    .from(debriefs)
+    .where(
+      and(
+        eq(debriefs.programId, programId),
+        sql`${debriefs.createdAt} >= ${from.toISOString()}::timestamptz`,
+        sql`${debriefs.createdAt} < ${to.toISOString()}::timestamptz`,
+      ),
+    )
+    .groupBy(debriefs.staffId);
+  return rows.map((r) => ({
+    staffId: r.staffId,
+    owed: Number(r.owed),
+    done: Number(r.done),
+    onTime: Number(r.onTime),
+    pending: Number(r.pending),
+    overdue: Number(r.overdue),
+  }));
 }
