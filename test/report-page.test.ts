@@ -933,4 +933,276 @@ describe.skipIf(!existsSync(CHROMIUM))('the report page in headless Chromium', (
       expect(cspViolations).toEqual([]);
     }, 90_000);
   });
+  describe('the welfare view (leads only)', () => {
+    interface WelfareWeek {
+      weekStart: string;
+      hours: number;
+      overCap: boolean;
+    }
+    interface WelfarePeriod {
+      start: string;
+      end: string;
+      minutes: number;
+      ended: boolean;
+      short: boolean;
+    }
+    interface Tally {
+      owed: number;
+      done: number;
+      onTime: number;
+      pending: number;
+      overdue: number;
+    }
+    interface WelfareReport {
+      capHours: number;
+      definition: Record<string, string | number>;
+      interveners: {
+        id: string;
+        name: string;
+        active: boolean;
+        exposure: { weeks: WelfareWeek[]; overCapWeeks: number };
+        debriefs: Tally;
+        supervision: { periods: WelfarePeriod[]; shortPeriods: number };
+      }[];
+      team: {
+        interveners: number;
+        exposure: { weeks: { weekStart: string; hours: number; overCapInterveners: number }[]; overCapWeeks: number };
+        debriefs: Tally;
+        supervision: {
+          periods: { start: string; end: string; minutes: number; ended: boolean; shortInterveners: number }[];
+          shortPeriods: number;
+        };
+      };
+    }
+    let wf: { programId: string; lead: Who; ana: Who; ben: Who; ev: Who };
+    const hoursAgo = (h: number) => minutesAgo(h * 60);
+    const pageFits = (p: Page) =>
+      p.evaluate<{ page: number; viewport: number }>(`({ page: document.documentElement.scrollWidth, viewport: window.innerWidth })`);
+
+    async function signIn(who: Who, requests: string[] = []) {
+      const p = await context.newPage();
+      p.on('pageerror', (e) => pageErrors.push(e.message));
+      p.on('console', (m) => {
+        if (/Content[- ]Security[- ]Policy/i.test(m.text())) cspViolations.push(m.text());
+      });
+      p.on('request', (r) => requests.push(r.url()));
+      await p.goto(`${base}/reports`);
+      await p.fill('#token', who.token);
+      await p.click('#save-token');
+      await p.locator('#signed-in').waitFor({ state: 'visible' });
+      await expect.poll(() => p.locator('#program').inputValue()).toBe(wf.programId);
+      return p;
+    }
+
+    /** The page's display rules: hours to 2 decimals, counts as integers, each flag said in words after its number. */
+    function expectedWelfare(api: WelfareReport) {
+      const count = (n: number) => n.toLocaleString('en-US');
+      const day = (iso: string) => iso.slice(0, 10);
+      const supervision = (x: { minutes: number; ended: boolean; short?: boolean }) =>
+        `${count(x.minutes)}${!x.ended ? ' so far' : x.short ? ' short' : ''}`;
+      const rowsOf = (cells: (r: WelfareReport['interveners'][number]) => Record<string, string>) =>
+        api.interveners.map((r) => ({ group: r.id, label: r.active ? r.name : `${r.name} (left)`, cells: cells(r) }));
+      const weekCells = <T extends { weekStart: string }>(weeks: T[], show: (x: T) => string) =>
+        Object.fromEntries(weeks.map((x) => [day(x.weekStart), show(x)]));
+      const periodCells = <T>(periods: T[], show: (x: T) => string) => Object.fromEntries(periods.map((x, i) => [`period-${i}`, show(x)]));
+      const tally = (d: Tally) => ({
+        owed: count(d.owed),
+        done: count(d.done),
+        onTime: count(d.onTime),
+        pending: count(d.pending),
+        overdue: count(d.overdue),
+      });
+      return {
+        exposure: [
+          ...rowsOf((r) => ({
+            ...weekCells(r.exposure.weeks, (x) => `${x.hours.toFixed(2)}${x.overCap ? ' at or over cap' : ''}`),
+            overCapWeeks: count(r.exposure.overCapWeeks),
+          })),
+          {
+            group: 'team',
+            label: 'Team (hours)',
+            cells: {
+              ...weekCells(api.team.exposure.weeks, (x) => x.hours.toFixed(2)),
+              overCapWeeks: count(api.team.exposure.overCapWeeks),
+            },
+          },
+          {
+            group: 'team-over-cap',
+            label: 'Interveners at or over cap',
+            cells: { ...weekCells(api.team.exposure.weeks, (x) => count(x.overCapInterveners)), overCapWeeks: '—' },
+          },
+        ],
+        debriefs: [...rowsOf((r) => tally(r.debriefs)), { group: 'team', label: 'Team', cells: tally(api.team.debriefs) }],
+        supervision: [
+          ...rowsOf((r) => ({ ...periodCells(r.supervision.periods, supervision), shortPeriods: count(r.supervision.shortPeriods) })),
+          {
+            group: 'team',
+            label: 'Team (minutes)',
+            cells: {
+              ...periodCells(api.team.supervision.periods, (x) => supervision({ minutes: x.minutes, ended: x.ended })),
+              shortPeriods: count(api.team.supervision.shortPeriods),
+            },
+          },
+          {
+            group: 'team-short',
+            label: 'Interveners short',
+            cells: {
+              ...periodCells(api.team.supervision.periods, (x) => `${count(x.shortInterveners)}${x.ended ? '' : ' so far'}`),
+              shortPeriods: '—',
+            },
+          },
+        ],
+      };
+    }
+
+    beforeAll(async () => {
+      wf = await cast(
+        t,
+        { lead: 'lead', ana: 'intervener', ben: 'intervener', ev: 'evaluator' },
+        { weeklyExposureCap: 'PT1H', supervisionEvery: 'P1W', supervisionMinMinutes: 90, debriefWithin: 'PT48H' },
+      );
+      const a = await activeCase(t, wf.lead, wf.programId, wf.ana.id, { profile: profile('x'), flaggedAt: minutesAgo(600) });
+      const b = await activeCase(t, wf.lead, wf.programId, wf.ben.id, { profile: profile('x'), flaggedAt: minutesAgo(600) });
+      // Ana: 45 minutes on a distressing touchpoint and 30 logged (over the one-hour cap this week), 20 a week ago; a debrief owed.
+      await ok(t, wf.ana, 'POST', `/v1/cases/${a.id}/touchpoints`, {
+        direction: 'outbound',
+        channel: 'direct_message',
+        occurredAt: hoursAgo(2),
+        minutesSpent: 45,
+        distressing: true,
+      });
+      await ok(t, wf.ana, 'POST', '/v1/me/time', { at: hoursAgo(1), minutes: 30, activity: 'reading' });
+      await ok(t, wf.ana, 'POST', '/v1/me/time', { at: hoursAgo(8 * 24), minutes: 20, activity: 'research' });
+      // Ben: 90 minutes two weeks ago; a hostile reply owes a debrief, which the lead holds at once (on time).
+      await ok(t, wf.ben, 'POST', '/v1/me/time', { at: hoursAgo(15 * 24), minutes: 90, activity: 'messaging' });
+      await ok(t, wf.ben, 'POST', `/v1/cases/${b.id}/touchpoints`, {
+        direction: 'inbound',
+        channel: 'direct_message',
+        occurredAt: minutesAgo(30),
+        sentiment: 'hostile',
+      });
+      const pending = await ok<{ items: { id: string; staffId: string }[] }>(
+        t,
+        wf.lead,
+        'GET',
+        `/v1/debriefs?status=pending&staffId=${wf.ben.id}`,
+      );
+      await ok(t, wf.lead, 'POST', `/v1/debriefs/${pending.items[0]!.id}/complete`, {});
+      // Supervision: Ana 60 minutes this week (short so far), Ben 120 nine days ago.
+      await ok(t, wf.lead, 'POST', `/v1/staff/${wf.ana.id}/supervision-sessions`, { at: hoursAgo(1), minutes: 60, format: 'individual' });
+      await ok(t, wf.lead, 'POST', `/v1/staff/${wf.ben.id}/supervision-sessions`, { at: hoursAgo(9 * 24), minutes: 120, format: 'group' });
+    }, 60_000);
+
+    it('a lead sees exposure per week against the cap, debriefs and supervision, each figure as the API has it', async () => {
+      const p = await signIn(wf.lead);
+      await p.locator('#welfare').waitFor({ state: 'visible' });
+      expect(await p.locator('#welfare-report').isHidden()).toBe(true);
+      await p.click('#show-welfare');
+      await p.locator('#welfare-report[data-rendered="1"]').waitFor({ state: 'visible' });
+      const q = { programId: wf.programId, from: await p.inputValue('#welfare-from'), to: await p.inputValue('#welfare-to') };
+      const res = await t.app.inject({ method: 'GET', url: `/v1/reports/welfare?${new URLSearchParams(q)}`, headers: wf.lead.auth });
+      expect(res.statusCode, res.body).toBe(200);
+      const api = res.json() as WelfareReport;
+      // What the test made, as the API counts it (independent of the day the test runs on).
+      expect(api.team.interveners).toBe(2);
+      expect(api.team.debriefs).toEqual({ owed: 2, done: 1, onTime: 1, pending: 1, overdue: 0 });
+      expect(api.capHours).toBe(1);
+      const ana = api.interveners.find((r) => r.id === wf.ana.id)!;
+      expect(ana.exposure.weeks.at(-1)!.overCap || ana.exposure.weeks.at(-2)!.overCap).toBe(true);
+      // The default window: the last eight whole UTC weeks, this one included.
+      expect(api.team.exposure.weeks.length).toBe(8);
+      expect(new Date(q.from).getUTCDay()).toBe(1);
+
+      const expected = expectedWelfare(api);
+      expect(await readTable(p, 'welfare-exposure-table')).toEqual(expected.exposure);
+      expect(await readTable(p, 'welfare-debriefs-table')).toEqual(expected.debriefs);
+      expect(await readTable(p, 'welfare-supervision-table')).toEqual(expected.supervision);
+      expect(await p.locator('#welfare-exposure-table thead th').allTextContents()).toEqual([
+        'Intervener',
+        ...api.team.exposure.weeks.map((x) => `Week of ${x.weekStart.slice(0, 10)}`),
+        'Weeks at or over cap',
+      ]);
+      // Supervision periods by their days: P1W is the ISO week, Monday to Sunday.
+      const lastDay = (iso: string) => new Date(Date.parse(iso) - 86_400_000).toISOString().slice(0, 10);
+      expect(await p.locator('#welfare-supervision-table thead th').allTextContents()).toEqual([
+        'Intervener',
+        ...api.team.supervision.periods.map((x) => `${x.start.slice(0, 10)} to ${lastDay(x.end)}`),
+        'Periods ended short',
+      ]);
+      expect(api.team.supervision.periods.map((x) => x.start)).toEqual(api.team.exposure.weeks.map((x) => x.weekStart));
+      expect(await p.locator('#welfare-debriefs-table thead th').allTextContents()).toEqual([
+        'Intervener',
+        'Owed',
+        'Done',
+        'Done on time',
+        'Still pending',
+        'Overdue now',
+      ]);
+      // Flags are words with an explanation, not a colour alone.
+      const over = p.locator('#welfare-exposure-table .flag').first();
+      expect(await over.textContent()).toBe('at or over cap');
+      expect(await over.getAttribute('title')).toBe('At or over the weekly cap of 1.00 hours');
+      expect(await p.locator('#welfare-summary').textContent()).toMatch(
+        /^Figures as of .+ UTC for 2 interveners\. Exposure cap: 1\.00 hours a week each\. Supervision: at least 90 minutes every week\.$/,
+      );
+      expect(await p.locator('#welfare-definition dt[data-key="suppression"] + dd').textContent()).toMatch(/^None/);
+      // Every rule the API names is on the page, under the fold.
+      expect(
+        await p
+          .locator('#welfare-definition dt')
+          .evaluateAll((dts) => dts.map((d) => (d as unknown as { dataset: { key: string } }).dataset.key)),
+      ).toEqual(Object.keys(api.definition));
+      await mkdir(OUTPUT_DIR, { recursive: true });
+      await p.locator('.welfare-definition summary').click();
+      await p.locator('#welfare-definition').screenshot({ path: path.join(OUTPUT_DIR, 'report-page-welfare-definition.png') });
+      await p.locator('.welfare-definition summary').click();
+
+      // Eight weeks with their flags fit a laptop screen without scrolling sideways.
+      const wide = await p.evaluate<{ table: number; wrap: number }>(
+        `(() => { const w = document.getElementById('welfare-exposure-table').parentElement; return { table: w.scrollWidth, wrap: w.clientWidth }; })()`,
+      );
+      expect(wide.table, JSON.stringify(wide)).toBeLessThanOrEqual(wide.wrap);
+      await mkdir(OUTPUT_DIR, { recursive: true });
+      await p.locator('#welfare').screenshot({ path: path.join(OUTPUT_DIR, 'report-page-welfare.png') });
+      expect(await seriousViolations(p)).toEqual([]);
+      expect(await accessibilityViolations(p)).toEqual([]);
+
+      // Phone width: nothing wider than the window; the week columns scroll inside their own box.
+      await p.setViewportSize({ width: 390, height: 844 });
+      await expect
+        .poll(async () => {
+          const f = await pageFits(p);
+          return f.page <= f.viewport ? 'fits' : JSON.stringify(f);
+        })
+        .toBe('fits');
+      await p.locator('#welfare').screenshot({ path: path.join(OUTPUT_DIR, 'report-page-welfare-phone.png') });
+      expect(await seriousViolations(p)).toEqual([]);
+      expect(await accessibilityViolations(p)).toEqual([]);
+      await p.close();
+      expect(pageErrors).toEqual([]);
+      expect(cspViolations).toEqual([]);
+    }, 90_000);
+
+    it('an evaluator has no welfare view and never asks for it', async () => {
+      const requests: string[] = [];
+      const p = await signIn(wf.ev, requests);
+      expect(await p.locator('#who').textContent()).toMatch(/\(evaluator\)$/);
+      await p.locator('#trials').waitFor({ state: 'visible' });
+      expect(await p.locator('#welfare').isHidden()).toBe(true);
+      expect(await p.getByRole('heading', { name: 'Team welfare' }).count()).toBe(0);
+      expect(requests.filter((u) => u.includes('/v1/reports/welfare'))).toEqual([]);
+      // And the API agrees: to an evaluator there is no such program.
+      const res = await t.app.inject({
+        method: 'GET',
+        url: `/v1/reports/welfare?programId=${wf.programId}&from=2026-01-01&to=2026-02-01`,
+        headers: wf.ev.auth,
+      });
+      expect(res.statusCode).toBe(404);
+      expect(res.json().code).toBe('program.not_found');
+      await p.screenshot({ path: path.join(OUTPUT_DIR, 'report-page-welfare-evaluator.png'), fullPage: true });
+      expect(await seriousViolations(p)).toEqual([]);
+      await p.close();
+      expect(pageErrors).toEqual([]);
+    }, 60_000);
+  });
 });

@@ -31,6 +31,7 @@ import { staffRoutes } from './routes/v1/staff.js';
 import { touchpointRoutes } from './routes/v1/touchpoints.js';
 import { trialRoutes } from './routes/v1/trials.js';
 import { welfareRoutes } from './routes/v1/welfare.js';
+import { welfareReportRoutes } from './routes/v1/welfare-report.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -142,6 +143,7 @@ export const app: FastifyPluginAsync<AppDeps> = async (instance, deps) => {
   await f.register(evaluationRoutes, deps);
   await f.register(trialRoutes, deps);
   await f.register(welfareRoutes, deps);
+  await f.register(welfareReportRoutes, deps);
   await f.register(reportsPage, deps);
   await f.register(workbench, deps);
   await f.register(adminRoutes, deps);

@@ -508,6 +508,16 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     summary: "An intervener's supervision sessions, newest first",
     description: 'The intervener themself or a lead of their program; anyone else 404.',
   },
+  'GET /v1/reports/welfare': {
+    operationId: 'getWelfareReport',
+    summary: "The team's welfare: exposure per week against the cap, debriefs, supervision",
+    description:
+      'A lead of the program only; an evaluator gets 404 `program.not_found` (welfare is never shown to evaluators). Per intervener and for the ' +
+      'team: exposure hours per UTC ISO week overlapping `[from, to)` (zero-filled) with the weeks at or over `weeklyExposureCap`; debriefs created ' +
+      'in the window, done, done on time, pending and overdue now; supervision minutes per `supervisionEvery` period overlapping the window and ' +
+      'the ended periods short of `supervisionMinMinutes`. Figures about staff for their own leads: nothing is suppressed. More than 1000 ' +
+      'supervision periods in the window: 400 `report.invalid_window`.',
+  },
   'POST /v1/reports/snapshots': {
     operationId: 'createReportSnapshot',
     summary: 'Freeze a report as it is now',
@@ -557,7 +567,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     operationId: 'runJob',
     summary: 'Run a scheduled job now',
     description:
-      '`retention`, `rollup`, `no-contact-scan` or `reconcile`. 202 once queued; with `wait=true`, 200 when it has finished (or 202 if it takes over a minute). ' +
+      '`retention`, `rollup`, `no-contact-scan`, `reconcile` or `supervision-scan`. 202 once queued; with `wait=true`, 200 when it has finished (or 202 if it takes over a minute). ' +
       'An unknown job is 404; 503 when the queue backend is down.',
   },
 };

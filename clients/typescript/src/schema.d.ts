@@ -81,7 +81,7 @@ export interface paths {
         put?: never;
         /**
          * Run a scheduled job now
-         * @description `retention`, `rollup`, `no-contact-scan` or `reconcile`. 202 once queued; with `wait=true`, 200 when it has finished (or 202 if it takes over a minute). An unknown job is 404; 503 when the queue backend is down.
+         * @description `retention`, `rollup`, `no-contact-scan`, `reconcile` or `supervision-scan`. 202 once queued; with `wait=true`, 200 when it has finished (or 202 if it takes over a minute). An unknown job is 404; 503 when the queue backend is down.
          *
          *     Who may call: admin.
          */
@@ -546,6 +546,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/debriefs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Debriefs owed, earliest due first
+         * @description A lead sees the program’s (optionally one intervener’s), an intervener their own; anyone else 404. A debrief is owed, once per event, when a touchpoint is `distressing` or `hostile`, when an intervener raises a safeguarding concern, and when a case closes `unsafe_to_continue`; it is due `debriefWithin` later, and one still pending then notifies the leads once (`debrief_overdue`).
+         *
+         *     Who may call: lead, intervener, analyst, evaluator.
+         */
+        get: operations["listDebriefs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/debriefs/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark a debrief held
+         * @description A lead of the program; the note is welfare data (the person and the leads read it). Done already: 409 `debrief.already_done`.
+         *
+         *     Who may call: lead.
+         */
+        post: operations["completeDebrief"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/exports/cases": {
         parameters: {
             query?: never;
@@ -678,6 +722,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/avoid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Opt out of (or back into) cases of some ideologies
+         * @description Interveners only: the right to opt out of topics. Such cases are left out of your candidates and assigning you one needs a lead’s override with a reason (409 `staff.avoids_topic`). `[]` opts back in.
+         *
+         *     Who may call: intervener.
+         */
+        put: operations["setMyTopicOptOuts"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me/caseload": {
         parameters: {
             query?: never;
@@ -738,6 +804,50 @@ export interface paths {
          *     Who may call: admin, lead, analyst, intervener, evaluator.
          */
         post: operations["markNotificationRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/time": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log time spent with hostile content outside a touchpoint
+         * @description Interveners only. Counts toward your exposure in the UTC ISO week of `at` (with the `minutesSpent` of the touchpoints you log); at or over the program’s `weeklyExposureCap` new cases need a lead’s override. `at` may be in the past, never in the future.
+         *
+         *     Who may call: intervener.
+         */
+        post: operations["logTime"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/welfare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your week: exposure against the cap, supervision and debriefs
+         * @description Interveners only; computed from the rows each time (no counter to drift), the same sum candidates and assignment read.
+         *
+         *     Who may call: intervener.
+         */
+        get: operations["getMyWelfare"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1060,6 +1170,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reports/welfare": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The team's welfare: exposure per week against the cap, debriefs, supervision
+         * @description A lead of the program only; an evaluator gets 404 `program.not_found` (welfare is never shown to evaluators). Per intervener and for the team: exposure hours per UTC ISO week overlapping `[from, to)` (zero-filled) with the weeks at or over `weeklyExposureCap`; debriefs created in the window, done, done on time, pending and overdue now; supervision minutes per `supervisionEvery` period overlapping the window and the ended periods short of `supervisionMinMinutes`. Figures about staff for their own leads: nothing is suppressed. More than 1000 supervision periods in the window: 400 `report.invalid_window`.
+         *
+         *     Who may call: lead, evaluator.
+         */
+        get: operations["getWelfareReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/reviews/pending": {
         parameters: {
             query?: never;
@@ -1226,6 +1358,34 @@ export interface paths {
          *     Who may call: lead.
          */
         post: operations["handOverCaseload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/staff/{id}/supervision-sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An intervener's supervision sessions, newest first
+         * @description The intervener themself or a lead of their program; anyone else 404.
+         *
+         *     Who may call: lead, intervener, analyst, evaluator.
+         */
+        get: operations["listSupervision"];
+        put?: never;
+        /**
+         * Record a supervision session held with an intervener
+         * @description A lead of the program. Each intervener needs `supervisionMinMinutes` per `supervisionEvery` period (calendar months such as P1M, or a fixed span); a period that ends short notifies the intervener and the leads once (`supervision_due`).
+         *
+         *     Who may call: lead.
+         */
+        post: operations["recordSupervision"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1914,6 +2074,54 @@ export interface components {
             awaitingReply: boolean;
             overdueFollowUps: number;
         };
+        Debrief: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            staffId: string;
+            caseId: string | null;
+            /** @enum {string} */
+            reason: "distressing_touchpoint" | "hostile_touchpoint" | "safeguarding_concern" | "unsafe_closure";
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            dueAt: string;
+            /** @enum {string} */
+            status: "pending" | "done";
+            doneAt: string | null;
+            doneBy: string | null;
+            note: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+        };
+        DebriefInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            staffId: string;
+            caseId: string | null;
+            /** @enum {string} */
+            reason: "distressing_touchpoint" | "hostile_touchpoint" | "safeguarding_concern" | "unsafe_closure";
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            dueAt: string;
+            /** @enum {string} */
+            status: "pending" | "done";
+            doneAt: string | null;
+            doneBy: string | null;
+            note: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+        };
         /** @description JSON by default; with format=csv, RFC 4180 text/csv with the same numbers */
         EngagementReport: {
             rows: {
@@ -2136,7 +2344,7 @@ export interface components {
         };
         JobRun: {
             /** @enum {string} */
-            name: "retention" | "rollup" | "no-contact-scan" | "reconcile";
+            name: "retention" | "rollup" | "no-contact-scan" | "reconcile" | "supervision-scan";
             jobId: string;
             /** @description completed, failed, or the queue state when not waited for */
             state: string;
@@ -2145,7 +2353,7 @@ export interface components {
         };
         JobRunInput: {
             /** @enum {string} */
-            name: "retention" | "rollup" | "no-contact-scan" | "reconcile";
+            name: "retention" | "rollup" | "no-contact-scan" | "reconcile" | "supervision-scan";
             jobId: string;
             /** @description completed, failed, or the queue state when not waited for */
             state: string;
@@ -2184,7 +2392,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            kind: "follow_up_due" | "follow_up_overdue" | "no_contact" | "response_overdue" | "safeguarding_raised" | "safeguarding_unacknowledged" | "case_assigned" | "caseload_orphaned" | "review_requested";
+            kind: "follow_up_due" | "follow_up_overdue" | "no_contact" | "response_overdue" | "safeguarding_raised" | "safeguarding_unacknowledged" | "case_assigned" | "caseload_orphaned" | "review_requested" | "debrief_due" | "debrief_overdue" | "supervision_due";
             caseId: string | null;
             /**
              * Format: date-time
@@ -2202,7 +2410,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            kind: "follow_up_due" | "follow_up_overdue" | "no_contact" | "response_overdue" | "safeguarding_raised" | "safeguarding_unacknowledged" | "case_assigned" | "caseload_orphaned" | "review_requested";
+            kind: "follow_up_due" | "follow_up_overdue" | "no_contact" | "response_overdue" | "safeguarding_raised" | "safeguarding_unacknowledged" | "case_assigned" | "caseload_orphaned" | "review_requested" | "debrief_due" | "debrief_overdue" | "supervision_due";
             caseId: string | null;
             /**
              * Format: date-time
@@ -2416,6 +2624,26 @@ export interface components {
                 secondCoderRate: number;
                 /** @description The signal codes a review may name */
                 signalCodebook: string[];
+                /**
+                 * Format: duration
+                 * @description Minutes with hostile content per UTC ISO week (touchpoints’ minutesSpent plus logged time) above which assignment needs an override (409 `staff.over_exposure`)
+                 * @example P3D
+                 */
+                weeklyExposureCap: string;
+                /**
+                 * Format: duration
+                 * @description The supervision period: calendar months (P1M, P3M) or a fixed span (P2W); each needs supervisionMinMinutes
+                 * @example P1M
+                 */
+                supervisionEvery: string;
+                /** @description Supervision minutes each intervener needs per supervisionEvery */
+                supervisionMinMinutes: number;
+                /**
+                 * Format: duration
+                 * @description How soon after a distressing event its debrief is due
+                 * @example P3D
+                 */
+                debriefWithin: string;
                 /** @description `true`: approving a case, or assigning it for the first time, needs a baseline assessment (409 `case.baseline_missing`) */
                 requireBaselineAssessment: boolean;
             };
@@ -2491,6 +2719,26 @@ export interface components {
                 secondCoderRate: number;
                 /** @description The signal codes a review may name */
                 signalCodebook: string[];
+                /**
+                 * Format: duration
+                 * @description Minutes with hostile content per UTC ISO week (touchpoints’ minutesSpent plus logged time) above which assignment needs an override (409 `staff.over_exposure`)
+                 * @example P3D
+                 */
+                weeklyExposureCap: string;
+                /**
+                 * Format: duration
+                 * @description The supervision period: calendar months (P1M, P3M) or a fixed span (P2W); each needs supervisionMinMinutes
+                 * @example P1M
+                 */
+                supervisionEvery: string;
+                /** @description Supervision minutes each intervener needs per supervisionEvery */
+                supervisionMinMinutes: number;
+                /**
+                 * Format: duration
+                 * @description How soon after a distressing event its debrief is due
+                 * @example P3D
+                 */
+                debriefWithin: string;
                 /** @description `true`: approving a case, or assigning it for the first time, needs a baseline assessment (409 `case.baseline_missing`) */
                 requireBaselineAssessment: boolean;
             };
@@ -2986,6 +3234,8 @@ export interface components {
             specialisms: string[];
             languages: string[];
             maxCaseload: number | null;
+            /** @description Ideologies whose cases they opted out of: left out of candidates, 409 `staff.avoids_topic` at assignment without an override */
+            avoid: ("far_right" | "islamist" | "other")[];
             active: boolean;
             /**
              * Format: date-time
@@ -3008,6 +3258,8 @@ export interface components {
             specialisms: string[];
             languages: string[];
             maxCaseload: number | null;
+            /** @description Ideologies whose cases they opted out of: left out of candidates, 409 `staff.avoids_topic` at assignment without an override */
+            avoid: ("far_right" | "islamist" | "other")[];
             active: boolean;
             /**
              * Format: date-time
@@ -3019,6 +3271,92 @@ export interface components {
              * @example 2026-12-01T09:30:00Z
              */
             updatedAt: string;
+        };
+        SupervisionSession: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            staffId: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            at: string;
+            minutes: number;
+            /** @enum {string} */
+            format: "individual" | "group" | "peer";
+            /** Format: uuid */
+            recordedBy: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+        };
+        SupervisionSessionInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            staffId: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            at: string;
+            minutes: number;
+            /** @enum {string} */
+            format: "individual" | "group" | "peer";
+            /** Format: uuid */
+            recordedBy: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+        };
+        TimeLog: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            staffId: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            at: string;
+            minutes: number;
+            /** @enum {string} */
+            activity: "messaging" | "research" | "reading";
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+        };
+        TimeLogInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            staffId: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            at: string;
+            minutes: number;
+            /** @enum {string} */
+            activity: "messaging" | "research" | "reading";
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+        };
+        TopicOptOuts: {
+            avoid: ("far_right" | "islamist" | "other")[];
+        };
+        TopicOptOutsInput: {
+            avoid: ("far_right" | "islamist" | "other")[];
         };
         Touchpoint: {
             /** Format: uuid */
@@ -3049,6 +3387,10 @@ export interface components {
             voidedAt: string | null;
             voidedBy: string | null;
             voidReason: string | null;
+            /** @description Shown to its logger and the leads only (welfare data about staff); null to anyone else */
+            minutesSpent: number | null;
+            /** @description Shown to its logger and the leads only; null to anyone else */
+            distressing: boolean | null;
         };
         TouchpointInput: {
             /** Format: uuid */
@@ -3079,6 +3421,10 @@ export interface components {
             voidedAt: string | null;
             voidedBy: string | null;
             voidReason: string | null;
+            /** @description Shown to its logger and the leads only (welfare data about staff); null to anyone else */
+            minutesSpent: number | null;
+            /** @description Shown to its logger and the leads only; null to anyone else */
+            distressing: boolean | null;
         };
         Trial: {
             /** Format: uuid */
@@ -3354,6 +3700,312 @@ export interface components {
                 }[];
                 /** @description Sustained-rate difference detectable with 80% power at alpha 0.05 with the current arm sizes */
                 minimumDetectableDiff: number | null;
+            };
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            asOf: string;
+            definition: {
+                [key: string]: string | number;
+            };
+        };
+        Welfare: {
+            /**
+             * Format: date-time
+             * @description Monday 00:00 UTC of this ISO week
+             * @example 2026-12-01T09:30:00Z
+             */
+            weekStart: string;
+            /** @description This week's touchpoints' minutesSpent plus logged time */
+            exposureMinutes: number;
+            /** @description The program's weeklyExposureCap in minutes */
+            capMinutes: number;
+            /** @description At or over the cap: new cases need a lead’s override */
+            overCap: boolean;
+            lastSupervisionAt: string | null;
+            /**
+             * Format: date-time
+             * @description The end of the first supervision period (this one or the next) still short of supervisionMinMinutes
+             * @example 2026-12-01T09:30:00Z
+             */
+            supervisionDueAt: string;
+            supervisionMinutesThisPeriod: number;
+            supervisionMinMinutes: number;
+            debriefsPending: number;
+            /** @description Ideologies you opted out of (PUT /v1/me/avoid), so a page can show them */
+            avoid: ("far_right" | "islamist" | "other")[];
+        };
+        WelfareInput: {
+            /**
+             * Format: date-time
+             * @description Monday 00:00 UTC of this ISO week
+             * @example 2026-12-01T09:30:00Z
+             */
+            weekStart: string;
+            /** @description This week's touchpoints' minutesSpent plus logged time */
+            exposureMinutes: number;
+            /** @description The program's weeklyExposureCap in minutes */
+            capMinutes: number;
+            /** @description At or over the cap: new cases need a lead’s override */
+            overCap: boolean;
+            lastSupervisionAt: string | null;
+            /**
+             * Format: date-time
+             * @description The end of the first supervision period (this one or the next) still short of supervisionMinMinutes
+             * @example 2026-12-01T09:30:00Z
+             */
+            supervisionDueAt: string;
+            supervisionMinutesThisPeriod: number;
+            supervisionMinMinutes: number;
+            debriefsPending: number;
+            /** @description Ideologies you opted out of (PUT /v1/me/avoid), so a page can show them */
+            avoid: ("far_right" | "islamist" | "other")[];
+        };
+        /** @description Figures about staff for their own leads: nothing is suppressed, and none of it reaches engagement reports or evaluators */
+        WelfareReport: {
+            /** Format: uuid */
+            programId: string;
+            from: string;
+            to: string;
+            /** @description weeklyExposureCap in minutes */
+            capMinutes: number;
+            capHours: number;
+            supervisionEvery: string;
+            supervisionMinMinutes: number;
+            interveners: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                active: boolean;
+                exposure: {
+                    weeks: {
+                        /**
+                         * Format: date-time
+                         * @description Monday 00:00 UTC
+                         * @example 2026-12-01T09:30:00Z
+                         */
+                        weekStart: string;
+                        minutes: number;
+                        /** @description minutes / 60, to 2 decimals */
+                        hours: number;
+                        /** @description minutes ≥ capMinutes */
+                        overCap: boolean;
+                    }[];
+                    totalMinutes: number;
+                    totalHours: number;
+                    /** @description Weeks at or over the cap */
+                    overCapWeeks: number;
+                };
+                debriefs: {
+                    /** @description Debriefs created in the window */
+                    owed: number;
+                    done: number;
+                    /** @description Done with doneAt ≤ dueAt */
+                    onTime: number;
+                    pending: number;
+                    /** @description Still pending with dueAt ≤ asOf */
+                    overdue: number;
+                };
+                supervision: {
+                    periods: {
+                        /**
+                         * Format: date-time
+                         * @example 2026-12-01T09:30:00Z
+                         */
+                        start: string;
+                        /**
+                         * Format: date-time
+                         * @description Exclusive
+                         * @example 2026-12-01T09:30:00Z
+                         */
+                        end: string;
+                        minutes: number;
+                        /** @description end ≤ asOf */
+                        ended: boolean;
+                        /** @description minutes < supervisionMinMinutes */
+                        short: boolean;
+                    }[];
+                    /** @description Ended periods short of supervisionMinMinutes */
+                    shortPeriods: number;
+                };
+            }[];
+            team: {
+                interveners: number;
+                exposure: {
+                    weeks: {
+                        /**
+                         * Format: date-time
+                         * @example 2026-12-01T09:30:00Z
+                         */
+                        weekStart: string;
+                        minutes: number;
+                        hours: number;
+                        /** @description Interveners at or over the cap that week */
+                        overCapInterveners: number;
+                    }[];
+                    totalMinutes: number;
+                    totalHours: number;
+                    /** @description Intervener-weeks at or over the cap */
+                    overCapWeeks: number;
+                };
+                debriefs: {
+                    /** @description Debriefs created in the window */
+                    owed: number;
+                    done: number;
+                    /** @description Done with doneAt ≤ dueAt */
+                    onTime: number;
+                    pending: number;
+                    /** @description Still pending with dueAt ≤ asOf */
+                    overdue: number;
+                };
+                supervision: {
+                    periods: {
+                        /**
+                         * Format: date-time
+                         * @example 2026-12-01T09:30:00Z
+                         */
+                        start: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-12-01T09:30:00Z
+                         */
+                        end: string;
+                        minutes: number;
+                        ended: boolean;
+                        /** @description Interveners short of supervisionMinMinutes in the period */
+                        shortInterveners: number;
+                    }[];
+                    /** @description Intervener-periods that ended short */
+                    shortPeriods: number;
+                };
+            };
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            asOf: string;
+            definition: {
+                [key: string]: string | number;
+            };
+        };
+        /** @description Figures about staff for their own leads: nothing is suppressed, and none of it reaches engagement reports or evaluators */
+        WelfareReportInput: {
+            /** Format: uuid */
+            programId: string;
+            from: string;
+            to: string;
+            /** @description weeklyExposureCap in minutes */
+            capMinutes: number;
+            capHours: number;
+            supervisionEvery: string;
+            supervisionMinMinutes: number;
+            interveners: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                active: boolean;
+                exposure: {
+                    weeks: {
+                        /**
+                         * Format: date-time
+                         * @description Monday 00:00 UTC
+                         * @example 2026-12-01T09:30:00Z
+                         */
+                        weekStart: string;
+                        minutes: number;
+                        /** @description minutes / 60, to 2 decimals */
+                        hours: number;
+                        /** @description minutes ≥ capMinutes */
+                        overCap: boolean;
+                    }[];
+                    totalMinutes: number;
+                    totalHours: number;
+                    /** @description Weeks at or over the cap */
+                    overCapWeeks: number;
+                };
+                debriefs: {
+                    /** @description Debriefs created in the window */
+                    owed: number;
+                    done: number;
+                    /** @description Done with doneAt ≤ dueAt */
+                    onTime: number;
+                    pending: number;
+                    /** @description Still pending with dueAt ≤ asOf */
+                    overdue: number;
+                };
+                supervision: {
+                    periods: {
+                        /**
+                         * Format: date-time
+                         * @example 2026-12-01T09:30:00Z
+                         */
+                        start: string;
+                        /**
+                         * Format: date-time
+                         * @description Exclusive
+                         * @example 2026-12-01T09:30:00Z
+                         */
+                        end: string;
+                        minutes: number;
+                        /** @description end ≤ asOf */
+                        ended: boolean;
+                        /** @description minutes < supervisionMinMinutes */
+                        short: boolean;
+                    }[];
+                    /** @description Ended periods short of supervisionMinMinutes */
+                    shortPeriods: number;
+                };
+            }[];
+            team: {
+                interveners: number;
+                exposure: {
+                    weeks: {
+                        /**
+                         * Format: date-time
+                         * @example 2026-12-01T09:30:00Z
+                         */
+                        weekStart: string;
+                        minutes: number;
+                        hours: number;
+                        /** @description Interveners at or over the cap that week */
+                        overCapInterveners: number;
+                    }[];
+                    totalMinutes: number;
+                    totalHours: number;
+                    /** @description Intervener-weeks at or over the cap */
+                    overCapWeeks: number;
+                };
+                debriefs: {
+                    /** @description Debriefs created in the window */
+                    owed: number;
+                    done: number;
+                    /** @description Done with doneAt ≤ dueAt */
+                    onTime: number;
+                    pending: number;
+                    /** @description Still pending with dueAt ≤ asOf */
+                    overdue: number;
+                };
+                supervision: {
+                    periods: {
+                        /**
+                         * Format: date-time
+                         * @example 2026-12-01T09:30:00Z
+                         */
+                        start: string;
+                        /**
+                         * Format: date-time
+                         * @example 2026-12-01T09:30:00Z
+                         */
+                        end: string;
+                        minutes: number;
+                        ended: boolean;
+                        /** @description Interveners short of supervisionMinMinutes in the period */
+                        shortInterveners: number;
+                    }[];
+                    /** @description Intervener-periods that ended short */
+                    shortPeriods: number;
+                };
             };
             /**
              * Format: date-time
@@ -4874,6 +5526,10 @@ export interface operations {
                             score: number;
                             openCases: number;
                             maxCaseload: number;
+                            /** @description This UTC ISO week's exposure: touchpoints' minutesSpent plus logged time */
+                            exposureMinutes: number;
+                            /** @description At or over the weekly exposure cap: assigning needs an override (409 `staff.over_exposure`) */
+                            overExposure: boolean;
                             reasons: string[];
                         }[];
                     };
@@ -6419,6 +7075,10 @@ export interface operations {
                     sentiment?: "positive" | "neutral" | "negative" | "hostile";
                     costCents?: number;
                     summary?: string;
+                    /** @description Welfare: minutes you spent on it (counts toward your weekly exposure) */
+                    minutesSpent?: number;
+                    /** @description Welfare: you found it distressing (a debrief is owed, due debriefWithin later) */
+                    distressing?: boolean;
                 };
             };
         };
@@ -6555,6 +7215,222 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Case"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDebriefs: {
+        parameters: {
+            query?: {
+                status?: "pending" | "done";
+                /** @description Leads: one intervener’s */
+                staffId?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Debrief"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    completeDebrief: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    note?: string | null;
+                } | null;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Debrief"];
                 };
             };
             /** @description Bad Request */
@@ -7259,6 +8135,99 @@ export interface operations {
             };
         };
     };
+    setMyTopicOptOuts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Ideologies whose cases you opt out of; [] to opt back in */
+                    avoid: ("far_right" | "islamist" | "other")[];
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopicOptOuts"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getCaseload: {
         parameters: {
             query?: never;
@@ -7540,6 +8509,199 @@ export interface operations {
             };
         };
     };
+    logTime: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a creating request safe to retry. A replay with the same key and body answers the first response (with `Idempotent-Replayed: true`); the same key with another body is 422 `idempotency.key_reused`; a replay while the first is still running is 409 `idempotency.in_flight`. Keys are scoped to your token and kept at least 24 hours. Any 1 to 255 visible ASCII characters: a UUID is a good choice.
+                 * @example 0193a1f2-7c41-7d2e-9b55-2f1c8e6a4d10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: date-time
+                     * @description When the time was spent (its UTC ISO week is the week it counts in)
+                     * @example 2026-12-01T09:30:00Z
+                     */
+                    at: string;
+                    minutes: number;
+                    /** @enum {string} */
+                    activity: "messaging" | "research" | "reading";
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimeLog"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMyWelfare: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Welfare"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listPrograms: {
         parameters: {
             query?: {
@@ -7701,6 +8863,26 @@ export interface operations {
                         secondCoderRate?: number;
                         /** @description The signal codes a review may name */
                         signalCodebook?: string[];
+                        /**
+                         * Format: duration
+                         * @description Minutes with hostile content per UTC ISO week (touchpoints’ minutesSpent plus logged time) above which assignment needs an override (409 `staff.over_exposure`)
+                         * @example P3D
+                         */
+                        weeklyExposureCap?: string;
+                        /**
+                         * Format: duration
+                         * @description The supervision period: calendar months (P1M, P3M) or a fixed span (P2W); each needs supervisionMinMinutes
+                         * @example P1M
+                         */
+                        supervisionEvery?: string;
+                        /** @description Supervision minutes each intervener needs per supervisionEvery */
+                        supervisionMinMinutes?: number;
+                        /**
+                         * Format: duration
+                         * @description How soon after a distressing event its debrief is due
+                         * @example P3D
+                         */
+                        debriefWithin?: string;
                         /** @description `true`: approving a case, or assigning it for the first time, needs a baseline assessment (409 `case.baseline_missing`) */
                         requireBaselineAssessment?: boolean;
                     };
@@ -7973,6 +9155,26 @@ export interface operations {
                         secondCoderRate?: number;
                         /** @description The signal codes a review may name */
                         signalCodebook?: string[];
+                        /**
+                         * Format: duration
+                         * @description Minutes with hostile content per UTC ISO week (touchpoints’ minutesSpent plus logged time) above which assignment needs an override (409 `staff.over_exposure`)
+                         * @example P3D
+                         */
+                        weeklyExposureCap?: string;
+                        /**
+                         * Format: duration
+                         * @description The supervision period: calendar months (P1M, P3M) or a fixed span (P2W); each needs supervisionMinMinutes
+                         * @example P1M
+                         */
+                        supervisionEvery?: string;
+                        /** @description Supervision minutes each intervener needs per supervisionEvery */
+                        supervisionMinMinutes?: number;
+                        /**
+                         * Format: duration
+                         * @description How soon after a distressing event its debrief is due
+                         * @example P3D
+                         */
+                        debriefWithin?: string;
                         /** @description `true`: approving a case, or assigning it for the first time, needs a baseline assessment (409 `case.baseline_missing`) */
                         requireBaselineAssessment?: boolean;
                     };
@@ -9565,6 +10767,107 @@ export interface operations {
             };
         };
     };
+    getWelfareReport: {
+        parameters: {
+            query: {
+                programId: string;
+                /** @description First UTC day, inclusive */
+                from: string;
+                /** @description UTC day after the last, exclusive */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WelfareReport"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listPendingReviews: {
         parameters: {
             query?: {
@@ -9980,6 +11283,8 @@ export interface operations {
                     specialisms?: string[];
                     languages?: string[];
                     maxCaseload?: number | null;
+                    /** @description Welfare: ideologies whose cases this person opted out of (the right to opt out of topics) */
+                    avoid?: ("far_right" | "islamist" | "other")[];
                 };
             };
         };
@@ -10193,6 +11498,8 @@ export interface operations {
                     specialisms?: string[];
                     languages?: string[];
                     maxCaseload?: number | null;
+                    /** @description Welfare: ideologies whose cases this person opted out of (the right to opt out of topics) */
+                    avoid?: ("far_right" | "islamist" | "other")[];
                     /** @description false deactivates: their tokens and queue-board sessions stop at once; not the last active admin (409 staff.last_admin) */
                     active?: boolean;
                 };
@@ -10618,6 +11925,235 @@ export interface operations {
             };
             /** @description Unsupported Media Type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSupervision: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["SupervisionSession"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recordSupervision: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a creating request safe to retry. A replay with the same key and body answers the first response (with `Idempotent-Replayed: true`); the same key with another body is 422 `idempotency.key_reused`; a replay while the first is still running is 409 `idempotency.in_flight`. Keys are scoped to your token and kept at least 24 hours. Any 1 to 255 visible ASCII characters: a UUID is a good choice.
+                 * @example 0193a1f2-7c41-7d2e-9b55-2f1c8e6a4d10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: date-time
+                     * @example 2026-12-01T09:30:00Z
+                     */
+                    at: string;
+                    minutes: number;
+                    /** @enum {string} */
+                    format: "individual" | "group" | "peer";
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SupervisionSession"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -64,6 +64,20 @@ const el = {
   trialComparisonsTable: $('trial-comparisons-table'),
   trialComparisonsCaption: $('trial-comparisons-caption'),
   trialMdd: $('trial-mdd'),
+  welfare: $('welfare'),
+  welfareForm: $('welfare-form'),
+  welfareFrom: $('welfare-from'),
+  welfareTo: $('welfare-to'),
+  showWelfare: $('show-welfare'),
+  welfareReport: $('welfare-report'),
+  welfareSummary: $('welfare-summary'),
+  welfareDefinition: $('welfare-definition'),
+  welfareExposureTable: $('welfare-exposure-table'),
+  welfareExposureCaption: $('welfare-exposure-caption'),
+  welfareDebriefsTable: $('welfare-debriefs-table'),
+  welfareDebriefsCaption: $('welfare-debriefs-caption'),
+  welfareSupervisionTable: $('welfare-supervision-table'),
+  welfareSupervisionCaption: $('welfare-supervision-caption'),
 };
 
 /** The query of the report on screen; Download CSV fetches exactly this one. */
@@ -207,6 +221,9 @@ async function useToken(candidate) {
   el.token.value = '';
   await loadPrograms(me);
   await loadTrials();
+  // Welfare is about staff and is for their leads alone: an evaluator's page has no trace of it.
+  resetWelfare();
+  el.welfare.hidden = me.role !== 'lead';
 }
 
 async function loadPrograms(me) {
@@ -263,6 +280,8 @@ function forgetToken() {
   el.report.hidden = true;
   el.freshness.hidden = true;
   resetTrials();
+  resetWelfare();
+  el.welfare.hidden = true;
   for (const key of Object.keys(charts)) {
     charts[key].destroy();
     delete charts[key];
@@ -708,6 +727,235 @@ function renderTrial() {
   el.trialReport.dataset.analysis = key;
 }
 
+// ---- welfare (leads only) ---------------------------------------------------------------
+
+function resetWelfare() {
+  el.welfareReport.hidden = true;
+  for (const table of [el.welfareExposureTable, el.welfareDebriefsTable, el.welfareSupervisionTable]) {
+    table.tHead.replaceChildren();
+    table.tBodies[0].replaceChildren();
+  }
+}
+
+async function showWelfare() {
+  clearError();
+  const q = { programId: el.program.value, from: el.welfareFrom.value, to: el.welfareTo.value };
+  if (!q.programId) throw new ApiError(0, { detail: 'Pick a program.' });
+  if (!q.from || !q.to) throw new ApiError(0, { detail: 'Pick both welfare dates.' });
+  if (q.from >= q.to) throw new ApiError(0, { detail: '“From” must be before “Before”.' });
+  el.showWelfare.disabled = true;
+  el.welfareReport.setAttribute('aria-busy', 'true');
+  try {
+    const report = await getJson(`/v1/reports/welfare?${new URLSearchParams(q)}`);
+    el.welfareReport.hidden = false;
+    renderWelfare(report);
+    el.welfareReport.dataset.rendered = String(Number(el.welfareReport.dataset.rendered ?? 0) + 1);
+  } finally {
+    el.showWelfare.disabled = false;
+    el.welfareReport.removeAttribute('aria-busy');
+  }
+}
+
+/** The welfare definition's keys as a reader would say them; an unknown key is shown as it is. */
+const WELFARE_LABELS = {
+  visibility: 'Who sees this',
+  suppression: 'Small numbers',
+  interveners: 'Who is listed',
+  weeks: 'Weeks',
+  exposure: 'Exposure',
+  hours: 'Hours',
+  weeklyExposureCap: 'Weekly exposure cap',
+  capMinutes: 'Cap in minutes',
+  overCap: 'At or over cap',
+  debriefsOwed: 'Debriefs owed',
+  debriefWithin: 'Debrief due within',
+  debriefsOnTime: 'Done on time',
+  debriefsPending: 'Still pending',
+  debriefsOverdue: 'Overdue now',
+  supervisionEvery: 'Supervision period',
+  supervisionMinMinutes: 'Supervision needed (minutes)',
+  supervisionPeriods: 'Supervision periods',
+  shortPeriods: 'Short periods',
+  team: 'Team rows',
+};
+const EVERY = { P1M: 'month', P3M: 'quarter', P6M: '6 months', P12M: 'year', P1W: 'week', P2W: '2 weeks', P4W: '4 weeks' };
+const hours2 = (h) => h.toFixed(2);
+
+/** A marker said in words (never a colour alone): "at or over cap", "short", "so far". */
+function flag(text, cls, title) {
+  const span = document.createElement('span');
+  span.className = cls;
+  span.textContent = text;
+  span.title = title;
+  return span;
+}
+
+function numCell(field, ...content) {
+  const td = document.createElement('td');
+  td.className = 'num';
+  td.dataset.field = field;
+  td.append(...content);
+  return td;
+}
+
+function rowHead(text, title) {
+  const th = document.createElement('th');
+  th.scope = 'row';
+  th.textContent = text;
+  if (title) th.title = title;
+  return th;
+}
+
+function headRow(first, labels) {
+  const tr = document.createElement('tr');
+  for (const [i, label] of [first, ...labels].entries()) {
+    const th = document.createElement('th');
+    th.scope = 'col';
+    th.append(...(Array.isArray(label) ? label : [label]));
+    if (i > 0) th.className = 'num';
+    tr.append(th);
+  }
+  return tr;
+}
+
+/** A date that never breaks across lines (a header may wrap between words, not inside 2026-02-16). */
+function nowrap(text) {
+  const span = document.createElement('span');
+  span.className = 'nowrap';
+  span.textContent = text;
+  return span;
+}
+
+/** A period as days (`2026-02-01 to 2026-02-28`), or as times when it is shorter than a day. */
+function periodLabel(p) {
+  const start = new Date(p.start);
+  const end = new Date(p.end);
+  if (end - start < DAY_MS) return [nowrap(fmt.time(p.start)), ' to ', nowrap(fmt.time(p.end))];
+  return [nowrap(isoDay(start)), ' to ', nowrap(isoDay(new Date(end.getTime() - DAY_MS)))];
+}
+
+function intervenerRow(tr, r) {
+  tr.dataset.group = r.id;
+  tr.append(rowHead(r.active ? r.name : `${r.name} (left)`, `Staff ${r.id}`));
+  return tr;
+}
+
+function renderWelfare(report) {
+  const program = el.program.selectedOptions[0]?.textContent ?? report.programId;
+  const every = EVERY[report.supervisionEvery] ?? report.supervisionEvery;
+  el.welfareSummary.textContent =
+    `Figures as of ${fmt.time(report.asOf)} for ${fmt.count(report.team.interveners)} interveners. ` +
+    `Exposure cap: ${hours2(report.capHours)} hours a week each. Supervision: at least ${fmt.count(report.supervisionMinMinutes)} minutes every ${every}.`;
+  el.welfareDefinition.replaceChildren();
+  for (const [key, value] of Object.entries(report.definition ?? {})) {
+    const dt = document.createElement('dt');
+    dt.textContent = WELFARE_LABELS[key] ?? key;
+    dt.dataset.key = key;
+    const dd = document.createElement('dd');
+    dd.textContent = String(value);
+    el.welfareDefinition.append(dt, dd);
+  }
+
+  // Exposure: a column per UTC week, a row per intervener, then the team.
+  const weeks = report.team.exposure.weeks.map((x) => fmt.day(x.weekStart));
+  setCaption(
+    el.welfareExposureCaption,
+    `${program}: exposure in hours per week, from ${report.from} to before ${report.to} (cap ${hours2(report.capHours)} hours)`,
+  );
+  el.welfareExposureTable.tHead.replaceChildren(
+    headRow('Intervener', [...weeks.map((d) => ['Week of ', nowrap(d)]), 'Weeks at or over cap']),
+  );
+  const overTitle = `At or over the weekly cap of ${hours2(report.capHours)} hours`;
+  const exposureRows = report.interveners.map((r) => {
+    const tr = intervenerRow(document.createElement('tr'), r);
+    for (const [i, x] of r.exposure.weeks.entries()) {
+      tr.append(numCell(weeks[i], hours2(x.hours), ...(x.overCap ? [' ', flag('at or over cap', 'flag', overTitle)] : [])));
+    }
+    tr.append(numCell('overCapWeeks', fmt.count(r.exposure.overCapWeeks)));
+    if (r.exposure.overCapWeeks > 0) tr.classList.add('has-flag');
+    return tr;
+  });
+  const teamHours = document.createElement('tr');
+  teamHours.className = 'total';
+  teamHours.dataset.group = 'team';
+  teamHours.append(rowHead('Team (hours)', 'All interveners listed'));
+  for (const [i, x] of report.team.exposure.weeks.entries()) teamHours.append(numCell(weeks[i], hours2(x.hours)));
+  teamHours.append(numCell('overCapWeeks', fmt.count(report.team.exposure.overCapWeeks)));
+  const teamOver = document.createElement('tr');
+  teamOver.dataset.group = 'team-over-cap';
+  teamOver.append(rowHead('Interveners at or over cap'));
+  for (const [i, x] of report.team.exposure.weeks.entries()) teamOver.append(numCell(weeks[i], fmt.count(x.overCapInterveners)));
+  teamOver.append(numCell('overCapWeeks', noValue('Counted per intervener in the row above')));
+  el.welfareExposureTable.tBodies[0].replaceChildren(...exposureRows, teamHours, teamOver);
+
+  // Debriefs owed in the window, by what became of them.
+  const DEBRIEF_COLUMNS = [
+    { field: 'owed', label: 'Owed' },
+    { field: 'done', label: 'Done' },
+    { field: 'onTime', label: 'Done on time' },
+    { field: 'pending', label: 'Still pending' },
+    { field: 'overdue', label: 'Overdue now' },
+  ];
+  setCaption(el.welfareDebriefsCaption, `${program}: debriefs owed from ${report.from} to before ${report.to}`);
+  el.welfareDebriefsTable.tHead.replaceChildren(
+    headRow(
+      'Intervener',
+      DEBRIEF_COLUMNS.map((c) => c.label),
+    ),
+  );
+  const debriefCells = (tr, d) => {
+    for (const c of DEBRIEF_COLUMNS) tr.append(numCell(c.field, fmt.count(d[c.field])));
+    if (d.overdue > 0) tr.classList.add('has-flag');
+    return tr;
+  };
+  const teamDebriefs = document.createElement('tr');
+  teamDebriefs.className = 'total';
+  teamDebriefs.dataset.group = 'team';
+  teamDebriefs.append(rowHead('Team', 'All interveners listed'));
+  el.welfareDebriefsTable.tBodies[0].replaceChildren(
+    ...report.interveners.map((r) => debriefCells(intervenerRow(document.createElement('tr'), r), r.debriefs)),
+    debriefCells(teamDebriefs, report.team.debriefs),
+  );
+
+  // Supervision: a column per period, minutes, with the short and unfinished periods said in words.
+  const periods = report.team.supervision.periods.map(periodLabel);
+  setCaption(
+    el.welfareSupervisionCaption,
+    `${program}: supervision minutes per ${every} (at least ${fmt.count(report.supervisionMinMinutes)} each)`,
+  );
+  el.welfareSupervisionTable.tHead.replaceChildren(headRow('Intervener', [...periods, 'Periods ended short']));
+  const shortTitle = `Ended with less than ${report.supervisionMinMinutes} minutes`;
+  const soFarTitle = 'This period has not ended yet';
+  const supervisionRows = report.interveners.map((r) => {
+    const tr = intervenerRow(document.createElement('tr'), r);
+    for (const [i, x] of r.supervision.periods.entries()) {
+      const mark = !x.ended ? [' ', flag('so far', 'pending', soFarTitle)] : x.short ? [' ', flag('short', 'flag', shortTitle)] : [];
+      tr.append(numCell(`period-${i}`, fmt.count(x.minutes), ...mark));
+    }
+    tr.append(numCell('shortPeriods', fmt.count(r.supervision.shortPeriods)));
+    if (r.supervision.shortPeriods > 0) tr.classList.add('has-flag');
+    return tr;
+  });
+  const teamMinutes = document.createElement('tr');
+  teamMinutes.className = 'total';
+  teamMinutes.dataset.group = 'team';
+  teamMinutes.append(rowHead('Team (minutes)', 'All interveners listed'));
+  for (const [i, x] of report.team.supervision.periods.entries()) {
+    teamMinutes.append(numCell(`period-${i}`, fmt.count(x.minutes), ...(!x.ended ? [' ', flag('so far', 'pending', soFarTitle)] : [])));
+  }
+  teamMinutes.append(numCell('shortPeriods', fmt.count(report.team.supervision.shortPeriods)));
+  const teamShort = document.createElement('tr');
+  teamShort.dataset.group = 'team-short';
+  teamShort.append(rowHead('Interveners short'));
+  for (const [i, x] of report.team.supervision.periods.entries()) {
+    teamShort.append(
+      numCell(`period-${i}`, fmt.count(x.shortInterveners), ...(!x.ended ? [' ', flag('so far', 'pending', soFarTitle)] : [])),
+    );
+  }
+  teamShort.append(numCell('shortPeriods', noValue('Counted per intervener in the row above')));
+  el.welfareSupervisionTable.tBodies[0].replaceChildren(...supervisionRows, teamMinutes, teamShort);
+}
+
 // ---- charts -----------------------------------------------------------------------------
 
 /** Draws each bar's 95% interval as a whisker with caps, from the dataset's `ci` array. */
@@ -865,6 +1113,11 @@ function init() {
   const tomorrow = new Date(Date.now() + DAY_MS);
   el.to.value = isoDay(tomorrow);
   el.from.value = isoDay(new Date(tomorrow.getTime() - 90 * DAY_MS));
+  el.welfareTo.value = isoDay(tomorrow);
+  // The last eight whole UTC weeks, this one included: from the Monday seven weeks before this week's.
+  const today = new Date();
+  const monday = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()) - ((today.getUTCDay() + 6) % 7) * DAY_MS;
+  el.welfareFrom.value = isoDay(new Date(monday - 7 * 7 * DAY_MS));
 
   el.tokenForm.addEventListener(
     'submit',
@@ -877,6 +1130,8 @@ function init() {
   el.forget.addEventListener('click', () => forgetToken());
   el.queryForm.addEventListener('submit', guarded(showReport));
   el.program.addEventListener('change', guarded(loadTrials));
+  el.program.addEventListener('change', () => resetWelfare());
+  el.welfareForm.addEventListener('submit', guarded(showWelfare));
   el.trialForm.addEventListener('submit', guarded(showTrial));
   for (const radio of el.trialReport.querySelectorAll('input[name="analysis"]')) radio.addEventListener('change', () => renderTrial());
   el.download.addEventListener('click', guarded(downloadCsv));

@@ -18,6 +18,17 @@ const TAGS = [
   { name: 'follow-ups', description: 'Reminders for staff, never messages to profiles.' },
   { name: 'safeguarding', description: 'Concerns for someone’s safety, escalated until a lead acknowledges them.' },
   { name: 'reports', description: 'Engagement funnels with confidence intervals; small cells suppressed.' },
+  { name: 'notes', description: 'Case notes: general, handover and supervision notes, scoped and erased with the case.' },
+  { name: 'reviews', description: 'Independent, blind peer review of closed cases’ outcomes, and a lead’s adjudication.' },
+  {
+    name: 'trials',
+    description: 'Approach trials: stratified permuted-block allocation of the opening approach, fixed at first assignment.',
+  },
+  { name: 'assessments', description: 'Before/after assessments of a case on immutable templates of factors scored 0–3 or unknown.' },
+  {
+    name: 'welfare',
+    description: 'Intervener welfare: exposure, topic opt-outs, debriefs and supervision; the person’s and their leads’ alone.',
+  },
   { name: 'audit', description: 'The append-only, hash-chained audit log (admins).' },
   { name: 'admin', description: 'Operations for admins: running scheduled jobs now.' },
 ];

@@ -21,6 +21,7 @@ export const WORKBENCH_MODULES = [
   'team.js',
   'reviews.js',
   'assessments.js',
+  'welfare.js',
 ] as const;
 const STYLES = ['app.css'] as const;
 

@@ -27,6 +27,7 @@ export const welfareSchema = z
     supervisionMinutesThisPeriod: z.int(),
     supervisionMinMinutes: z.int(),
     debriefsPending: z.int(),
+    avoid: z.array(z.enum(IDEOLOGIES)).describe('Ideologies you opted out of (PUT /v1/me/avoid), so a page can show them'),
   })
   .meta({ id: 'Welfare' });
 
@@ -62,8 +63,8 @@ export const debriefCursor = z.tuple([z.iso.datetime({ offset: true }), z.uuid()
 
 export const completeDebriefBody = z
   .strictObject({ note: freeText({ max: 2000 }).nullable().optional() })
-  .nullish()
-  .meta({ example: { note: 'Talked it through; Sam takes Friday off screens.' } });
+  .meta({ example: { note: 'Talked it through; Sam takes Friday off screens.' } })
+  .nullish();
 
 export const supervisionBody = z
   .strictObject({ at: isoTime, minutes: z.int().min(1).max(600), format: z.enum(SUPERVISION_FORMATS) })

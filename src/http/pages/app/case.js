@@ -22,6 +22,7 @@ import {
 } from './dom.js';
 import { attempts, checkboxes, checked, clearProblem, field, formAlert, formStatus, nextId, said, select, submitting } from './forms.js';
 import { notesSection } from './notes.js';
+import { minutesProblem, parseMinutes } from './welfare.js';
 
 const APPROACHES = [
   'empathetic',
@@ -323,6 +324,8 @@ export async function renderCase(ctx, id) {
     const suggestion = trialSuggestion(direction, approaches);
     const cost = h('input', { type: 'text', inputmode: 'decimal', autocomplete: 'off', spellcheck: 'false' });
     const summary = h('textarea', { rows: 3, maxlength: 500 });
+    // Welfare (interveners): their time with it counts toward the weekly cap; distressing owes a debrief.
+    const welfare = role === 'intervener' ? welfareFields() : null;
     const at = h('input', { type: 'datetime-local' });
     let atTouched = false;
     at.addEventListener('input', () => {
@@ -356,6 +359,7 @@ export async function renderCase(ctx, id) {
       ),
       field('Summary', summary, { path: 'summary', hint: 'Optional, up to 500 characters. No names, handles or links.' }),
       field('When', at, { path: 'occurredAt', hint: 'Your local time; now unless you change it.' }),
+      welfare?.el,
       formAlert(),
       h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Log message')),
       formStatus(),
@@ -368,7 +372,16 @@ export async function renderCase(ctx, id) {
         form,
         async () => {
           const cents = parseCost(cost.value);
+          const spent = welfare ? welfare.minutes() : null;
+          if (Number.isNaN(spent) || (spent !== null && minutesProblem(spent, { min: 0, max: 600 }))) {
+            throw new ApiError(400, {
+              detail: 'Some fields need attention: see below.',
+              errors: [{ path: 'minutesSpent', message: minutesProblem(spent, { min: 0, max: 600 }) }],
+            });
+          }
           const snapshot = JSON.stringify([
+            spent,
+            welfare?.distressing() ?? false,
             direction.value,
             channel.value,
             checked(approaches),
@@ -386,6 +399,8 @@ export async function renderCase(ctx, id) {
             ...(sentiment.value ? { sentiment: sentiment.value } : {}),
             ...(cents !== null ? { costCents: cents } : {}),
             ...(summary.value.trim() ? { summary: summary.value.trim() } : {}),
+            ...(spent !== null ? { minutesSpent: spent } : {}),
+            ...(welfare?.distressing() ? { distressing: true } : {}),
           }));
           const res = await post(`/v1/cases/${id}/touchpoints`, attempt.body, { 'idempotency-key': attempt.key }).catch((err) => {
             tries.failed(err);
@@ -402,12 +417,54 @@ export async function renderCase(ctx, id) {
       sentiment.value = '';
       cost.value = '';
       summary.value = '';
+      const debriefOffered = welfare?.distressing() ?? false;
+      welfare?.reset();
       resetAt();
-      said(form, replayed ? 'Message logged (the first try had reached the server: it is logged once).' : 'Message logged.');
+      said(
+        form,
+        `${replayed ? 'Message logged (the first try had reached the server: it is logged once).' : 'Message logged.'}${
+          debriefOffered ? ' A lead will be in touch to offer you a debrief; take a moment before the next one.' : ''
+        }`,
+      );
       await refresh('case', 'touchpoints', 'followUps');
       suggestion.reset();
     });
     return form;
+  }
+
+  /** Minutes spent and "This was distressing": optional, seen only by the intervener and the leads. */
+  function welfareFields() {
+    const minutes = h('input', { type: 'text', inputmode: 'decimal', autocomplete: 'off', spellcheck: 'false', class: 'minutes-input' });
+    const box = h('input', { type: 'checkbox', id: nextId('c') });
+    const hintId = `${box.id}-hint`;
+    box.setAttribute('aria-describedby', hintId);
+    const el = h(
+      'div',
+      { class: 'welfare-fields' },
+      field('Minutes spent', minutes, {
+        path: 'minutesSpent',
+        hint: 'Optional: reading and writing it, e.g. 20 or 1 h 10. It counts toward your week’s time with hostile content.',
+      }),
+      h(
+        'div',
+        { class: 'field', dataset: { path: 'distressing' } },
+        h('label', { class: 'check', for: box.id }, box, h('span', {}, 'This was distressing')),
+        h(
+          'p',
+          { class: 'hint', id: hintId },
+          'If it stayed with you, tick this: a lead will offer you a short debrief. Only you and your leads see it.',
+        ),
+      ),
+    );
+    return {
+      el,
+      minutes: () => parseMinutes(minutes.value),
+      distressing: () => box.checked,
+      reset() {
+        minutes.value = '';
+        box.checked = false;
+      },
+    };
   }
 
   // ---- an approach trial: the arm is the suggested opening approach -------------------------
@@ -501,6 +558,8 @@ export async function renderCase(ctx, id) {
             t.approaches.length ? `Approaches: ${t.approaches.map(words).join(', ')}` : null,
             t.sentiment ? `Sentiment: ${t.sentiment}` : null,
             t.costCents != null ? `Cost: ${(t.costCents / 100).toFixed(2)}` : null,
+            t.minutesSpent ? `Time spent: ${t.minutesSpent} min` : null,
+            t.distressing ? 'Distressing' : null,
             `Logged by ${ctx.staffName(t.loggedBy)}`,
           ]
             .filter(Boolean)

@@ -12,6 +12,7 @@ import { renderSafeguarding } from './safeguarding.js';
 import { renderMyAbsences, renderTeam } from './team.js';
 import { renderToday } from './today.js';
 import { renderTriage } from './triage.js';
+import { renderDebriefs, renderMyWeek } from './welfare.js';
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -33,6 +34,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NAV = {
   intervener: [
     ['today', 'Today'],
+    ['week', 'My week'],
     ['absences', 'My absences'],
     ['reviews', 'Reviews'],
     ['notifications', 'Notifications'],
@@ -45,6 +47,7 @@ const NAV = {
   lead: [
     ['approvals', 'Approvals'],
     ['safeguarding', 'Safeguarding'],
+    ['debriefs', 'Debriefs'],
     ['cases', 'Cases'],
     ['team', 'Team'],
     ['triage', 'Triage'],
@@ -62,6 +65,8 @@ const VIEWS = {
   safeguarding: { roles: ['lead'], render: renderSafeguarding },
   team: { roles: ['lead'], render: renderTeam },
   absences: { roles: ['intervener'], render: renderMyAbsences },
+  week: { roles: ['intervener'], render: renderMyWeek },
+  debriefs: { roles: ['lead'], render: renderDebriefs },
   reviews: { roles: ['lead', 'analyst', 'intervener'], render: renderReviews },
   notifications: { roles: ['admin', 'lead', 'analyst', 'intervener'], render: renderNotifications },
   case: { roles: ['lead', 'analyst', 'intervener'], render: renderCase },
@@ -260,6 +265,8 @@ function failed(view, err) {
     safeguarding: 'Safeguarding',
     team: 'Team',
     absences: 'My absences',
+    week: 'My week',
+    debriefs: 'Debriefs',
     reviews: 'Reviews',
   };
   const title = titles[view] ?? 'Workbench';

@@ -14,6 +14,16 @@ const KINDS = {
   case_assigned: 'A case was assigned to you',
   caseload_orphaned: 'An intervener with active cases was deactivated: hand their cases over',
   review_requested: 'A closed case is waiting for an outcome review',
+  debrief_due: 'A debrief is owed after a distressing contact',
+  debrief_overdue: 'A debrief is overdue',
+  supervision_due: 'Supervision is due',
+};
+
+/** Welfare notifications are about a person, not a case: a lead's queue or Team page, an intervener's My week. */
+const WELFARE_PAGES = {
+  debrief_due: { lead: '#/debriefs', intervener: '#/week' },
+  debrief_overdue: { lead: '#/debriefs', intervener: '#/week' },
+  supervision_due: { lead: '#/team', intervener: '#/week' },
 };
 
 export async function renderNotifications(ctx) {
@@ -49,6 +59,7 @@ export async function renderNotifications(ctx) {
       n.kind === 'case_assigned' && n.hasHandoverNote ? `${KINDS.case_assigned}, with a handover note` : (KINDS[n.kind] ?? n.kind);
     // Not about one case: the Team page lists the cases waiting for a handover.
     const onTeam = n.kind === 'caseload_orphaned' && ctx.me.role === 'lead';
+    const welfarePage = WELFARE_PAGES[n.kind]?.[ctx.me.role];
     const li = h(
       'li',
       { class: `note${n.readAt ? '' : ' unread'}` },
@@ -59,11 +70,13 @@ export async function renderNotifications(ctx) {
         // A reviewer never held the case: the Reviews page is where it is reviewed.
         n.kind === 'review_requested'
           ? h('a', { href: '#/reviews' }, text)
-          : n.caseId && canOpen
-            ? h('a', { href: `#/case/${n.caseId}` }, text)
-            : onTeam
-              ? h('a', { href: '#/team' }, text)
-              : h('strong', {}, text),
+          : welfarePage
+            ? h('a', { href: welfarePage }, text)
+            : n.caseId && canOpen
+              ? h('a', { href: `#/case/${n.caseId}` }, text)
+              : onTeam
+                ? h('a', { href: '#/team' }, text)
+                : h('strong', {}, text),
       ),
       h('p', { class: 'meta' }, when(n.createdAt)),
     );

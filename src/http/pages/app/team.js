@@ -7,6 +7,7 @@
 import { ApiError, call, get, getAll, post } from './api.js';
 import { badge, fill, fromLocalInput, h, hiddenText, profileName, toLocalInput, when, words } from './dom.js';
 import { attempts, field, formAlert, formStatus, nextId, said, select, submitting } from './forms.js';
+import { supervisionSection } from './welfare.js';
 
 /** Why a handover left a case where it was, in words; any other code by its last part. */
 const SKIPPED = {
@@ -411,6 +412,7 @@ async function teamView(ctx, asLead) {
           absenceList,
           recordBox,
         ),
+        asLead ? supervisionSection(ctx, person) : null,
       ),
     );
 
