@@ -58,9 +58,10 @@ beforeAll(async () => {
     evaluator: 'evaluator',
     otherIntervener: 'intervener',
     spareIntervener: { role: 'intervener', maxCaseload: 100 },
+    dpo: 'dpo',
   });
   ({ programId, otherIntervener, spareIntervener } = mine);
-  people = { admin: mine.admin, lead: mine.lead, analyst: mine.analyst, intervener: mine.intervener, evaluator: mine.evaluator };
+  people = { admin: mine.admin, lead: mine.lead, analyst: mine.analyst, intervener: mine.intervener, evaluator: mine.evaluator, dpo: mine.dpo };
   ({
     programId: otherProgramId,
     otherLead,
@@ -85,7 +86,7 @@ async function caseFor(relation: Relation): Promise<string> {
 
 function expected(route: CaseRoute, role: Role, relation: Relation): number {
   // An evaluator sees no case at all: every case route is 404, never a 403 that would confirm it exists.
-  if (role === 'evaluator') return 404;
+  if (role === 'evaluator' || role === 'dpo') return 404;
   if (!route.roles.includes(role)) return 403;
   if (relation === 'missing' || relation === 'otherProgram') return 404;
   if (role === 'analyst') return 404; // active cases are past triage: out of an analyst's scope

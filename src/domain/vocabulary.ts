@@ -1,6 +1,6 @@
 // The domain's words: the db schema builds its pgEnums from these lists and the HTTP schemas their zod enums.
 
-export const STAFF_ROLES = ['admin', 'lead', 'analyst', 'intervener', 'evaluator'] as const;
+export const STAFF_ROLES = ['admin', 'lead', 'analyst', 'intervener', 'evaluator', 'dpo'] as const;
 export const PLATFORMS = ['facebook', 'x', 'instagram', 'youtube', 'tiktok', 'telegram', 'reddit', 'other'] as const;
 export const IDEOLOGIES = ['far_right', 'islamist', 'other'] as const;
 export const RISK_LEVELS = ['low', 'medium', 'high'] as const;
@@ -37,6 +37,8 @@ export const NOTIFICATION_KINDS = [
   'debrief_due',
   'debrief_overdue',
   'supervision_due',
+  'dsr_due_soon',
+  'dsr_overdue',
 ] as const;
 export const OUTCOME_STATUSES = ['self_reported', 'provisional', 'confirmed', 'disputed', 'adjudicated'] as const;
 export const REVIEW_CONFIDENCES = ['low', 'medium', 'high'] as const;
@@ -52,6 +54,14 @@ export const SUPERVISION_FORMATS = ['individual', 'group', 'peer'] as const;
 /** Why a debrief is owed: the event that triggered it. */
 export const DEBRIEF_REASONS = ['distressing_touchpoint', 'hostile_touchpoint', 'safeguarding_concern', 'unsafe_closure'] as const;
 export const DEBRIEF_STATUSES = ['pending', 'done'] as const;
+export const HOLD_REASONS = ['safeguarding_investigation', 'complaint', 'litigation', 'dsr_pending'] as const;
+export const DSR_TYPES = ['access', 'objection', 'erasure', 'rectification'] as const;
+export const DSR_STATUSES = ['open', 'closed'] as const;
+export const DSR_RESOLUTIONS = ['fulfilled', 'refused', 'no_data'] as const;
+export const OUTREACH_DISCLOSURES = ['organisation', 'named_person'] as const;
+export const REFERRAL_TARGETS = ['exit_programme', 'mental_health', 'helpline', 'social_services', 'prevent_channel', 'police', 'other'] as const;
+export const REFERRAL_CONSENTS = ['given', 'declined', 'not_sought'] as const;
+export const REFERRAL_STATUSES = ['pending', 'accepted', 'declined', 'unknown'] as const;
 export const NOTE_KINDS = ['general', 'handover', 'supervision'] as const;
 export const NOTE_VISIBILITIES = ['case', 'leads'] as const;
 
@@ -62,6 +72,14 @@ export type TimeActivity = (typeof TIME_ACTIVITIES)[number];
 export type SupervisionFormat = (typeof SUPERVISION_FORMATS)[number];
 export type DebriefReason = (typeof DEBRIEF_REASONS)[number];
 export type DebriefStatus = (typeof DEBRIEF_STATUSES)[number];
+export type HoldReason = (typeof HOLD_REASONS)[number];
+export type DsrType = (typeof DSR_TYPES)[number];
+export type DsrStatus = (typeof DSR_STATUSES)[number];
+export type DsrResolution = (typeof DSR_RESOLUTIONS)[number];
+export type OutreachDisclosure = (typeof OUTREACH_DISCLOSURES)[number];
+export type ReferralTarget = (typeof REFERRAL_TARGETS)[number];
+export type ReferralConsent = (typeof REFERRAL_CONSENTS)[number];
+export type ReferralStatus = (typeof REFERRAL_STATUSES)[number];
 export type Role = (typeof STAFF_ROLES)[number];
 export type OutcomeStatus = (typeof OUTCOME_STATUSES)[number];
 export type NoteKind = (typeof NOTE_KINDS)[number];

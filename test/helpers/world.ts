@@ -9,7 +9,7 @@ import { call, flagBody, ok } from './story.js';
 
 export type { Who } from './cast.js';
 export type RouteTable = FastifyInstance['routeTable'];
-export const ROLES: readonly Role[] = ['admin', 'lead', 'analyst', 'intervener', 'evaluator'];
+export const ROLES: readonly Role[] = ['admin', 'lead', 'analyst', 'intervener', 'evaluator', 'dpo'];
 
 /** How the object a request names stands to the caller. */
 export type Relation = 'own' | 'otherIntervener' | 'otherProgram' | 'missing';
@@ -65,7 +65,7 @@ export class World {
 
   static async create(t: TestApp): Promise<World> {
     const w = new World(t);
-    const { programId, admin, lead, analyst, intervener, evaluator, otherIntervener, spare } = await cast(
+    const { programId, admin, lead, analyst, intervener, evaluator, otherIntervener, spare, dpo } = await cast(
       t,
       {
         admin: 'admin',
@@ -75,13 +75,14 @@ export class World {
         evaluator: 'evaluator',
         otherIntervener: 'intervener',
         spare: { role: 'intervener', maxCaseload: 500 },
+        dpo: 'dpo',
       },
       REVIEWED,
     );
     const { programId: otherProgramId, ...other } = await cast(t, { lead: 'lead', analyst: 'analyst', intervener: 'intervener' }, REVIEWED);
     w.programId = programId;
     w.otherProgramId = otherProgramId;
-    w.people = { admin, lead, analyst, intervener, evaluator };
+    w.people = { admin, lead, analyst, intervener, evaluator, dpo };
     w.otherIntervener = otherIntervener;
     w.spare = spare;
     w.other = other;
@@ -371,7 +372,7 @@ export function leaked(body: string, secrets: Iterable<string>, request: string)
 export function secretsFor(w: World, role: Role): Set<string> {
   if (role === 'admin') return w.contents;
   // An evaluator sees no case contents and nothing of another program.
-  if (role === 'evaluator') return new Set([...w.contents, ...w.foreign]);
+  if (role === 'evaluator' || role === 'dpo') return new Set([...w.contents, ...w.foreign]);
   const out = new Set(w.foreign);
   if (role === 'intervener') for (const s of w.otherCaseload) out.add(s);
   if (role === 'analyst') for (const s of w.pastTriage) out.add(s);

@@ -11,6 +11,7 @@ import type { Relation, TargetKind, Who, World } from '../helpers/world.js';
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 /** Status per relation; null: the relation means nothing for this route (e.g. another intervener's job). */
 export type ByRelation = Record<Relation, number | null>;
+export type Expect = Record<Exclude<Role, 'dpo'>, number | ByRelation> & { dpo?: number | ByRelation };
 
 export interface CallContext {
   w: World;
@@ -37,7 +38,8 @@ export interface RoutePolicy {
   optional?: true;
   /** What `:id` (or `:name`, or the `programId` field) refers to; without one a route is checked per role. */
   target?: TargetKind;
-  expect: Record<Role, number | ByRelation>;
+  /** `dpo` left out: as the evaluator's, every status a 403 (on a case route, 404 for every relation). */
+  expect: Expect;
   /** Succeeding changes the object: each allowed call gets a fresh one. */
   mutates?: true;
   /** Lists closed cases of the program to peers who may review them: case ids (never identities) of other holders' cases are expected. */
@@ -60,10 +62,10 @@ const DENY = S(403, 403, 403, 403);
 const PROGRAM = (ok: number) => S(ok, ok, 404, 404);
 /** In scope for an intervener (and an analyst on a case in triage): only their own. */
 const OWN = (ok: number) => S(ok, 404, 404, 404);
-const ALL = (status: number) => ({ admin: status, lead: status, analyst: status, intervener: status, evaluator: status });
+const ALL = (status: number) => ({ admin: status, lead: status, analyst: status, intervener: status, evaluator: status, dpo: status });
 const only = (roles: Role[], status: number | ByRelation, otherwise: number | ByRelation = 403) =>
   Object.fromEntries(
-    (['admin', 'lead', 'analyst', 'intervener', 'evaluator'] as const).map((r) => [r, roles.includes(r) ? status : otherwise]),
+    (['admin', 'lead', 'analyst', 'intervener', 'evaluator', 'dpo'] as const).map((r) => [r, roles.includes(r) ? status : otherwise]),
   ) as Record<Role, number | ByRelation>;
 
 const soon = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
@@ -96,7 +98,7 @@ function caseRoute(
 const get = (
   url: string,
   auth: RoutePolicy['auth'],
-  expect: Record<Role, number | ByRelation>,
+  expect: Expect,
   extra: Partial<RoutePolicy> = {},
 ): RoutePolicy => ({
   method: 'GET',
@@ -124,8 +126,16 @@ const NOQ = 'no-such-queue';
 
 /** Routes about one case (as src/http/plugins/auth.ts names them): an evaluator not allowed there gets 404, as if the case did not exist. */
 const CASE_ROUTE = /^\/v1\/(cases\/:id|touchpoints\/:id|follow-ups\/:id|safeguarding\/:id)(\/|$)/;
-function evaluatorHidden(p: RoutePolicy): boolean {
-  return CASE_ROUTE.test(p.url) && (p.auth === 'public' || p.auth === 'own' || !p.auth.includes('evaluator'));
+function hiddenFrom(p: RoutePolicy, role: 'evaluator' | 'dpo'): boolean {
+  return CASE_ROUTE.test(p.url) && (p.auth === 'public' || p.auth === 'own' || !p.auth.includes(role));
+}
+const evaluatorHidden = (p: RoutePolicy) => hiddenFrom(p, 'evaluator');
+/** A dpo left out of a policy gets 403 wherever the evaluator has a status (the same shape), 404 on a case route. */
+function dpoDefault(p: RoutePolicy): number | ByRelation {
+  if (hiddenFrom(p, 'dpo')) return NONE;
+  const e = p.expect.evaluator;
+  if (typeof e === 'number') return p.auth === 'public' ? e : 403;
+  return Object.fromEntries(Object.entries(e).map(([k, v]) => [k, v === null ? null : 403])) as ByRelation;
 }
 const NONE = S(404, 404, 404, 404);
 
@@ -682,9 +692,10 @@ const DECLARED: RoutePolicy[] = [
   board('GET', '/static/*', 200, '/static/favicon-32x32.png'),
 ];
 
-export const ROUTE_POLICIES: RoutePolicy[] = DECLARED.map((p) =>
-  evaluatorHidden(p) ? { ...p, expect: { ...p.expect, evaluator: NONE } } : p,
-);
+export const ROUTE_POLICIES: RoutePolicy[] = DECLARED.map((p) => {
+  const withDpo = p.expect.dpo === undefined ? { ...p, expect: { ...p.expect, dpo: dpoDefault(p) } } : p;
+  return evaluatorHidden(withDpo) ? { ...withDpo, expect: { ...withDpo.expect, evaluator: NONE } } : withDpo;
+});
 
 export const routeKey = (r: { method: string; url: string }) => `${r.method} ${r.url}`;
 
@@ -694,15 +705,16 @@ export function policyOf(method: string, url: string): RoutePolicy | undefined {
 
 /** The status a role gets for an object in `relation` (null: not applicable); routes without a target ignore it. */
 export function expected(p: RoutePolicy, role: Role, relation: Relation = 'own'): number | null {
-  const e = p.expect[role];
+  const e = p.expect[role] ?? 403;
   return typeof e === 'number' ? (relation === 'own' ? e : null) : e[relation];
 }
 
 /** Roles with any non-403 answer: what routeTable's auth array must list (an evaluator's 404 on a case route is the auth plugin's, not the route's). */
 export function allowedRoles(p: RoutePolicy): Role[] {
-  return (['admin', 'lead', 'analyst', 'intervener', 'evaluator'] as const).filter((r) => {
-    if (r === 'evaluator' && evaluatorHidden(p)) return false;
+  return (['admin', 'lead', 'analyst', 'intervener', 'evaluator', 'dpo'] as const).filter((r) => {
+    if ((r === 'evaluator' || r === 'dpo') && hiddenFrom(p, r)) return false;
     const e = p.expect[r];
+    if (e === undefined) return false;
     return typeof e === 'number' ? e !== 403 : Object.values(e).some((s) => s !== null && s !== 403);
   });
 }

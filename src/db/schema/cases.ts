@@ -49,6 +49,14 @@ export const cases = pgTable(
     sustainedAt: ts('sustained_at'),
     sustainedBy: uuid('sustained_by'),
     firstOutboundApproaches: text('first_outbound_approaches').array(),
+    /** Publicness as the flagger attested it: the account and the content were public when checked. */
+    accountPublic: boolean('account_public'),
+    contentPublic: boolean('content_public'),
+    publicnessCheckedAt: ts('publicness_checked_at'),
+    /** The first referral of the case (reports' `referred`). */
+    referredAt: ts('referred_at'),
+    /** The disclosed account the first outbound message was sent from (reports' groupBy=outreachAccount). */
+    firstOutreachAccountId: uuid('first_outreach_account_id'),
     /** The arm a running trial allocated at first assignment: fixed for good (reassignment, reopen and handover keep it). */
     trialId: uuid('trial_id').references(() => trials.id),
     trialArm: text('trial_arm').$type<Approach>(),

@@ -1,6 +1,14 @@
 import { pgEnum } from 'drizzle-orm/pg-core';
 import {
   ASSESSMENT_PHASES,
+  DSR_RESOLUTIONS,
+  DSR_STATUSES,
+  DSR_TYPES,
+  HOLD_REASONS,
+  OUTREACH_DISCLOSURES,
+  REFERRAL_CONSENTS,
+  REFERRAL_STATUSES,
+  REFERRAL_TARGETS,
   DEBRIEF_REASONS,
   DEBRIEF_STATUSES,
   SUPERVISION_FORMATS,
@@ -56,3 +64,11 @@ export const timeActivity = pgEnum('time_activity', TIME_ACTIVITIES);
 export const supervisionFormat = pgEnum('supervision_format', SUPERVISION_FORMATS);
 export const debriefReason = pgEnum('debrief_reason', DEBRIEF_REASONS);
 export const debriefStatus = pgEnum('debrief_status', DEBRIEF_STATUSES);
+export const holdReason = pgEnum('hold_reason', HOLD_REASONS);
+export const dsrType = pgEnum('dsr_type', DSR_TYPES);
+export const dsrStatus = pgEnum('dsr_status', DSR_STATUSES);
+export const dsrResolution = pgEnum('dsr_resolution', DSR_RESOLUTIONS);
+export const outreachDisclosure = pgEnum('outreach_disclosure', OUTREACH_DISCLOSURES);
+export const referralTarget = pgEnum('referral_target', REFERRAL_TARGETS);
+export const referralConsent = pgEnum('referral_consent', REFERRAL_CONSENTS);
+export const referralStatus = pgEnum('referral_status', REFERRAL_STATUSES);

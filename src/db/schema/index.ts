@@ -9,6 +9,7 @@ export * from './meta.js';
 export * from './notes.js';
 export * from './notifications.js';
 export * from './programs.js';
+export * from './protection.js';
 export * from './reports.js';
 export * from './reviews.js';
 export * from './snapshots.js';

@@ -20,6 +20,9 @@ export const safeguardingConcerns = pgTable(
     acknowledgedBy: uuid('acknowledged_by'),
     acknowledgedAt: ts('acknowledged_at'),
     acknowledgeNote: text('acknowledge_note'),
+    /** A dpo reviewed the concern's text for a subject access export (it is included only then). */
+    dpoReviewedAt: ts('dpo_reviewed_at'),
+    dpoReviewedBy: uuid('dpo_reviewed_by'),
     /** How many unacknowledged-periods have been escalated (each fires once). */
     escalations: integer('escalations').notNull().default(0),
   },

@@ -26,6 +26,8 @@ export const touchpoints = pgTable(
     minutesSpent: integer('minutes_spent'),
     /** Welfare: the logger found it distressing (a debrief is owed). */
     distressing: boolean('distressing').notNull().default(false),
+    /** The disclosed outreach account an outbound message was sent from. */
+    outreachAccountId: uuid('outreach_account_id'),
     loggedBy: uuid('logged_by').notNull(),
     /** Who held the case when it was logged (reports credit stages to them). */
     holderId: uuid('holder_id'),

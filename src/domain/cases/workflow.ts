@@ -6,7 +6,7 @@ export type CaseStatus = (typeof CASE_STATUSES)[number];
 export type CaseAction = 'triage_accept' | 'triage_reject' | 'approve' | 'assign' | 'close' | 'reopen';
 
 /** Admins run programs and staff; case work belongs to these roles. */
-export type CaseRole = Exclude<Role, 'admin' | 'evaluator'>;
+export type CaseRole = Exclude<Role, 'admin' | 'evaluator' | 'dpo'>;
 
 interface Transition {
   from: readonly CaseStatus[];

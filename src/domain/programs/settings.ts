@@ -59,6 +59,25 @@ export const programSettingsShape = {
     .describe('The supervision period: calendar months (P1M, P3M) or a fixed span (P2W); each needs supervisionMinMinutes'),
   supervisionMinMinutes: z.int().min(0).max(10_000).describe('Supervision minutes each intervener needs per supervisionEvery'),
   debriefWithin: duration.describe('How soon after a distressing event its debrief is due'),
+  dataProtection: z
+    .strictObject({
+      controller: z.string().max(500).optional(),
+      purposes: z.array(z.string().max(500)).max(30).optional(),
+      legalBasis: z.string().max(500).optional(),
+      article9Condition: z.string().max(500).optional(),
+      recipients: z.array(z.string().max(500)).max(30).optional(),
+      sources: z.array(z.string().max(500)).max(30).optional(),
+    })
+    .describe('The controller’s facts for the record of processing and subject access exports'),
+  requirePublicnessAttestation: z
+    .boolean()
+    .describe('`true`: flagging needs `publicness` with both the account and the content public (422 `case.publicness_unattested`)'),
+  requireOutreachAccount: z
+    .boolean()
+    .describe('`true`: an outbound touchpoint must name a live, disclosed outreach account of its platform (422 `touchpoint.outreach_account_invalid`)'),
+  freeTextIdentifierCheck: z
+    .boolean()
+    .describe('`true`: free text holding a URL or an @handle is refused (422 `text.contains_identifier`); evidence links go in indicators[].evidenceUrl'),
   requireBaselineAssessment: z
     .boolean()
     .describe('`true`: approving a case, or assigning it for the first time, needs a baseline assessment (409 `case.baseline_missing`)'),
@@ -88,6 +107,10 @@ export const DEFAULT_SETTINGS: ProgramSettings = {
   secondCoderRate: 0.2,
   signalCodebook: ['expressed_doubt', 'reduced_hostility', 'accepted_support', 'left_group_space', 'sought_help', 'none'],
   requireBaselineAssessment: false,
+  dataProtection: {},
+  requirePublicnessAttestation: false,
+  requireOutreachAccount: false,
+  freeTextIdentifierCheck: true,
   weeklyExposureCap: 'PT8H',
   supervisionEvery: 'P1M',
   supervisionMinMinutes: 90,

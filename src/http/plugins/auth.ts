@@ -46,7 +46,7 @@ export function recordRoutes(server: FastifyInstance) {
   });
 }
 
-export const ALL_ROLES: readonly Role[] = ['admin', 'lead', 'analyst', 'intervener', 'evaluator'];
+export const ALL_ROLES: readonly Role[] = ['admin', 'lead', 'analyst', 'intervener', 'evaluator', 'dpo'];
 
 /**
  * Routes about one case (or something of one case). An evaluator sees no case contents at all, so
@@ -83,7 +83,9 @@ export default fp(async function auth(app: FastifyInstance, deps: AppDeps) {
     request.principal = principal;
     await app.perTokenLimit?.(request);
     if (!policy.includes(principal.role)) {
-      if (principal.role === 'evaluator' && CASE_ROUTE.test(request.routeOptions.url ?? '')) throw notFound('case');
+      // Evaluators and dpos work from reports, requests and holds: a case route is not theirs, and for them there is no case.
+      if ((principal.role === 'evaluator' || principal.role === 'dpo') && CASE_ROUTE.test(request.routeOptions.url ?? ''))
+        throw notFound('case');
       throw new DomainError(403, 'auth.forbidden', `The ${principal.role} role may not do this.`);
     }
   });
