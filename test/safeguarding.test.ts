@@ -75,7 +75,9 @@ describe('POST /v1/cases/{id}/safeguarding', () => {
     expect(sent.map((n) => n.staffId).sort()).toEqual([lead.id, lead2.id].sort());
     expect(sent.every((n) => n.kind === 'safeguarding_raised' && n.caseId === c.id && n.programId === programId)).toBe(true);
     const inbox = await ok<Page<{ kind: string; caseId: string }>>(t, lead2, 'GET', '/v1/me/notifications?unread=true');
-    expect(inbox.items[0]).toMatchObject({ kind: 'safeguarding_raised', caseId: c.id });
+    // The same transaction owes Sam a debrief (Intervener welfare), so the leads also hear debrief_due.
+    expect(inbox.items.map((n) => n.kind).sort()).toEqual(['debrief_due', 'safeguarding_raised']);
+    expect(inbox.items.find((n) => n.kind === 'safeguarding_raised')).toMatchObject({ caseId: c.id });
     expect(await auditCount(t, 'safeguarding.raise', sam.id)).toBeGreaterThanOrEqual(1);
   });
 

@@ -24,6 +24,7 @@ import { noteRoutes } from './routes/v1/notes.js';
 import { reviewRoutes } from './routes/v1/reviews.js';
 import { notificationRoutes } from './routes/v1/notifications.js';
 import { programRoutes } from './routes/v1/programs.js';
+import { protectionRoutes } from './routes/v1/protection.js';
 import { reportRoutes } from './routes/v1/reports.js';
 import { evaluationRoutes } from './routes/v1/evaluation.js';
 import { safeguardingRoutes } from './routes/v1/safeguarding.js';
@@ -142,6 +143,7 @@ export const app: FastifyPluginAsync<AppDeps> = async (instance, deps) => {
   await f.register(reportRoutes, deps);
   await f.register(evaluationRoutes, deps);
   await f.register(trialRoutes, deps);
+  await f.register(protectionRoutes, deps);
   await f.register(welfareRoutes, deps);
   await f.register(welfareReportRoutes, deps);
   await f.register(reportsPage, deps);

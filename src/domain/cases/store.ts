@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, notInArray, or, type SQL, sql } from 'drizzle-orm';
 import { type Db, isPool, type Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
+import { activeHoldSql } from '../holds/store.js';
 import { builtOnce, hotQuery, setList } from '../../db/prepared.js';
 import { assignments, caseEvents, cases, profiles, suppressionList } from '../../db/schema/index.js';
 import type { Principal } from '../staff/principal.js';
@@ -23,7 +24,17 @@ export interface CaseWithProfile {
 
 export type NewCase = Pick<
   typeof cases.$inferInsert,
-  'id' | 'programId' | 'ideology' | 'riskLevel' | 'platform' | 'indicators' | 'flaggedAt' | 'flaggedBy'
+  | 'id'
+  | 'programId'
+  | 'ideology'
+  | 'riskLevel'
+  | 'platform'
+  | 'indicators'
+  | 'flaggedAt'
+  | 'flaggedBy'
+  | 'accountPublic'
+  | 'contentPublic'
+  | 'publicnessCheckedAt'
 >;
 export type NewProfile = Pick<
   typeof profiles.$inferInsert,
@@ -223,6 +234,7 @@ const STAGE_FACTS = [
   'outboundCostCents',
   'lastTouchpointAt',
   'lastTouchpointDirection',
+  'firstOutreachAccountId',
 ] as const satisfies readonly (keyof StageFacts)[];
 type Unlisted = Exclude<keyof StageFacts, (typeof STAGE_FACTS)[number]>;
 const allListed: [Unlisted] extends [never] ? true : Unlisted = true;
@@ -327,22 +339,65 @@ export async function claimNoContactAlert(tx: Tx, caseId: string, spellStart: Da
  * Unerased cases of a program past retention, locked and skipped when another worker holds them:
  * never contacted and flagged before `neverContactedBefore`, or closed before `closedBefore`.
  */
-export async function claimRetentionDue(
-  tx: Tx,
-  programId: string,
-  cutoffs: { now: Date; neverContactedMs: number; closedMs: number },
-  limit: number,
-): Promise<string[]> {
-  // Milliseconds as parameters: exactly the spans the settings name, whatever the session's zone.
-  const before = (msAgo: number) => sql`${cutoffs.now.toISOString()}::timestamptz - ${msAgo}::float8 * interval '1 millisecond'`;
+export interface RetentionCutoffs {
+  now: Date;
+  neverContactedMs: number;
+  closedMs: number;
+}
+
+/**
+ * Retention's rule, the one predicate the job and the preview share: a case not erased, never
+ * contacted `neverContactedMs` after flagging, or closed `closedMs` after closing, as of `at`, and
+ * not held then. Milliseconds as parameters: exactly the spans the settings name, whatever the
+ * session's zone.
+ */
+function retentionDueSql(programId: string, c: RetentionCutoffs, at: Date, held: 'skip' | 'only'): SQL {
+  const atSql = sql`${at.toISOString()}::timestamptz`;
+  const before = (msAgo: number) => sql`${atSql} - ${msAgo}::float8 * interval '1 millisecond'`;
   const closed: CaseStatus = 'closed';
+  const hold = activeHoldSql(sql`c.id`, atSql);
+  return sql`c.program_id = ${programId} and c.erased_at is null and (
+       (c.contacted_at is null and c.flagged_at <= ${before(c.neverContactedMs)})
+       or (c.status = ${closed} and c.closed_at <= ${before(c.closedMs)}))
+     and ${held === 'skip' ? sql`not ${hold}` : hold}`;
+}
+
+/** When retention falls due for a case, and under which rule. */
+function retentionDueAtSql(c: RetentionCutoffs): SQL {
+  const after = (col: SQL, ms: number) => sql`${col} + ${ms}::float8 * interval '1 millisecond'`;
+  return sql`case when c.contacted_at is null and (c.closed_at is null or ${after(sql`c.flagged_at`, c.neverContactedMs)} <= ${after(sql`c.closed_at`, c.closedMs)})
+    then 'never_contacted' else 'closed' end as rule,
+    case when c.contacted_at is null and (c.closed_at is null or ${after(sql`c.flagged_at`, c.neverContactedMs)} <= ${after(sql`c.closed_at`, c.closedMs)})
+    then ${after(sql`c.flagged_at`, c.neverContactedMs)} else ${after(sql`c.closed_at`, c.closedMs)} end as due_at`;
+}
+
+/** The cases retention erases now, claimed (SKIP LOCKED) so two workers can run it at once; held cases are left out. */
+export async function claimRetentionDue(tx: Tx, programId: string, cutoffs: RetentionCutoffs, limit: number): Promise<string[]> {
   const due = await tx.execute<{ id: string }>(sql`
-    select c.id from cases c
-     where c.program_id = ${programId} and c.erased_at is null and (
-       (c.contacted_at is null and c.flagged_at <= ${before(cutoffs.neverContactedMs)})
-       or (c.status = ${closed} and c.closed_at <= ${before(cutoffs.closedMs)}))
+    select c.id from cases c where ${retentionDueSql(programId, cutoffs, cutoffs.now, 'skip')}
      order by c.id limit ${limit} for update of c skip locked`);
   return due.rows.map((r) => r.id);
+}
+
+/** Cases retention would erase now but a hold keeps (retention says what it skipped). */
+export async function heldRetentionDue(tx: Tx, programId: string, cutoffs: RetentionCutoffs): Promise<string[]> {
+  const rows = await tx.execute<{ id: string }>(sql`
+    select c.id from cases c where ${retentionDueSql(programId, cutoffs, cutoffs.now, 'only')} order by c.id`);
+  return rows.rows.map((r) => r.id);
+}
+
+/** What retention will erase by `until` (the same predicate as the job, as of then), earliest first. */
+export async function retentionDueBy(
+  tx: Tx,
+  programId: string,
+  cutoffs: RetentionCutoffs,
+  until: Date,
+  limit: number,
+): Promise<{ caseId: string; rule: 'never_contacted' | 'closed'; dueAt: Date }[]> {
+  const rows = await tx.execute<{ id: string; rule: 'never_contacted' | 'closed'; due_at: string }>(sql`
+    select c.id, ${retentionDueAtSql(cutoffs)} from cases c where ${retentionDueSql(programId, cutoffs, until, 'skip')}
+     order by due_at, c.id limit ${limit}`);
+  return rows.rows.map((r) => ({ caseId: r.id, rule: r.rule, dueAt: new Date(r.due_at) }));
 }
 
 export async function lockCaseRow(tx: Tx, caseId: string): Promise<CaseRow | undefined> {
@@ -517,4 +572,28 @@ export async function caseExportFacts(tx: Tx, programId: string, from: Date, to:
     .leftJoin(profiles, eq(profiles.caseId, cases.id))
     .where(and(eq(cases.programId, programId), sql`${cases.flaggedAt} >= ${from.toISOString()}::timestamptz`, lt(cases.flaggedAt, to)))
     .orderBy(asc(cases.flaggedAt), asc(cases.id));
+}
+
+/** Cases of the program whose profile holds this normalised handle, open or not (a data-subject request's live matches). */
+export async function casesOfHandle(tx: Tx, programId: string, platform: ProfileRow['platform'], handle: string): Promise<string[]> {
+  const rows = await tx
+    .select({ caseId: profiles.caseId })
+    .from(profiles)
+    .where(and(eq(profiles.programId, programId), eq(profiles.platform, platform), eq(profiles.handle, handle)))
+    .orderBy(asc(profiles.caseId));
+  return rows.map((r) => r.caseId);
+}
+
+/** Status and erasure of each of these cases of the program (others are left out). */
+export async function caseStatusesOf(
+  tx: Tx,
+  programId: string,
+  ids: readonly string[],
+): Promise<Map<string, Pick<CaseRow, 'status' | 'erasedAt'>>> {
+  if (ids.length === 0) return new Map();
+  const rows = await tx
+    .select({ id: cases.id, status: cases.status, erasedAt: cases.erasedAt })
+    .from(cases)
+    .where(and(eq(cases.programId, programId), inArray(cases.id, [...ids])));
+  return new Map(rows.map((r) => [r.id, { status: r.status, erasedAt: r.erasedAt }]));
 }

@@ -1,4 +1,6 @@
 import type { Tx } from '../../db/client.js';
+import { DomainError } from '../errors.js';
+import { activeHoldOf } from '../holds/store.js';
 import { eraseAssessmentNotesOf } from '../assessments/store.js';
 import type { AuditEvent } from '../audit/log.js';
 import { suppressionHash } from '../cases/profile.js';
@@ -33,6 +35,14 @@ export interface EraseOptions {
 export async function eraseCase(tx: Tx, caseId: string, o: EraseOptions): Promise<boolean> {
   const c = await lockCaseRow(tx, caseId);
   if (!c || c.erasedAt) return false;
+  // A hold (a safeguarding investigation, a complaint, litigation, a pending request) wins over erasure.
+  const hold = await activeHoldOf(tx, caseId, o.now);
+  if (hold) {
+    throw new DomainError(409, 'case.on_hold', `The case is on hold (${hold.reason}); release the hold before erasing it.`, {
+      holdId: hold.id,
+      reason: hold.reason,
+    });
+  }
   const p = await findProfile(tx, caseId);
   if (o.suppressWith && p?.handle) await addSuppression(tx, suppressionHash(o.suppressWith, p.platform, p.handle));
   const endStatus = await eraseCaseIdentity(tx, c, o.now);

@@ -1,6 +1,6 @@
 import type { Db } from '../../db/client.js';
 import { type AuditEvent, appendAudit } from '../audit/log.js';
-import { claimRetentionDue } from '../cases/store.js';
+import { claimRetentionDue, heldRetentionDue } from '../cases/store.js';
 import { eachProgram, type ProgramPart, type ProgramsOutcome } from '../programs/each.js';
 import { ms } from '../programs/settings.js';
 import { eraseCase } from './erase.js';
@@ -26,6 +26,21 @@ async function retainProgram(db: Db, program: ProgramPart, now: Date, batch: num
     closedMs: ms(program.settings, 'retentionClosed'),
   };
   let erased = 0;
+  // A hold wins over retention: what it keeps is audited, each run, so the skip is on the record.
+  await db.transaction(async (tx) => {
+    const held = await heldRetentionDue(tx, program.id, cutoffs);
+    if (held.length === 0) return;
+    const entries: AuditEvent[] = held.map((caseId) => ({
+      actorId: null,
+      action: 'retention.skipped_hold',
+      targetType: 'case',
+      targetId: caseId,
+      programId: program.id,
+      caseId,
+      requestId: null,
+    }));
+    await appendAudit(tx, entries, now);
+  });
   for (;;) {
     const n = await db.transaction(async (tx) => {
       const due = await claimRetentionDue(tx, program.id, cutoffs, batch);
