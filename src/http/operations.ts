@@ -166,7 +166,10 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     description:
       'Opens a case in `flagged`. The handle is normalised per platform (a profile URL works too); an invalid one is 400 `profile.invalid_handle`. ' +
       'The same profile already open in the program is 409 with `caseId`; an erased, suppressed person is 422 `profile.suppressed`. ' +
-      '`flaggedAt` may be in the past, never in the future.',
+      '`flaggedAt` may be in the past, never in the future. `publicness` records the flagger’s check that the account and the content ' +
+      'were public (read back on the case); under setting `requirePublicnessAttestation`, a flag without both `true` is 422 ' +
+      '`case.publicness_unattested`. Indicator notes holding a URL or an @handle are 422 `text.contains_identifier` (the link goes in ' +
+      '`evidenceUrl`).',
     idempotent: true,
   },
   'GET /v1/cases': {
@@ -218,7 +221,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'POST /v1/cases/:id/close': {
     operationId: 'closeCase',
     summary: 'Close a case with an outcome',
-    description: `By a lead or the assigned intervener. ${CASE_ACTION}`,
+    description: `By a lead or the assigned intervener. Outcome \`referred\` needs a referral of the case first (409 \`case.referral_missing\`). ${CASE_ACTION}`,
     etag: true,
   },
   'POST /v1/cases/:id/reopen': {
@@ -247,7 +250,10 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     description:
       'Overture never sends anything: this records a message sent or received outside it. The first outbound one moves the stage to `contacted`, ' +
       'the first inbound after it to `responded`. An outbound one needs an `active` case, and schedules a follow-up `followUpAfter` later when ' +
-      'none is pending. `occurredAt` may be in the past, never in the future.',
+      'none is pending. `occurredAt` may be in the past, never in the future. An outbound one names the disclosed outreach account it was sent ' +
+      'from in `outreachAccountId` (required under setting `requireOutreachAccount`); an unknown, retired, other program’s or other ' +
+      'platform’s account, or one named on an inbound message, is 422 `touchpoint.outreach_account_invalid`. A summary holding a URL or an ' +
+      '@handle is 422 `text.contains_identifier`.',
     idempotent: true,
   },
   'GET /v1/cases/:id/touchpoints': {
@@ -349,6 +355,53 @@ export const OPERATIONS: Record<string, OperationDoc> = {
     description:
       'Each with `change`: per factor, this score minus the same factor’s in the case’s previous assessment on the same template (null ' +
       'when either is unknown or there is none). Each read is audited. After erasure the scores remain and `note` is null.',
+  },
+
+  'POST /v1/programs/:id/outreach-accounts': {
+    operationId: 'createOutreachAccount',
+    summary: 'Register a disclosed outreach account',
+    description:
+      'By a lead of the program: an account outreach is sent from, on one platform, disclosed as the organisation’s own or a named ' +
+      'person’s (`disclosure`); there is no way to register an undisclosed persona. Outbound touchpoints name it in `outreachAccountId` ' +
+      '(required under setting `requireOutreachAccount`). Another program’s is 404.',
+    idempotent: true,
+  },
+  'GET /v1/programs/:id/outreach-accounts': {
+    operationId: 'listOutreachAccounts',
+    summary: "A program's outreach accounts",
+    description:
+      'In creation order, retired ones included (with `retiredAt`), for the program’s staff; another program’s is 404.',
+  },
+  'POST /v1/outreach-accounts/:id/retire': {
+    operationId: 'retireOutreachAccount',
+    summary: 'Retire an outreach account',
+    description:
+      'By a lead of its program: no new outbound touchpoint may name it (422 `touchpoint.outreach_account_invalid`); those logged from it ' +
+      'keep it. Retiring again is 409 `outreach_account.already_retired`; another program’s is 404.',
+  },
+
+  'POST /v1/cases/:id/referrals': {
+    operationId: 'createReferral',
+    summary: 'Record a referral to another service, with the consent behind it',
+    description:
+      "By the case's holder (or their cover) and the program's leads. Consent other than `given` needs a `basis` (400 " +
+      '`referral.basis_required`); `police` or `prevent_channel` without consent needs a lead as the caller and a safeguarding concern on ' +
+      'the case (422 `referral.consent_required`). The case history records who decided (`referred`, with the decider’s role); the ' +
+      'case’s `referredAt` is its first referral. `basis` and `note` are free text: refused when they hold a URL or an @handle (422 ' +
+      '`text.contains_identifier`), erased with the case. On an erased case, 409 `case.erased`.',
+    idempotent: true,
+  },
+  'GET /v1/cases/:id/referrals': {
+    operationId: 'listCaseReferrals',
+    summary: "A case's referrals, oldest first",
+    description: 'Each read is audited. After erasure the referrals remain with `basis` and `note` null.',
+  },
+  'PATCH /v1/referrals/:id': {
+    operationId: 'updateReferral',
+    summary: 'Record what became of a referral',
+    description:
+      '`status`: `accepted`, `declined` or `unknown`, by whoever may refer from the case now (its holder or cover, a lead); recorded in ' +
+      'the case history. A referral of a case outside your scope is 404; of an erased case, 409 `case.erased`.',
   },
 
   'POST /v1/cases/:id/follow-ups': {
@@ -518,6 +571,38 @@ export const OPERATIONS: Record<string, OperationDoc> = {
       'the ended periods short of `supervisionMinMinutes`. Figures about staff for their own leads: nothing is suppressed. More than 1000 ' +
       'supervision periods in the window: 400 `report.invalid_window`.',
   },
+  'POST /v1/cases/:id/holds': {
+    operationId: 'placeHold',
+    summary: 'Put a case on legal hold',
+    description:
+      'A lead or dpo of the program (a dpo sees no case contents; the hold names the case by id). While a hold is in force (not released, `until` ahead) ' +
+      'retention skips the case (audited as `retention.skipped_hold`) and erasing it is 409 `case.on_hold`.',
+    idempotent: true,
+  },
+  'DELETE /v1/holds/:id': {
+    operationId: 'releaseHold',
+    summary: 'Release a hold',
+    description: 'The hold stays on the record with who released it and when; releasing a released hold changes nothing.',
+  },
+  'GET /v1/holds': {
+    operationId: 'listHolds',
+    summary: "The program's holds, newest first",
+    description: '`active=true` (the default): only those in force now; `false`: every hold, released ones included.',
+  },
+  'GET /v1/retention/preview': {
+    operationId: 'previewRetention',
+    summary: 'What retention will erase within a period',
+    description:
+      'The retention job’s own predicate (one function, two callers) evaluated at now + `within` (default P30D): cases never contacted ' +
+      '`retentionNeverContacted` after flagging and cases closed `retentionClosed` after closing, without a hold in force then; each with its rule and due time.',
+  },
+  'GET /v1/programs/:id/record-of-processing': {
+    operationId: 'getRecordOfProcessing',
+    summary: 'The Art. 30 record of processing',
+    description:
+      'Built when asked from the program’s `dataProtection` settings, its retention periods, what the code holds and protects, and live counts ' +
+      '(cases by status, erasures, the suppression list, open and overdue requests, retention overdue, held cases, the share of flags attested public). Never hand-maintained.',
+  },
   'POST /v1/reports/snapshots': {
     operationId: 'createReportSnapshot',
     summary: 'Freeze a report as it is now',
@@ -553,15 +638,66 @@ export const OPERATIONS: Record<string, OperationDoc> = {
       'Every export is audited with the cases it held. `format=csv` answers the same rows as RFC 4180 CSV.',
   },
 
+  'POST /v1/dsr': {
+    operationId: 'createDataSubjectRequest',
+    summary: 'Record a data-subject request (access, objection, erasure, rectification)',
+    description:
+      'A dpo or lead of the program. The request names a profile (`platform` and `handle`, a URL form accepted), never a case: it is matched with ' +
+      "flagging's normalisation against every case of the program, open or closed, and the cases earlier requests about the same subject matched " +
+      '(erased since); `suppressed` says an earlier erasure left only a keyed hash. Only that hash is stored, never the handle. `dueAt` is ' +
+      '`receivedAt` + one calendar month (31 January → 28/29 February). Another program: 404 `program.not_found`; an invalid handle: 400 ' +
+      '`profile.invalid_handle`; `receivedAt` in the future: 400 `dsr.received_in_future`.',
+    idempotent: true,
+  },
+  'GET /v1/dsr': {
+    operationId: 'listDataSubjectRequests',
+    summary: "The program's data-subject requests, soonest deadline first",
+    description:
+      'A dpo or lead of the program. `status=open|closed|overdue` (`overdue`: open with the effective due date, `extendedUntil` else `dueAt`, passed).',
+  },
+  'GET /v1/dsr/:id': {
+    operationId: 'getDataSubjectRequest',
+    summary: 'Read one data-subject request with its matches',
+    description: "A dpo or lead of the program; another program's request is 404 `dsr.not_found`.",
+  },
+  'POST /v1/dsr/:id/extend': {
+    operationId: 'extendDataSubjectRequest',
+    summary: 'Extend the deadline once, by two calendar months',
+    description: '`extendedUntil` = `dueAt` + P2M, with the reason. A second extension: 409 `dsr.already_extended`; a closed request: 409 `dsr.closed`.',
+  },
+  'POST /v1/dsr/:id/close': {
+    operationId: 'closeDataSubjectRequest',
+    summary: 'Close a data-subject request: fulfilled, refused or no data',
+    description:
+      'Fulfilling an `objection` or `erasure` erases every match still holding data and puts the profile on the suppression list (it can never be ' +
+      'flagged again, 422 `profile.suppressed`), in one transaction. A match on hold: 409 `case.on_hold` and nothing changes. Closed already: 409 `dsr.closed`.',
+  },
+  'GET /v1/dsr/:id/export': {
+    operationId: 'exportDataSubjectAccess',
+    summary: 'Everything held about the subject of an access request',
+    description:
+      'A dpo of the program; `access` requests only (409 `dsr.not_access`). Per matched case: identity, indicators, touchpoints (metadata and ' +
+      'summaries), notes of visibility `case` (never `leads`), follow-ups, assessments, referrals and case events, with staff shown by role only. ' +
+      'Safeguarding text is included only once a dpo marked the concern reviewed (`POST /v1/safeguarding/{id}/dpo-review`); the others are named ' +
+      "in `concernsPendingReview`. An erased match says only a keyed hash is held. With the program's `dataProtection` facts and retention periods. " +
+      'Audited with every case it held.',
+  },
+  'POST /v1/safeguarding/:id/dpo-review': {
+    operationId: 'reviewConcernForExport',
+    summary: "Mark a safeguarding concern's text reviewed by a dpo",
+    description: 'A dpo of the program; subject access exports include the concern’s text from then on. Marking it again keeps the first review.',
+  },
   'GET /v1/audit': {
     operationId: 'listAuditEntries',
     summary: 'Read the audit log',
-    description: 'Append-only and hash-chained, oldest first: one entry for every read or write of case data. Filter by actor or case.',
+    description:
+      'Append-only and hash-chained, oldest first: one entry for every read or write of case data. Filter by actor or case. A dpo reads their own program’s entries only.',
   },
   'GET /v1/audit/verify': {
     operationId: 'verifyAuditChain',
     summary: "Verify the audit log's hash chain",
-    description: 'Recomputes the chain and names the first entry that no longer fits, if any.',
+    description:
+      'Recomputes the chain and names the first entry that no longer fits, if any. For a dpo, only their program’s entries are checked and counted.',
   },
   'POST /v1/admin/jobs/:name/run': {
     operationId: 'runJob',

@@ -325,6 +325,14 @@ const TARGETS = {
     if (programId === w.otherProgramId) w.foreign.add(rows[0]!.id);
     return rows[0]!.id;
   }) as Build,
+  /** A hold on a case of the program, placed by its lead. */
+  hold: ((w, _role, relation) => async () => {
+    const other = relation === 'otherProgram';
+    const caseId = await w.once(`case/${relation}/*`, caseOf(w, 'lead', relation));
+    const h = await ok<{ id: string }>(w.t, other ? w.other.lead : w.people.lead, 'POST', `/v1/cases/${caseId}/holds`, { reason: 'complaint' });
+    if (other) w.foreign.add(h.id);
+    return h.id;
+  }) as Build,
   /** An intervener whose welfare records are asked for: "own" is the intervener themself (for a lead, one of the program's). */
   supervisee: ((w, _role, relation) => async () =>
     relation === 'own' ? w.people.intervener.id : relation === 'otherIntervener' ? w.otherIntervener.id : w.other.intervener.id) as Build,

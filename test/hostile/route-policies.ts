@@ -160,18 +160,18 @@ const DECLARED: RoutePolicy[] = [
   { ...get('/app/assets/:file', 'public', ALL(200)), request: () => ({ url: '/app/assets/main.js' }) },
 
   // Me.
-  get('/v1/me', ['admin', 'lead', 'analyst', 'intervener', 'evaluator'], ALL(200)),
+  get('/v1/me', ['admin', 'lead', 'analyst', 'intervener', 'evaluator', 'dpo'], ALL(200)),
   get('/v1/me/caseload', ['intervener'], only(['intervener'], 200)),
-  get('/v1/me/notifications', ['admin', 'lead', 'analyst', 'intervener', 'evaluator'], ALL(200), {
+  get('/v1/me/notifications', ['admin', 'lead', 'analyst', 'intervener', 'evaluator', 'dpo'], ALL(200), {
     request: () => ({ url: '/v1/me/notifications?unread=true' }),
   }),
   {
     method: 'POST',
     url: '/v1/me/notifications/:id/read',
-    auth: ['admin', 'lead', 'analyst', 'intervener', 'evaluator'],
+    auth: ['admin', 'lead', 'analyst', 'intervener', 'evaluator', 'dpo'],
     target: 'notification',
     // An inbox is personal: nobody, not even an admin or a lead, reads another's.
-    expect: { admin: OWN(200), lead: OWN(200), analyst: OWN(200), intervener: OWN(200), evaluator: OWN(200) },
+    expect: { admin: OWN(200), lead: OWN(200), analyst: OWN(200), intervener: OWN(200), evaluator: OWN(200), dpo: OWN(200) },
     mutates: true,
     request: (c) => ({ url: `/v1/me/notifications/${c.target}/read`, payload: {} }),
   },
@@ -533,6 +533,36 @@ const DECLARED: RoutePolicy[] = [
     }),
   ),
 
+  // Data protection: holds, the retention preview, the record of processing (leads and dpos; the record also admins).
+  {
+    ...caseRoute('POST', '/holds', ['lead', 'dpo'], { lead: PROGRAM(201), dpo: PROGRAM(201) }, () => ({ reason: 'complaint' })),
+    mutates: true,
+  },
+  {
+    method: 'DELETE',
+    url: '/v1/holds/:id',
+    auth: ['lead', 'dpo'],
+    target: 'hold',
+    expect: only(['lead', 'dpo'], PROGRAM(200), DENY),
+    mutates: true,
+    request: (c) => ({ url: `/v1/holds/${c.target}` }),
+  },
+  get('/v1/holds', ['lead', 'dpo'], only(['lead', 'dpo'], 200)),
+  {
+    method: 'GET',
+    url: '/v1/retention/preview',
+    auth: ['lead', 'dpo'],
+    target: 'program',
+    expect: only(['lead', 'dpo'], S(200, null, 404, 404), S(403, null, 403, 403)),
+    request: (c) => ({ url: `/v1/retention/preview?programId=${c.target}&within=P30D` }),
+  },
+  get(
+    '/v1/programs/:id/record-of-processing',
+    ['dpo', 'lead', 'admin'],
+    { ...only(['lead', 'dpo'], S(200, null, 404, 404), S(403, null, 403, 403)), admin: S(200, null, 200, 404) },
+    { target: 'program' },
+  ),
+
   // Intervener welfare: the person's and their leads' alone (evaluators and analysts find nothing).
   {
     method: 'POST',
@@ -549,7 +579,7 @@ const DECLARED: RoutePolicy[] = [
     expect: only(['intervener'], 200),
     request: () => ({ url: '/v1/me/avoid', payload: { avoid: [] } }),
   },
-  get('/v1/debriefs', ['lead', 'intervener', 'analyst', 'evaluator'], { ...only(['lead', 'intervener'], 200, 404), admin: 403 }),
+  get('/v1/debriefs', ['lead', 'intervener', 'analyst', 'evaluator'], { ...only(['lead', 'intervener'], 200, 404), admin: 403, dpo: 403 }),
   {
     method: 'POST',
     url: '/v1/debriefs/:id/complete',
@@ -635,8 +665,9 @@ const DECLARED: RoutePolicy[] = [
     expect: only(['admin'], S(202, null, null, 404), S(403, null, null, 403)),
     request: (c) => ({ url: `/v1/admin/jobs/${c.target}/run?wait=false` }),
   },
-  get('/v1/audit', ['admin'], only(['admin'], 200), { request: () => ({ url: '/v1/audit?limit=200' }) }),
-  get('/v1/audit/verify', ['admin'], only(['admin'], 200)),
+  // A dpo reads their own program's entries (API.md, Audit for dpos).
+  get('/v1/audit', ['admin', 'dpo'], only(['admin', 'dpo'], 200), { request: () => ({ url: '/v1/audit?limit=200' }) }),
+  get('/v1/audit/verify', ['admin', 'dpo'], only(['admin', 'dpo'], 200)),
 
   // Bull Board: the sign-in page is public (routeTable should say so); the rest checks admins itself.
   get(`${BOARD}/login`, 'public', ALL(200)),
@@ -693,7 +724,7 @@ const DECLARED: RoutePolicy[] = [
 ];
 
 export const ROUTE_POLICIES: RoutePolicy[] = DECLARED.map((p) => {
-  const withDpo = p.expect.dpo === undefined ? { ...p, expect: { ...p.expect, dpo: dpoDefault(p) } } : p;
+  const withDpo = p.expect.dpo === undefined || hiddenFrom(p, 'dpo') ? { ...p, expect: { ...p.expect, dpo: dpoDefault(p) } } : p;
   return evaluatorHidden(withDpo) ? { ...withDpo, expect: { ...withDpo.expect, evaluator: NONE } } : withDpo;
 });
 
