@@ -79,6 +79,7 @@ ALTER TABLE "cases" ADD COLUMN "content_public" boolean;--> statement-breakpoint
 ALTER TABLE "cases" ADD COLUMN "publicness_checked_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "cases" ADD COLUMN "referred_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "cases" ADD COLUMN "first_outreach_account_id" uuid;--> statement-breakpoint
+ALTER TABLE "engagement_rollup" ADD COLUMN "referred" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "safeguarding_concerns" ADD COLUMN "dpo_reviewed_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "safeguarding_concerns" ADD COLUMN "dpo_reviewed_by" uuid;--> statement-breakpoint
 ALTER TABLE "touchpoints" ADD COLUMN "outreach_account_id" uuid;--> statement-breakpoint

@@ -168,7 +168,7 @@ describe('engagement report', () => {
     expect(res.headers['content-type']).toContain('text/csv');
     const lines = res.body.split('\r\n').filter(Boolean);
     expect(lines[0]).toBe(
-      'group,flagged,accepted,contacted,responded,sustained,positive,responseRate,responseRateLow,responseRateHigh,sustainedRate,sustainedRateLow,sustainedRateHigh,positiveRate,positiveRateLow,positiveRateHigh,medianHoursToFirstResponse,costPerSustainedCents,suppressed,responseRateDiff,sustainedRateDiff,pValue,responsePValue,pValueAdjusted,adjustedSustainedRateDiff,adjustedLow,adjustedHigh,adjustedStrata',
+      'group,flagged,accepted,contacted,responded,sustained,positive,referred,responseRate,responseRateLow,responseRateHigh,sustainedRate,sustainedRateLow,sustainedRateHigh,positiveRate,positiveRateLow,positiveRateHigh,medianHoursToFirstResponse,costPerSustainedCents,suppressed,responseRateDiff,sustainedRateDiff,pValue,responsePValue,pValueAdjusted,adjustedSustainedRateDiff,adjustedLow,adjustedHigh,adjustedStrata',
     );
     expect(lines).toHaveLength(json.rows.length + 1);
     const total = lines.at(-1)!.split(',');
@@ -176,8 +176,8 @@ describe('engagement report', () => {
     expect(total[0]).toBe('total');
     expect(Number(total[1])).toBe(tj.flagged);
     expect(Number(total[3])).toBe(tj.contacted);
-    expect(Number(total[10])).toBe(tj.sustainedRate.value);
-    expect(Number(total[11])).toBe(tj.sustainedRate.ci95[0]);
+    expect(Number(total[11])).toBe(tj.sustainedRate.value);
+    expect(Number(total[12])).toBe(tj.sustainedRate.ci95[0]);
   });
 
   it('gives a zero-filled trend by day and week', async () => {

@@ -38,6 +38,8 @@ export const engagementRollup = pgTable(
     reviewedPositive: integer('reviewed_positive').notNull().default(0),
     /** Closed cases whose outcome still waits for review (provisional or disputed, not erased). */
     pendingReview: integer('pending_review').notNull().default(0),
+    /** Cases with a referral. */
+    referred: integer('referred').notNull().default(0),
   },
   (t) => [primaryKey({ columns: [t.programId, t.dimension, t.day, t.groupKey] })],
 );

@@ -1,7 +1,7 @@
 import type { cases } from '../../db/schema/index.js';
 import { PENDING_STATUSES, REVIEWED_STATUSES } from '../reviews/rules.js';
 
-export const DIMENSIONS = ['intervener', 'ideology', 'platform', 'riskLevel', 'approach', 'cohort'] as const;
+export const DIMENSIONS = ['intervener', 'ideology', 'platform', 'riskLevel', 'approach', 'cohort', 'outreachAccount'] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
 /**
  * Stored beside the report's groupings: `stratum` (ideology|riskLevel) and `approachStratum`
@@ -12,7 +12,7 @@ export type StoredDimension = Dimension | 'total' | 'stratum' | 'approachStratum
 /** The stratum of the adjusted approach comparison: ideology × riskLevel. */
 export const comparisonStratum = (c: Pick<CaseFacts, 'ideology' | 'riskLevel'>) => `${c.ideology}|${c.riskLevel}`;
 
-export const COUNT_FIELDS = ['flagged', 'accepted', 'contacted', 'responded', 'sustained', 'positive'] as const;
+export const COUNT_FIELDS = ['flagged', 'accepted', 'contacted', 'responded', 'sustained', 'positive', 'referred'] as const;
 export type CountField = (typeof COUNT_FIELDS)[number];
 /**
  * `positive` is the self-reported figure; `reviewedPositive` (confirmed or adjudicated as
@@ -22,9 +22,9 @@ export type Counts = Record<CountField, number> & { costCents: number; reviewedP
 
 /**
  * [dimension, group, flag day, flagged, accepted, contacted, responded, sustained, positive, costCents,
- * reviewedPositive, pendingReview]: the review counts last, so contributions stored before they existed still read (as 0).
+ * reviewedPositive, pendingReview, referred]: later counts last, so contributions stored before they existed still read (as 0).
  */
-export type Cell = [StoredDimension, string, string, number, number, number, number, number, number, number, number, number];
+export type Cell = [StoredDimension, string, string, number, number, number, number, number, number, number, number, number, number];
 /** [event day, contacted, responded, sustained] */
 export type EventCell = [string, number, number, number];
 /** [dimension, group, flag day, seconds from first contact to first response] */
@@ -57,6 +57,8 @@ export type CaseFacts = Pick<
   | 'outcomeStatus'
   | 'reviewedOutcome'
   | 'erasedAt'
+  | 'referredAt'
+  | 'firstOutreachAccountId'
 >;
 
 export const dayOf = (d: Date) => d.toISOString().slice(0, 10);
@@ -81,6 +83,7 @@ export function contributions(c: CaseFacts): Contribution {
     reviewedPositive: c.outcomeStatus && REVIEWED_STATUSES.includes(c.outcomeStatus) && c.reviewedOutcome === 'positive_change' ? 1 : 0,
     // An erased case can no longer be reviewed: it leaves the backlog instead of waiting forever.
     pendingReview: c.status === 'closed' && !c.erasedAt && c.outcomeStatus && PENDING_STATUSES.includes(c.outcomeStatus) ? 1 : 0,
+    referred: c.referredAt ? 1 : 0,
   };
   const seconds = responseSeconds(c);
   const cells: Cell[] = [];
@@ -99,6 +102,7 @@ export function contributions(c: CaseFacts): Contribution {
       k.costCents,
       k.reviewedPositive,
       k.pendingReview,
+      k.referred,
     ]);
     if (withResponse && seconds !== null) responses.push([dim, group, day, seconds]);
   };
@@ -108,6 +112,7 @@ export function contributions(c: CaseFacts): Contribution {
   add('riskLevel', c.riskLevel, whole, true);
   add('cohort', day.slice(0, 7), whole, true);
   for (const a of new Set(c.firstOutboundApproaches ?? [])) add('approach', a, whole, true);
+  if (c.firstOutreachAccountId) add('outreachAccount', c.firstOutreachAccountId, whole, true);
   // Only contacted cases enter the adjusted comparison (its rates are over contacted).
   if (whole.contacted) {
     const stratum = comparisonStratum(c);
@@ -128,6 +133,7 @@ export function contributions(c: CaseFacts): Contribution {
       costCents: 0,
       reviewedPositive: 0,
       pendingReview: 0,
+      referred: 0,
     };
     k[field] += amount;
     credit.set(staffId, k);
@@ -142,6 +148,7 @@ export function contributions(c: CaseFacts): Contribution {
   to(c.assigneeId, 'positive', whole.positive);
   to(c.assigneeId, 'reviewedPositive', whole.reviewedPositive);
   to(c.assigneeId, 'pendingReview', whole.pendingReview);
+  to(c.assigneeId, 'referred', whole.referred);
   for (const [staffId, k] of credit) add('intervener', staffId, k, false);
   if (seconds !== null && c.respondedBy) responses.push(['intervener', c.respondedBy, day, seconds]);
 

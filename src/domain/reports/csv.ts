@@ -1,7 +1,7 @@
 import type { ReportRow } from './engagement.js';
 
 const RATES = ['responseRate', 'sustainedRate', 'positiveRate'] as const;
-const COUNTS = ['flagged', 'accepted', 'contacted', 'responded', 'sustained', 'positive'] as const;
+const COUNTS = ['flagged', 'accepted', 'contacted', 'responded', 'sustained', 'positive', 'referred'] as const;
 
 /**
  * RFC 4180 field: quoted when it holds a comma, a quote or a line break. Text starting like a

@@ -61,6 +61,7 @@ const ZERO: Counts = {
   costCents: 0,
   reviewedPositive: 0,
   pendingReview: 0,
+  referred: 0,
 };
 
 interface AggRow extends Record<string, unknown> {
@@ -75,6 +76,7 @@ interface AggRow extends Record<string, unknown> {
   cost_cents: number;
   reviewed_positive: number;
   pending_review: number;
+  referred: number;
 }
 
 function toAggregates(
@@ -95,6 +97,7 @@ function toAggregates(
       costCents: Number(r.cost_cents),
       reviewedPositive: Number(r.reviewed_positive),
       pendingReview: Number(r.pending_review),
+      referred: Number(r.referred ?? 0),
     };
     if (r.dimension === 'total') total = counts;
     else if (
@@ -105,7 +108,8 @@ function toAggregates(
         counts.sustained +
         counts.positive +
         counts.reviewedPositive +
-        counts.pendingReview >
+        counts.pendingReview +
+        counts.referred >
         0
     ) {
       groups.set(r.group_key, counts);
@@ -133,7 +137,7 @@ export async function fromRollups(db: Db, w: Window, dim: Dimension | null): Pro
     select dimension, group_key, sum(flagged)::int as flagged, sum(accepted)::int as accepted, sum(contacted)::int as contacted,
            sum(responded)::int as responded, sum(sustained)::int as sustained, sum(positive)::int as positive,
            sum(cost_cents)::bigint as cost_cents, sum(reviewed_positive)::int as reviewed_positive,
-           sum(pending_review)::int as pending_review
+           sum(pending_review)::int as pending_review, sum(referred)::int as referred
       from engagement_rollup
      where program_id = ${w.programId} and dimension in (${list(summed)}) and day >= ${w.from}::date and day < ${w.to}::date
      group by dimension, group_key`);
@@ -163,7 +167,7 @@ export async function fromRollups(db: Db, w: Window, dim: Dimension | null): Pro
   return agg;
 }
 
-const GROUP_EXPR: Record<Exclude<Dimension, 'intervener' | 'approach'>, string> = {
+const GROUP_EXPR: Record<Exclude<Dimension, 'intervener' | 'approach' | 'outreachAccount'>, string> = {
   ideology: 'c.ideology::text',
   platform: 'c.platform::text',
   riskLevel: 'c.risk_level::text',
@@ -179,7 +183,7 @@ const FACTS = `(c.accepted_at is not null)::int as accepted, (c.contacted_at is 
   (c.outcome is not distinct from 'positive_change')::int as positive, c.outbound_cost_cents as cost,
   case when c.responded_at is not null and c.contacted_at is not null
        then floor(extract(epoch from c.responded_at - c.contacted_at))::int end as secs,
-  ${REVIEWED_POSITIVE} as reviewed_positive, ${PENDING_REVIEW} as pending_review`;
+  ${REVIEWED_POSITIVE} as reviewed_positive, ${PENDING_REVIEW} as pending_review, (c.referred_at is not null)::int as referred`;
 
 function rawFacts(dim: Dimension | 'total'): string {
   if (dim === 'total') return `select 'total'::text as g, 1 as flagged, ${FACTS} from cohort c`;
@@ -187,23 +191,28 @@ function rawFacts(dim: Dimension | 'total'): string {
     return `select a.g, 1 as flagged, ${FACTS} from cohort c
       cross join lateral (select distinct unnest(c.first_outbound_approaches) as g) a`;
   }
+  if (dim === 'outreachAccount') {
+    return `select c.first_outreach_account_id::text as g, 1 as flagged, ${FACTS} from cohort c where c.first_outreach_account_id is not null`;
+  }
   if (dim === 'intervener') {
     return `
       select coalesce(c.contacted_by, c.assignee_id)::text as g, 1 as flagged, (c.accepted_at is not null)::int as accepted,
              0 as contacted, 0 as responded, 0 as sustained, 0 as positive, 0 as cost, null::int as secs,
-             0 as reviewed_positive, 0 as pending_review
+             0 as reviewed_positive, 0 as pending_review, 0 as referred
         from cohort c where coalesce(c.contacted_by, c.assignee_id) is not null
-      union all select c.contacted_by::text, 0, 0, 1, 0, 0, 0, c.outbound_cost_cents, null, 0, 0 from cohort c
+      union all select c.contacted_by::text, 0, 0, 1, 0, 0, 0, c.outbound_cost_cents, null, 0, 0, 0 from cohort c
         where c.contacted_at is not null and c.contacted_by is not null
       union all select c.responded_by::text, 0, 0, 0, 1, 0, 0, 0,
-             case when c.contacted_at is not null then floor(extract(epoch from c.responded_at - c.contacted_at))::int end, 0, 0
+             case when c.contacted_at is not null then floor(extract(epoch from c.responded_at - c.contacted_at))::int end, 0, 0, 0
         from cohort c where c.responded_at is not null and c.responded_by is not null
-      union all select c.sustained_by::text, 0, 0, 0, 0, 1, 0, 0, null, 0, 0 from cohort c
+      union all select c.sustained_by::text, 0, 0, 0, 0, 1, 0, 0, null, 0, 0, 0 from cohort c
         where c.sustained_at is not null and c.sustained_by is not null
-      union all select c.assignee_id::text, 0, 0, 0, 0, 0, 1, 0, null, 0, 0 from cohort c
+      union all select c.assignee_id::text, 0, 0, 0, 0, 0, 1, 0, null, 0, 0, 0 from cohort c
         where c.outcome = 'positive_change' and c.assignee_id is not null
-      union all select c.assignee_id::text, 0, 0, 0, 0, 0, 0, 0, null, ${REVIEWED_POSITIVE}, ${PENDING_REVIEW} from cohort c
-        where c.assignee_id is not null and (${REVIEWED_POSITIVE} + ${PENDING_REVIEW}) > 0`;
+      union all select c.assignee_id::text, 0, 0, 0, 0, 0, 0, 0, null, ${REVIEWED_POSITIVE}, ${PENDING_REVIEW}, 0 from cohort c
+        where c.assignee_id is not null and (${REVIEWED_POSITIVE} + ${PENDING_REVIEW}) > 0
+      union all select c.assignee_id::text, 0, 0, 0, 0, 0, 0, 0, null, 0, 0, 1 from cohort c
+        where c.assignee_id is not null and c.referred_at is not null`;
   }
   return `select ${GROUP_EXPR[dim]} as g, 1 as flagged, ${FACTS} from cohort c`;
 }
@@ -222,6 +231,7 @@ export async function fromRaw(db: Db, w: Window, dim: Dimension | null): Promise
             sum(contacted)::int as contacted, sum(responded)::int as responded, sum(sustained)::int as sustained,
             sum(positive)::int as positive, sum(cost)::bigint as cost_cents,
             sum(reviewed_positive)::int as reviewed_positive, sum(pending_review)::int as pending_review,
+            sum(referred)::int as referred,
             percentile_cont(0.5) within group (order by secs) as median
        from facts group by dimension, g`,
     [w.programId, w.from, w.to, REVIEWED_STATUSES, PENDING_STATUSES],
@@ -258,6 +268,8 @@ export interface ReportRow {
   responded: number | null;
   sustained: number | null;
   positive: number | null;
+  /** Cases with a referral to another service. */
+  referred: number | null;
   /** Under outcome review only: closed cases whose outcome still waits for review. */
   pendingReview?: number | null;
   responseRate: Rate | null;
@@ -338,6 +350,7 @@ function shapeRow(group: string, k: Counts, hidden: Set<ShownField>, medianSecon
     responded: show('responded'),
     sustained: show('sustained'),
     positive: show('positive'),
+    referred: show('referred'),
     ...(review ? { pendingReview: show('pendingReview') } : {}),
     responseRate: rate('responded'),
     sustainedRate: rate('sustained'),
@@ -365,6 +378,7 @@ export function definitionOf(settings: ProgramSettings, dim: Dimension | null) {
           pendingReview: 'closed cases whose outcome is provisional or disputed (erased cases leave the backlog)',
         }
       : { positive: 'closed with outcome positive_change', positiveSource: 'self_reported' }),
+    referred: 'cases with at least one referral to another service (whatever its consent or status)',
     rates: 'over contacted; 95% Wilson score interval',
     medianHoursToFirstResponse: 'median time from first outbound to first inbound, over responded cases',
     costPerSustainedCents: 'outbound costCents of the group divided by its sustained cases',
@@ -377,6 +391,9 @@ export function definitionOf(settings: ProgramSettings, dim: Dimension | null) {
           intervener:
             'each stage is credited to the intervener holding the case when it was reached (flagged and accepted: the holder at first contact, or now; positive: the holder at close)',
         }
+      : {}),
+    ...(dim === 'outreachAccount'
+      ? { outreachAccount: 'the disclosed outreach account of the case’s first outbound touchpoint (cases without one are left out of the groups)' }
       : {}),
     ...(dim === 'approach'
       ? {

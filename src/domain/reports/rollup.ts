@@ -9,9 +9,9 @@ const EMPTY: Contribution = { cells: [], events: [], responses: [] };
 function addCells(into: Map<string, { programId: string; cell: Cell }>, programId: string, cells: Cell[], sign: 1 | -1) {
   for (const c of cells) {
     const key = `${programId}|${c[0]}|${c[1]}|${c[2]}`;
-    const cur = into.get(key) ?? { programId, cell: [c[0], c[1], c[2], 0, 0, 0, 0, 0, 0, 0, 0, 0] as Cell };
-    // A contribution stored before the review counts existed is 10 long: its missing counts are 0.
-    for (let i = 3; i < 12; i++) (cur.cell[i] as number) += sign * ((c[i] as number | undefined) ?? 0);
+    const cur = into.get(key) ?? { programId, cell: [c[0], c[1], c[2], 0, 0, 0, 0, 0, 0, 0, 0, 0, 0] as Cell };
+    // A contribution stored before the review (or referral) counts existed is shorter: its missing counts are 0.
+    for (let i = 3; i < 13; i++) (cur.cell[i] as number) += sign * ((c[i] as number | undefined) ?? 0);
     into.set(key, cur);
   }
 }
@@ -109,6 +109,7 @@ async function applyPass(tx: Tx, ids: string[]): Promise<number> {
           costCents,
           reviewedPositive,
           pendingReview,
+          referred,
         ],
       }) => ({
         programId,
@@ -124,6 +125,7 @@ async function applyPass(tx: Tx, ids: string[]): Promise<number> {
         costCents,
         reviewedPositive,
         pendingReview,
+        referred,
       }),
     );
   const t = engagementRollup;
@@ -143,6 +145,7 @@ async function applyPass(tx: Tx, ids: string[]): Promise<number> {
           costCents: sql`${t.costCents} + excluded.cost_cents`,
           reviewedPositive: sql`${t.reviewedPositive} + excluded.reviewed_positive`,
           pendingReview: sql`${t.pendingReview} + excluded.pending_review`,
+          referred: sql`${t.referred} + excluded.referred`,
         },
       });
   }

@@ -24,6 +24,7 @@ const rowSchema = z.object({
   responded: count,
   sustained: count,
   positive: count,
+  referred: count.describe('Cases with at least one referral'),
   pendingReview: count.optional().describe('With outcomeReview required only: closed cases whose outcome is still provisional or disputed'),
   responseRate: rate,
   sustainedRate: rate,
