@@ -61,7 +61,14 @@ beforeAll(async () => {
     dpo: 'dpo',
   });
   ({ programId, otherIntervener, spareIntervener } = mine);
-  people = { admin: mine.admin, lead: mine.lead, analyst: mine.analyst, intervener: mine.intervener, evaluator: mine.evaluator, dpo: mine.dpo };
+  people = {
+    admin: mine.admin,
+    lead: mine.lead,
+    analyst: mine.analyst,
+    intervener: mine.intervener,
+    evaluator: mine.evaluator,
+    dpo: mine.dpo,
+  };
   ({
     programId: otherProgramId,
     otherLead,

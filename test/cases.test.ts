@@ -103,6 +103,8 @@ describe('workflow', () => {
     const { programId: p, l, i } = await cast(t, { l: 'lead', i: 'intervener' });
     for (const outcome of ['referred', 'unsafe_to_continue', 'other']) {
       const c = await activeCase(t, l, p, i.id);
+      // Closing as referred needs a referral of the case (test/referrals.test.ts).
+      if (outcome === 'referred') await ok(t, l, 'POST', `/v1/cases/${c.id}/referrals`, { to: 'exit_programme', consent: 'given' });
       expect((await ok(t, l, 'POST', `/v1/cases/${c.id}/close`, { outcome }))['outcome']).toBe(outcome);
     }
     const c = await activeCase(t, l, p, i.id);

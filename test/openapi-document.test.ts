@@ -124,14 +124,18 @@ describe('headers are declared', () => {
       'POST /v1/cases',
       'POST /v1/cases/:id/assessments',
       'POST /v1/cases/:id/follow-ups',
+      'POST /v1/cases/:id/holds',
       'POST /v1/cases/:id/notes',
       'POST /v1/cases/:id/outcome-adjudication',
       'POST /v1/cases/:id/outcome-reviews',
+      'POST /v1/cases/:id/referrals',
       'POST /v1/cases/:id/safeguarding',
       'POST /v1/cases/:id/touchpoints',
+      'POST /v1/dsr',
       'POST /v1/me/time',
       'POST /v1/programs',
       'POST /v1/programs/:id/assessment-templates',
+      'POST /v1/programs/:id/outreach-accounts',
       'POST /v1/programs/:id/trials',
       'POST /v1/reports/snapshots',
       'POST /v1/staff',
@@ -386,6 +390,19 @@ describe('the server does what the headers say', () => {
       at: new Date(Date.now() - 60_000).toISOString(),
       minutes: 45,
       format: 'group',
+    });
+    await replayed('POST /v1/cases/:id/referrals', asSam, `/v1/cases/${c.id}/referrals`, { to: 'helpline', consent: 'given' });
+    await replayed('POST /v1/cases/:id/holds', asLead, `/v1/cases/${c.id}/holds`, { reason: 'complaint' });
+    await replayed('POST /v1/programs/:id/outreach-accounts', asLead, `/v1/programs/${program.id}/outreach-accounts`, {
+      platform: 'x',
+      label: 'Programme account',
+      disclosure: 'organisation',
+    });
+    await replayed('POST /v1/dsr', asLead, '/v1/dsr', {
+      programId: program.id,
+      type: 'access',
+      profile: { platform: 'x', handle: '@someone_asking' },
+      receivedAt: new Date(Date.now() - 60_000).toISOString(),
     });
 
     expect([...exercised].sort()).toEqual(keysWhere((op) => declares(op, 'IdempotencyKey')));

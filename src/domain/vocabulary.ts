@@ -59,7 +59,15 @@ export const DSR_TYPES = ['access', 'objection', 'erasure', 'rectification'] as 
 export const DSR_STATUSES = ['open', 'closed'] as const;
 export const DSR_RESOLUTIONS = ['fulfilled', 'refused', 'no_data'] as const;
 export const OUTREACH_DISCLOSURES = ['organisation', 'named_person'] as const;
-export const REFERRAL_TARGETS = ['exit_programme', 'mental_health', 'helpline', 'social_services', 'prevent_channel', 'police', 'other'] as const;
+export const REFERRAL_TARGETS = [
+  'exit_programme',
+  'mental_health',
+  'helpline',
+  'social_services',
+  'prevent_channel',
+  'police',
+  'other',
+] as const;
 export const REFERRAL_CONSENTS = ['given', 'declined', 'not_sought'] as const;
 export const REFERRAL_STATUSES = ['pending', 'accepted', 'declined', 'unknown'] as const;
 export const NOTE_KINDS = ['general', 'handover', 'supervision'] as const;

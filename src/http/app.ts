@@ -16,6 +16,8 @@ import { reportsPage } from './routes/reports-page.js';
 import { workbench } from './routes/workbench.js';
 import { adminRoutes } from './routes/v1/admin.js';
 import { assessmentRoutes } from './routes/v1/assessments.js';
+import { outreachRoutes } from './routes/v1/outreach.js';
+import { referralRoutes } from './routes/v1/referrals.js';
 import { auditRoutes } from './routes/v1/audit.js';
 import { caseRoutes } from './routes/v1/cases.js';
 import { followUpRoutes } from './routes/v1/followups.js';
@@ -31,6 +33,7 @@ import { safeguardingRoutes } from './routes/v1/safeguarding.js';
 import { staffRoutes } from './routes/v1/staff.js';
 import { touchpointRoutes } from './routes/v1/touchpoints.js';
 import { trialRoutes } from './routes/v1/trials.js';
+import { dsrRoutes } from './routes/v1/dsr.js';
 import { welfareRoutes } from './routes/v1/welfare.js';
 import { welfareReportRoutes } from './routes/v1/welfare-report.js';
 
@@ -138,6 +141,8 @@ export const app: FastifyPluginAsync<AppDeps> = async (instance, deps) => {
   await f.register(noteRoutes, deps);
   await f.register(reviewRoutes, deps);
   await f.register(assessmentRoutes, deps);
+  await f.register(outreachRoutes, deps);
+  await f.register(referralRoutes, deps);
   await f.register(safeguardingRoutes, deps);
   await f.register(notificationRoutes, deps);
   await f.register(reportRoutes, deps);
@@ -146,6 +151,7 @@ export const app: FastifyPluginAsync<AppDeps> = async (instance, deps) => {
   await f.register(protectionRoutes, deps);
   await f.register(welfareRoutes, deps);
   await f.register(welfareReportRoutes, deps);
+  await f.register(dsrRoutes, deps);
   await f.register(reportsPage, deps);
   await f.register(workbench, deps);
   await f.register(adminRoutes, deps);

@@ -369,8 +369,7 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'GET /v1/programs/:id/outreach-accounts': {
     operationId: 'listOutreachAccounts',
     summary: "A program's outreach accounts",
-    description:
-      'In creation order, retired ones included (with `retiredAt`), for the program’s staff; another program’s is 404.',
+    description: 'In creation order, retired ones included (with `retiredAt`), for the program’s staff; another program’s is 404.',
   },
   'POST /v1/outreach-accounts/:id/retire': {
     operationId: 'retireOutreachAccount',
@@ -663,7 +662,8 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'POST /v1/dsr/:id/extend': {
     operationId: 'extendDataSubjectRequest',
     summary: 'Extend the deadline once, by two calendar months',
-    description: '`extendedUntil` = `dueAt` + P2M, with the reason. A second extension: 409 `dsr.already_extended`; a closed request: 409 `dsr.closed`.',
+    description:
+      '`extendedUntil` = `dueAt` + P2M, with the reason. A second extension: 409 `dsr.already_extended`; a closed request: 409 `dsr.closed`.',
   },
   'POST /v1/dsr/:id/close': {
     operationId: 'closeDataSubjectRequest',
@@ -685,7 +685,8 @@ export const OPERATIONS: Record<string, OperationDoc> = {
   'POST /v1/safeguarding/:id/dpo-review': {
     operationId: 'reviewConcernForExport',
     summary: "Mark a safeguarding concern's text reviewed by a dpo",
-    description: 'A dpo of the program; subject access exports include the concern’s text from then on. Marking it again keeps the first review.',
+    description:
+      'A dpo of the program; subject access exports include the concern’s text from then on. Marking it again keeps the first review.',
   },
   'GET /v1/audit': {
     operationId: 'listAuditEntries',

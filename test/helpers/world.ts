@@ -325,11 +325,45 @@ const TARGETS = {
     if (programId === w.otherProgramId) w.foreign.add(rows[0]!.id);
     return rows[0]!.id;
   }) as Build,
+  /** An access request of the program, recorded by its dpo (another program's by its lead). */
+  dsr: ((w, _role, relation) => async () => {
+    const other = relation === 'otherProgram';
+    const d = await ok<{ id: string }>(w.t, other ? w.other.lead : w.people.dpo, 'POST', '/v1/dsr', {
+      programId: other ? w.otherProgramId : w.programId,
+      type: 'access',
+      profile: { platform: 'x', handle: `@dsr_${randomUUID().slice(0, 8)}` },
+      receivedAt: new Date().toISOString(),
+    });
+    if (other) w.foreign.add(d.id);
+    return d.id;
+  }) as Build,
+  /** A disclosed outreach account of the program, registered by its lead. */
+  outreachAccount: ((w, _role, relation) => async () => {
+    const other = relation === 'otherProgram';
+    const a = await ok<{ id: string }>(
+      w.t,
+      other ? w.other.lead : w.people.lead,
+      'POST',
+      `/v1/programs/${other ? w.otherProgramId : w.programId}/outreach-accounts`,
+      { platform: 'x', label: 'Programme account', disclosure: 'organisation' },
+    );
+    if (other) w.foreign.add(a.id);
+    return a.id;
+  }) as Build,
+  /** A referral on a case of the program, made by its lead. */
+  referral: onCase(async (w, caseId, programId) => {
+    const lead = programId === w.programId ? w.people.lead : w.other.lead;
+    const r = await ok<{ id: string }>(w.t, lead, 'POST', `/v1/cases/${caseId}/referrals`, { to: 'helpline', consent: 'given' });
+    if (programId === w.otherProgramId) w.foreign.add(r.id);
+    return r.id;
+  }),
   /** A hold on a case of the program, placed by its lead. */
   hold: ((w, _role, relation) => async () => {
     const other = relation === 'otherProgram';
     const caseId = await w.once(`case/${relation}/*`, caseOf(w, 'lead', relation));
-    const h = await ok<{ id: string }>(w.t, other ? w.other.lead : w.people.lead, 'POST', `/v1/cases/${caseId}/holds`, { reason: 'complaint' });
+    const h = await ok<{ id: string }>(w.t, other ? w.other.lead : w.people.lead, 'POST', `/v1/cases/${caseId}/holds`, {
+      reason: 'complaint',
+    });
     if (other) w.foreign.add(h.id);
     return h.id;
   }) as Build,

@@ -345,6 +345,83 @@ describe('every response of a full story conforms to the document', () => {
     await expectStatus(200, sam, 'GET', `/v1/staff/${sam.id}/supervision-sessions`);
     await expectStatus(404, kim, 'GET', `/v1/staff/${sam.id}/supervision-sessions`);
     await expectStatus(200, lead, 'GET', `/v1/reports/welfare?programId=${program.id}&from=${day(-30)}&to=${day(1)}`);
+    // Data protection: a disclosed outreach account, a referral, a hold, the retention preview and record, a subject request.
+    const dpo = await person('dpo');
+    const { profile } = await expectStatus<{ profile: { platform: string } }>(200, lead, 'GET', `/v1/cases/${c.id}`);
+    const account = await expectStatus<{ id: string }>(
+      201,
+      lead,
+      'POST',
+      `/v1/programs/${program.id}/outreach-accounts`,
+      { platform: profile.platform, label: 'Programme account', disclosure: 'organisation' },
+      { 'idempotency-key': 'acct-1' },
+    );
+    await expectStatus(400, lead, 'POST', `/v1/programs/${program.id}/outreach-accounts`, {
+      platform: 'x',
+      label: 'Persona',
+      disclosure: 'persona',
+    });
+    await expectStatus(200, sam, 'GET', `/v1/programs/${program.id}/outreach-accounts`);
+    await expectStatus(201, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, {
+      direction: 'outbound',
+      channel: 'direct_message',
+      occurredAt: new Date().toISOString(),
+      outreachAccountId: account.id,
+    });
+    await expectStatus(422, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, {
+      direction: 'outbound',
+      channel: 'direct_message',
+      occurredAt: new Date().toISOString(),
+      summary: 'See https://example.org/x',
+    });
+    await expectStatus(200, lead, 'POST', `/v1/outreach-accounts/${account.id}/retire`);
+    const referral = await expectStatus<{ id: string }>(
+      201,
+      sam,
+      'POST',
+      `/v1/cases/${c.id}/referrals`,
+      { to: 'helpline', consent: 'given' },
+      { 'idempotency-key': 'ref-1' },
+    );
+    await expectStatus(400, sam, 'POST', `/v1/cases/${c.id}/referrals`, { to: 'helpline', consent: 'declined' });
+    await expectStatus(200, sam, 'GET', `/v1/cases/${c.id}/referrals`);
+    await expectStatus(200, sam, 'PATCH', `/v1/referrals/${referral.id}`, { status: 'accepted' });
+    const hold = await expectStatus<{ id: string }>(
+      201,
+      dpo,
+      'POST',
+      `/v1/cases/${c.id}/holds`,
+      { reason: 'complaint' },
+      { 'idempotency-key': 'hold-1' },
+    );
+    await expectStatus(200, dpo, 'GET', '/v1/holds');
+    await expectStatus(200, dpo, 'DELETE', `/v1/holds/${hold.id}`);
+    await expectStatus(200, dpo, 'GET', `/v1/retention/preview?programId=${program.id}&within=P30D`);
+    await expectStatus(200, dpo, 'GET', `/v1/programs/${program.id}/record-of-processing`);
+    const dsr = await expectStatus<{ id: string }>(
+      201,
+      dpo,
+      'POST',
+      '/v1/dsr',
+      {
+        programId: program.id,
+        type: 'access',
+        profile: { platform: 'x', handle: 'https://x.com/Drifting_Dan' },
+        receivedAt: new Date().toISOString(),
+      },
+      { 'idempotency-key': 'dsr-1' },
+    );
+    await expectStatus(200, dpo, 'GET', '/v1/dsr?status=open');
+    await expectStatus(200, dpo, 'GET', `/v1/dsr/${dsr.id}`);
+    await expectStatus(200, dpo, 'POST', `/v1/dsr/${dsr.id}/extend`, { reason: 'a complex request' });
+    await expectStatus(409, dpo, 'POST', `/v1/dsr/${dsr.id}/extend`, { reason: 'again' });
+    await expectStatus(200, dpo, 'GET', `/v1/dsr/${dsr.id}/export`);
+    const dpoConcern = await expectStatus<{ id: string }>(201, sam, 'POST', `/v1/cases/${c.id}/safeguarding`, {
+      severity: 'high',
+      concern: 'Mentioned a date',
+    });
+    await expectStatus(200, dpo, 'POST', `/v1/safeguarding/${dpoConcern.id}/dpo-review`, {});
+    await expectStatus(200, dpo, 'POST', `/v1/dsr/${dsr.id}/close`, { resolution: 'fulfilled', note: 'Export sent by post' });
     // One logged in error and voided: it counts nowhere after, so the rest of the story is unchanged.
     const wrongTp = await expectStatus<{ id: string }>(201, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, {
       direction: 'inbound',

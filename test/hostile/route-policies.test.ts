@@ -49,7 +49,8 @@ describe('the route policy table covers app.routeTable exactly', () => {
   it("each policy's statuses agree with its auth (403 exactly for the roles it leaves out)", () => {
     const wrong = ROUTE_POLICIES.flatMap((p) => {
       const allowed = allowedRoles(p).sort().join();
-      const want = p.auth === 'public' ? 'admin,analyst,evaluator,intervener,lead' : p.auth === 'own' ? 'admin' : [...p.auth].sort().join();
+      const want =
+        p.auth === 'public' ? 'admin,analyst,dpo,evaluator,intervener,lead' : p.auth === 'own' ? 'admin' : [...p.auth].sort().join();
       return allowed === want ? [] : [`${routeKey(p)}: statuses allow ${allowed}, auth ${want}`];
     });
     expect(wrong).toEqual([]);

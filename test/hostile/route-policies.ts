@@ -95,12 +95,7 @@ function caseRoute(
   };
 }
 
-const get = (
-  url: string,
-  auth: RoutePolicy['auth'],
-  expect: Expect,
-  extra: Partial<RoutePolicy> = {},
-): RoutePolicy => ({
+const get = (url: string, auth: RoutePolicy['auth'], expect: Expect, extra: Partial<RoutePolicy> = {}): RoutePolicy => ({
   method: 'GET',
   url,
   auth,
@@ -548,6 +543,93 @@ const DECLARED: RoutePolicy[] = [
     request: (c) => ({ url: `/v1/holds/${c.target}` }),
   },
   get('/v1/holds', ['lead', 'dpo'], only(['lead', 'dpo'], 200)),
+  // Outreach accounts: a lead of the program registers and retires them; everyone working in it lists them.
+  {
+    method: 'POST',
+    url: '/v1/programs/:id/outreach-accounts',
+    auth: ['lead'],
+    target: 'program',
+    expect: only(['lead'], S(201, null, 404, 404), S(403, null, 403, 403)),
+    mutates: true,
+    request: (c) => ({
+      url: `/v1/programs/${c.target}/outreach-accounts`,
+      payload: { platform: 'x', label: `Account ${unique()}`, disclosure: 'organisation' },
+    }),
+  },
+  get(
+    '/v1/programs/:id/outreach-accounts',
+    ['lead', 'analyst', 'intervener', 'evaluator', 'dpo'],
+    only(['lead', 'analyst', 'intervener', 'evaluator', 'dpo'], S(200, null, 404, 404), S(403, null, 403, 403)),
+    { target: 'program' },
+  ),
+  {
+    method: 'POST',
+    url: '/v1/outreach-accounts/:id/retire',
+    auth: ['lead'],
+    target: 'outreachAccount',
+    expect: only(['lead'], S(200, null, 404, 404), S(403, null, 403, 403)),
+    mutates: true,
+    request: (c) => ({ url: `/v1/outreach-accounts/${c.target}/retire` }),
+  },
+  // Referrals: case work (holder or cover, lead); an analyst reads those of a case in triage.
+  caseRoute('POST', '/referrals', ['lead', 'intervener'], { lead: PROGRAM(201), intervener: OWN(201) }, (c) => {
+    const note = `referral-${unique()}`;
+    c.w.contents.add(note);
+    return { to: 'helpline', consent: 'given', note };
+  }),
+  caseRoute('GET', '/referrals', READERS, { lead: PROGRAM(200), analyst: OWN(200), intervener: OWN(200) }),
+  {
+    method: 'PATCH',
+    url: '/v1/referrals/:id',
+    auth: ['lead', 'intervener'],
+    target: 'referral',
+    expect: { admin: DENY, lead: PROGRAM(200), analyst: DENY, intervener: OWN(200), evaluator: DENY },
+    request: (c) => ({ url: `/v1/referrals/${c.target}`, payload: { status: 'accepted' } }),
+  },
+  // Data-subject requests: a program's dpos and leads; the export and the concern review a dpo's alone.
+  {
+    method: 'POST',
+    url: '/v1/dsr',
+    auth: ['dpo', 'lead'],
+    target: 'program',
+    expect: only(['dpo', 'lead'], S(201, null, 404, 404), S(403, null, 403, 403)),
+    mutates: true,
+    request: (c) => ({
+      url: '/v1/dsr',
+      payload: {
+        programId: c.target,
+        type: 'access',
+        profile: { platform: 'x', handle: `@dsr_${unique()}` },
+        receivedAt: new Date().toISOString(),
+      },
+    }),
+  },
+  get('/v1/dsr', ['dpo', 'lead'], only(['dpo', 'lead'], 200), { request: () => ({ url: '/v1/dsr?status=open' }) }),
+  get('/v1/dsr/:id', ['dpo', 'lead'], only(['dpo', 'lead'], S(200, null, 404, 404), S(403, null, 403, 403)), { target: 'dsr' }),
+  get('/v1/dsr/:id/export', ['dpo'], only(['dpo'], S(200, null, 404, 404), S(403, null, 403, 403)), { target: 'dsr' }),
+  ...(['extend', 'close'] as const).map(
+    (action): RoutePolicy => ({
+      method: 'POST',
+      url: `/v1/dsr/:id/${action}`,
+      auth: ['dpo', 'lead'],
+      target: 'dsr',
+      expect: only(['dpo', 'lead'], S(200, null, 404, 404), S(403, null, 403, 403)),
+      mutates: true,
+      request: (c) => ({
+        url: `/v1/dsr/${c.target}/${action}`,
+        payload: action === 'extend' ? { reason: 'complex request' } : { resolution: 'no_data', note: 'nothing held' },
+      }),
+    }),
+  ),
+  {
+    method: 'POST',
+    url: '/v1/safeguarding/:id/dpo-review',
+    auth: ['dpo'],
+    target: 'concern',
+    expect: only(['dpo'], PROGRAM(200), DENY),
+    mutates: true,
+    request: (c) => ({ url: `/v1/safeguarding/${c.target}/dpo-review`, payload: {} }),
+  },
   {
     method: 'GET',
     url: '/v1/retention/preview',
@@ -752,7 +834,7 @@ export function allowedRoles(p: RoutePolicy): Role[] {
 
 /** A role that gets the route's success status on its own object (for fuzzing and mass assignment). */
 export function actingRole(p: RoutePolicy): Role | undefined {
-  const order: Role[] = ['lead', 'intervener', 'analyst', 'admin'];
+  const order: Role[] = ['lead', 'intervener', 'analyst', 'admin', 'dpo'];
   return order.find((r) => {
     const s = expected(p, r, 'own');
     return s !== null && s < 300;

@@ -101,9 +101,9 @@ export interface paths {
         };
         /**
          * Read the audit log
-         * @description Append-only and hash-chained, oldest first: one entry for every read or write of case data. Filter by actor or case.
+         * @description Append-only and hash-chained, oldest first: one entry for every read or write of case data. Filter by actor or case. A dpo reads their own program’s entries only.
          *
-         *     Who may call: admin.
+         *     Who may call: admin, dpo.
          */
         get: operations["listAuditEntries"];
         put?: never;
@@ -123,9 +123,9 @@ export interface paths {
         };
         /**
          * Verify the audit log's hash chain
-         * @description Recomputes the chain and names the first entry that no longer fits, if any.
+         * @description Recomputes the chain and names the first entry that no longer fits, if any. For a dpo, only their program’s entries are checked and counted.
          *
-         *     Who may call: admin.
+         *     Who may call: admin, dpo.
          */
         get: operations["verifyAuditChain"];
         put?: never;
@@ -153,7 +153,7 @@ export interface paths {
         put?: never;
         /**
          * Flag a public profile (open a case)
-         * @description Opens a case in `flagged`. The handle is normalised per platform (a profile URL works too); an invalid one is 400 `profile.invalid_handle`. The same profile already open in the program is 409 with `caseId`; an erased, suppressed person is 422 `profile.suppressed`. `flaggedAt` may be in the past, never in the future.
+         * @description Opens a case in `flagged`. The handle is normalised per platform (a profile URL works too); an invalid one is 400 `profile.invalid_handle`. The same profile already open in the program is 409 with `caseId`; an erased, suppressed person is 422 `profile.suppressed`. `flaggedAt` may be in the past, never in the future. `publicness` records the flagger’s check that the account and the content were public (read back on the case); under setting `requirePublicnessAttestation`, a flag without both `true` is 422 `case.publicness_unattested`. Indicator notes holding a URL or an @handle are 422 `text.contains_identifier` (the link goes in `evidenceUrl`).
          *
          *     Who may call: analyst, lead.
          */
@@ -297,7 +297,7 @@ export interface paths {
         put?: never;
         /**
          * Close a case with an outcome
-         * @description By a lead or the assigned intervener. Answers with the updated case and its new `ETag`; from a state that does not allow it, 409 `case.invalid_transition`.
+         * @description By a lead or the assigned intervener. Outcome `referred` needs a referral of the case first (409 `case.referral_missing`). Answers with the updated case and its new `ETag`; from a state that does not allow it, 409 `case.invalid_transition`.
          *
          *     Who may call: lead, intervener.
          */
@@ -368,6 +368,28 @@ export interface paths {
          *     Who may call: lead, intervener.
          */
         post: operations["scheduleFollowUp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/cases/{id}/holds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Put a case on legal hold
+         * @description A lead or dpo of the program (a dpo sees no case contents; the hold names the case by id). While a hold is in force (not released, `until` ahead) retention skips the case (audited as `retention.skipped_hold`) and erasing it is 409 `case.on_hold`.
+         *
+         *     Who may call: lead, dpo.
+         */
+        post: operations["placeHold"];
         delete?: never;
         options?: never;
         head?: never;
@@ -452,6 +474,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/cases/{id}/referrals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A case's referrals, oldest first
+         * @description Each read is audited. After erasure the referrals remain with `basis` and `note` null.
+         *
+         *     Who may call: lead, analyst, intervener.
+         */
+        get: operations["listCaseReferrals"];
+        put?: never;
+        /**
+         * Record a referral to another service, with the consent behind it
+         * @description By the case's holder (or their cover) and the program's leads. Consent other than `given` needs a `basis` (400 `referral.basis_required`); `police` or `prevent_channel` without consent needs a lead as the caller and a safeguarding concern on the case (422 `referral.consent_required`). The case history records who decided (`referred`, with the decider’s role); the case’s `referredAt` is its first referral. `basis` and `note` are free text: refused when they hold a URL or an @handle (422 `text.contains_identifier`), erased with the case. On an erased case, 409 `case.erased`.
+         *
+         *     Who may call: lead, intervener.
+         */
+        post: operations["createReferral"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/cases/{id}/reopen": {
         parameters: {
             query?: never;
@@ -513,7 +563,7 @@ export interface paths {
         put?: never;
         /**
          * Log a message a person sent or received
-         * @description Overture never sends anything: this records a message sent or received outside it. The first outbound one moves the stage to `contacted`, the first inbound after it to `responded`. An outbound one needs an `active` case, and schedules a follow-up `followUpAfter` later when none is pending. `occurredAt` may be in the past, never in the future.
+         * @description Overture never sends anything: this records a message sent or received outside it. The first outbound one moves the stage to `contacted`, the first inbound after it to `responded`. An outbound one needs an `active` case, and schedules a follow-up `followUpAfter` later when none is pending. `occurredAt` may be in the past, never in the future. An outbound one names the disclosed outreach account it was sent from in `outreachAccountId` (required under setting `requireOutreachAccount`); an unknown, retired, other program’s or other platform’s account, or one named on an inbound message, is 422 `touchpoint.outreach_account_invalid`. A summary holding a URL or an @handle is 422 `text.contains_identifier`.
          *
          *     Who may call: lead, intervener.
          */
@@ -584,6 +634,122 @@ export interface paths {
          *     Who may call: lead.
          */
         post: operations["completeDebrief"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/dsr": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The program's data-subject requests, soonest deadline first
+         * @description A dpo or lead of the program. `status=open|closed|overdue` (`overdue`: open with the effective due date, `extendedUntil` else `dueAt`, passed).
+         *
+         *     Who may call: dpo, lead.
+         */
+        get: operations["listDataSubjectRequests"];
+        put?: never;
+        /**
+         * Record a data-subject request (access, objection, erasure, rectification)
+         * @description A dpo or lead of the program. The request names a profile (`platform` and `handle`, a URL form accepted), never a case: it is matched with flagging's normalisation against every case of the program, open or closed, and the cases earlier requests about the same subject matched (erased since); `suppressed` says an earlier erasure left only a keyed hash. Only that hash is stored, never the handle. `dueAt` is `receivedAt` + one calendar month (31 January → 28/29 February). Another program: 404 `program.not_found`; an invalid handle: 400 `profile.invalid_handle`; `receivedAt` in the future: 400 `dsr.received_in_future`.
+         *
+         *     Who may call: dpo, lead.
+         */
+        post: operations["createDataSubjectRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/dsr/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one data-subject request with its matches
+         * @description A dpo or lead of the program; another program's request is 404 `dsr.not_found`.
+         *
+         *     Who may call: dpo, lead.
+         */
+        get: operations["getDataSubjectRequest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/dsr/{id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close a data-subject request: fulfilled, refused or no data
+         * @description Fulfilling an `objection` or `erasure` erases every match still holding data and puts the profile on the suppression list (it can never be flagged again, 422 `profile.suppressed`), in one transaction. A match on hold: 409 `case.on_hold` and nothing changes. Closed already: 409 `dsr.closed`.
+         *
+         *     Who may call: dpo, lead.
+         */
+        post: operations["closeDataSubjectRequest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/dsr/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything held about the subject of an access request
+         * @description A dpo of the program; `access` requests only (409 `dsr.not_access`). Per matched case: identity, indicators, touchpoints (metadata and summaries), notes of visibility `case` (never `leads`), follow-ups, assessments, referrals and case events, with staff shown by role only. Safeguarding text is included only once a dpo marked the concern reviewed (`POST /v1/safeguarding/{id}/dpo-review`); the others are named in `concernsPendingReview`. An erased match says only a keyed hash is held. With the program's `dataProtection` facts and retention periods. Audited with every case it held.
+         *
+         *     Who may call: dpo.
+         */
+        get: operations["exportDataSubjectAccess"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/dsr/{id}/extend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Extend the deadline once, by two calendar months
+         * @description `extendedUntil` = `dueAt` + P2M, with the reason. A second extension: 409 `dsr.already_extended`; a closed request: 409 `dsr.closed`.
+         *
+         *     Who may call: dpo, lead.
+         */
+        post: operations["extendDataSubjectRequest"];
         delete?: never;
         options?: never;
         head?: never;
@@ -700,6 +866,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/holds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The program's holds, newest first
+         * @description `active=true` (the default): only those in force now; `false`: every hold, released ones included.
+         *
+         *     Who may call: lead, dpo.
+         */
+        get: operations["listHolds"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/holds/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Release a hold
+         * @description The hold stays on the record with who released it and when; releasing a released hold changes nothing.
+         *
+         *     Who may call: lead, dpo.
+         */
+        delete: operations["releaseHold"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me": {
         parameters: {
             query?: never;
@@ -711,7 +921,7 @@ export interface paths {
          * Who the token belongs to
          * @description The caller as the server sees them: staff id, name, role and program (null for admins). A quick way to check a token.
          *
-         *     Who may call: admin, lead, analyst, intervener, evaluator.
+         *     Who may call: admin, lead, analyst, intervener, evaluator, dpo.
          */
         get: operations["getMe"];
         put?: never;
@@ -777,7 +987,7 @@ export interface paths {
          * The caller's notifications, newest first
          * @description The staff inbox: follow-ups due and overdue, assignments, safeguarding alerts and more. `unread=true` lists only the unread ones.
          *
-         *     Who may call: admin, lead, analyst, intervener, evaluator.
+         *     Who may call: admin, lead, analyst, intervener, evaluator, dpo.
          */
         get: operations["listNotifications"];
         put?: never;
@@ -801,7 +1011,7 @@ export interface paths {
          * Mark one of your notifications read
          * @description Marking a notification read again is harmless. Another person's notification is 404.
          *
-         *     Who may call: admin, lead, analyst, intervener, evaluator.
+         *     Who may call: admin, lead, analyst, intervener, evaluator, dpo.
          */
         post: operations["markNotificationRead"];
         delete?: never;
@@ -848,6 +1058,28 @@ export interface paths {
         get: operations["getMyWelfare"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/outreach-accounts/{id}/retire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retire an outreach account
+         * @description By a lead of its program: no new outbound touchpoint may name it (422 `touchpoint.outreach_account_invalid`); those logged from it keep it. Retiring again is 409 `outreach_account.already_retired`; another program’s is 404.
+         *
+         *     Who may call: lead.
+         */
+        post: operations["retireOutreachAccount"];
         delete?: never;
         options?: never;
         head?: never;
@@ -938,6 +1170,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/programs/{id}/outreach-accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A program's outreach accounts
+         * @description In creation order, retired ones included (with `retiredAt`), for the program’s staff; another program’s is 404.
+         *
+         *     Who may call: lead, analyst, intervener, evaluator, dpo.
+         */
+        get: operations["listOutreachAccounts"];
+        put?: never;
+        /**
+         * Register a disclosed outreach account
+         * @description By a lead of the program: an account outreach is sent from, on one platform, disclosed as the organisation’s own or a named person’s (`disclosure`); there is no way to register an undisclosed persona. Outbound touchpoints name it in `outreachAccountId` (required under setting `requireOutreachAccount`). Another program’s is 404.
+         *
+         *     Who may call: lead.
+         */
+        post: operations["createOutreachAccount"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/programs/{id}/record-of-processing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The Art. 30 record of processing
+         * @description Built when asked from the program’s `dataProtection` settings, its retention periods, what the code holds and protects, and live counts (cases by status, erasures, the suppression list, open and overdue requests, retention overdue, held cases, the share of flags attested public). Never hand-maintained.
+         *
+         *     Who may call: dpo, lead, admin.
+         */
+        get: operations["getRecordOfProcessing"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/programs/{id}/settings-history": {
         parameters: {
             query?: never;
@@ -986,6 +1268,28 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/v1/referrals/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Record what became of a referral
+         * @description `status`: `accepted`, `declined` or `unknown`, by whoever may refer from the case now (its holder or cover, a lead); recorded in the case history. A referral of a case outside your scope is 404; of an erased case, 409 `case.erased`.
+         *
+         *     Who may call: lead, intervener.
+         */
+        patch: operations["updateReferral"];
         trace?: never;
     };
     "/v1/reports/agreement": {
@@ -1192,6 +1496,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/retention/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What retention will erase within a period
+         * @description The retention job’s own predicate (one function, two callers) evaluated at now + `within` (default P30D): cases never contacted `retentionNeverContacted` after flagging and cases closed `retentionClosed` after closing, without a hold in force then; each with its rule and due time.
+         *
+         *     Who may call: lead, dpo.
+         */
+        get: operations["previewRetention"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/reviews/pending": {
         parameters: {
             query?: never;
@@ -1252,6 +1578,28 @@ export interface paths {
          *     Who may call: lead.
          */
         post: operations["acknowledgeConcern"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/safeguarding/{id}/dpo-review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark a safeguarding concern's text reviewed by a dpo
+         * @description A dpo of the program; subject access exports include the concern’s text from then on. Marking it again keeps the first review.
+         *
+         *     Who may call: dpo.
+         */
+        post: operations["reviewConcernForExport"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1844,6 +2192,18 @@ export interface components {
                  */
                 allocatedAt: string;
             } | null;
+            /** @description As the flagger attested it when flagging; null when flagged without an attestation */
+            publicness: {
+                accountPublic: boolean;
+                contentPublic: boolean;
+                /**
+                 * Format: date-time
+                 * @example 2026-12-01T09:30:00Z
+                 */
+                checkedAt: string;
+            } | null;
+            /** @description When the case was first referred to another service; null when never */
+            referredAt: string | null;
             erased: boolean;
             version: number;
             /**
@@ -1979,6 +2339,18 @@ export interface components {
                  */
                 allocatedAt: string;
             } | null;
+            /** @description As the flagger attested it when flagging; null when flagged without an attestation */
+            publicness: {
+                accountPublic: boolean;
+                contentPublic: boolean;
+                /**
+                 * Format: date-time
+                 * @example 2026-12-01T09:30:00Z
+                 */
+                checkedAt: string;
+            } | null;
+            /** @description When the case was first referred to another service; null when never */
+            referredAt: string | null;
             erased: boolean;
             version: number;
             /**
@@ -2074,6 +2446,504 @@ export interface components {
             awaitingReply: boolean;
             overdueFollowUps: number;
         };
+        ConcernDpoReview: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            caseId: string;
+            /** @enum {string} */
+            status: "open" | "acknowledged";
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            dpoReviewedAt: string;
+        };
+        ConcernDpoReviewInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            caseId: string;
+            /** @enum {string} */
+            status: "open" | "acknowledged";
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            dpoReviewedAt: string;
+        };
+        DataSubjectAccessExport: {
+            /** Format: uuid */
+            dsrId: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            generatedAt: string;
+            /** @enum {string} */
+            platform: "facebook" | "x" | "instagram" | "youtube" | "tiktok" | "telegram" | "reddit" | "other";
+            caseCount: number;
+            cases: ({
+                /** Format: uuid */
+                caseId: string;
+                /** @constant */
+                erased: false;
+                /** @enum {string} */
+                status: "flagged" | "accepted" | "rejected" | "approved" | "active" | "closed";
+                /** @enum {string} */
+                stage: "none" | "contacted" | "responded" | "sustained";
+                /** @enum {string} */
+                ideology: "far_right" | "islamist" | "other";
+                /** @enum {string} */
+                riskLevel: "low" | "medium" | "high";
+                /**
+                 * Format: date-time
+                 * @example 2026-12-01T09:30:00Z
+                 */
+                flaggedAt: string;
+                flaggedByRole: ("admin" | "lead" | "analyst" | "intervener" | "evaluator" | "dpo") | null;
+                heldByRole: ("admin" | "lead" | "analyst" | "intervener" | "evaluator" | "dpo") | null;
+                closedAt: string | null;
+                outcome: ("positive_change" | "disengaged" | "no_response" | "declined" | "referred" | "unsafe_to_continue" | "other") | null;
+                identity: {
+                    /** @enum {string} */
+                    platform: "facebook" | "x" | "instagram" | "youtube" | "tiktok" | "telegram" | "reddit" | "other";
+                    handle: string | null;
+                    url: string | null;
+                    displayName: string | null;
+                    language: string | null;
+                };
+                publicness: {
+                    accountPublic: boolean | null;
+                    contentPublic: boolean | null;
+                    checkedAt: string | null;
+                };
+                indicators: {
+                    kind: string;
+                    evidenceUrl: string | null;
+                    note: string | null;
+                }[];
+                touchpoints: {
+                    /** @enum {string} */
+                    direction: "outbound" | "inbound";
+                    /** @enum {string} */
+                    channel: "direct_message" | "paid_message" | "comment" | "other";
+                    /**
+                     * Format: date-time
+                     * @example 2026-12-01T09:30:00Z
+                     */
+                    occurredAt: string;
+                    approaches: string[];
+                    sentiment: ("positive" | "neutral" | "negative" | "hostile") | null;
+                    summary: string | null;
+                    voided: boolean;
+                    loggedByRole: ("admin" | "lead" | "analyst" | "intervener" | "evaluator" | "dpo") | null;
+                }[];
+                notes: {
+                    /** @enum {string} */
+                    kind: "general" | "handover" | "supervision";
+                    body: string | null;
+                    /**
+                     * Format: date-time
+                     * @example 2026-12-01T09:30:00Z
+                     */
+                    createdAt: string;
+                    authorRole: ("admin" | "lead" | "analyst" | "intervener" | "evaluator" | "dpo") | null;
+                }[];
+                followUps: {
+                    /** @enum {string} */
+                    kind: "follow_up" | "check_in" | "review";
+                    /**
+                     * Format: date-time
+                     * @example 2026-12-01T09:30:00Z
+                     */
+                    dueAt: string;
+                    /** @enum {string} */
+                    status: "pending" | "due" | "overdue" | "done" | "cancelled";
+                    note: string | null;
+                    completedAt: string | null;
+                    assigneeRole: ("admin" | "lead" | "analyst" | "intervener" | "evaluator" | "dpo") | null;
+                }[];
+                assessments: {
+                    /** @enum {string} */
+                    phase: "baseline" | "review" | "closure";
+                    /** Format: uuid */
+                    templateId: string;
+                    scores: {
+                        [key: string]: number | null;
+                    };
+                    note: string | null;
+                    /**
+                     * Format: date-time
+                     * @example 2026-12-01T09:30:00Z
+                     */
+                    createdAt: string;
+                    assessorRole: ("admin" | "lead" | "analyst" | "intervener" | "evaluator" | "dpo") | null;
+                }[];
+                safeguardingConcerns: {
+                    /** Format: uuid */
+                    id: string;
+                    /** @enum {string} */
+                    severity: "urgent" | "high";
+                    /** @enum {string} */
+                    status: "open" | "acknowledged";
+                    /**
+                     * Format: date-time
+                     * @example 2026-12-01T09:30:00Z
+                     */
+                    raisedAt: string;
+                    raisedByRole: ("admin" | "lead" | "analyst" | "intervener" | "evaluator" | "dpo") | null;
+                    acknowledgedAt: string | null;
+                    /** @description false: the text is left out until a dpo marks the concern reviewed */
+                    textIncluded: boolean;
+                    concern: string | null;
+                    actionTaken: string | null;
+                    acknowledgeNote: string | null;
+                }[];
+                referrals: {
+                    /** @enum {string} */
+                    to: "exit_programme" | "mental_health" | "helpline" | "social_services" | "prevent_channel" | "police" | "other";
+                    /** @enum {string} */
+                    consent: "given" | "declined" | "not_sought";
+                    basis: string | null;
+                    note: string | null;
+                    /** @enum {string} */
+                    status: "pending" | "accepted" | "declined" | "unknown";
+                    /**
+                     * Format: date-time
+                     * @example 2026-12-01T09:30:00Z
+                     */
+                    createdAt: string;
+                    createdByRole: ("admin" | "lead" | "analyst" | "intervener" | "evaluator" | "dpo") | null;
+                }[];
+                events: {
+                    kind: string;
+                    fromStatus: ("flagged" | "accepted" | "rejected" | "approved" | "active" | "closed") | null;
+                    toStatus: ("flagged" | "accepted" | "rejected" | "approved" | "active" | "closed") | null;
+                    /**
+                     * Format: date-time
+                     * @example 2026-12-01T09:30:00Z
+                     */
+                    at: string;
+                    actorRole: ("admin" | "lead" | "analyst" | "intervener" | "evaluator" | "dpo") | null;
+                    reason: string | null;
+                    /** @description Staff named in it appear as { role } */
+                    data: {
+                        [key: string]: unknown;
+                    } | null;
+                }[];
+            } | {
+                /** Format: uuid */
+                caseId: string;
+                /** @constant */
+                erased: true;
+                /**
+                 * Format: date-time
+                 * @example 2026-12-01T09:30:00Z
+                 */
+                erasedAt: string;
+                notice: string;
+            })[];
+            suppressed: boolean;
+            /** @description Said when a match was erased: only a keyed hash of the profile is held */
+            keyedHashOnly: string | null;
+            /** @description Concerns whose text was left out: a dpo has not reviewed them yet */
+            concernsPendingReview: string[];
+            dataProtection: {
+                controller?: string;
+                purposes?: string[];
+                legalBasis?: string;
+                article9Condition?: string;
+                recipients?: string[];
+                sources?: string[];
+            };
+            retention: {
+                neverContacted: string;
+                closed: string;
+            };
+            /** @constant */
+            staffShownAs: "role";
+        };
+        DataSubjectAccessExportInput: {
+            /** Format: uuid */
+            dsrId: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            generatedAt: string;
+            /** @enum {string} */
+            platform: "facebook" | "x" | "instagram" | "youtube" | "tiktok" | "telegram" | "reddit" | "other";
+            caseCount: number;
+            cases: ({
+                /** Format: uuid */
+                caseId: string;
+                /** @constant */
+                erased: false;
+                /** @enum {string} */
+                status: "flagged" | "accepted" | "rejected" | "approved" | "active" | "closed";
+                /** @enum {string} */
+                stage: "none" | "contacted" | "responded" | "sustained";
+                /** @enum {string} */
+                ideology: "far_right" | "islamist" | "other";
+                /** @enum {string} */
+                riskLevel: "low" | "medium" | "high";
+                /**
+                 * Format: date-time
+                 * @example 2026-12-01T09:30:00Z
+                 */
+                flaggedAt: string;
+                flaggedByRole: ("admin" | "lead" | "analyst" | "intervener" | "evaluator" | "dpo") | null;
+                heldByRole: ("admin" | "lead" | "analyst" | "intervener" | "evaluator" | "dpo") | null;
+                closedAt: string | null;
+                outcome: ("positive_change" | "disengaged" | "no_response" | "declined" | "referred" | "unsafe_to_continue" | "other") | null;
+                identity: {
+                    /** @enum {string} */
+                    platform: "facebook" | "x" | "instagram" | "youtube" | "tiktok" | "telegram" | "reddit" | "other";
+                    handle: string | null;
+                    url: string | null;
+                    displayName: string | null;
+                    language: string | null;
+                };
+                publicness: {
+                    accountPublic: boolean | null;
+                    contentPublic: boolean | null;
+                    checkedAt: string | null;
+                };
+                indicators: {
+                    kind: string;
+                    evidenceUrl: string | null;
+                    note: string | null;
+                }[];
+                touchpoints: {
+                    /** @enum {string} */
+                    direction: "outbound" | "inbound";
+                    /** @enum {string} */
+                    channel: "direct_message" | "paid_message" | "comment" | "other";
+                    /**
+                     * Format: date-time
+                     * @example 2026-12-01T09:30:00Z
+                     */
+                    occurredAt: string;
+                    approaches: string[];
+                    sentiment: ("positive" | "neutral" | "negative" | "hostile") | null;
+                    summary: string | null;
+                    voided: boolean;
+                    loggedByRole: ("admin" | "lead" | "analyst" | "intervener" | "evaluator" | "dpo") | null;
+                }[];
+                notes: {
+                    /** @enum {string} */
+                    kind: "general" | "handover" | "supervision";
+                    body: string | null;
+                    /**
+                     * Format: date-time
+                     * @example 2026-12-01T09:30:00Z
+                     */
+                    createdAt: string;
+                    authorRole: ("admin" | "lead" | "analyst" | "intervener" | "evaluator" | "dpo") | null;
+                }[];
+                followUps: {
+                    /** @enum {string} */
+                    kind: "follow_up" | "check_in" | "review";
+                    /**
+                     * Format: date-time
+                     * @example 2026-12-01T09:30:00Z
+                     */
+                    dueAt: string;
+                    /** @enum {string} */
+                    status: "pending" | "due" | "overdue" | "done" | "cancelled";
+                    note: string | null;
+                    completedAt: string | null;
+                    assigneeRole: ("admin" | "lead" | "analyst" | "intervener" | "evaluator" | "dpo") | null;
+                }[];
+                assessments: {
+                    /** @enum {string} */
+                    phase: "baseline" | "review" | "closure";
+                    /** Format: uuid */
+                    templateId: string;
+                    scores: {
+                        [key: string]: number | null;
+                    };
+                    note: string | null;
+                    /**
+                     * Format: date-time
+                     * @example 2026-12-01T09:30:00Z
+                     */
+                    createdAt: string;
+                    assessorRole: ("admin" | "lead" | "analyst" | "intervener" | "evaluator" | "dpo") | null;
+                }[];
+                safeguardingConcerns: {
+                    /** Format: uuid */
+                    id: string;
+                    /** @enum {string} */
+                    severity: "urgent" | "high";
+                    /** @enum {string} */
+                    status: "open" | "acknowledged";
+                    /**
+                     * Format: date-time
+                     * @example 2026-12-01T09:30:00Z
+                     */
+                    raisedAt: string;
+                    raisedByRole: ("admin" | "lead" | "analyst" | "intervener" | "evaluator" | "dpo") | null;
+                    acknowledgedAt: string | null;
+                    /** @description false: the text is left out until a dpo marks the concern reviewed */
+                    textIncluded: boolean;
+                    concern: string | null;
+                    actionTaken: string | null;
+                    acknowledgeNote: string | null;
+                }[];
+                referrals: {
+                    /** @enum {string} */
+                    to: "exit_programme" | "mental_health" | "helpline" | "social_services" | "prevent_channel" | "police" | "other";
+                    /** @enum {string} */
+                    consent: "given" | "declined" | "not_sought";
+                    basis: string | null;
+                    note: string | null;
+                    /** @enum {string} */
+                    status: "pending" | "accepted" | "declined" | "unknown";
+                    /**
+                     * Format: date-time
+                     * @example 2026-12-01T09:30:00Z
+                     */
+                    createdAt: string;
+                    createdByRole: ("admin" | "lead" | "analyst" | "intervener" | "evaluator" | "dpo") | null;
+                }[];
+                events: {
+                    kind: string;
+                    fromStatus: ("flagged" | "accepted" | "rejected" | "approved" | "active" | "closed") | null;
+                    toStatus: ("flagged" | "accepted" | "rejected" | "approved" | "active" | "closed") | null;
+                    /**
+                     * Format: date-time
+                     * @example 2026-12-01T09:30:00Z
+                     */
+                    at: string;
+                    actorRole: ("admin" | "lead" | "analyst" | "intervener" | "evaluator" | "dpo") | null;
+                    reason: string | null;
+                    /** @description Staff named in it appear as { role } */
+                    data: {
+                        [key: string]: unknown;
+                    } | null;
+                }[];
+            } | {
+                /** Format: uuid */
+                caseId: string;
+                /** @constant */
+                erased: true;
+                /**
+                 * Format: date-time
+                 * @example 2026-12-01T09:30:00Z
+                 */
+                erasedAt: string;
+                notice: string;
+            })[];
+            suppressed: boolean;
+            /** @description Said when a match was erased: only a keyed hash of the profile is held */
+            keyedHashOnly: string | null;
+            /** @description Concerns whose text was left out: a dpo has not reviewed them yet */
+            concernsPendingReview: string[];
+            dataProtection: {
+                controller?: string;
+                purposes?: string[];
+                legalBasis?: string;
+                article9Condition?: string;
+                recipients?: string[];
+                sources?: string[];
+            };
+            retention: {
+                neverContacted: string;
+                closed: string;
+            };
+            /** @constant */
+            staffShownAs: "role";
+        };
+        DataSubjectRequest: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            programId: string;
+            /** @enum {string} */
+            type: "access" | "objection" | "erasure" | "rectification";
+            /** @enum {string} */
+            status: "open" | "closed";
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            receivedAt: string;
+            /**
+             * Format: date-time
+             * @description receivedAt + P1M (calendar month, clamped to the month’s end, UTC)
+             * @example 2026-12-01T09:30:00Z
+             */
+            dueAt: string;
+            /** @description dueAt + P2M once extended (once) */
+            extendedUntil: string | null;
+            extensionReason: string | null;
+            /** @description Open, and the effective due date (extendedUntil, else dueAt) has passed */
+            overdue: boolean;
+            /** @description The cases matched when the request came in */
+            matches: {
+                /** Format: uuid */
+                caseId: string;
+                /** @enum {string} */
+                status: "flagged" | "accepted" | "rejected" | "approved" | "active" | "closed" | "erased";
+            }[];
+            /** @description The profile was on the suppression list: an earlier erasure left only a keyed hash */
+            suppressed: boolean;
+            note: string | null;
+            resolution: ("fulfilled" | "refused" | "no_data") | null;
+            resolutionNote: string | null;
+            closedAt: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+        };
+        DataSubjectRequestInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            programId: string;
+            /** @enum {string} */
+            type: "access" | "objection" | "erasure" | "rectification";
+            /** @enum {string} */
+            status: "open" | "closed";
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            receivedAt: string;
+            /**
+             * Format: date-time
+             * @description receivedAt + P1M (calendar month, clamped to the month’s end, UTC)
+             * @example 2026-12-01T09:30:00Z
+             */
+            dueAt: string;
+            /** @description dueAt + P2M once extended (once) */
+            extendedUntil: string | null;
+            extensionReason: string | null;
+            /** @description Open, and the effective due date (extendedUntil, else dueAt) has passed */
+            overdue: boolean;
+            /** @description The cases matched when the request came in */
+            matches: {
+                /** Format: uuid */
+                caseId: string;
+                /** @enum {string} */
+                status: "flagged" | "accepted" | "rejected" | "approved" | "active" | "closed" | "erased";
+            }[];
+            /** @description The profile was on the suppression list: an earlier erasure left only a keyed hash */
+            suppressed: boolean;
+            note: string | null;
+            resolution: ("fulfilled" | "refused" | "no_data") | null;
+            resolutionNote: string | null;
+            closedAt: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+        };
         Debrief: {
             /** Format: uuid */
             id: string;
@@ -2134,6 +3004,8 @@ export interface components {
                 responded: number | null;
                 sustained: number | null;
                 positive: number | null;
+                /** @description Cases with at least one referral */
+                referred: number | null;
                 /** @description With outcomeReview required only: closed cases whose outcome is still provisional or disputed */
                 pendingReview?: number | null;
                 responseRate: {
@@ -2192,6 +3064,8 @@ export interface components {
                 responded: number | null;
                 sustained: number | null;
                 positive: number | null;
+                /** @description Cases with at least one referral */
+                referred: number | null;
                 /** @description With outcomeReview required only: closed cases whose outcome is still provisional or disputed */
                 pendingReview?: number | null;
                 responseRate: {
@@ -2342,6 +3216,46 @@ export interface components {
                 code: string;
             }[];
         };
+        Hold: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            caseId: string;
+            /** @enum {string} */
+            reason: "safeguarding_investigation" | "complaint" | "litigation" | "dsr_pending";
+            until: string | null;
+            /** @description Not released, and `until` (if any) still ahead */
+            active: boolean;
+            /** Format: uuid */
+            createdBy: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+            releasedAt: string | null;
+            releasedBy: string | null;
+        };
+        HoldInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            caseId: string;
+            /** @enum {string} */
+            reason: "safeguarding_investigation" | "complaint" | "litigation" | "dsr_pending";
+            until: string | null;
+            /** @description Not released, and `until` (if any) still ahead */
+            active: boolean;
+            /** Format: uuid */
+            createdBy: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+            releasedAt: string | null;
+            releasedBy: string | null;
+        };
         JobRun: {
             /** @enum {string} */
             name: "retention" | "rollup" | "no-contact-scan" | "reconcile" | "supervision-scan";
@@ -2365,7 +3279,7 @@ export interface components {
             id: string;
             name: string;
             /** @enum {string} */
-            role: "admin" | "lead" | "analyst" | "intervener" | "evaluator";
+            role: "admin" | "lead" | "analyst" | "intervener" | "evaluator" | "dpo";
             programId: string | null;
         };
         MeInput: {
@@ -2373,7 +3287,7 @@ export interface components {
             id: string;
             name: string;
             /** @enum {string} */
-            role: "admin" | "lead" | "analyst" | "intervener" | "evaluator";
+            role: "admin" | "lead" | "analyst" | "intervener" | "evaluator" | "dpo";
             programId: string | null;
         };
         NewToken: {
@@ -2392,7 +3306,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            kind: "follow_up_due" | "follow_up_overdue" | "no_contact" | "response_overdue" | "safeguarding_raised" | "safeguarding_unacknowledged" | "case_assigned" | "caseload_orphaned" | "review_requested" | "debrief_due" | "debrief_overdue" | "supervision_due";
+            kind: "follow_up_due" | "follow_up_overdue" | "no_contact" | "response_overdue" | "safeguarding_raised" | "safeguarding_unacknowledged" | "case_assigned" | "caseload_orphaned" | "review_requested" | "debrief_due" | "debrief_overdue" | "supervision_due" | "dsr_due_soon" | "dsr_overdue";
             caseId: string | null;
             /**
              * Format: date-time
@@ -2410,7 +3324,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            kind: "follow_up_due" | "follow_up_overdue" | "no_contact" | "response_overdue" | "safeguarding_raised" | "safeguarding_unacknowledged" | "case_assigned" | "caseload_orphaned" | "review_requested" | "debrief_due" | "debrief_overdue" | "supervision_due";
+            kind: "follow_up_due" | "follow_up_overdue" | "no_contact" | "response_overdue" | "safeguarding_raised" | "safeguarding_unacknowledged" | "case_assigned" | "caseload_orphaned" | "review_requested" | "debrief_due" | "debrief_overdue" | "supervision_due" | "dsr_due_soon" | "dsr_overdue";
             caseId: string | null;
             /**
              * Format: date-time
@@ -2536,6 +3450,46 @@ export interface components {
              */
             outcomeStatus: "self_reported" | "provisional" | "confirmed" | "disputed" | "adjudicated";
         };
+        OutreachAccount: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            programId: string;
+            /** @enum {string} */
+            platform: "facebook" | "x" | "instagram" | "youtube" | "tiktok" | "telegram" | "reddit" | "other";
+            label: string;
+            /** @enum {string} */
+            disclosure: "organisation" | "named_person";
+            /** Format: uuid */
+            createdBy: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+            /** @description Set once retired: no new message may name it; messages logged from it keep it */
+            retiredAt: string | null;
+        };
+        OutreachAccountInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            programId: string;
+            /** @enum {string} */
+            platform: "facebook" | "x" | "instagram" | "youtube" | "tiktok" | "telegram" | "reddit" | "other";
+            label: string;
+            /** @enum {string} */
+            disclosure: "organisation" | "named_person";
+            /** Format: uuid */
+            createdBy: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+            /** @description Set once retired: no new message may name it; messages logged from it keep it */
+            retiredAt: string | null;
+        };
         /** @description RFC 9457 problem details */
         Problem: {
             type: string;
@@ -2644,6 +3598,21 @@ export interface components {
                  * @example P3D
                  */
                 debriefWithin: string;
+                /** @description The controller’s facts for the record of processing and subject access exports */
+                dataProtection: {
+                    controller?: string;
+                    purposes?: string[];
+                    legalBasis?: string;
+                    article9Condition?: string;
+                    recipients?: string[];
+                    sources?: string[];
+                };
+                /** @description `true`: flagging needs `publicness` with both the account and the content public (422 `case.publicness_unattested`) */
+                requirePublicnessAttestation: boolean;
+                /** @description `true`: an outbound touchpoint must name a live, disclosed outreach account of its platform (422 `touchpoint.outreach_account_invalid`) */
+                requireOutreachAccount: boolean;
+                /** @description `true`: free text holding a URL or an @handle is refused (422 `text.contains_identifier`); evidence links go in indicators[].evidenceUrl */
+                freeTextIdentifierCheck: boolean;
                 /** @description `true`: approving a case, or assigning it for the first time, needs a baseline assessment (409 `case.baseline_missing`) */
                 requireBaselineAssessment: boolean;
             };
@@ -2739,6 +3708,21 @@ export interface components {
                  * @example P3D
                  */
                 debriefWithin: string;
+                /** @description The controller’s facts for the record of processing and subject access exports */
+                dataProtection: {
+                    controller?: string;
+                    purposes?: string[];
+                    legalBasis?: string;
+                    article9Condition?: string;
+                    recipients?: string[];
+                    sources?: string[];
+                };
+                /** @description `true`: flagging needs `publicness` with both the account and the content public (422 `case.publicness_unattested`) */
+                requirePublicnessAttestation: boolean;
+                /** @description `true`: an outbound touchpoint must name a live, disclosed outreach account of its platform (422 `touchpoint.outreach_account_invalid`) */
+                requireOutreachAccount: boolean;
+                /** @description `true`: free text holding a URL or an @handle is refused (422 `text.contains_identifier`); evidence links go in indicators[].evidenceUrl */
+                freeTextIdentifierCheck: boolean;
                 /** @description `true`: approving a case, or assigning it for the first time, needs a baseline assessment (409 `case.baseline_missing`) */
                 requireBaselineAssessment: boolean;
             };
@@ -2757,6 +3741,130 @@ export interface components {
             updatedAt: string;
             /** @description Shown once, in the response that set staffWebhookUrl: `whsec_` + base64 of 32 random bytes (a Standard Webhooks secret) */
             webhookSecret?: string;
+        };
+        RecordOfProcessing: {
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            generatedAt: string;
+            controller: string | null;
+            purposes: string[];
+            legalBasis: string | null;
+            article9Condition: string | null;
+            categoriesOfSubjects: string[];
+            categoriesOfData: string[];
+            recipients: string[];
+            sources: string[];
+            retention: {
+                neverContacted: string;
+                closed: string;
+                rule: string;
+            };
+            securityMeasures: string[];
+            counts: {
+                /** @description Every case status, with 0 where none */
+                casesByStatus: {
+                    [key: string]: number;
+                };
+                erasures: number;
+                suppressionListSize: number;
+                openDsr: number;
+                overdueDsr: number;
+                retentionOverdue: number;
+                heldCases: number;
+                publicnessAttestedShare: number | null;
+            };
+        };
+        RecordOfProcessingInput: {
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            generatedAt: string;
+            controller: string | null;
+            purposes: string[];
+            legalBasis: string | null;
+            article9Condition: string | null;
+            categoriesOfSubjects: string[];
+            categoriesOfData: string[];
+            recipients: string[];
+            sources: string[];
+            retention: {
+                neverContacted: string;
+                closed: string;
+                rule: string;
+            };
+            securityMeasures: string[];
+            counts: {
+                /** @description Every case status, with 0 where none */
+                casesByStatus: {
+                    [key: string]: number;
+                };
+                erasures: number;
+                suppressionListSize: number;
+                openDsr: number;
+                overdueDsr: number;
+                retentionOverdue: number;
+                heldCases: number;
+                publicnessAttestedShare: number | null;
+            };
+        };
+        Referral: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            caseId: string;
+            /** @enum {string} */
+            to: "exit_programme" | "mental_health" | "helpline" | "social_services" | "prevent_channel" | "police" | "other";
+            /** @enum {string} */
+            consent: "given" | "declined" | "not_sought";
+            /** @description Null when none was given, or once the case is erased */
+            basis: string | null;
+            /** @description Null when none was given, or once the case is erased */
+            note: string | null;
+            /** @enum {string} */
+            status: "pending" | "accepted" | "declined" | "unknown";
+            /** Format: uuid */
+            createdBy: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            updatedAt: string;
+        };
+        ReferralInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            caseId: string;
+            /** @enum {string} */
+            to: "exit_programme" | "mental_health" | "helpline" | "social_services" | "prevent_channel" | "police" | "other";
+            /** @enum {string} */
+            consent: "given" | "declined" | "not_sought";
+            /** @description Null when none was given, or once the case is erased */
+            basis: string | null;
+            /** @description Null when none was given, or once the case is erased */
+            note: string | null;
+            /** @enum {string} */
+            status: "pending" | "accepted" | "declined" | "unknown";
+            /** Format: uuid */
+            createdBy: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            updatedAt: string;
         };
         ReportSnapshot: {
             /** Format: uuid */
@@ -2857,6 +3965,42 @@ export interface components {
             prevHash: string;
             /** @description sha256(prevHash ‖ canonical JSON of this snapshot) */
             hash: string;
+        };
+        RetentionPreview: {
+            items: {
+                /** Format: uuid */
+                caseId: string;
+                /** @enum {string} */
+                rule: "never_contacted" | "closed";
+                /**
+                 * Format: date-time
+                 * @example 2026-12-01T09:30:00Z
+                 */
+                dueAt: string;
+            }[];
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            asOf: string;
+        };
+        RetentionPreviewInput: {
+            items: {
+                /** Format: uuid */
+                caseId: string;
+                /** @enum {string} */
+                rule: "never_contacted" | "closed";
+                /**
+                 * Format: date-time
+                 * @example 2026-12-01T09:30:00Z
+                 */
+                dueAt: string;
+            }[];
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00Z
+             */
+            asOf: string;
         };
         /** @description What review needs of a case: anonymous facts and its touchpoints, never the profile's identity */
         ReviewPacket: {
@@ -3034,7 +4178,7 @@ export interface components {
                  */
                 to: unknown;
                 /** @enum {string} */
-                groupBy?: "intervener" | "ideology" | "platform" | "riskLevel" | "approach" | "cohort";
+                groupBy?: "intervener" | "ideology" | "platform" | "riskLevel" | "approach" | "cohort" | "outreachAccount";
             };
         } | {
             /** @constant */
@@ -3134,7 +4278,7 @@ export interface components {
                  */
                 to: string;
                 /** @enum {string} */
-                groupBy?: "intervener" | "ideology" | "platform" | "riskLevel" | "approach" | "cohort";
+                groupBy?: "intervener" | "ideology" | "platform" | "riskLevel" | "approach" | "cohort" | "outreachAccount";
             };
         } | {
             /** @constant */
@@ -3230,7 +4374,7 @@ export interface components {
             programId: string | null;
             name: string;
             /** @enum {string} */
-            role: "admin" | "lead" | "analyst" | "intervener" | "evaluator";
+            role: "admin" | "lead" | "analyst" | "intervener" | "evaluator" | "dpo";
             specialisms: string[];
             languages: string[];
             maxCaseload: number | null;
@@ -3254,7 +4398,7 @@ export interface components {
             programId: string | null;
             name: string;
             /** @enum {string} */
-            role: "admin" | "lead" | "analyst" | "intervener" | "evaluator";
+            role: "admin" | "lead" | "analyst" | "intervener" | "evaluator" | "dpo";
             specialisms: string[];
             languages: string[];
             maxCaseload: number | null;
@@ -3391,6 +4535,8 @@ export interface components {
             minutesSpent: number | null;
             /** @description Shown to its logger and the leads only; null to anyone else */
             distressing: boolean | null;
+            /** @description The outreach account an outbound message was sent from; null when none was named */
+            outreachAccountId: string | null;
         };
         TouchpointInput: {
             /** Format: uuid */
@@ -3425,6 +4571,8 @@ export interface components {
             minutesSpent: number | null;
             /** @description Shown to its logger and the leads only; null to anyone else */
             distressing: boolean | null;
+            /** @description The outreach account an outbound message was sent from; null when none was named */
+            outreachAccountId: string | null;
         };
         Trial: {
             /** Format: uuid */
@@ -4679,6 +5827,19 @@ export interface operations {
                      * @example 2026-12-01T09:30:00Z
                      */
                     flaggedAt?: string;
+                    /** @description The flagger’s attestation that the profile is public; under requirePublicnessAttestation both must be true (422 `case.publicness_unattested`) */
+                    publicness?: {
+                        /** @description The account was public when checked */
+                        accountPublic: boolean;
+                        /** @description The content flagged was public when checked */
+                        contentPublic: boolean;
+                        /**
+                         * Format: date-time
+                         * @description When the flagger checked (not in the future)
+                         * @example 2026-12-01T09:30:00Z
+                         */
+                        checkedAt: string;
+                    };
                 };
             };
         };
@@ -4994,6 +6155,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Precondition Required */
             428: {
                 headers: {
@@ -5109,6 +6279,15 @@ export interface operations {
             };
             /** @description Unsupported Media Type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5479,6 +6658,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too Many Requests */
             429: {
                 headers: {
@@ -5705,6 +6893,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too Many Requests */
             429: {
                 headers: {
@@ -5812,6 +7009,15 @@ export interface operations {
             };
             /** @description Unsupported Media Type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6039,6 +7245,128 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    placeHold: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a creating request safe to retry. A replay with the same key and body answers the first response (with `Idempotent-Replayed: true`); the same key with another body is 422 `idempotency.key_reused`; a replay while the first is still running is 409 `idempotency.in_flight`. Keys are scoped to your token and kept at least 24 hours. Any 1 to 255 visible ASCII characters: a UUID is a good choice.
+                 * @example 0193a1f2-7c41-7d2e-9b55-2f1c8e6a4d10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    reason: "safeguarding_investigation" | "complaint" | "litigation" | "dsr_pending";
+                    /** @description When the hold ends by itself; none: until released */
+                    until?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Hold"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6696,6 +8024,246 @@ export interface operations {
             };
         };
     };
+    listCaseReferrals: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Referral"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createReferral: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a creating request safe to retry. A replay with the same key and body answers the first response (with `Idempotent-Replayed: true`); the same key with another body is 422 `idempotency.key_reused`; a replay while the first is still running is 409 `idempotency.in_flight`. Keys are scoped to your token and kept at least 24 hours. Any 1 to 255 visible ASCII characters: a UUID is a good choice.
+                 * @example 0193a1f2-7c41-7d2e-9b55-2f1c8e6a4d10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    to: "exit_programme" | "mental_health" | "helpline" | "social_services" | "prevent_channel" | "police" | "other";
+                    /**
+                     * @description Other than `given` needs `basis` (400 `referral.basis_required`); `police` or `prevent_channel` without consent needs a lead and a safeguarding concern on the case (422 `referral.consent_required`)
+                     * @enum {string}
+                     */
+                    consent: "given" | "declined" | "not_sought";
+                    /** @description Why the referral rests on something other than consent */
+                    basis?: string | null;
+                    note?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Referral"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     reopenCase: {
         parameters: {
             query?: never;
@@ -6780,6 +8348,15 @@ export interface operations {
             };
             /** @description Unsupported Media Type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7079,6 +8656,11 @@ export interface operations {
                     minutesSpent?: number;
                     /** @description Welfare: you found it distressing (a debrief is owed, due debriefWithin later) */
                     distressing?: boolean;
+                    /**
+                     * Format: uuid
+                     * @description Outbound only: the live, disclosed outreach account of the case’s platform it was sent from (required under requireOutreachAccount; 422 `touchpoint.outreach_account_invalid` otherwise)
+                     */
+                    outreachAccountId?: string;
                 };
             };
         };
@@ -7281,6 +8863,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too Many Requests */
             429: {
                 headers: {
@@ -7431,6 +9022,652 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Debrief"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDataSubjectRequests: {
+        parameters: {
+            query?: {
+                status?: "open" | "closed" | "overdue";
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["DataSubjectRequest"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createDataSubjectRequest: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a creating request safe to retry. A replay with the same key and body answers the first response (with `Idempotent-Replayed: true`); the same key with another body is 422 `idempotency.key_reused`; a replay while the first is still running is 409 `idempotency.in_flight`. Keys are scoped to your token and kept at least 24 hours. Any 1 to 255 visible ASCII characters: a UUID is a good choice.
+                 * @example 0193a1f2-7c41-7d2e-9b55-2f1c8e6a4d10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uuid */
+                    programId: string;
+                    /** @enum {string} */
+                    type: "access" | "objection" | "erasure" | "rectification";
+                    profile: {
+                        /** @enum {string} */
+                        platform: "facebook" | "x" | "instagram" | "youtube" | "tiktok" | "telegram" | "reddit" | "other";
+                        /** @description As the subject gave it: a handle, @handle or profile URL (normalised as flagging does) */
+                        handle: string;
+                    };
+                    /**
+                     * Format: date-time
+                     * @description When the request reached the controller: the month runs from here
+                     * @example 2026-12-01T09:30:00Z
+                     */
+                    receivedAt: string;
+                    note?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataSubjectRequest"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDataSubjectRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataSubjectRequest"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    closeDataSubjectRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    resolution: "fulfilled" | "refused" | "no_data";
+                    note: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataSubjectRequest"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportDataSubjectAccess: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataSubjectAccessExport"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    extendDataSubjectRequest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataSubjectRequest"];
                 };
             };
             /** @description Bad Request */
@@ -8011,6 +10248,194 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listHolds: {
+        parameters: {
+            query?: {
+                active?: "true" | "false";
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["Hold"][];
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    releaseHold: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Hold"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8702,6 +11127,116 @@ export interface operations {
             };
         };
     };
+    retireOutreachAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutreachAccount"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listPrograms: {
         parameters: {
             query?: {
@@ -8883,6 +11418,21 @@ export interface operations {
                          * @example P3D
                          */
                         debriefWithin?: string;
+                        /** @description The controller’s facts for the record of processing and subject access exports */
+                        dataProtection?: {
+                            controller?: string;
+                            purposes?: string[];
+                            legalBasis?: string;
+                            article9Condition?: string;
+                            recipients?: string[];
+                            sources?: string[];
+                        };
+                        /** @description `true`: flagging needs `publicness` with both the account and the content public (422 `case.publicness_unattested`) */
+                        requirePublicnessAttestation?: boolean;
+                        /** @description `true`: an outbound touchpoint must name a live, disclosed outreach account of its platform (422 `touchpoint.outreach_account_invalid`) */
+                        requireOutreachAccount?: boolean;
+                        /** @description `true`: free text holding a URL or an @handle is refused (422 `text.contains_identifier`); evidence links go in indicators[].evidenceUrl */
+                        freeTextIdentifierCheck?: boolean;
                         /** @description `true`: approving a case, or assigning it for the first time, needs a baseline assessment (409 `case.baseline_missing`) */
                         requireBaselineAssessment?: boolean;
                     };
@@ -9175,6 +11725,21 @@ export interface operations {
                          * @example P3D
                          */
                         debriefWithin?: string;
+                        /** @description The controller’s facts for the record of processing and subject access exports */
+                        dataProtection?: {
+                            controller?: string;
+                            purposes?: string[];
+                            legalBasis?: string;
+                            article9Condition?: string;
+                            recipients?: string[];
+                            sources?: string[];
+                        };
+                        /** @description `true`: flagging needs `publicness` with both the account and the content public (422 `case.publicness_unattested`) */
+                        requirePublicnessAttestation?: boolean;
+                        /** @description `true`: an outbound touchpoint must name a live, disclosed outreach account of its platform (422 `touchpoint.outreach_account_invalid`) */
+                        requireOutreachAccount?: boolean;
+                        /** @description `true`: free text holding a URL or an @handle is refused (422 `text.contains_identifier`); evidence links go in indicators[].evidenceUrl */
+                        freeTextIdentifierCheck?: boolean;
                         /** @description `true`: approving a case, or assigning it for the first time, needs a baseline assessment (409 `case.baseline_missing`) */
                         requireBaselineAssessment?: boolean;
                     };
@@ -9523,6 +12088,342 @@ export interface operations {
             };
         };
     };
+    listOutreachAccounts: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["OutreachAccount"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createOutreachAccount: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a creating request safe to retry. A replay with the same key and body answers the first response (with `Idempotent-Replayed: true`); the same key with another body is 422 `idempotency.key_reused`; a replay while the first is still running is 409 `idempotency.in_flight`. Keys are scoped to your token and kept at least 24 hours. Any 1 to 255 visible ASCII characters: a UUID is a good choice.
+                 * @example 0193a1f2-7c41-7d2e-9b55-2f1c8e6a4d10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    platform: "facebook" | "x" | "instagram" | "youtube" | "tiktok" | "telegram" | "reddit" | "other";
+                    /** @description How staff know the account, e.g. the organisation’s page name (not a persona) */
+                    label: string;
+                    /**
+                     * @description `organisation`: the organisation’s own account; `named_person`: a named staff member’s, who says who they work for
+                     * @enum {string}
+                     */
+                    disclosure: "organisation" | "named_person";
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutreachAccount"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getRecordOfProcessing: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordOfProcessing"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getProgramSettingsHistory: {
         parameters: {
             query?: never;
@@ -9840,6 +12741,119 @@ export interface operations {
             };
         };
     };
+    updateReferral: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    status: "accepted" | "declined" | "unknown";
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Referral"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getAgreementReport: {
         parameters: {
             query: {
@@ -10052,7 +13066,7 @@ export interface operations {
                 from: string;
                 /** @description UTC day after the last, exclusive */
                 to: string;
-                groupBy?: "intervener" | "ideology" | "platform" | "riskLevel" | "approach" | "cohort";
+                groupBy?: "intervener" | "ideology" | "platform" | "riskLevel" | "approach" | "cohort" | "outreachAccount";
                 format?: "json" | "csv";
             };
             header?: never;
@@ -10868,6 +13882,104 @@ export interface operations {
             };
         };
     };
+    previewRetention: {
+        parameters: {
+            query: {
+                programId: string;
+                within?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionPreview"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listPendingReviews: {
         parameters: {
             query?: {
@@ -11143,6 +14255,116 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["RetryAfter"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reviewConcernForExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConcernDpoReview"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    "WWW-Authenticate": components["headers"]["WWWAuthenticate"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too Many Requests */
             429: {
                 headers: {
@@ -11169,7 +14391,7 @@ export interface operations {
         parameters: {
             query?: {
                 programId?: string;
-                role?: "admin" | "lead" | "analyst" | "intervener" | "evaluator";
+                role?: "admin" | "lead" | "analyst" | "intervener" | "evaluator" | "dpo";
                 active?: "true" | "false";
                 limit?: number;
                 cursor?: string;
@@ -11279,7 +14501,7 @@ export interface operations {
                     programId?: string | null;
                     name: string;
                     /** @enum {string} */
-                    role: "admin" | "lead" | "analyst" | "intervener" | "evaluator";
+                    role: "admin" | "lead" | "analyst" | "intervener" | "evaluator" | "dpo";
                     specialisms?: string[];
                     languages?: string[];
                     maxCaseload?: number | null;
@@ -12490,6 +15712,15 @@ export interface operations {
             };
             /** @description Unsupported Media Type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -6,6 +6,8 @@ import type { Ctx } from '../context.js';
 import { conflict, DomainError, invalid, notFound } from '../errors.js';
 import type { Role } from '../staff/principal.js';
 import type { AssessmentPhase } from '../vocabulary.js';
+import { loadSettings } from '../programs/settings.js';
+import { checkFreeText } from '../text/identifiers.js';
 import {
   ASSESSMENT_NOTE_MAX,
   type AssessmentFactor,
@@ -127,6 +129,7 @@ export async function createAssessment(tx: Tx, ctx: Ctx, caseId: string, input: 
   if (note !== null && note.length > ASSESSMENT_NOTE_MAX) {
     throw invalid('assessment.invalid_note', `A note is at most ${ASSESSMENT_NOTE_MAX} characters.`, 'body.note');
   }
+  checkFreeText(await loadSettings(tx, found.case.programId), { 'body.note': note });
   const scores = completeScores(template.factors, input.scores);
   // The case row is locked: no other assessment of it lands between this read and the insert.
   const previous = await latestScores(tx, found.case.id, template.id);

@@ -16,6 +16,8 @@ import { allocationFor } from '../trials/service.js';
 import { oweDebrief, weeklyExposure } from '../welfare/service.js';
 import { outcomeStatusOf, reviewsRequiredFor } from '../reviews/rules.js';
 import { closingReviewFields, requestReview } from '../reviews/service.js';
+import { hasReferral } from '../referrals/store.js';
+import { checkFreeText } from '../text/identifiers.js';
 import { isSuppressed, normaliseHandle, type Platform } from './profile.js';
 import { OPEN_STATUSES } from './rules.js';
 import {
@@ -66,6 +68,12 @@ export function toCaseView({ case: c, profile: p }: CaseWithProfile) {
     outcomeStatus: outcomeStatusOf(c),
     // The holder's suggested opening approach while the case is in a trial; fixed for good.
     trial: c.trialId ? { trialId: c.trialId, arm: c.trialArm!, allocatedAt: c.trialAllocatedAt! } : null,
+    // As the flagger attested it; null when the case was flagged without an attestation.
+    publicness:
+      c.publicnessCheckedAt === null
+        ? null
+        : { accountPublic: c.accountPublic ?? false, contentPublic: c.contentPublic ?? false, checkedAt: c.publicnessCheckedAt },
+    referredAt: c.referredAt,
     erased: c.erasedAt !== null,
     version: c.version,
     createdAt: c.createdAt,
@@ -82,6 +90,13 @@ export interface CreateCaseInput {
   riskLevel: CaseRow['riskLevel'];
   indicators: Indicator[];
   flaggedAt?: Date;
+  /** The flagger's check that the account and the content were public (required under `requirePublicnessAttestation`). */
+  publicness?: { accountPublic: boolean; contentPublic: boolean; checkedAt: Date } | null;
+}
+
+/** Indicator notes are free text: no handle or link (the evidence link has its own field). */
+function indicatorNotes(indicators: readonly Indicator[] | undefined): Record<string, string | null | undefined> {
+  return Object.fromEntries((indicators ?? []).map((ind, i) => [`body.indicators.${i}.note`, ind.note]));
 }
 
 export async function createCase(tx: Tx, ctx: Ctx, input: CreateCaseInput): Promise<CaseWithProfile> {
@@ -92,6 +107,24 @@ export async function createCase(tx: Tx, ctx: Ctx, input: CreateCaseInput): Prom
   if (flaggedAt.getTime() > now.getTime() + CLOCK_SKEW_MS) {
     throw invalid('case.flagged_in_future', 'flaggedAt may be in the past, never in the future.', 'body.flaggedAt');
   }
+  const settings = await programSettings(tx, input.programId);
+  const attested = input.publicness ?? null;
+  if (attested && attested.checkedAt.getTime() > now.getTime() + CLOCK_SKEW_MS) {
+    throw invalid(
+      'case.publicness_in_future',
+      'publicness.checkedAt may be in the past, never in the future.',
+      'body.publicness.checkedAt',
+    );
+  }
+  if (settings.requirePublicnessAttestation && !(attested?.accountPublic && attested.contentPublic)) {
+    throw new DomainError(
+      422,
+      'case.publicness_unattested',
+      'The program flags only public profiles: attest that the account and the content were public when you checked.',
+      { errors: [{ path: 'body.publicness', message: 'needs accountPublic and contentPublic both true' }] },
+    );
+  }
+  checkFreeText(settings, indicatorNotes(input.indicators));
   const normalised = normaliseHandle(input.profile.platform, input.profile.handle, input.profile.url);
   if (!normalised.ok) throw invalid('profile.invalid_handle', normalised.reason, `body.profile.${normalised.field}`);
   const handle = normalised.handle;
@@ -114,6 +147,9 @@ export async function createCase(tx: Tx, ctx: Ctx, input: CreateCaseInput): Prom
     indicators: input.indicators,
     flaggedAt,
     flaggedBy: p.staffId,
+    accountPublic: attested?.accountPublic ?? null,
+    contentPublic: attested?.contentPublic ?? null,
+    publicnessCheckedAt: attested?.checkedAt ?? null,
   });
   const prof = await insertProfile(tx, {
     caseId: id,
@@ -233,6 +269,7 @@ export async function patchCase(
       currentVersion: current.case.version,
     });
   }
+  if (patch.indicators) checkFreeText(await programSettings(tx, current.case.programId), indicatorNotes(patch.indicators));
   const changed = Object.keys(patch).filter((k) => k !== 'profile');
   const c = await updateCase(
     tx,
@@ -268,6 +305,8 @@ async function transition(
   const current = await loadCaseForWrite(tx, ctx, id);
   const settings = await programSettings(tx, current.case.programId);
   const to = checkTransition(action, current.case.status, settings);
+  // Reasons and notes stay in the case history: they may not name anyone or link anywhere.
+  checkFreeText(settings, { [action === 'approve' || action === 'close' ? 'body.note' : 'body.reason']: reason });
   const changes = await apply(current, to, settings);
   const now = ctx.clock.now();
   const c = await updateCase(tx, id, { ...changes, status: to }, now);
@@ -376,6 +415,7 @@ export async function assign(tx: Tx, ctx: Ctx, id: string, input: AssignInput) {
       if (current.case.assigneeId === input.intervenerId && current.case.status === 'active') {
         throw new DomainError(409, 'case.already_assigned', 'The case is already assigned to this intervener.');
       }
+      checkFreeText(settings, { 'body.handoverNote': input.handoverNote });
       const first = current.case.assigneeId === null;
       if (first) await checkBaseline(tx, settings, current.case.id);
       // Locking the intervener serialises concurrent assignments to them: the cap holds.
@@ -441,6 +481,13 @@ export async function close(tx: Tx, ctx: Ctx, id: string, outcome: NonNullable<C
     'close',
     async (current, _to, settings) => {
       checkOutcome(outcome, current.case.stage);
+      if (outcome === 'referred' && !(await hasReferral(tx, id))) {
+        throw new DomainError(
+          409,
+          'case.referral_missing',
+          'Closing as `referred` needs a referral of the case (POST /v1/cases/{id}/referrals).',
+        );
+      }
       await endOpenAssignments(tx, id, now);
       // Nothing is due on a closed case.
       await cancelOutstanding(tx, id, now);

@@ -4,6 +4,8 @@ import { holdCaseAgainstErasure, loadCaseForWrite } from '../cases/service.js';
 import type { Ctx } from '../context.js';
 import { DomainError, invalid, notFound } from '../errors.js';
 import { followUpDueJob } from '../reminders/jobs.js';
+import { loadSettings } from '../programs/settings.js';
+import { checkFreeText } from '../text/identifiers.js';
 import { insertFollowUp, OUTSTANDING } from './schedule.js';
 import { type FollowUpChanges, type FollowUpRow, findFollowUpInScope, listFollowUpsInScope, updateOutstandingFollowUp } from './store.js';
 
@@ -41,6 +43,7 @@ export async function createFollowUp(tx: Tx, ctx: Ctx, caseId: string, input: Ne
   if (input.dueAt.getTime() < now.getTime()) {
     throw invalid('follow_up.due_in_past', 'dueAt must not be in the past.', 'body.dueAt');
   }
+  checkFreeText(await loadSettings(tx, c.programId), { 'body.note': input.note });
   const row = await insertFollowUp(tx, ctx, {
     caseId,
     programId: c.programId,

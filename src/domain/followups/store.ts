@@ -226,3 +226,8 @@ export async function hasOutstanding(tx: Tx, caseId: string): Promise<boolean> {
     .limit(1);
   return row !== undefined;
 }
+
+/** Every follow-up of a case, by due date (a subject access export). */
+export async function followUpsOfCase(tx: Tx, caseId: string): Promise<FollowUpRow[]> {
+  return tx.select().from(followUps).where(eq(followUps.caseId, caseId)).orderBy(asc(followUps.dueAt), asc(followUps.id));
+}

@@ -5,6 +5,8 @@ import { loadCase, loadCaseForWrite } from '../cases/service.js';
 import type { Ctx } from '../context.js';
 import { DomainError, invalid, notFound } from '../errors.js';
 import type { NoteKind, NoteVisibility } from '../vocabulary.js';
+import { loadSettings } from '../programs/settings.js';
+import { checkFreeText } from '../text/identifiers.js';
 import { mayWrite, NOTE_BODY_MAX, visibleTo } from './rules.js';
 import { insertNote, listNotesOf, type NoteRow } from './store.js';
 
@@ -59,6 +61,7 @@ export async function createNote(tx: Tx, ctx: Ctx, caseId: string, input: NoteIn
     throw new DomainError(403, 'note.leads_only', 'Only a lead may write a note with visibility `leads`; write it with `case`.');
   }
   const found = await loadCaseForWrite(tx, ctx, caseId);
+  checkFreeText(await loadSettings(tx, found.case.programId), { 'body.body': input.body });
   return storeNote(tx, ctx, found.case.id, input);
 }
 

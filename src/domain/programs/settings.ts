@@ -74,10 +74,14 @@ export const programSettingsShape = {
     .describe('`true`: flagging needs `publicness` with both the account and the content public (422 `case.publicness_unattested`)'),
   requireOutreachAccount: z
     .boolean()
-    .describe('`true`: an outbound touchpoint must name a live, disclosed outreach account of its platform (422 `touchpoint.outreach_account_invalid`)'),
+    .describe(
+      '`true`: an outbound touchpoint must name a live, disclosed outreach account of its platform (422 `touchpoint.outreach_account_invalid`)',
+    ),
   freeTextIdentifierCheck: z
     .boolean()
-    .describe('`true`: free text holding a URL or an @handle is refused (422 `text.contains_identifier`); evidence links go in indicators[].evidenceUrl'),
+    .describe(
+      '`true`: free text holding a URL or an @handle is refused (422 `text.contains_identifier`); evidence links go in indicators[].evidenceUrl',
+    ),
   requireBaselineAssessment: z
     .boolean()
     .describe('`true`: approving a case, or assigning it for the first time, needs a baseline assessment (409 `case.baseline_missing`)'),

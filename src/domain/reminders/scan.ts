@@ -2,6 +2,7 @@ import type { Db } from '../../db/client.js';
 import { claimNoContactAlert, type QuietCase, quietActiveCases } from '../cases/store.js';
 import type { Clock } from '../clock.js';
 import type { JobRequest } from '../context.js';
+import { notifyDsrDeadlines } from '../dsr/service.js';
 import { OVERDUE_FROM } from '../followups/rules.js';
 import { dueFollowUps } from '../followups/store.js';
 import { leadsOf, notify } from '../notifications/notify.js';
@@ -60,6 +61,8 @@ export interface ReconcileResult {
   responsesOverdue: number;
   safeguardingEscalated: number;
   debriefsOverdue: number;
+  dsrDueSoon: number;
+  dsrOverdue: number;
   webhooksRequeued: number;
   jobs: JobRequest[];
   programs: ProgramsOutcome;
@@ -78,6 +81,8 @@ export async function reconcile(db: Db, clock: Clock): Promise<ReconcileResult> 
     responsesOverdue: 0,
     safeguardingEscalated: 0,
     debriefsOverdue: 0,
+    dsrDueSoon: 0,
+    dsrOverdue: 0,
     webhooksRequeued: 0,
     jobs: [],
   };
@@ -104,6 +109,10 @@ export async function reconcile(db: Db, clock: Clock): Promise<ReconcileResult> 
     for (const id of await overdueDebriefIds(db, programId, now, BATCH)) {
       result.debriefsOverdue += collect(await fireDebriefOverdue(db, clock, id));
     }
+    const dsr = await notifyDsrDeadlines(db, clock, programId, settings);
+    result.dsrDueSoon += dsr.dueSoon;
+    result.dsrOverdue += dsr.overdue;
+    result.jobs.push(...dsr.jobs);
     if (!settings.staffWebhookUrl) return;
     const undelivered = await undeliveredWebhooks(db, programId, now, BATCH);
     result.webhooksRequeued += undelivered.length;

@@ -393,7 +393,10 @@ export function definitionOf(settings: ProgramSettings, dim: Dimension | null) {
         }
       : {}),
     ...(dim === 'outreachAccount'
-      ? { outreachAccount: 'the disclosed outreach account of the case’s first outbound touchpoint (cases without one are left out of the groups)' }
+      ? {
+          outreachAccount:
+            'the disclosed outreach account of the case’s first outbound touchpoint (cases without one are left out of the groups)',
+        }
       : {}),
     ...(dim === 'approach'
       ? {

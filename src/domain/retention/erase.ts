@@ -11,6 +11,9 @@ import { eraseFollowUpsOf } from '../followups/store.js';
 import { forgetCaseResponses } from '../idempotency/store.js';
 import { eraseNotesOf } from '../notes/store.js';
 import { eraseReviewNotesOf } from '../reviews/store.js';
+import { eraseReferralTextOf } from '../referrals/store.js';
+import { loadSettings } from '../programs/settings.js';
+import { checkFreeText } from '../text/identifiers.js';
 import { eraseConcernsOf } from '../safeguarding/store.js';
 import { eraseTouchpointsOf } from '../touchpoints/store.js';
 
@@ -28,7 +31,7 @@ export interface EraseOptions {
 
 /**
  * Deletes a case's identity and free text everywhere it lives (profile, indicator notes and
- * evidence links, touchpoint summaries, follow-up notes, case notes' bodies, assessment notes, safeguarding text, event reasons, stored
+ * evidence links, touchpoint summaries, follow-up notes, case notes' bodies, assessment notes, referral bases and notes, safeguarding text, event reasons, stored
  * idempotent responses) and keeps the anonymous counts and stage timestamps reports need.
  * Idempotent: an erased case is left as it is.
  */
@@ -51,6 +54,7 @@ export async function eraseCase(tx: Tx, caseId: string, o: EraseOptions): Promis
   await eraseNotesOf(tx, caseId);
   await eraseReviewNotesOf(tx, caseId);
   await eraseAssessmentNotesOf(tx, caseId);
+  await eraseReferralTextOf(tx, caseId);
   // Nobody can act on an erased case's concern any more: escalations about it end here.
   await eraseConcernsOf(tx, caseId, o.now, o.actorId);
   await forgetCaseResponses(tx, caseId);
@@ -78,7 +82,9 @@ export async function eraseCase(tx: Tx, caseId: string, o: EraseOptions): Promis
 
 /** POST /v1/cases/{id}/erase: erasure on request, at once, and the profile is suppressed. */
 export async function eraseOnRequest(tx: Tx, ctx: Ctx, caseId: string, reason: string): Promise<CaseWithProfile> {
-  await loadCaseForWrite(tx, ctx, caseId);
+  const found = await loadCaseForWrite(tx, ctx, caseId);
+  // The reason outlives the erasure (it is the case history's): it may not name the person either.
+  checkFreeText(await loadSettings(tx, found.case.programId), { 'body.reason': reason });
   await eraseCase(tx, caseId, {
     now: ctx.clock.now(),
     suppressWith: ctx.secret,

@@ -7,6 +7,7 @@ import type { Ctx } from '../context.js';
 import { conflict, DomainError, notFound } from '../errors.js';
 import { notify } from '../notifications/notify.js';
 import { type ProgramSettings, programSettings } from '../programs/settings.js';
+import { checkFreeText } from '../text/identifiers.js';
 import { webhookJobs } from '../reminders/jobs.js';
 import { activeLeadIds, listStaffRows } from '../staff/store.js';
 import { listTouchpointsOf } from '../touchpoints/store.js';
@@ -108,6 +109,7 @@ const reviewsOnly = (rows: ReviewRow[]) => rows.filter((r) => r.kind === 'review
 export async function submitReview(tx: Tx, ctx: Ctx, caseId: string, input: ReviewInput) {
   const { c, settings } = await loadForReview(tx, ctx, caseId);
   unknownSignalError(input.signals, settings.signalCodebook);
+  checkFreeText(settings, { 'body.note': input.note });
   if (settings.outcomeReview !== 'required') throw notRequired();
   if (c.status !== 'closed' || !c.closedAt || !c.outcomeStatus || !OPEN_REVIEW_STATUSES.includes(c.outcomeStatus)) {
     throw conflict('review.not_open', 'This case is not waiting for review (only a closed, provisional or disputed case is).', {
@@ -156,6 +158,7 @@ export async function submitReview(tx: Tx, ctx: Ctx, caseId: string, input: Revi
 export async function adjudicate(tx: Tx, ctx: Ctx, caseId: string, input: AdjudicationInput) {
   const { c, settings } = await loadForReview(tx, ctx, caseId);
   unknownSignalError(input.signals, settings.signalCodebook);
+  checkFreeText(settings, { 'body.note': input.note });
   if (c.outcomeStatus !== 'disputed' || c.status !== 'closed') {
     throw conflict('review.not_disputed', 'Only a case whose reviews disagree is adjudicated.', { outcomeStatus: outcomeStatusOf(c) });
   }

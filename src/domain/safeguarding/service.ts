@@ -6,7 +6,8 @@ import { holdCaseAgainstErasure, loadCaseForWrite } from '../cases/service.js';
 import type { Ctx } from '../context.js';
 import { DomainError, notFound } from '../errors.js';
 import { leadsOf, notify } from '../notifications/notify.js';
-import { programSettings } from '../programs/settings.js';
+import { loadSettings, programSettings } from '../programs/settings.js';
+import { checkFreeText } from '../text/identifiers.js';
 import { safeguardingJob, webhookJobsFor } from '../reminders/jobs.js';
 import { type ConcernRow, findConcernForLead, insertConcern, listConcernsInScope, markAcknowledged } from './store.js';
 
@@ -36,6 +37,8 @@ export interface NewConcern {
 /** Anyone who can see the case may raise a concern; every lead hears of it in the same transaction. */
 export async function raiseConcern(tx: Tx, ctx: Ctx, caseId: string, input: NewConcern): Promise<ConcernRow> {
   const { case: c } = await loadCaseForWrite(tx, ctx, caseId);
+  const settings = await programSettings(tx, c.programId);
+  checkFreeText(settings, { 'body.concern': input.concern, 'body.actionTaken': input.actionTaken });
   const now = ctx.clock.now();
   const id = uuidv7();
   const row = await insertConcern(tx, {
@@ -56,7 +59,6 @@ export async function raiseConcern(tx: Tx, ctx: Ctx, caseId: string, input: NewC
     occurrence: id,
   });
   // Re-escalation starts one acknowledgement period after raising; leads' webhooks go out now.
-  const settings = await programSettings(tx, c.programId);
   ctx.jobs.push(safeguardingJob(row, 1, settings, now), ...webhookJobsFor(settings, ids));
   // An intervener who raises a concern is owed a debrief (API.md, Intervener welfare).
   await oweDebrief(tx, ctx, {
@@ -84,6 +86,7 @@ export async function acknowledgeConcern(tx: Tx, ctx: Ctx, id: string, note: str
       acknowledgedAt: current.acknowledgedAt?.toISOString() ?? null,
     });
   }
+  checkFreeText(await loadSettings(tx, current.programId), { 'body.note': note });
   const now = ctx.clock.now();
   const row = await markAcknowledged(tx, id, p.staffId, now, note?.trim() ? note.trim() : null);
   ctx.audit(auditEvent(ctx, 'safeguarding.acknowledge', 'safeguarding_concern', id, current.programId, current.caseId));

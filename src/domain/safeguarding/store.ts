@@ -120,3 +120,46 @@ export async function eraseConcernsOf(tx: Tx, caseId: string, now: Date, actorId
     })
     .where(eq(safeguardingConcerns.caseId, caseId));
 }
+
+/** Every concern of a case, oldest first (a subject access export). */
+export async function concernsOfCase(tx: Tx, caseId: string): Promise<ConcernRow[]> {
+  return tx.select().from(safeguardingConcerns).where(eq(safeguardingConcerns.caseId, caseId)).orderBy(safeguardingConcerns.id);
+}
+
+/** A concern of this program; `lock` takes its row. */
+export async function findConcernOfProgram(
+  tx: Tx,
+  programId: string,
+  id: string,
+  opts: { lock?: boolean } = {},
+): Promise<ConcernRow | undefined> {
+  const q = tx
+    .select()
+    .from(safeguardingConcerns)
+    .where(and(eq(safeguardingConcerns.id, id), eq(safeguardingConcerns.programId, programId)));
+  const [row] = opts.lock ? await q.for('update') : await q;
+  return row;
+}
+
+/** A dpo reviewed the concern's text for subject access exports (kept from the first review). */
+export async function markDpoReviewed(tx: Tx, id: string, by: string, at: Date): Promise<ConcernRow> {
+  const [row] = await tx
+    .update(safeguardingConcerns)
+    .set({
+      dpoReviewedAt: sql`coalesce(${safeguardingConcerns.dpoReviewedAt}, ${at.toISOString()}::timestamptz)`,
+      dpoReviewedBy: sql`coalesce(${safeguardingConcerns.dpoReviewedBy}, ${by}::uuid)`,
+    })
+    .where(eq(safeguardingConcerns.id, id))
+    .returning();
+  return row!;
+}
+
+/** Whether a safeguarding concern was ever raised on the case (a referral without consent rests on one). */
+export async function hasConcern(tx: Tx, caseId: string): Promise<boolean> {
+  const [row] = await tx
+    .select({ id: safeguardingConcerns.id })
+    .from(safeguardingConcerns)
+    .where(eq(safeguardingConcerns.caseId, caseId))
+    .limit(1);
+  return row !== undefined;
+}

@@ -328,3 +328,11 @@ export const reachableNowSql = (col: string) =>
 export function inactiveStaff(): SQL {
   return sql`(select ${staff.id} from ${staff} where not ${staff.active})`;
 }
+
+/** The role of each of these staff members (exports show staff by role, never by id or name). */
+export async function rolesOf(tx: Tx, ids: readonly string[]): Promise<Map<string, StaffMember['role']>> {
+  const wanted = [...new Set(ids)];
+  if (wanted.length === 0) return new Map();
+  const rows = await tx.select({ id: staff.id, role: staff.role }).from(staff).where(inArray(staff.id, wanted));
+  return new Map(rows.map((r) => [r.id, r.role]));
+}

@@ -1,4 +1,6 @@
 import { holdExposure, oweDebrief } from '../welfare/service.js';
+import { checkOutreachAccount } from '../outreach/service.js';
+import { checkFreeText } from '../text/identifiers.js';
 import type { Principal } from '../staff/principal.js';
 import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
@@ -45,6 +47,8 @@ export interface TouchpointInput {
   summary?: string | null;
   minutesSpent?: number | null;
   distressing?: boolean;
+  /** The disclosed account an outbound message was sent from (required under `requireOutreachAccount`). */
+  outreachAccountId?: string | null;
 }
 
 /** `minutesSpent` and `distressing` are welfare data about the logger: theirs and their leads' to see. */
@@ -67,6 +71,7 @@ export function toTouchpointView(t: TouchpointRow, viewer: Pick<Principal, 'staf
     voidReason: t.voidReason,
     minutesSpent: welfare ? t.minutesSpent : null,
     distressing: welfare ? t.distressing : null,
+    outreachAccountId: t.outreachAccountId,
   };
 }
 
@@ -92,6 +97,9 @@ export async function logTouchpoint(tx: Tx, ctx: Ctx, caseId: string, input: Tou
     throw invalid('touchpoint.before_flagged', 'occurredAt cannot be before the case was flagged.', 'body.occurredAt');
   }
   const known = await touchpointWriteContext(tx, c, input.occurredAt);
+  const settings = resolveSettings(known.settings);
+  checkFreeText(settings, { 'body.summary': input.summary });
+  const outreachAccountId = await checkOutreachAccount(tx, settings, c, input.direction, input.outreachAccountId);
   // Time spent raises the logger's exposure: held against an assignment deciding on their cap.
   if (input.minutesSpent) await holdExposure(tx, ctx.principal.staffId);
   const row = await insertTouchpoint(tx, {
@@ -107,6 +115,7 @@ export async function logTouchpoint(tx: Tx, ctx: Ctx, caseId: string, input: Tou
     summary: input.summary ?? null,
     minutesSpent: input.minutesSpent ?? null,
     distressing: input.distressing ?? false,
+    outreachAccountId,
     loggedBy: ctx.principal.staffId,
     holderId: known.holderId ?? c.assigneeId,
     awaitingResponse: input.direction === 'inbound' && !known.answered,
@@ -117,7 +126,6 @@ export async function logTouchpoint(tx: Tx, ctx: Ctx, caseId: string, input: Tou
     await markAnsweredBefore(tx, caseId, input.occurredAt);
   }
 
-  const settings = resolveSettings(known.settings);
   if (row.awaitingResponse) ctx.jobs.push(responseSlaJob(row, settings, now));
   await writeStageFacts(tx, caseId, now, await stageFactsOf(tx, caseId, settings));
 
@@ -202,6 +210,9 @@ export async function voidTouchpoint(uow: Unit<'write'>, id: string, reason: str
       { loggedAt: t.createdAt.toISOString() },
     );
   }
+  const settings = await loadSettings(tx, c.programId);
+  // The reason stays readable after erasure of nothing else: it may not name anyone either.
+  checkFreeText(settings, { 'body.reason': reason });
   const voided = await markVoided(tx, id, { at: now, by: principal.staffId, reason });
   if (!voided) {
     throw new DomainError(409, 'touchpoint.already_void', 'This touchpoint was voided already.', {
@@ -209,7 +220,6 @@ export async function voidTouchpoint(uow: Unit<'write'>, id: string, reason: str
     });
   }
 
-  const settings = await loadSettings(tx, c.programId);
   const facts = await stageFactsOf(tx, c.id, settings);
   if (c.status === 'closed' && c.outcome) checkOutcome(c.outcome, facts.stage);
   await writeStageFacts(tx, c.id, now, facts);

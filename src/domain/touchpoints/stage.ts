@@ -8,6 +8,8 @@ export interface TouchpointFact {
   holderId: string | null;
   approaches: string[] | null;
   costCents: number | null;
+  /** The disclosed outreach account an outbound message was sent from. */
+  outreachAccountId?: string | null;
 }
 
 export interface StageFacts {
@@ -19,6 +21,8 @@ export interface StageFacts {
   sustainedAt: Date | null;
   sustainedBy: string | null;
   firstOutboundApproaches: string[] | null;
+  /** The outreach account of the first outbound message (null: none named, or no contact yet). */
+  firstOutreachAccountId: string | null;
   touchpointCount: number;
   inboundCount: number;
   outboundCostCents: number;
@@ -43,6 +47,7 @@ export function deriveStage(touchpoints: TouchpointFact[], rules: { minMessages:
     sustainedAt: null,
     sustainedBy: null,
     firstOutboundApproaches: null,
+    firstOutreachAccountId: null,
     touchpointCount: sorted.length,
     inboundCount: 0,
     outboundCostCents: 0,
@@ -59,6 +64,7 @@ export function deriveStage(touchpoints: TouchpointFact[], rules: { minMessages:
       facts.contactedAt = t.occurredAt;
       facts.contactedBy = t.holderId;
       facts.firstOutboundApproaches = t.approaches ?? [];
+      facts.firstOutreachAccountId = t.outreachAccountId ?? null;
       facts.stage = 'contacted';
     }
     messages++;

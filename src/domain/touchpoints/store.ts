@@ -28,6 +28,7 @@ const INSERTED = [
   'summary',
   'minutesSpent',
   'distressing',
+  'outreachAccountId',
   'loggedBy',
   'holderId',
   'awaitingResponse',
@@ -89,7 +90,8 @@ export async function touchpointHistory(tx: Tx, caseId: string): Promise<Paramet
   return hotQuery<Parameters<typeof deriveStage>[0][number]>(
     tx,
     'touchpoint_history',
-    `select direction, occurred_at as "occurredAt", holder_id as "holderId", approaches, cost_cents as "costCents"
+    `select direction, occurred_at as "occurredAt", holder_id as "holderId", approaches, cost_cents as "costCents",
+            outreach_account_id as "outreachAccountId"
        from touchpoints where case_id = $1 and voided_at is null order by occurred_at, id`,
     [caseId],
   );

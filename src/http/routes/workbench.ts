@@ -22,6 +22,8 @@ export const WORKBENCH_MODULES = [
   'reviews.js',
   'assessments.js',
   'welfare.js',
+  'requests.js',
+  'holds.js',
 ] as const;
 const STYLES = ['app.css'] as const;
 
@@ -66,7 +68,7 @@ function loadAssets(appDir: string): Map<string, Asset> {
 }
 
 /**
- * The workbench at /app: a client of the public API for interveners, analysts and leads. Static
+ * The workbench at /app: a client of the public API for interveners, analysts, leads and dpos. Static
  * HTML, ES modules and CSS; every action is a /v1 call with the user's own token, routed by hash
  * (`#/case/<id>`), so no handle or identity is ever in a URL.
  */

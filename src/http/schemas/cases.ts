@@ -28,6 +28,16 @@ export const profileInput = z.strictObject({
   language: language.nullable().optional(),
 });
 
+export const publicnessInput = z
+  .strictObject({
+    accountPublic: z.boolean().describe('The account was public when checked'),
+    contentPublic: z.boolean().describe('The content flagged was public when checked'),
+    checkedAt: isoTime.describe('When the flagger checked (not in the future)'),
+  })
+  .describe(
+    'The flagger’s attestation that the profile is public; under requirePublicnessAttestation both must be true (422 `case.publicness_unattested`)',
+  );
+
 export const createCaseBody = z
   .strictObject({
     programId: z.uuid(),
@@ -36,6 +46,7 @@ export const createCaseBody = z
     riskLevel: z.enum(RISK_LEVELS),
     indicators: z.array(indicatorInput).max(50),
     flaggedAt: isoTime.optional(),
+    publicness: publicnessInput.optional(),
   })
   .meta({
     example: {
@@ -51,6 +62,7 @@ export const createCaseBody = z
         },
       ],
       flaggedAt: '2026-11-30T16:20:00Z',
+      publicness: { accountPublic: true, contentPublic: true, checkedAt: '2026-11-30T16:15:00Z' },
     },
   });
 
@@ -97,6 +109,11 @@ export const caseSchema = z
       .object({ trialId: z.uuid(), arm: z.enum(APPROACHES), allocatedAt: isoTime })
       .nullable()
       .describe("The arm a trial allocated at the case's first assignment (the holder's suggested opening approach); fixed for good"),
+    publicness: z
+      .object({ accountPublic: z.boolean(), contentPublic: z.boolean(), checkedAt: isoTime })
+      .nullable()
+      .describe('As the flagger attested it when flagging; null when flagged without an attestation'),
+    referredAt: nullableTime.describe('When the case was first referred to another service; null when never'),
     erased: z.boolean(),
     version: z.int(),
     createdAt: isoTime,

@@ -21,6 +21,7 @@ import {
   words,
 } from './dom.js';
 import { attempts, checkboxes, checked, clearProblem, field, formAlert, formStatus, nextId, said, select, submitting } from './forms.js';
+import { caseHoldsPanel } from './holds.js';
 import { notesSection } from './notes.js';
 import { minutesProblem, parseMinutes } from './welfare.js';
 
@@ -41,6 +42,7 @@ const FOLLOW_UP_KINDS = [
   ['check_in', 'check-in'],
   ['review', 'review'],
 ];
+const DISCLOSURES = { organisation: 'organisation', named_person: 'named person' };
 const OUTCOMES = ['positive_change', 'disengaged', 'no_response', 'declined', 'referred', 'unsafe_to_continue', 'other'];
 const OPEN_FOLLOW_UP = ['pending', 'due', 'overdue'];
 const SNOOZES = [
@@ -65,7 +67,19 @@ const EVENT_WORDS = {
 
 export async function renderCase(ctx, id) {
   const role = ctx.me.role;
-  const s = { id, case: null, etag: null, touchpoints: [], followUps: [], concerns: [], events: [], candidates: [], requireApproval: true };
+  const s = {
+    id,
+    case: null,
+    etag: null,
+    touchpoints: [],
+    followUps: [],
+    concerns: [],
+    events: [],
+    candidates: [],
+    requireApproval: true,
+    accounts: [],
+    requireOutreachAccount: false,
+  };
 
   const loaders = {
     async case() {
@@ -94,6 +108,11 @@ export async function renderCase(ctx, id) {
       if (role !== 'lead') return;
       const program = await get(`/v1/programs/${s.case.programId}`);
       s.requireApproval = program.settings?.requireApproval !== false;
+      s.requireOutreachAccount = program.settings?.requireOutreachAccount === true;
+    },
+    async accounts() {
+      // The program's disclosed outreach accounts, retired ones too (older messages name them).
+      if (role === 'lead' || role === 'intervener') s.accounts = await getAll(`/v1/programs/${s.case.programId}/outreach-accounts`, 400);
     },
   };
 
@@ -115,8 +134,19 @@ export async function renderCase(ctx, id) {
 
   await loaders.case();
   await loaders.program();
-  await Promise.all([loaders.touchpoints(), loaders.followUps(), loaders.concerns(), loaders.events(), loaders.candidates()]);
-  const [notes, assessments] = await Promise.all([notesSection(ctx, s.case), assessmentsSection(ctx, s.case)]);
+  await Promise.all([
+    loaders.touchpoints(),
+    loaders.followUps(),
+    loaders.concerns(),
+    loaders.events(),
+    loaders.candidates(),
+    loaders.accounts(),
+  ]);
+  const [notes, assessments, holds] = await Promise.all([
+    notesSection(ctx, s.case),
+    assessmentsSection(ctx, s.case),
+    role === 'lead' && live() ? caseHoldsPanel(ctx, id) : null,
+  ]);
 
   // ---- the page's parts ------------------------------------------------------------------
   const pageAlert = h('div', { class: 'form-alert', role: 'alert', hidden: true });
@@ -322,6 +352,7 @@ export async function renderCase(ctx, id) {
       { placeholder: 'not noted' },
     );
     const suggestion = trialSuggestion(direction, approaches);
+    const sentFrom = outreachAccountField(direction);
     const cost = h('input', { type: 'text', inputmode: 'decimal', autocomplete: 'off', spellcheck: 'false' });
     const summary = h('textarea', { rows: 3, maxlength: 500 });
     // Welfare (interveners): their time with it counts toward the weekly cap; distressing owes a debrief.
@@ -350,6 +381,7 @@ export async function renderCase(ctx, id) {
       h('p', { class: 'hint' }, 'Overture sends nothing: write on the platform, then record here what was sent or received.'),
       suggestion.callout,
       h('div', { class: 'grid-2' }, field('Direction', direction, { path: 'direction' }), field('Channel', channel, { path: 'channel' })),
+      sentFrom.el,
       approaches,
       h(
         'div',
@@ -384,6 +416,7 @@ export async function renderCase(ctx, id) {
             welfare?.distressing() ?? false,
             direction.value,
             channel.value,
+            sentFrom.value(),
             checked(approaches),
             sentiment.value,
             cost.value,
@@ -394,6 +427,7 @@ export async function renderCase(ctx, id) {
           const attempt = tries.take(snapshot, () => ({
             ...(direction.value ? { direction: direction.value } : {}),
             channel: channel.value,
+            ...(sentFrom.value() ? { outreachAccountId: sentFrom.value() } : {}),
             ...(atTouched ? optional('occurredAt', fromLocalInput(at.value)) : { occurredAt: new Date().toISOString() }),
             ...(checked(approaches).length ? { approaches: checked(approaches) } : {}),
             ...(sentiment.value ? { sentiment: sentiment.value } : {}),
@@ -430,6 +464,35 @@ export async function renderCase(ctx, id) {
       suggestion.reset();
     });
     return form;
+  }
+
+  /**
+   * "Sent from": the program's live, disclosed outreach accounts on the case's platform, for an
+   * outbound message (an inbound one names none, so the field goes while inbound is chosen).
+   * The choice stays after a message is logged: the next one is usually sent from the same account.
+   */
+  function outreachAccountField(direction) {
+    const platform = s.case.profile.platform;
+    const usable = s.accounts.filter((a) => a.platform === platform && !a.retiredAt);
+    const placeholder = usable.length
+      ? s.requireOutreachAccount
+        ? 'Choose…'
+        : 'not named'
+      : `No account registered on ${PLATFORMS[platform] ?? platform}`;
+    const account = select(
+      usable.map((a) => [a.id, `${a.label} (${DISCLOSURES[a.disclosure] ?? words(a.disclosure)})`]),
+      { placeholder },
+    );
+    const el = field('Sent from', account, {
+      path: 'outreachAccountId',
+      hint: `${s.requireOutreachAccount ? 'Required by the program: ' : ''}the disclosed account you wrote from. A lead registers the program’s accounts.`,
+    });
+    const apply = () => {
+      el.hidden = direction.value === 'inbound';
+    };
+    direction.addEventListener('change', apply);
+    apply();
+    return { el, value: () => (direction.value === 'inbound' ? '' : account.value) };
   }
 
   /** Minutes spent and "This was distressing": optional, seen only by the intervener and the leads. */
@@ -534,6 +597,8 @@ export async function renderCase(ctx, id) {
     !t.voidedAt &&
     (role === 'lead' || (role === 'intervener' && t.loggedBy === ctx.me.id && Date.now() - Date.parse(t.createdAt) <= 7 * 86_400_000));
 
+  const accountLabel = (accountId) => s.accounts.find((a) => a.id === accountId)?.label ?? 'a program account';
+
   function touchpointItem(t) {
     const voided = Boolean(t.voidedAt);
     const struck = (...content) => (voided ? h('s', {}, content) : content);
@@ -559,6 +624,7 @@ export async function renderCase(ctx, id) {
             t.sentiment ? `Sentiment: ${t.sentiment}` : null,
             t.costCents != null ? `Cost: ${(t.costCents / 100).toFixed(2)}` : null,
             t.minutesSpent ? `Time spent: ${t.minutesSpent} min` : null,
+            t.outreachAccountId ? `Sent from: ${accountLabel(t.outreachAccountId)}` : null,
             t.distressing ? 'Distressing' : null,
             `Logged by ${ctx.staffName(t.loggedBy)}`,
           ]
@@ -1123,7 +1189,7 @@ export async function renderCase(ctx, id) {
       'div',
       { class: 'case-columns' },
       h('div', { class: 'col-main' }, work, timeline, notes, assessments),
-      h('div', { class: 'col-side' }, followUps, concerns, live() ? details.form : null, role === 'intervener' ? workflow : null),
+      h('div', { class: 'col-side' }, followUps, concerns, holds, live() ? details.form : null, role === 'intervener' ? workflow : null),
     ),
     role === 'lead' ? history : null,
   );

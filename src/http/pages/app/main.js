@@ -6,7 +6,9 @@ import { renderApprovals } from './approvals.js';
 import { renderCase } from './case.js';
 import { renderCases } from './cases.js';
 import { fill, focusHeading, h, hiddenText } from './dom.js';
+import { renderHolds } from './holds.js';
 import { renderNotifications } from './notifications.js';
+import { renderRequests } from './requests.js';
 import { renderReviews } from './reviews.js';
 import { renderSafeguarding } from './safeguarding.js';
 import { renderMyAbsences, renderTeam } from './team.js';
@@ -52,6 +54,14 @@ const NAV = {
     ['team', 'Team'],
     ['triage', 'Triage'],
     ['reviews', 'Reviews'],
+    ['requests', 'Requests'],
+    ['holds', 'Holds'],
+    ['notifications', 'Notifications'],
+  ],
+  // Data-protection officers: their program's requests and holds, never a case's contents.
+  dpo: [
+    ['requests', 'Requests'],
+    ['holds', 'Holds'],
     ['notifications', 'Notifications'],
   ],
   admin: [['notifications', 'Notifications']],
@@ -68,7 +78,9 @@ const VIEWS = {
   week: { roles: ['intervener'], render: renderMyWeek },
   debriefs: { roles: ['lead'], render: renderDebriefs },
   reviews: { roles: ['lead', 'analyst', 'intervener'], render: renderReviews },
-  notifications: { roles: ['admin', 'lead', 'analyst', 'intervener'], render: renderNotifications },
+  requests: { roles: ['dpo', 'lead'], render: renderRequests },
+  holds: { roles: ['dpo', 'lead'], render: renderHolds },
+  notifications: { roles: ['admin', 'lead', 'analyst', 'intervener', 'dpo'], render: renderNotifications },
   case: { roles: ['lead', 'analyst', 'intervener'], render: renderCase },
 };
 
@@ -227,11 +239,12 @@ async function route({ keepFocus = false } = {}) {
       view = home;
     }
   }
+  // A request opened keeps Requests marked; a case is no one place of the navigation.
   markCurrent(view === 'case' ? null : view);
   const spec = VIEWS[view];
   el.view.setAttribute('aria-busy', 'true');
   let root;
-  if (!spec || (view === 'case' && !UUID.test(param ?? ''))) {
+  if (!spec || ((view === 'case' || (view === 'requests' && param)) && !UUID.test(param ?? ''))) {
     root = message('Not found', 'There is no such page in the workbench. Use the links above.');
   } else if (!spec.roles.includes(me.role)) {
     root = message('Not for your role', `This page is for ${spec.roles.join(', ')}s; you are signed in as ${me.role}.`);
@@ -268,10 +281,15 @@ function failed(view, err) {
     week: 'My week',
     debriefs: 'Debriefs',
     reviews: 'Reviews',
+    requests: 'Requests',
+    holds: 'Holds',
   };
   const title = titles[view] ?? 'Workbench';
   if (err instanceof ApiError && err.status === 404 && view === 'case') {
     return message(title, 'This case does not exist or is not yours to see (cases you no longer hold leave your workbench).');
+  }
+  if (err instanceof ApiError && err.status === 404 && view === 'requests') {
+    return message(title, 'This request does not exist, or belongs to another program.');
   }
   const detail = err instanceof ApiError ? err.message : `Something went wrong in the page: ${err.message}`;
   return h(

@@ -17,13 +17,18 @@ const KINDS = {
   debrief_due: 'A debrief is owed after a distressing contact',
   debrief_overdue: 'A debrief is overdue',
   supervision_due: 'Supervision is due',
+  dsr_due_soon: 'A data-subject request is due within a week',
+  dsr_overdue: 'A data-subject request is overdue',
 };
 
-/** Welfare notifications are about a person, not a case: a lead's queue or Team page, an intervener's My week. */
+/** Not about one case: welfare ones are about a person (a lead's queue or Team page, an intervener's My week), DSR ones about a request. */
 const WELFARE_PAGES = {
   debrief_due: { lead: '#/debriefs', intervener: '#/week' },
   debrief_overdue: { lead: '#/debriefs', intervener: '#/week' },
   supervision_due: { lead: '#/team', intervener: '#/week' },
+  // About a request, not a case: the Requests page lists it by its deadline.
+  dsr_due_soon: { lead: '#/requests', dpo: '#/requests' },
+  dsr_overdue: { lead: '#/requests', dpo: '#/requests' },
 };
 
 export async function renderNotifications(ctx) {

@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { listAudit, verifyAudit } from '../../../domain/audit/query.js';
@@ -23,14 +24,18 @@ const entrySchema = z
   })
   .meta({ id: 'AuditEntry' });
 
+/** A dpo reads and verifies their own program's entries only; an admin every entry. */
+const programFilter = (request: FastifyRequest) =>
+  request.principal.role === 'dpo' ? (request.principal.programId ?? '00000000-0000-0000-0000-000000000000') : undefined;
+
 export const auditRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
   app.get(
     '/v1/audit',
     {
-      config: { auth: ['admin'] },
+      config: { auth: ['admin', 'dpo'] },
       schema: {
         tags: ['audit'],
-        summary: 'Append-only entries, oldest first, one for every read or write of case data',
+        summary: 'Append-only entries, oldest first, one for every read or write of case data (a dpo: their program’s)',
         querystring: z.strictObject({ actorId: z.uuid().optional(), caseId: z.uuid().optional(), limit: limitParam, cursor: cursorParam }),
         response: { 200: page(entrySchema), ...errorResponses(400) },
       },
@@ -38,7 +43,9 @@ export const auditRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
     async (request) => {
       const { limit, cursor, actorId, caseId } = request.query;
       const afterSeq = decodeCursor(cursor, z.int().min(0));
-      const rows = await run(deps, actorOf(request), 'read', (uow) => listAudit(uow.tx, { actorId, caseId, afterSeq, limit }));
+      const rows = await run(deps, actorOf(request), 'read', (uow) =>
+        listAudit(uow.tx, { actorId, caseId, programId: programFilter(request), afterSeq, limit }),
+      );
       return toPage(
         rows,
         limit,
@@ -51,7 +58,7 @@ export const auditRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
   app.get(
     '/v1/audit/verify',
     {
-      config: { auth: ['admin'] },
+      config: { auth: ['admin', 'dpo'] },
       schema: {
         tags: ['audit'],
         summary: 'Recompute the hash chain; reports the first entry that no longer fits',
@@ -61,6 +68,6 @@ export const auditRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
         },
       },
     },
-    async (request) => run(deps, actorOf(request), 'read', (uow) => verifyAudit(uow.tx)),
+    async (request) => run(deps, actorOf(request), 'read', (uow) => verifyAudit(uow.tx, undefined, programFilter(request))),
   );
 };

@@ -100,7 +100,7 @@ export const caseRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
         params: idParams,
         body: patchCaseBody,
         headers: z.object({ 'if-match': z.string().optional() }),
-        response: { 200: caseSchema, ...errorResponses(400, 404, 412, 428) },
+        response: { 200: caseSchema, ...errorResponses(400, 404, 412, 422, 428) },
       },
     },
     async (request, reply) => {
@@ -123,7 +123,7 @@ export const caseRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
       `/v1/cases/:id/${path}`,
       {
         config: { auth: roles },
-        schema: { tags: ['cases'], summary, params: idParams, body, response: { 200: caseSchema, ...errorResponses(400, 404, 409) } },
+        schema: { tags: ['cases'], summary, params: idParams, body, response: { 200: caseSchema, ...errorResponses(400, 404, 409, 422) } },
       },
       async (request, reply) => {
         const updated = await run(deps, actorOf(request), 'write', (uow) =>

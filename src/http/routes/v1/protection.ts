@@ -4,7 +4,7 @@ import { liftHold, listHolds, placeHold, retentionPreview, toHoldView } from '..
 import { parseDuration } from '../../../domain/programs/duration.js';
 import { recordOfProcessing } from '../../../domain/protection/record.js';
 import { run } from '../../../domain/unit-of-work.js';
-import { CASE_STATUSES, HOLD_REASONS } from '../../../domain/vocabulary.js';
+import { HOLD_REASONS } from '../../../domain/vocabulary.js';
 import { actorOf } from '../../ctx.js';
 import type { AppDeps } from '../../deps.js';
 import { idempotent } from '../../idempotency.js';
@@ -56,7 +56,7 @@ const recordSchema = z
     retention: z.object({ neverContacted: z.string(), closed: z.string(), rule: z.string() }),
     securityMeasures: z.array(z.string()),
     counts: z.object({
-      casesByStatus: z.record(z.enum(CASE_STATUSES), z.int()),
+      casesByStatus: z.record(z.string(), z.int()).describe('Every case status, with 0 where none'),
       erasures: z.int(),
       suppressionListSize: z.int(),
       openDsr: z.int(),

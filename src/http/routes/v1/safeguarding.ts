@@ -33,7 +33,7 @@ export const safeguardingRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, de
         summary: 'Acknowledge a concern (stops its escalation)',
         params: idParams,
         body: acknowledgeBody,
-        response: { 200: concernSchema, ...errorResponses(400, 404, 409) },
+        response: { 200: concernSchema, ...errorResponses(400, 404, 409, 422) },
       },
     },
     async (request) => {

@@ -31,6 +31,12 @@ const touchpointBody = z
     summary: freeText({ max: 500 }).optional(),
     minutesSpent: z.int().min(0).max(600).optional().describe('Welfare: minutes you spent on it (counts toward your weekly exposure)'),
     distressing: z.boolean().optional().describe('Welfare: you found it distressing (a debrief is owed, due debriefWithin later)'),
+    outreachAccountId: z
+      .uuid()
+      .optional()
+      .describe(
+        'Outbound only: the live, disclosed outreach account of the case’s platform it was sent from (required under requireOutreachAccount; 422 `touchpoint.outreach_account_invalid` otherwise)',
+      ),
   })
   .meta({
     example: {
@@ -61,6 +67,7 @@ const touchpointSchema = z
     voidReason: z.string().nullable(),
     minutesSpent: z.int().nullable().describe('Shown to its logger and the leads only (welfare data about staff); null to anyone else'),
     distressing: z.boolean().nullable().describe('Shown to its logger and the leads only; null to anyone else'),
+    outreachAccountId: z.uuid().nullable().describe('The outreach account an outbound message was sent from; null when none was named'),
   })
   .meta({ id: 'Touchpoint' });
 
@@ -99,7 +106,7 @@ export const touchpointRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps
         summary: 'Void a touchpoint logged in error (its logger within 7 days, or a lead)',
         params: idParams,
         body: voidBody,
-        response: { 200: touchpointSchema, ...errorResponses(400, 404, 409) },
+        response: { 200: touchpointSchema, ...errorResponses(400, 404, 409, 422) },
       },
     },
     async (request) =>
