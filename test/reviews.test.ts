@@ -455,7 +455,7 @@ describe('reports under review', () => {
     expect(rowOf(kim.id)).toMatchObject({ positive: 0, pendingReview: 1 });
     const csv = await call(t, lead, 'GET', `/v1/reports/engagement?programId=${programId}&from=2020-01-01&to=2030-01-01&format=csv`);
     const [header, ...lines] = csv.body.trim().split(/\r?\n/);
-    expect(header!.split(',').slice(0, 8)).toEqual([
+    expect(header!.split(',').slice(0, 9)).toEqual([
       'group',
       'flagged',
       'accepted',
@@ -463,9 +463,10 @@ describe('reports under review', () => {
       'responded',
       'sustained',
       'positive',
+      'referred',
       'pendingReview',
     ]);
-    expect(lines.at(-1)!.split(',').slice(0, 8)).toEqual(['total', '3', '3', '3', '3', '0', '1', '1']);
+    expect(lines.at(-1)!.split(',').slice(0, 9)).toEqual(['total', '3', '3', '3', '3', '0', '1', '0', '1']);
     // Turning review off shows the self-reported figure again, and no backlog.
     await setSettings(lead, programId, { outcomeReview: 'off' });
     const off = await report(lead, programId);

@@ -120,7 +120,7 @@ function board(method: Method, url: string, adminStatus: number, filled = url, p
 const NOQ = 'no-such-queue';
 
 /** Routes about one case (as src/http/plugins/auth.ts names them): an evaluator not allowed there gets 404, as if the case did not exist. */
-const CASE_ROUTE = /^\/v1\/(cases\/:id|touchpoints\/:id|follow-ups\/:id|safeguarding\/:id)(\/|$)/;
+const CASE_ROUTE = /^\/v1\/(cases\/:id|touchpoints\/:id|follow-ups\/:id|safeguarding\/:id|referrals\/:id)(\/|$)/;
 function hiddenFrom(p: RoutePolicy, role: 'evaluator' | 'dpo'): boolean {
   return CASE_ROUTE.test(p.url) && (p.auth === 'public' || p.auth === 'own' || !p.auth.includes(role));
 }

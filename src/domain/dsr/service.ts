@@ -1,3 +1,4 @@
+import { checkFreeText } from '../text/identifiers.js';
 import type { Db, Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
 import { listAssessmentsOf } from '../assessments/store.js';
@@ -136,6 +137,8 @@ export async function createDsr(tx: Tx, ctx: Ctx, input: NewDsr): Promise<DsrVie
   if (input.receivedAt.getTime() > now.getTime() + CLOCK_SKEW_MS) {
     throw invalid('dsr.received_in_future', 'receivedAt may be in the past, never in the future.', 'body.receivedAt');
   }
+  // The request itself names the subject by hash only: its note may not carry the handle or a link.
+  checkFreeText(await loadSettings(tx, input.programId), { 'body.note': input.note });
   const { platform } = input.profile;
   const normalised = normaliseHandle(platform, input.profile.handle);
   if (!normalised.ok) throw invalid('profile.invalid_handle', normalised.reason, 'body.profile.handle');
@@ -209,6 +212,7 @@ export async function extendDsr(tx: Tx, ctx: Ctx, id: string, reason: string): P
   const found = await dsrOfCaller(tx, ctx, id, { lock: true });
   if (found.status !== 'open') throw conflict('dsr.closed', 'This request is closed.');
   if (found.extendedUntil) throw conflict('dsr.already_extended', 'A request may be extended once only.');
+  checkFreeText(await loadSettings(tx, found.programId), { 'body.reason': reason });
   const row = await extendOpenDsr(tx, id, extendedUntilOf(found.dueAt), reason);
   ctx.audit(auditEvent(ctx, 'dsr.extend', 'dsr', id, found.programId));
   const [view] = await viewsOf(tx, [row!], ctx.clock.now());
@@ -222,6 +226,7 @@ export async function extendDsr(tx: Tx, ctx: Ctx, id: string, reason: string): P
  */
 export async function closeDsr(tx: Tx, ctx: Ctx, id: string, input: { resolution: DsrResolution; note: string }): Promise<DsrView> {
   const found = await dsrOfCaller(tx, ctx, id, { lock: true });
+  checkFreeText(await loadSettings(tx, found.programId), { 'body.note': input.note });
   if (found.status !== 'open') throw conflict('dsr.closed', 'This request is closed already.');
   const now = ctx.clock.now();
   const caseIds = (await matchedCaseIds(tx, [id])).get(id) ?? [];
@@ -390,8 +395,9 @@ async function exportCase(tx: Tx, programId: string, caseId: string) {
       toStatus: e.toStatus,
       at: e.at,
       actorRole: roleOf(e.actorId),
-      reason: e.reason,
-      data: withRoles(e.data ?? null, roleOf),
+      // An assignment's reason and data say why a limit was overridden (staff welfare: exposure, topics): not the subject's.
+      reason: e.kind === 'assign' ? null : e.reason,
+      data: e.kind === 'assign' ? null : withRoles(e.data ?? null, roleOf),
     })),
   };
 }

@@ -24,6 +24,12 @@ const webhookUrl = z
 /** A signal code: a short lowercase slug, as reports and the export carry it. */
 const signalCode = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'must be a lowercase slug of 1 to 40 characters (a-z, 0-9, _)');
 
+/** A data-protection fact: one line of up to 500 characters PostgreSQL can store and a reader can see (no NUL, controls or bidi overrides). */
+const dpText = z
+  .string()
+  .max(500)
+  .refine((v) => !/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(v), 'must be a single line of visible text');
+
 export const programSettingsShape = {
   requireApproval: z.boolean(),
   defaultMaxCaseload: z.int().min(1).max(500),
@@ -61,12 +67,12 @@ export const programSettingsShape = {
   debriefWithin: duration.describe('How soon after a distressing event its debrief is due'),
   dataProtection: z
     .strictObject({
-      controller: z.string().max(500).optional(),
-      purposes: z.array(z.string().max(500)).max(30).optional(),
-      legalBasis: z.string().max(500).optional(),
-      article9Condition: z.string().max(500).optional(),
-      recipients: z.array(z.string().max(500)).max(30).optional(),
-      sources: z.array(z.string().max(500)).max(30).optional(),
+      controller: dpText.optional(),
+      purposes: z.array(dpText).max(30).optional(),
+      legalBasis: dpText.optional(),
+      article9Condition: dpText.optional(),
+      recipients: z.array(dpText).max(30).optional(),
+      sources: z.array(dpText).max(30).optional(),
     })
     .describe('The controller’s facts for the record of processing and subject access exports'),
   requirePublicnessAttestation: z

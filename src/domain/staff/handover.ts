@@ -1,3 +1,5 @@
+import { loadSettings } from '../programs/settings.js';
+import { checkFreeText } from '../text/identifiers.js';
 import { auditEvent } from '../audit/log.js';
 import { rankCandidates } from '../cases/candidates.js';
 import { assign } from '../cases/service.js';
@@ -32,6 +34,8 @@ export async function handOver(deps: UnitDeps, actor: Actor, staffId: string, in
   const held = await run(deps, actor, 'read', async (uow) => {
     const who = await findStaffMember(uow.tx, staffId);
     if (who?.role !== 'intervener' || who.programId !== uow.principal.programId) throw notFound('staff');
+    // Checked once for the whole handover (422 naming the field), not refused case by case into `skipped`.
+    checkFreeText(await loadSettings(uow.tx, who.programId), { 'body.reason': input.reason, 'body.note': input.note });
     if (input.toIntervenerId !== undefined) {
       if (input.toIntervenerId === staffId) throw invalid('handover.same_intervener', 'Hand over to someone else.', 'body.toIntervenerId');
       const to = await findStaffMember(uow.tx, input.toIntervenerId);

@@ -1,3 +1,4 @@
+import { checkFreeText } from '../text/identifiers.js';
 import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
 import { auditEvent } from '../audit/log.js';
@@ -205,6 +206,7 @@ export async function completeDebrief(tx: Tx, ctx: Ctx, id: string, note: string
   const found = await findDebrief(tx, id, { lock: true });
   if (!found || found.programId !== ctx.principal.programId) throw notFound('debrief');
   if (found.status === 'done') throw conflict('debrief.already_done', 'This debrief is already marked done.');
+  checkFreeText(await loadSettings(tx, found.programId), { 'body.note': note });
   const row = await markDebriefDone(tx, id, ctx.principal.staffId, ctx.clock.now(), note?.trim() ? note.trim() : null);
   ctx.audit(auditEvent(ctx, 'debrief.complete', 'debrief', id, found.programId));
   return row!;

@@ -53,7 +53,7 @@ export const ALL_ROLES: readonly Role[] = ['admin', 'lead', 'analyst', 'interven
  * for them every such route is 404 as if the case did not exist (API.md, Roles), never a 403 that
  * would confirm it does.
  */
-const CASE_ROUTE = /^\/v1\/(cases\/:id|touchpoints\/:id|follow-ups\/:id|safeguarding\/:id)(\/|$)/;
+const CASE_ROUTE = /^\/v1\/(cases\/:id|touchpoints\/:id|follow-ups\/:id|safeguarding\/:id|referrals\/:id)(\/|$)/;
 
 const unauthorized = (detail: string) => new DomainError(401, 'auth.unauthorized', detail);
 

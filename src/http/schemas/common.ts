@@ -22,6 +22,11 @@ export const isoTime = z
   )
   .meta({ example: '2026-12-01T09:30:00Z' });
 export const nullableTime = isoTime.nullable();
+/** The same bounds on a time kept as text (a cursor's): a crafted one is 400, never a PostgreSQL range error. */
+export const isoTimeText = z.iso.datetime({ offset: true }).refine((v) => {
+  const t = Date.parse(v);
+  return t >= EARLIEST_TIME && t < LATEST_TIME;
+}, TIME_RANGE);
 
 /**
  * What no text field may hold: U+0000 and C0/C1 controls (PostgreSQL cannot store the first, a

@@ -23,7 +23,7 @@ import {
   STAGES,
   STAFF_ROLES,
 } from '../../domain/vocabulary.js';
-import { cursorParam, freeText, isoTime, limitParam, nullableTime, singleLine } from './common.js';
+import { cursorParam, freeText, isoTime, isoTimeText, limitParam, nullableTime, singleLine } from './common.js';
 
 export const createDsrBody = z
   .strictObject({
@@ -75,7 +75,7 @@ export const dsrQuery = z.strictObject({
   limit: limitParam,
   cursor: cursorParam,
 });
-export const dsrCursor = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
+export const dsrCursor = z.tuple([isoTimeText, z.uuid()]);
 
 export const extendDsrBody = z
   .strictObject({ reason: freeText({ min: 1, max: 2000 }) })

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEBRIEF_REASONS, DEBRIEF_STATUSES, IDEOLOGIES, SUPERVISION_FORMATS, TIME_ACTIVITIES } from '../../domain/vocabulary.js';
-import { cursorParam, freeText, isoTime, limitParam, nullableTime } from './common.js';
+import { cursorParam, freeText, isoTime, isoTimeText, limitParam, nullableTime } from './common.js';
 
 export const timeBody = z
   .strictObject({
@@ -59,7 +59,7 @@ export const debriefQuery = z.strictObject({
   limit: limitParam,
   cursor: cursorParam,
 });
-export const debriefCursor = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
+export const debriefCursor = z.tuple([isoTimeText, z.uuid()]);
 
 export const completeDebriefBody = z
   .strictObject({ note: freeText({ max: 2000 }).nullable().optional() })

@@ -25,7 +25,7 @@ export const dsrRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
     '/v1/dsr',
     {
       config: { auth: DSR_STAFF },
-      schema: { tags: ['data-protection'], body: createDsrBody, response: { 201: dsrSchema, ...errorResponses(400, 404) } },
+      schema: { tags: ['data-protection'], body: createDsrBody, response: { 201: dsrSchema, ...errorResponses(400, 404, 409, 422) } },
     },
     async (request, reply) => idempotent(deps, request, reply, 201, (uow) => createDsr(uow.tx, uow, request.body)),
   );
@@ -68,7 +68,7 @@ export const dsrRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
         tags: ['data-protection'],
         params: idParams,
         body: extendDsrBody,
-        response: { 200: dsrSchema, ...errorResponses(400, 404, 409) },
+        response: { 200: dsrSchema, ...errorResponses(400, 404, 409, 422) },
       },
     },
     async (request) => run(deps, actorOf(request), 'write', (uow) => extendDsr(uow.tx, uow, request.params.id, request.body.reason)),
@@ -82,7 +82,7 @@ export const dsrRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
         tags: ['data-protection'],
         params: idParams,
         body: closeDsrBody,
-        response: { 200: dsrSchema, ...errorResponses(400, 404, 409) },
+        response: { 200: dsrSchema, ...errorResponses(400, 404, 409, 422) },
       },
     },
     async (request) => run(deps, actorOf(request), 'write', (uow) => closeDsr(uow.tx, uow, request.params.id, request.body)),

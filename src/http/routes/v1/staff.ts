@@ -226,7 +226,7 @@ export const staffRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
         tags: ['staff'],
         params: idParams,
         body: handoverBody,
-        response: { 200: handoverSchema, ...errorResponses(400, 404) },
+        response: { 200: handoverSchema, ...errorResponses(400, 404, 422) },
       },
     },
     // One transaction per case (handOver runs them): a refusal on one case skips it, the rest move.

@@ -13,6 +13,7 @@ import {
   freeText,
   idParams,
   isoTime,
+  isoTimeText,
   limitParam,
   nullableTime,
   page,
@@ -75,7 +76,7 @@ const voidBody = z
   .strictObject({ reason: singleLine({ min: 1, max: 500 }).describe('Why it was logged in error (kept with the touchpoint; no identity)') })
   .meta({ example: { reason: 'Logged on the wrong case' } });
 
-const cursorSchema = z.tuple([z.iso.datetime({ offset: true }), z.uuid()]);
+const cursorSchema = z.tuple([isoTimeText, z.uuid()]);
 
 export const touchpointRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => {
   app.post(

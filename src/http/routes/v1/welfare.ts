@@ -88,7 +88,7 @@ export const welfareRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) =
         tags: ['welfare'],
         params: idParams,
         body: completeDebriefBody,
-        response: { 200: debriefSchema, ...errorResponses(400, 404, 409) },
+        response: { 200: debriefSchema, ...errorResponses(400, 404, 409, 422) },
       },
     },
     async (request) =>
