@@ -182,10 +182,12 @@ describe('exposure and topic opt-outs', () => {
       `/v1/cases/${islamist}/events`,
     );
     expect(events.items.filter((e) => e.kind === 'assign').at(-1)!.data).toMatchObject({ overridden: ['topic'] });
-    // An admin may record it too; the staff record shows it to admins and leads.
+    // It is welfare data: the program's leads see it on the staff list, an admin never (nor may set it: it is the person's choice).
+    const asLead = await ok<{ items: { id: string; avoid?: string[] }[] }>(t, lead, 'GET', `/v1/staff?programId=${programId}`);
+    expect(asLead.items.find((s) => s.id === lee.id)?.avoid).toEqual(['islamist']);
     const admin = await t.staff('admin', null);
-    const patched = await ok<{ avoid: string[] }>(t, admin, 'PATCH', `/v1/staff/${lee.id}`, { avoid: [] });
-    expect(patched.avoid).toEqual([]);
+    expect(await ok(t, admin, 'GET', `/v1/staff/${lee.id}`)).not.toHaveProperty('avoid');
+    expectProblem(await call(t, admin, 'PATCH', `/v1/staff/${lee.id}`, { avoid: [] }), 400);
   });
 
   it('decides the cap under the staff row lock: assignments racing time that reaches the cap never pass on the stale sum', async () => {

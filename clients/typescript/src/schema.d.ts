@@ -4378,8 +4378,8 @@ export interface components {
             specialisms: string[];
             languages: string[];
             maxCaseload: number | null;
-            /** @description Ideologies whose cases they opted out of: left out of candidates, 409 `staff.avoids_topic` at assignment without an override */
-            avoid: ("far_right" | "islamist" | "other")[];
+            /** @description Leads only (welfare data): ideologies whose cases they opted out of (PUT /v1/me/avoid) */
+            avoid?: ("far_right" | "islamist" | "other")[];
             active: boolean;
             /**
              * Format: date-time
@@ -4402,8 +4402,8 @@ export interface components {
             specialisms: string[];
             languages: string[];
             maxCaseload: number | null;
-            /** @description Ideologies whose cases they opted out of: left out of candidates, 409 `staff.avoids_topic` at assignment without an override */
-            avoid: ("far_right" | "islamist" | "other")[];
+            /** @description Leads only (welfare data): ideologies whose cases they opted out of (PUT /v1/me/avoid) */
+            avoid?: ("far_right" | "islamist" | "other")[];
             active: boolean;
             /**
              * Format: date-time
@@ -14550,8 +14550,6 @@ export interface operations {
                     specialisms?: string[];
                     languages?: string[];
                     maxCaseload?: number | null;
-                    /** @description Welfare: ideologies whose cases this person opted out of (the right to opt out of topics) */
-                    avoid?: ("far_right" | "islamist" | "other")[];
                 };
             };
         };
@@ -14765,8 +14763,6 @@ export interface operations {
                     specialisms?: string[];
                     languages?: string[];
                     maxCaseload?: number | null;
-                    /** @description Welfare: ideologies whose cases this person opted out of (the right to opt out of topics) */
-                    avoid?: ("far_right" | "islamist" | "other")[];
                     /** @description false deactivates: their tokens and queue-board sessions stop at once; not the last active admin (409 staff.last_admin) */
                     active?: boolean;
                 };

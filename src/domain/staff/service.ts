@@ -24,7 +24,8 @@ export interface StaffInput {
   avoid?: Ideology[];
 }
 
-export function toStaffView(row: StaffRow) {
+/** `avoid` is welfare data: shown to the program's leads (and, through /v1/me/welfare, the person), never to admins. */
+export function toStaffView(row: StaffRow, viewer?: { role: Role }) {
   return {
     id: row.id,
     programId: row.programId,
@@ -33,7 +34,7 @@ export function toStaffView(row: StaffRow) {
     specialisms: row.specialisms,
     languages: row.languages,
     maxCaseload: row.maxCaseload,
-    avoid: row.avoid as Ideology[],
+    ...(viewer?.role === 'lead' ? { avoid: row.avoid as Ideology[] } : {}),
     active: row.active,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,

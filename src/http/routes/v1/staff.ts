@@ -34,9 +34,8 @@ const staffSchema = z
     maxCaseload: z.int().nullable(),
     avoid: z
       .array(z.enum(IDEOLOGIES))
-      .describe(
-        'Ideologies whose cases they opted out of: left out of candidates, 409 `staff.avoids_topic` at assignment without an override',
-      ),
+      .optional()
+      .describe('Leads only (welfare data): ideologies whose cases they opted out of (PUT /v1/me/avoid)'),
     active: z.boolean(),
     createdAt: isoTime,
     updatedAt: isoTime,
@@ -81,10 +80,7 @@ const handoverSchema = z
 
 const name = singleLine({ min: 1, max: 200 });
 const maxCaseload = z.int().min(0).max(500).nullable();
-const avoid = z
-  .array(z.enum(IDEOLOGIES))
-  .max(IDEOLOGIES.length)
-  .describe('Welfare: ideologies whose cases this person opted out of (the right to opt out of topics)');
+
 const createBody = z
   .strictObject({
     programId: z.uuid().nullable().optional(),
@@ -93,7 +89,6 @@ const createBody = z
     specialisms: z.array(tag).max(20).optional(),
     languages: z.array(tag).max(20).optional(),
     maxCaseload: maxCaseload.optional(),
-    avoid: avoid.optional(),
   })
   .meta({
     example: {
@@ -111,7 +106,6 @@ const patchBody = z
     specialisms: z.array(tag).max(20).optional(),
     languages: z.array(tag).max(20).optional(),
     maxCaseload: maxCaseload.optional(),
-    avoid: avoid.optional(),
     active: z
       .boolean()
       .describe('false deactivates: their tokens and queue-board sessions stop at once; not the last active admin (409 staff.last_admin)')
@@ -156,7 +150,7 @@ export const staffRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps) => 
       const rows = await run(deps, actorOf(request), 'read', (uow) =>
         listStaff(uow.tx, uow.principal, { ...filter, limit, after: decodeCursor(cursor) }),
       );
-      return toPage(rows, limit, toStaffView);
+      return toPage(rows, limit, (r) => toStaffView(r, request.principal));
     },
   );
 
