@@ -125,6 +125,31 @@ describe('holds, the retention preview and the record of processing', () => {
     for (const who of [p.analyst, p.sam, p.evaluator]) {
       expect((await call(t, who, 'GET', `/v1/programs/${p.programId}/record-of-processing`)).statusCode).toBe(403);
     }
+    // The record states the controller's facts from settings; a fact PostgreSQL could not store is 400, never a 500.
+    expectProblem(
+      await call(
+        t,
+        p.lead,
+        'PATCH',
+        `/v1/programs/${p.programId}`,
+        { settings: { dataProtection: { controller: 'Bad\u0000name' } } },
+        { 'if-match': '*' },
+      ),
+      400,
+    );
+    await ok(
+      t,
+      p.lead,
+      'PATCH',
+      `/v1/programs/${p.programId}`,
+      { settings: { dataProtection: { controller: 'Northern Outreach Trust', purposes: ['peer outreach'], legalBasis: 'Art. 6(1)(e)' } } },
+      { 'if-match': '*' },
+    );
+    expect(await ok(t, p.dpo, 'GET', `/v1/programs/${p.programId}/record-of-processing`)).toMatchObject({
+      controller: 'Northern Outreach Trust',
+      purposes: ['peer outreach'],
+      legalBasis: 'Art. 6(1)(e)',
+    });
     // A dpo reads no case itself.
     expectProblem(await call(t, p.dpo, 'GET', `/v1/cases/${c}`), 404, 'case.not_found');
   });

@@ -28,7 +28,14 @@ const signalCode = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'must be a lowerca
 const dpText = z
   .string()
   .max(500)
-  .refine((v) => !/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(v), 'must be a single line of visible text');
+  .refine((v) => ![...v].some((ch) => unseen(ch.codePointAt(0)!)), 'must be a single line of visible text');
+
+/** Controls (C0, DEL, C1), line and paragraph separators, bidi embeddings/overrides/isolates. */
+function unseen(c: number): boolean {
+  return (
+    c < 0x20 || (c >= 0x7f && c <= 0x9f) || c === 0x2028 || c === 0x2029 || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)
+  );
+}
 
 export const programSettingsShape = {
   requireApproval: z.boolean(),
