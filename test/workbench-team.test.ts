@@ -1,10 +1,19 @@
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './helpers/app.js';
-import { CHROMIUM, OUTPUT_DIR, poll, recordProblems, seriousViolations, signInAt, visible } from './helpers/browser.js';
+import {
+  CHROMIUM,
+  launchChromium,
+  listenForBrowser,
+  OUTPUT_DIR,
+  poll,
+  recordProblems,
+  seriousViolations,
+  signInAt,
+  visible,
+} from './helpers/browser.js';
 import { cast, type Who } from './helpers/cast.js';
 import { activeCase, ok } from './helpers/story.js';
 
@@ -77,23 +86,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the workbench Team page in headless Chro
   beforeAll(async () => {
     t = await createTestApp();
     admin = await t.staff('admin', null);
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    const address = t.app.server.address();
-    if (!address || typeof address === 'string') throw new Error('the app is not listening on TCP');
-    base = `http://127.0.0.1:${address.port}`;
-    await mkdir(OUTPUT_DIR, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    base = await listenForBrowser(t);
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {

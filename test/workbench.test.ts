@@ -1,13 +1,23 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findPagesDir, PAGE_CSP } from '../src/http/routes/static-page.js';
 import { WORKBENCH_MODULES } from '../src/http/routes/workbench.js';
 import { createTestApp, expectProblem, type TestApp } from './helpers/app.js';
-import { CHROMIUM, gone, OUTPUT_DIR, poll, recordProblems, seriousViolations, signInAt, visible } from './helpers/browser.js';
+import {
+  CHROMIUM,
+  gone,
+  launchChromium,
+  listenForBrowser,
+  OUTPUT_DIR,
+  poll,
+  recordProblems,
+  seriousViolations,
+  signInAt,
+  visible,
+} from './helpers/browser.js';
 import { cast, type Who } from './helpers/cast.js';
 import { activeCase, flagBody, ok } from './helpers/story.js';
 
@@ -89,23 +99,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the workbench at /app in headless Chromi
       // At capacity from the start: assigning to Kim needs an override with a reason.
       kim: { role: 'intervener', specialisms: ['islamist'], languages: ['ar'], maxCaseload: 0 },
     }));
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    const address = t.app.server.address();
-    if (!address || typeof address === 'string') throw new Error('the app is not listening on TCP');
-    base = `http://127.0.0.1:${address.port}`;
-    await mkdir(OUTPUT_DIR, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    base = await listenForBrowser(t);
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {

@@ -2,15 +2,42 @@
  * What the Chromium page tests share (workbench and its features): the browser, where screenshots go,
  * signing in by the page's accessible names, the axe check, and a record of what a page logged.
  */
+import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import AxeBuilder from '@axe-core/playwright';
-import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { expect } from 'vitest';
+import type { TestApp } from './app.js';
 import type { Who } from './cast.js';
 
 /** Debian's Chromium, driven by playwright-core (no browser download). */
 export const CHROMIUM = '/usr/bin/chromium';
 export const OUTPUT_DIR = fileURLToPath(new URL('../../test-output/', import.meta.url));
+
+/** Starts the test app on a free local port for a browser to reach, and makes the screenshot folder; returns its base URL. */
+export async function listenForBrowser(t: TestApp): Promise<string> {
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = t.app.server.address();
+  if (!address || typeof address === 'string') throw new Error('the app is not listening on TCP');
+  await mkdir(OUTPUT_DIR, { recursive: true });
+  return `http://127.0.0.1:${address.port}`;
+}
+
+/** Headless Chromium with nothing of its own reaching the network (no sync, updates or QUIC). */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
 
 export const poll = <T>(fn: () => Promise<T>) => expect.poll(fn, { timeout: 10_000, interval: 50 });
 export const visible = (l: Locator) => l.waitFor({ state: 'visible', timeout: 10_000 });

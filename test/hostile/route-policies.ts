@@ -1,5 +1,5 @@
 import type { Role } from '../../src/domain/staff/principal.js';
-import type { Relation, TargetKind, Who, World } from '../helpers/world.js';
+import { type Relation, ROLES, type TargetKind, type Who, type World } from '../helpers/world.js';
 
 /**
  * One entry per route of `app.routeTable`: who may call it, what each role gets for an object in
@@ -64,9 +64,7 @@ const PROGRAM = (ok: number) => S(ok, ok, 404, 404);
 const OWN = (ok: number) => S(ok, 404, 404, 404);
 const ALL = (status: number) => ({ admin: status, lead: status, analyst: status, intervener: status, evaluator: status, dpo: status });
 const only = (roles: Role[], status: number | ByRelation, otherwise: number | ByRelation = 403) =>
-  Object.fromEntries(
-    (['admin', 'lead', 'analyst', 'intervener', 'evaluator', 'dpo'] as const).map((r) => [r, roles.includes(r) ? status : otherwise]),
-  ) as Record<Role, number | ByRelation>;
+  Object.fromEntries(ROLES.map((r) => [r, roles.includes(r) ? status : otherwise])) as Record<Role, number | ByRelation>;
 
 const soon = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
 const day = (days: number) => soon(days).slice(0, 10);
@@ -824,7 +822,7 @@ export function expected(p: RoutePolicy, role: Role, relation: Relation = 'own')
 
 /** Roles with any non-403 answer: what routeTable's auth array must list (an evaluator's 404 on a case route is the auth plugin's, not the route's). */
 export function allowedRoles(p: RoutePolicy): Role[] {
-  return (['admin', 'lead', 'analyst', 'intervener', 'evaluator', 'dpo'] as const).filter((r) => {
+  return ROLES.filter((r) => {
     if ((r === 'evaluator' || r === 'dpo') && hiddenFrom(p, r)) return false;
     const e = p.expect[r];
     if (e === undefined) return false;

@@ -351,7 +351,7 @@ export interface RetentionCutoffs {
  * not held then. Milliseconds as parameters: exactly the spans the settings name, whatever the
  * session's zone.
  */
-function retentionDueSql(programId: string, c: RetentionCutoffs, at: Date, held: 'skip' | 'only'): SQL {
+function retentionDueSql(programId: string, c: RetentionCutoffs, at: Date, held: 'skip' | 'only' | 'any'): SQL {
   const atSql = sql`${at.toISOString()}::timestamptz`;
   const before = (msAgo: number) => sql`${atSql} - ${msAgo}::float8 * interval '1 millisecond'`;
   const closed: CaseStatus = 'closed';
@@ -359,16 +359,16 @@ function retentionDueSql(programId: string, c: RetentionCutoffs, at: Date, held:
   return sql`c.program_id = ${programId} and c.erased_at is null and (
        (c.contacted_at is null and c.flagged_at <= ${before(c.neverContactedMs)})
        or (c.status = ${closed} and c.closed_at <= ${before(c.closedMs)}))
-     and ${held === 'skip' ? sql`not ${hold}` : hold}`;
+     and ${held === 'skip' ? sql`not ${hold}` : held === 'only' ? hold : sql`true`}`;
 }
 
-/** When retention falls due for a case, and under which rule. */
+/** When retention falls due for a case (`t.due_at`), and under which rule (`t.rule`): whichever of its two deadlines comes first. */
 function retentionDueAtSql(c: RetentionCutoffs): SQL {
   const after = (col: SQL, ms: number) => sql`${col} + ${ms}::float8 * interval '1 millisecond'`;
-  return sql`case when c.contacted_at is null and (c.closed_at is null or ${after(sql`c.flagged_at`, c.neverContactedMs)} <= ${after(sql`c.closed_at`, c.closedMs)})
-    then 'never_contacted' else 'closed' end as rule,
-    case when c.contacted_at is null and (c.closed_at is null or ${after(sql`c.flagged_at`, c.neverContactedMs)} <= ${after(sql`c.closed_at`, c.closedMs)})
-    then ${after(sql`c.flagged_at`, c.neverContactedMs)} else ${after(sql`c.closed_at`, c.closedMs)} end as due_at`;
+  return sql`cross join lateral (select ${after(sql`c.flagged_at`, c.neverContactedMs)} as never_due, ${after(sql`c.closed_at`, c.closedMs)} as closed_due) d
+    cross join lateral (select case when c.contacted_at is null and (d.closed_due is null or d.never_due <= d.closed_due)
+      then 'never_contacted' else 'closed' end as rule) r
+    cross join lateral (select r.rule, case when r.rule = 'never_contacted' then d.never_due else d.closed_due end as due_at) t`;
 }
 
 /** The cases retention erases now, claimed (SKIP LOCKED) so two workers can run it at once; held cases are left out. */
@@ -386,6 +386,13 @@ export async function heldRetentionDue(tx: Tx, programId: string, cutoffs: Reten
   return rows.rows.map((r) => r.id);
 }
 
+/** Cases past their retention now and not erased, held or not (the record of processing's `retentionOverdue`). */
+export async function retentionOverdueCount(tx: Tx, programId: string, cutoffs: RetentionCutoffs): Promise<number> {
+  const rows = await tx.execute<{ n: number }>(sql`
+    select count(*)::int as n from cases c where ${retentionDueSql(programId, cutoffs, cutoffs.now, 'any')}`);
+  return Number(rows.rows[0]?.n ?? 0);
+}
+
 /** What retention will erase by `until` (the same predicate as the job, as of then), earliest first. */
 export async function retentionDueBy(
   tx: Tx,
@@ -395,8 +402,9 @@ export async function retentionDueBy(
   limit: number,
 ): Promise<{ caseId: string; rule: 'never_contacted' | 'closed'; dueAt: Date }[]> {
   const rows = await tx.execute<{ id: string; rule: 'never_contacted' | 'closed'; due_at: string }>(sql`
-    select c.id, ${retentionDueAtSql(cutoffs)} from cases c where ${retentionDueSql(programId, cutoffs, until, 'skip')}
-     order by due_at, c.id limit ${limit}`);
+    select c.id, t.rule, t.due_at from cases c ${retentionDueAtSql(cutoffs)}
+     where ${retentionDueSql(programId, cutoffs, until, 'skip')}
+     order by t.due_at, c.id limit ${limit}`);
   return rows.rows.map((r) => ({ caseId: r.id, rule: r.rule, dueAt: new Date(r.due_at) }));
 }
 

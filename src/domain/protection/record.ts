@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
-import { heldRetentionDue, retentionDueBy } from '../cases/store.js';
+import { retentionOverdueCount } from '../cases/store.js';
+import { dsrCounts } from '../dsr/store.js';
 import type { Ctx } from '../context.js';
 import { notFound } from '../errors.js';
 import { heldCaseCount } from '../holds/store.js';
@@ -42,15 +43,13 @@ export async function recordOfProcessing(tx: Tx, ctx: Ctx, programId: string) {
   const casesByStatus = Object.fromEntries(CASE_STATUSES.map((s) => [s, 0])) as Record<string, number>;
   for (const r of byStatus.rows) casesByStatus[r.status] = Number(r.n);
   const [facts] = (
-    await tx.execute<{ erased: number; attested: number; total: number; suppressed: number; open_dsr: number; overdue_dsr: number }>(sql`
+    await tx.execute<{ erased: number; attested: number; total: number; suppressed: number }>(sql`
       select (select count(*)::int from cases where program_id = ${programId} and erased_at is not null) as erased,
              (select count(*)::int from cases where program_id = ${programId} and account_public and content_public) as attested,
              (select count(*)::int from cases where program_id = ${programId}) as total,
-             (select count(*)::int from suppression_list) as suppressed,
-             (select count(*)::int from dsr_requests where program_id = ${programId} and status = 'open') as open_dsr,
-             (select count(*)::int from dsr_requests where program_id = ${programId} and status = 'open'
-                and coalesce(extended_until, due_at) < ${now.toISOString()}::timestamptz) as overdue_dsr`)
+             (select count(*)::int from suppression_list) as suppressed`)
   ).rows;
+  const dsr = await dsrCounts(tx, programId, now);
   const cutoffs = { now, neverContactedMs: ms(settings, 'retentionNeverContacted'), closedMs: ms(settings, 'retentionClosed') };
   ctx.audit({
     actorId: p.staffId,
@@ -80,11 +79,11 @@ export async function recordOfProcessing(tx: Tx, ctx: Ctx, programId: string) {
       casesByStatus,
       erasures: Number(facts?.erased ?? 0),
       suppressionListSize: Number(facts?.suppressed ?? 0),
-      openDsr: Number(facts?.open_dsr ?? 0),
-      overdueDsr: Number(facts?.overdue_dsr ?? 0),
+      // The same counts, and the same overdue rule, as GET /v1/dsr?status=overdue.
+      openDsr: dsr.open,
+      overdueDsr: dsr.overdue,
       // Due now and not erased: only a hold (or a retention run still to come) keeps these.
-      retentionOverdue:
-        (await heldRetentionDue(tx, programId, cutoffs)).length + (await retentionDueBy(tx, programId, cutoffs, now, 1_000_000)).length,
+      retentionOverdue: await retentionOverdueCount(tx, programId, cutoffs),
       heldCases: await heldCaseCount(tx, programId, now),
       publicnessAttestedShare:
         Number(facts?.total ?? 0) === 0 ? null : Math.round((Number(facts!.attested) / Number(facts!.total)) * 10_000) / 10_000,

@@ -7,6 +7,7 @@ import { programSettings } from '../programs/settings.js';
 import { staffNames } from '../staff/store.js';
 import type { Dimension } from './contributions.js';
 import { buildRows, definitionOf, fromRollups, trend, type Window } from './engagement.js';
+import { assertReportReader } from './agreement.js';
 import { rollupAll } from './rollup.js';
 import { armCounts, trialDefinition, trialFigures } from './trial.js';
 import { findTrial } from '../trials/store.js';
@@ -21,13 +22,8 @@ async function freshen(db: Db, programId: string, now: Date): Promise<Date> {
   return oldest?.at ? new Date(oldest.at) : now;
 }
 
-export function assertProgram(ctx: Ctx, programId: string) {
-  if ((ctx.principal.role !== 'lead' && ctx.principal.role !== 'evaluator') || ctx.principal.programId !== programId)
-    throw notFound('program');
-}
-
 export async function engagementReport(db: Db, ctx: Ctx, w: Window, dim: Dimension | null) {
-  assertProgram(ctx, w.programId);
+  assertReportReader(ctx, w.programId);
   const now = ctx.clock.now();
   const settings = await programSettings(db, w.programId);
   const asOf = await freshen(db, w.programId, now);
@@ -53,7 +49,7 @@ export async function engagementReport(db: Db, ctx: Ctx, w: Window, dim: Dimensi
 }
 
 export async function engagementTrend(db: Db, ctx: Ctx, w: Window, interval: 'day' | 'week') {
-  assertProgram(ctx, w.programId);
+  assertReportReader(ctx, w.programId);
   const now = ctx.clock.now();
   const settings = await programSettings(db, w.programId);
   const asOf = await freshen(db, w.programId, now);
@@ -73,7 +69,7 @@ export async function engagementTrend(db: Db, ctx: Ctx, w: Window, interval: 'da
 export async function trialReport(db: Db, ctx: Ctx, trialId: string) {
   const trial = await findTrial(db, trialId);
   if (!trial || trial.programId !== ctx.principal.programId) throw notFound('trial');
-  assertProgram(ctx, trial.programId);
+  assertReportReader(ctx, trial.programId);
   const settings = await programSettings(db, trial.programId);
   const asOf = ctx.clock.now();
   const figures = trialFigures(await armCounts(db, trial.id, trial.arms), settings.minCellSize);

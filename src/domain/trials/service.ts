@@ -8,6 +8,7 @@ import type { Approach, TrialStratum } from '../vocabulary.js';
 import { armAt, stratumKey } from './rules.js';
 import {
   allocatedCount,
+  allocatedCounts,
   findTrial,
   insertTrial,
   listTrialsOf,
@@ -81,7 +82,11 @@ export async function listTrials(tx: Tx, ctx: Ctx, programId: string): Promise<T
   if (ctx.principal.programId !== programId) throw notFound('program');
   const rows = await listTrialsOf(tx, programId);
   ctx.audit(auditEvent(ctx, 'trial.list', 'program', programId, programId));
-  return Promise.all(rows.map(async (t) => toTrialView(t, await allocatedCount(tx, t.id))));
+  const counts = await allocatedCounts(
+    tx,
+    rows.map((t) => t.id),
+  );
+  return rows.map((t) => toTrialView(t, counts.get(t.id) ?? 0));
 }
 
 /**

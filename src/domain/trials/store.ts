@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Tx } from '../../db/client.js';
 import { trialStrata, trials } from '../../db/schema/index.js';
 
@@ -61,6 +61,17 @@ export async function takeStratumPosition(tx: Tx, trialId: string, stratum: stri
     .onConflictDoUpdate({ target: [trialStrata.trialId, trialStrata.stratum], set: { allocated: sql`${trialStrata.allocated} + 1` } })
     .returning({ allocated: trialStrata.allocated });
   return row!.allocated - 1;
+}
+
+/** How many cases each trial allocated, over all strata (trials with none are missing). */
+export async function allocatedCounts(tx: Tx, trialIds: readonly string[]): Promise<Map<string, number>> {
+  if (trialIds.length === 0) return new Map();
+  const rows = await tx
+    .select({ trialId: trialStrata.trialId, n: sql<number>`sum(${trialStrata.allocated})::int` })
+    .from(trialStrata)
+    .where(inArray(trialStrata.trialId, [...trialIds]))
+    .groupBy(trialStrata.trialId);
+  return new Map(rows.map((r) => [r.trialId, Number(r.n)]));
 }
 
 /** How many cases the trial allocated, over all strata. */

@@ -20,18 +20,9 @@ export async function insertTimeLog(tx: Tx, row: typeof timeLogs.$inferInsert): 
  * there is no counter to drift. Staff with none are missing from the map.
  */
 export async function exposureMinutes(tx: Tx, staffIds: readonly string[], from: Date, to: Date): Promise<Map<string, number>> {
-  if (staffIds.length === 0) return new Map();
-  const rows = await tx.execute<{ staff_id: string; minutes: number }>(sql`
-    select staff_id, sum(minutes)::int as minutes from (
-      select logged_by as staff_id, minutes_spent as minutes from touchpoints
-       where logged_by = any(${sql.param([...staffIds])}::uuid[]) and minutes_spent is not null and voided_at is null
-         and occurred_at >= ${from.toISOString()}::timestamptz and occurred_at < ${to.toISOString()}::timestamptz
-      union all
-      select staff_id, minutes from time_logs
-       where staff_id = any(${sql.param([...staffIds])}::uuid[])
-         and at >= ${from.toISOString()}::timestamptz and at < ${to.toISOString()}::timestamptz
-    ) m group by staff_id`);
-  return new Map(rows.rows.map((r) => [r.staff_id, Number(r.minutes)]));
+  // The one-bucket case of the report's split: one statement holds the rule.
+  const rows = await exposureMinutesByBucket(tx, staffIds, [from, to]);
+  return new Map(rows.map((r) => [r.staffId, r.minutes]));
 }
 
 /** Stores a debrief once per (reason, source, staff member): undefined when it was already owed (a replay). */

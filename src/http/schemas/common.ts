@@ -7,26 +7,20 @@ export const EARLIEST_TIME = Date.UTC(2000, 0, 1);
 export const LATEST_TIME = Date.UTC(2100, 0, 1);
 const TIME_RANGE = 'must be between 2000-01-01T00:00:00Z and 2100-01-01T00:00:00Z';
 
-/** A time on the wire: ISO 8601 UTC string, within [2000, 2100); a Date in the handlers. */
-export const isoTime = z
-  .codec(
-    z.iso.datetime({ offset: true }).refine((v) => {
-      const t = Date.parse(v);
-      return t >= EARLIEST_TIME && t < LATEST_TIME;
-    }, TIME_RANGE),
-    z.date(),
-    {
-      decode: (s) => new Date(s),
-      encode: (d) => d.toISOString(),
-    },
-  )
-  .meta({ example: '2026-12-01T09:30:00Z' });
-export const nullableTime = isoTime.nullable();
-/** The same bounds on a time kept as text (a cursor's): a crafted one is 400, never a PostgreSQL range error. */
+/** A time as ISO 8601 text within [2000, 2100), kept as text (a cursor's): out of range is 400, never a PostgreSQL range error. */
 export const isoTimeText = z.iso.datetime({ offset: true }).refine((v) => {
   const t = Date.parse(v);
   return t >= EARLIEST_TIME && t < LATEST_TIME;
 }, TIME_RANGE);
+
+/** A time on the wire: ISO 8601 UTC string, within [2000, 2100); a Date in the handlers. */
+export const isoTime = z
+  .codec(isoTimeText, z.date(), {
+    decode: (s) => new Date(s),
+    encode: (d) => d.toISOString(),
+  })
+  .meta({ example: '2026-12-01T09:30:00Z' });
+export const nullableTime = isoTime.nullable();
 
 /**
  * What no text field may hold: U+0000 and C0/C1 controls (PostgreSQL cannot store the first, a

@@ -95,10 +95,8 @@ export const protectionRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps
       config: { auth: KEEPERS },
       schema: { tags: ['data-protection'], params: idParams, response: { 200: holdSchema, ...errorResponses(400, 404) } },
     },
-    async (request) => {
-      const hold = await run(deps, actorOf(request), 'write', (uow) => liftHold(uow.tx, uow, request.params.id));
-      return toHoldView(hold, new Date());
-    },
+    async (request) =>
+      run(deps, actorOf(request), 'write', async (uow) => toHoldView(await liftHold(uow.tx, uow, request.params.id), uow.clock.now())),
   );
 
   app.get(
@@ -117,11 +115,11 @@ export const protectionRoutes: FastifyPluginAsyncZod<AppDeps> = async (app, deps
         response: { 200: z.object({ items: z.array(holdSchema) }), ...errorResponses(400) },
       },
     },
-    async (request) => {
-      const now = new Date();
-      const rows = await run(deps, actorOf(request), 'read', (uow) => listHolds(uow.tx, uow, request.query.active, request.query.limit));
-      return { items: rows.map((h) => toHoldView(h, now)) };
-    },
+    async (request) =>
+      run(deps, actorOf(request), 'read', async (uow) => {
+        const rows = await listHolds(uow.tx, uow, request.query.active, request.query.limit);
+        return { items: rows.map((h) => toHoldView(h, uow.clock.now())) };
+      }),
   );
 
   app.get(
