@@ -77,6 +77,10 @@ describe('holds, the retention preview and the record of processing', () => {
     expect(released).toMatchObject({ active: false });
     expect(released.releasedAt).not.toBeNull();
     expect((await ok<{ items: Hold[] }>(t, p.lead, 'GET', '/v1/holds')).items).toEqual([]);
+    // Released holds stay on the record: `active=false` lists every hold.
+    expect((await ok<{ items: Hold[] }>(t, p.dpo, 'GET', '/v1/holds?active=false')).items.map((h) => [h.id, h.active])).toEqual([
+      [hold.id, false],
+    ]);
     await ok(t, p.lead, 'POST', `/v1/cases/${held}/erase`, { reason: 'request by email' });
 
     // The record of processing counts what the test did: 4 cases, 3 erased, no hold now.

@@ -170,6 +170,9 @@ describe('trials', () => {
       );
     }
     expect((await ok<Trial>(t, lead, 'GET', `/v1/trials/${trial.id}`)).allocated).toBe(16);
+    // The list counts each trial's allocations too (the stopped one of another program is not in it).
+    const listed = await ok<{ items: Trial[] }>(t, evaluator, 'GET', `/v1/programs/${programId}/trials`);
+    expect(listed.items.find((x) => x.id === trial.id)?.allocated).toBe(16);
 
     // The arm stays through reassignment, handover, close and reopen.
     const id = ids.high[0]!;
