@@ -11,7 +11,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Job } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Db } from '../src/db/client.js';
 import { systemClock } from '../src/domain/clock.js';
 import type { JobRequest } from '../src/domain/context.js';
@@ -27,6 +26,7 @@ import { type BenchPostgres, openBenchPostgres, openPool } from './lib/db.js';
 import { envNumber, installSignalCleanup, isMain, log, onCleanup, runCleanups, sleep } from './lib/env.js';
 import { fmt } from './lib/load.js';
 import { describeWaits, WaitSampler } from './lib/pgwait.js';
+import { deleteRedisNamespace } from './lib/redis.js';
 import { pct, percentile, printTargets, type Section, type Target, target } from './lib/report.js';
 
 const logger = createLogger({ level: process.env['BENCH_QUEUE_LOG_LEVEL'] ?? 'error' });
@@ -89,23 +89,6 @@ async function enqueueAll(queues: QueueSystem, due: { id: string; version: numbe
 function planDue(n: number, spreadSeconds: number, leadSeconds: number) {
   const t0 = Date.now() + leadSeconds * 1000;
   return { t0, dueAt: (i: number) => new Date(t0 + Math.floor((i * spreadSeconds * 1000) / Math.max(1, n))) };
-}
-
-/** Removes a Redis namespace's keys (and only those): SCAN + UNLINK on `{ns}:*`. */
-async function deleteRedisNamespace(redisUrl: string, namespace: string) {
-  const r = new Redis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
-  r.on('error', () => {});
-  try {
-    await r.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `{${namespace}}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await r.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    r.disconnect();
-  }
 }
 
 function newQueues(backend: Backend, databaseUrl: string, namespace: string): { queues: QueueSystem; dispose: () => Promise<void> } {

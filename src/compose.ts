@@ -39,6 +39,7 @@ export async function start(opts: StartOptions): Promise<Running> {
     { buildServer },
     { assertQueuePrefixOwned },
     { checkRedisPolicy, createQueueSystem },
+    { dbQueries },
   ] = await Promise.all([
     import('../workers/index.js'),
     import('./db/client.js'),
@@ -48,6 +49,7 @@ export async function start(opts: StartOptions): Promise<Running> {
     import('./http/app.js'),
     import('./queue/ownership.js'),
     import('./queue/system.js'),
+    import('./metrics.js'),
   ]);
   const clock = opts.clock ?? systemClock;
   const closers: { name: string; close: () => Promise<unknown> }[] = [];
@@ -63,7 +65,10 @@ export async function start(opts: StartOptions): Promise<Running> {
   try {
     const database = await openDatabase(config, logger);
     if (database.embedded) closers.push({ name: 'embedded postgres', close: () => database.embedded!.stop() });
-    const handle: DbHandle = createDb(database.url, { onError: (err) => logger.warn({ err }, 'idle database client error') });
+    const handle: DbHandle = createDb(database.url, {
+      onError: (err) => logger.warn({ err }, 'idle database client error'),
+      onQuery: () => dbQueries.inc(),
+    });
     closers.push({ name: 'database pool', close: () => handle.close() });
     if (opts.migrate ?? config.role === 'all') await runMigrations(handle.db);
     if (config.bootstrapAdminToken) {

@@ -33,6 +33,13 @@ export const jobFailures = new Counter({
   registers: [registry],
 });
 
+/** Statements sent to PostgreSQL (each one round trip): `npm run bench` divides it by requests served. */
+export const dbQueries = new Counter({
+  name: 'overture_db_queries_total',
+  help: 'Statements sent to PostgreSQL by this process (one round trip each)',
+  registers: [registry],
+});
+
 let depthSource: QueueSystem | undefined;
 new Gauge({
   name: 'overture_queue_depth',

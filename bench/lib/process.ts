@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { envFlag, log, onCleanup, REPO_ROOT, sleep } from './env.js';
 import { freePort } from '../../src/db/embedded.js';
+import { envFlag, log, onCleanup, REPO_ROOT, sleep } from './env.js';
 
 export interface ServerProcess {
   url: string;
@@ -31,6 +31,7 @@ function baseEnv(): NodeJS.ProcessEnv {
     'NODE_OPTIONS',
     'OVERTURE_RATE_LIMIT_PER_IP',
     'OVERTURE_RATE_LIMIT_PER_TOKEN',
+    'OVERTURE_QUEUE_PREFIX',
   ]) {
     delete env[k];
   }
@@ -125,15 +126,24 @@ function nodeFlags(label: string): string[] {
 
 export interface ServiceOptions {
   databaseUrl: string;
-  /** Passed through as REDIS_URL (the service then uses its default `{overture}` key prefix). */
+  /** Passed through as REDIS_URL, with `queuePrefix` as OVERTURE_QUEUE_PREFIX (queues and rate limits). */
   redisUrl?: string;
+  queuePrefix?: string;
   /** An admin token the service creates at start (OVERTURE_BOOTSTRAP_ADMIN_TOKEN). */
   adminToken: string;
 }
 
+/** The node arguments of `npm start` (package.json's `start` script without its leading `node`). */
+async function npmStartArgs(): Promise<string[]> {
+  const pkg = JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const words = pkg.scripts.start.trim().split(/\s+/);
+  if (words[0] !== 'node') throw new Error(`npm start does not run node: ${pkg.scripts.start}`);
+  return words.slice(1);
+}
+
 /**
- * The real service as its own process, as `npm start` runs it with DATABASE_URL:
- * `node --import tsx src/cli.ts start`, OVERTURE_ROLE=all, LOG_LEVEL=warn, on loopback.
+ * The real service as its own process, exactly as `npm start` runs it (the node flags of
+ * package.json's `start` script) with DATABASE_URL, OVERTURE_ROLE=all, LOG_LEVEL=warn, on loopback.
  */
 export async function startService(opts: ServiceOptions): Promise<ServerProcess> {
   const secret = randomBytes(32).toString('hex');
@@ -155,6 +165,7 @@ export async function startService(opts: ServiceOptions): Promise<ServerProcess>
     OVERTURE_RATE_LIMIT_PER_IP: process.env['BENCH_RATE_LIMIT'] ?? '1000000000',
     OVERTURE_RATE_LIMIT_PER_TOKEN: process.env['BENCH_RATE_LIMIT'] ?? '1000000000',
     ...(opts.redisUrl ? { REDIS_URL: opts.redisUrl } : {}),
+    ...(opts.queuePrefix ? { OVERTURE_QUEUE_PREFIX: opts.queuePrefix } : {}),
   };
   // BENCH_SERVICE_JS=path/to/compiled/src/cli.js runs a `tsc -p tsconfig.build.json` build instead
   // of the sources through tsx (what the Docker image runs), e.g. to see what the loader costs.
@@ -165,8 +176,7 @@ export async function startService(opts: ServiceOptions): Promise<ServerProcess>
     args: [
       ...nodeFlags('overture'),
       ...(process.env['BENCH_SERVICE_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
-      ...(compiled ? [path.resolve(compiled)] : ['--import', 'tsx', 'src/cli.ts']),
-      'start',
+      ...(compiled ? [path.resolve(compiled), 'start'] : await npmStartArgs()),
     ],
     env,
     urlLine: UP_LINE,
@@ -175,12 +185,12 @@ export async function startService(opts: ServiceOptions): Promise<ServerProcess>
   return server;
 }
 
-/** P0: a bare Fastify hello-world, its own process, same node, same loader, logger at warn. */
-export async function startHello(): Promise<ServerProcess> {
+/** P0 and the ceilings (see hello-server.ts): its own process, same node, same loader, logger at warn. */
+export async function startHello(databaseUrl?: string): Promise<ServerProcess> {
   return spawnServer({
     label: 'hello',
     args: [...nodeFlags('hello'), '--import', 'tsx', 'bench/lib/hello-server.ts'],
-    env: { ...baseEnv(), LOG_LEVEL: 'warn' },
+    env: { ...baseEnv(), LOG_LEVEL: 'warn', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) },
     urlLine: /^hello listening on (http:\/\/\S+)/,
   });
 }

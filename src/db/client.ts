@@ -16,7 +16,15 @@ export interface DbHandle {
 // Keep bigint counts as numbers; timestamps stay Date objects via drizzle.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
-export function createDb(url: string, opts: { max?: number; onError?: (err: Error) => void } = {}): DbHandle {
+export function createDb(
+  url: string,
+  opts: {
+    max?: number;
+    onError?: (err: Error) => void;
+    /** Called once per statement sent (the statement counter of /metrics). */
+    onQuery?: () => void;
+  } = {},
+): DbHandle {
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max ?? 20,
@@ -32,6 +40,14 @@ export function createDb(url: string, opts: { max?: number; onError?: (err: Erro
   pool.on('error', (err) => opts.onError?.(err));
   pool.on('connect', (client) => {
     client.on('error', (err) => opts.onError?.(err));
+    const counted = opts.onQuery;
+    if (counted) {
+      const query = client.query;
+      client.query = function countedQuery(this: pg.PoolClient, ...args: unknown[]) {
+        counted();
+        return (query as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof client.query;
+    }
   });
   const db = drizzle(pool, { schema }) as Db;
   return {

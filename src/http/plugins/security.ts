@@ -19,32 +19,131 @@ declare module 'fastify' {
 
 const WINDOW = 60_000;
 
-// One window per key: the count, and the window's end set when it opens (or if it was ever lost).
-const INCR_LUA = `
-local current = redis.call('INCR', KEYS[1])
+// Adds a batch to one window per key: the count, and the window's end set when it opens (or if it was ever lost).
+const INCRBY_LUA = `
+local current = redis.call('INCRBY', KEYS[1], ARGV[2])
 local ttl = redis.call('PTTL', KEYS[1])
-if current == 1 or ttl < 0 then
+if current == tonumber(ARGV[2]) or ttl < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
   ttl = tonumber(ARGV[1])
 end
 return {current, ttl}`;
 
-type RateLimitRedis = Redis & { overtureRateLimit(key: string, windowMs: number): Promise<[number, number]> };
+type RateLimitRedis = Redis & { overtureRateLimit(key: string, windowMs: number, by: number): Promise<[number, number]> };
+
+/** How long a process counts on its own before adding its counts to the shared ones in Redis. */
+export const RATE_LIMIT_SYNC_MS = 20;
+
+interface Window {
+  /** The shared count Redis last reported (every process's requests up to then). */
+  shared: number;
+  /** This process's requests not yet added in Redis (including a batch on its way). */
+  local: number;
+  /** Of `local`, the batch on its way to Redis. */
+  sending: number;
+  resetAt: number;
+}
 
 /**
- * Counters under `{prefix}:rl:`, beside the deployment's queues. The plugin's own Redis store puts
- * the route's method and URL after its nameSpace, which createRateLimit leaves undefined (keys read
- * `…undefinedundefined-ip:…`); our limiters are per address and per token, never per route.
+ * Fixed-window counters under `{prefix}:rl:`, beside the deployment's queues, shared by every API
+ * process through Redis without a Redis round trip per request: each process answers from the
+ * shared count Redis last reported plus its own requests since, and adds its own requests to the
+ * shared counter in one pipelined batch every RATE_LIMIT_SYNC_MS. A process therefore sees other
+ * processes' requests up to RATE_LIMIT_SYNC_MS (plus one round trip) late: across N processes a
+ * limit can be overrun by at most what the other N−1 let through in that time, and never within
+ * one process. While Redis is down each process still limits on its own counts.
+ * (The plugin's own Redis store puts the route's method and URL after its nameSpace, which
+ * createRateLimit leaves undefined; our limiters are per address and per token, never per route.)
  */
-function prefixedRedisStore(redis: Redis, namespace: string): FastifyRateLimitStoreCtor {
-  const conn = redis as RateLimitRedis;
-  conn.defineCommand('overtureRateLimit', { numberOfKeys: 1, lua: INCR_LUA });
-  return class PrefixedRedisStore implements FastifyRateLimitStore {
+export class BatchedRedisCounters {
+  private readonly windows = new Map<string, Window>();
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private readonly conn: RateLimitRedis;
+
+  constructor(
+    redis: Redis,
+    private readonly namespace: string,
+    private readonly syncMs = RATE_LIMIT_SYNC_MS,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.conn = redis as RateLimitRedis;
+    if (!('overtureRateLimit' in redis)) this.conn.defineCommand('overtureRateLimit', { numberOfKeys: 1, lua: INCRBY_LUA });
+  }
+
+  incr(key: string, timeWindow: number): { current: number; ttl: number } {
+    const now = this.now();
+    let w = this.windows.get(key);
+    if (!w || now >= w.resetAt) {
+      // A new window here; a batch still on its way belongs to the old one.
+      w = { shared: 0, local: 0, sending: 0, resetAt: now + timeWindow };
+      this.windows.set(key, w);
+    }
+    w.local += 1;
+    if (!this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        void this.flush(timeWindow);
+      }, this.syncMs);
+      this.timer.unref();
+    }
+    return { current: w.shared + w.local, ttl: w.resetAt - now };
+  }
+
+  /** Adds this process's counts to Redis (one pipeline) and takes back the shared counts. */
+  async flush(timeWindow: number): Promise<void> {
+    if (this.flushing) await this.flushing;
+    const now = this.now();
+    const batch: [string, Window, number][] = [];
+    for (const [key, w] of this.windows) {
+      if (now >= w.resetAt && w.local === 0) this.windows.delete(key);
+      else if (w.local > w.sending) {
+        const n = w.local - w.sending;
+        w.sending += n;
+        batch.push([key, w, n]);
+      }
+    }
+    if (batch.length === 0) return;
+    const pipeline = this.conn.pipeline();
+    for (const [key, , n] of batch) (pipeline as unknown as RateLimitRedis).overtureRateLimit(this.namespace + key, timeWindow, n);
+    this.flushing = pipeline.exec().then(
+      (results) => {
+        const at = this.now();
+        batch.forEach(([key, w, n], i) => {
+          w.sending -= n;
+          const [err, value] = results?.[i] ?? [new Error('no reply'), null];
+          if (this.windows.get(key) !== w) return; // the window closed meanwhile
+          if (err || !Array.isArray(value)) return; // not added: counted locally, sent with the next batch
+          // Redis' count now holds this batch and every other process's batches so far.
+          const [current, ttl] = value as [number, number];
+          w.local -= n;
+          w.shared = Number(current);
+          w.resetAt = at + Number(ttl);
+        });
+      },
+      () => {
+        for (const [, w, n] of batch) w.sending -= n;
+      },
+    );
+    try {
+      await this.flushing;
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  /** Sends what is left (on close). */
+  async close(timeWindow: number): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flush(timeWindow).catch(() => {});
+  }
+}
+
+function batchedRedisStore(counters: BatchedRedisCounters): FastifyRateLimitStoreCtor {
+  return class BatchedRedisStore implements FastifyRateLimitStore {
     incr(key: string, callback: (error: Error | null, result?: { current: number; ttl: number }) => void, timeWindow: number) {
-      conn.overtureRateLimit(namespace + key, timeWindow).then(
-        ([current, ttl]) => callback(null, { current, ttl }),
-        (err: Error) => callback(err),
-      );
+      callback(null, counters.incr(key, timeWindow));
     }
     child(): FastifyRateLimitStore {
       return this;
@@ -59,12 +158,14 @@ export default fp(async function security(app: FastifyInstance, deps: AppDeps) {
 
   const { perIp, perToken } = deps.config.rateLimit;
   if (perIp === 0 && perToken === 0) return;
-  let redis: Redis | undefined;
+  let counters: BatchedRedisCounters | undefined;
   if (deps.config.redisUrl) {
-    redis = new Redis(deps.config.redisUrl, { connectTimeout: 500, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    const redis = new Redis(deps.config.redisUrl, { connectTimeout: 500, maxRetriesPerRequest: 1, enableOfflineQueue: false });
     redis.on('error', () => {});
+    counters = new BatchedRedisCounters(redis, `${redisPrefix(deps.config.queuePrefix)}:rl:`);
     app.addHook('onClose', async () => {
-      redis?.disconnect();
+      await counters?.close(WINDOW);
+      redis.disconnect();
     });
   }
   await app.register(rateLimit, {
@@ -72,7 +173,7 @@ export default fp(async function security(app: FastifyInstance, deps: AppDeps) {
     timeWindow: WINDOW,
     // A Redis outage must not take the API down with it.
     skipOnError: true,
-    ...(redis ? { store: prefixedRedisStore(redis, `${redisPrefix(deps.config.queuePrefix)}:rl:`) } : {}),
+    ...(counters ? { store: batchedRedisStore(counters) } : {}),
   });
   const limiter = (name: string, max: number, key: (request: FastifyRequest) => string, what: string) => {
     if (max <= 0) return;
