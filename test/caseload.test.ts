@@ -159,6 +159,22 @@ describe('GET /v1/me/caseload', () => {
     expect((await ok<{ items: Item[] }>(t, i, 'GET', '/v1/me/caseload')).items[0]!.overdueFollowUps).toBe(1);
   });
 
+  it('applies a change of overdueGrace to the very next caseload (the settings it keeps for 2 s are forgotten on the change)', async () => {
+    const { programId: p, l, i, a } = await cast(t, { l: 'lead', i: 'intervener', a: 'admin' }, { overdueGrace: 'PT1H' });
+    const c = (await activeCase(t, l, p, i.id)).id;
+    await ok(t, i, 'POST', `/v1/cases/${c}/follow-ups`, { dueAt: new Date(clock.now().getTime() + HOUR).toISOString(), kind: 'check_in' });
+    clock.advance(3 * HOUR);
+    const overdue = async () => (await ok<{ items: Item[] }>(t, i, 'GET', '/v1/me/caseload')).items[0]!.overdueFollowUps;
+    expect(await overdue()).toBe(1);
+    expect(await overdue()).toBe(1); // now remembered
+    const res = await call(t, a, 'PATCH', `/v1/programs/${p}`, { settings: { overdueGrace: 'PT12H' } }, { 'if-match': '*' });
+    expect(res.statusCode).toBe(200);
+    expect(await overdue()).toBe(0);
+    const back = await call(t, a, 'PATCH', `/v1/programs/${p}`, { settings: { overdueGrace: 'PT2H' } }, { 'if-match': '*' });
+    expect(back.statusCode).toBe(200);
+    expect(await overdue()).toBe(1);
+  });
+
   it('is empty for an intervener with no active case, and follows reassignment', async () => {
     const i = await t.staff('intervener', programId);
     expect(await ok(t, i, 'GET', '/v1/me/caseload')).toEqual({ items: [] });

@@ -7,7 +7,7 @@ import { caseScope } from '../cases/scope.js';
 import type { Ctx } from '../context.js';
 import { forbidden } from '../errors.js';
 import { OUTSTANDING } from '../followups/schedule.js';
-import { loadSettings, ms } from '../programs/settings.js';
+import { ms, recentSettings, resolveSettings } from '../programs/settings.js';
 
 export interface CaseloadItem {
   id: string;
@@ -68,8 +68,10 @@ const caseloadQuery = builtOnce((tx: Tx) => {
 export async function todayView(tx: Tx, ctx: Ctx): Promise<CaseloadItem[]> {
   // The caseload is an intervener's own: the prepared query has their scope built in.
   if (ctx.principal.role !== 'intervener') throw forbidden('The caseload view is for interveners.');
-  // An intervener holds only cases of their own program (assignment checks it).
-  const graceMs = ms(await loadSettings(tx, ctx.principal.programId), 'overdueGrace');
+  // An intervener holds only cases of their own program (assignment checks it). The grace only
+  // orders and counts what is shown, so settings read up to 2 s ago will do (recentSettings).
+  const programId = ctx.principal.programId;
+  const graceMs = ms(programId ? await recentSettings(tx, programId) : resolveSettings(null), 'overdueGrace');
   // Built once and prepared on each connection: interveners open this view all day.
   const rows = await caseloadQuery(tx).execute({ now: ctx.clock.now().toISOString(), staffId: ctx.principal.staffId, graceMs });
   ctx.audit(

@@ -3,7 +3,7 @@ import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
 import { DomainError, notFound } from '../errors.js';
 import type { Principal } from '../staff/principal.js';
-import { type ProgramSettings, resolveSettings } from './settings.js';
+import { forgetSettings, type ProgramSettings, resolveSettings } from './settings.js';
 import {
   findProgram,
   insertProgram,
@@ -108,6 +108,8 @@ export async function updateProgram(
     settingsChanged,
   });
   if (row && settingsChanged) {
+    // Forgotten now, not at commit: a read in between may keep the old values for SETTINGS_CACHE_MS.
+    forgetSettings();
     await insertSettingsChange(db, {
       id: uuidv7(),
       programId: id,

@@ -163,6 +163,38 @@ export async function loadSettings(tx: Tx, programId: string | null): Promise<Pr
   return resolveSettings((await storedSettings(tx, programId))?.stored);
 }
 
+/**
+ * One program's settings as read at most SETTINGS_CACHE_MS ago in this process, for views that
+ * only sort or highlight by them (the caseload's overdue grace): an intervener opening the
+ * caseload all day should not cost a settings read each time. A change written in this process
+ * forgets them at once; another process's change is seen within SETTINGS_CACHE_MS. Never for a
+ * decision that changes data: those read the settings in their own transaction.
+ */
+export const SETTINGS_CACHE_MS = 2_000;
+const SETTINGS_CACHE_MAX = 1_000;
+const recent = new Map<string, { settings: ProgramSettings; until: number }>();
+let settingsGeneration = 0;
+
+/** Called by every write of a program's settings. */
+export function forgetSettings(): void {
+  recent.clear();
+  settingsGeneration++;
+}
+
+export async function recentSettings(tx: Tx, programId: string): Promise<ProgramSettings> {
+  const now = Date.now();
+  const hit = recent.get(programId);
+  if (hit && hit.until > now) return hit.settings;
+  const seen = settingsGeneration;
+  const found = await storedSettings(tx, programId);
+  const settings = resolveSettings(found?.stored);
+  if (found && seen === settingsGeneration) {
+    if (recent.size >= SETTINGS_CACHE_MAX) recent.clear();
+    recent.set(programId, { settings, until: now + SETTINGS_CACHE_MS });
+  }
+  return settings;
+}
+
 /** One program's settings, resolved; 404 `program.not_found` when there is no such program. */
 export async function programSettings(tx: Tx, programId: string): Promise<ProgramSettings> {
   const found = await storedSettings(tx, programId);
