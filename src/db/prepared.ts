@@ -30,10 +30,10 @@ function columnName<T extends Table>(table: T, key: ColumnKey<T>): string {
   return `"${col.name}"`;
 }
 
-/** Every column as `"snake_name" as "camelKey"`: rows come back shaped like drizzle's. */
-export function selectList(table: Table): string {
+/** Every column as `"snake_name" as "camelKey"` (qualified by `from`): rows come back shaped like drizzle's. */
+export function selectList(table: Table, from?: string): string {
   return Object.entries(getTableColumns(table))
-    .map(([key, col]) => `"${col.name}" as "${key}"`)
+    .map(([key, col]) => `${from ? `${from}.` : ''}"${col.name}" as "${key}"`)
     .join(', ');
 }
 

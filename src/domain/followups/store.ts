@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
 import { hotQuery, selectList } from '../../db/prepared.js';
@@ -143,36 +143,53 @@ export async function markFollowUpOverdue(tx: Tx, id: string, now: Date, dueNoti
   await tx.update(followUps).set({ status: 'overdue', overdueNotifiedAt: now, dueNotifiedAt }).where(eq(followUps.id, id));
 }
 
-/**
- * A pending follow-up of this version that is due: mark it due and notify its holder, with the
- * dedupe key notify() would give, so a replay or the general path can never notify twice. One
- * statement that also writes the holder's notification: the hot path of every reminder.
- */
-const FIRE_DUE_SQL = `
-  with f as (
-    update follow_ups set status = 'due', due_notified_at = $3
-     where id = $1 and version = $2 and status = 'pending' and due_at <= $3
-       and ${reachableNowSql('follow_ups.assignee_id')}
-    returning ${selectList(followUps)}
-  ), n as (
-    ${notifyFromSql('f', { id: '$4', kind: '$6', prefix: '$5' }, { recipient: '"assigneeId"', programId: '"programId"', caseId: '"caseId"', subjectId: 'id' })}
-  )
-  select f.*, ${storedSettingsSql('f."programId"')} as "programSettings", (select id from n) as "notificationId" from f`;
-
 export type FiredDue = FollowUpRow & { programSettings: Record<string, unknown> | null; notificationId: string | null };
 
-/** The due path in one round trip; undefined when the follow-up is not pending at this version or not yet due. */
-export async function fireDueInOneStatement(db: Db, followUpId: string, version: number, now: Date): Promise<FiredDue | undefined> {
-  const prefix = dedupePrefix('follow_up_due', followUpOccurrence({ id: followUpId, version }));
-  const [fired] = await hotQuery<FiredDue>(db, 'follow_up_fire_due', FIRE_DUE_SQL, [
-    followUpId,
-    version,
+/**
+ * Pending follow-ups of these versions that are due: mark them due and notify each holder, with
+ * the dedupe key notify() would give, so a replay or the general path can never notify twice.
+ * One statement for a whole batch (reminders/due-batch.ts), one commit: the hot path of every
+ * reminder. Rows are locked in id order, so two batches that share follow-ups (a job delivered
+ * twice) wait for each other instead of deadlocking.
+ */
+const FIRE_DUE_BATCH_SQL = `
+  with req as (
+    select * from unnest($1::uuid[], $2::int[], $3::uuid[], $4::text[]) as r(id, version, nid, prefix)
+  ), locked as (
+    select follow_ups.id from follow_ups where follow_ups.id = any($1::uuid[]) order by follow_ups.id for update
+  ), f as (
+    update follow_ups set status = 'due', due_notified_at = $5
+      from req
+     where follow_ups.id = req.id and follow_ups.id in (select id from locked)
+       and follow_ups.version = req.version and follow_ups.status = 'pending' and follow_ups.due_at <= $5
+       and ${reachableNowSql('follow_ups.assignee_id')}
+    returning ${selectList(followUps, 'follow_ups')}, req.nid, req.prefix
+  ), n as (
+    ${notifyFromSql('f', { id: 'f.nid', kind: '$6', prefix: 'f.prefix' }, { recipient: '"assigneeId"', programId: '"programId"', caseId: '"caseId"', subjectId: 'id' })}
+  )
+  select ${Object.keys(getTableColumns(followUps))
+    .map((k) => `f."${k}"`)
+    .join(', ')}, ${storedSettingsSql('f."programId"')} as "programSettings", n.id as "notificationId"
+    from f left join n on n.subject_id = f.id`;
+
+/**
+ * The due path for many follow-ups in one round trip: those fired, by id. One not returned was
+ * not pending at its version or not yet due (the general path finds out which). Ids must be distinct.
+ */
+export async function fireDueInOneStatementBatch(
+  db: Db,
+  due: readonly { followUpId: string; version: number }[],
+  now: Date,
+): Promise<Map<string, FiredDue>> {
+  const rows = await hotQuery<FiredDue>(db, 'follow_up_fire_due_batch', FIRE_DUE_BATCH_SQL, [
+    due.map((d) => d.followUpId),
+    due.map((d) => d.version),
+    due.map(() => uuidv7()),
+    due.map((d) => dedupePrefix('follow_up_due', followUpOccurrence({ id: d.followUpId, version: d.version }))),
     now,
-    uuidv7(),
-    prefix,
     'follow_up_due',
   ]);
-  return fired;
+  return new Map(rows.map((r) => [r.id, r]));
 }
 
 /** Ids and versions of a program's follow-ups in `statuses` due by `dueBy`, soonest first. */

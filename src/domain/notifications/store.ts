@@ -88,7 +88,7 @@ export function notifyFromSql(
            ${source}.${cols.subjectId}, ${p.prefix}::text || ${source}.${cols.recipient}
       from ${source} where ${source}.${cols.recipient} is not null
     on conflict (dedupe_key) do nothing
-    returning id`;
+    returning id, subject_id`;
 }
 
 export async function countWebhookAttempt(db: Db, id: string): Promise<void> {

@@ -3,11 +3,12 @@ import { caseStatusAndHolder } from '../cases/store.js';
 import type { Clock } from '../clock.js';
 import type { JobRequest } from '../context.js';
 import { followUpOccurrence, OVERDUE_FROM } from '../followups/rules.js';
-import { fireDueInOneStatement, lockFollowUp, markFollowUpDue, markFollowUpOverdue } from '../followups/store.js';
+import { lockFollowUp, markFollowUpDue, markFollowUpOverdue } from '../followups/store.js';
 import { leadsOf, notify } from '../notifications/notify.js';
 import { loadSettings, ms, resolveSettings } from '../programs/settings.js';
 import { lockConcern, recordEscalations } from '../safeguarding/store.js';
 import { answeredAfter, lockTouchpoint, stopAwaitingResponse } from '../touchpoints/store.js';
+import { dueBatcher } from './due-batch.js';
 import { followUpDueJob, followUpOverdueJob, responseSlaJob, safeguardingJob, webhookJobsFor } from './jobs.js';
 
 /** What a reminder run did, and the jobs to enqueue once it committed. */
@@ -21,10 +22,11 @@ export interface Fired {
  * deliveries and jobs for an older version (snoozed, completed, cancelled) change nothing.
  */
 export async function fireFollowUpDue(db: Db, clock: Clock, followUpId: string, version: number): Promise<Fired> {
-  // The usual case (pending, this version, due by now) in one statement and one round trip; it
-  // changes nothing otherwise, and the general path below then finds out what the job met.
+  // The usual case (pending, this version, due by now) in one statement, shared with the other
+  // jobs due at the same moment (DueBatcher); it changes nothing otherwise, and the general path
+  // below then finds out what the job met.
+  const fired = await dueBatcher(db, clock).fire(followUpId, version);
   const now = clock.now();
-  const fired = await fireDueInOneStatement(db, followUpId, version, now);
   if (fired) {
     const settings = resolveSettings(fired.programSettings);
     const ids = fired.notificationId ? [fired.notificationId] : [];

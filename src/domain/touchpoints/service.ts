@@ -25,7 +25,6 @@ import {
   insertTouchpoint,
   listTouchpointsOf,
   lockTouchpoint,
-  markAnsweredBefore,
   markVoided,
   type NewTouchpoint,
   type TouchpointRow,
@@ -121,10 +120,7 @@ export async function logTouchpoint(tx: Tx, ctx: Ctx, caseId: string, input: Tou
     awaitingResponse: input.direction === 'inbound' && !known.answered,
     createdAt: now,
   } satisfies NewTouchpoint);
-  if (input.direction === 'outbound') {
-    // Earlier inbound messages are answered now: no response-SLA reminder for them.
-    await markAnsweredBefore(tx, caseId, input.occurredAt);
-  }
+  // (An outbound one answered the inbound messages before it in the same statement.)
 
   if (row.awaitingResponse) ctx.jobs.push(responseSlaJob(row, settings, now));
   await writeStageFacts(tx, caseId, now, await stageFactsOf(tx, caseId, settings));

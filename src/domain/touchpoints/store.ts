@@ -34,13 +34,25 @@ const INSERTED = [
   'awaitingResponse',
   'createdAt',
 ] as const;
-const INSERT_SQL = insertReturning(touchpoints, INSERTED);
+const param = (key: (typeof INSERTED)[number]) => `$${INSERTED.indexOf(key) + 1}`;
+/**
+ * The insert, and for an outbound message the inbound ones before it marked answered (no
+ * response-SLA reminder for them), in one statement: the update runs in the same snapshot, so it
+ * never sees the row being inserted.
+ */
+const INSERT_SQL = `with answered as (
+    update touchpoints set awaiting_response = false
+     where ${param('direction')}::direction = 'outbound' and case_id = ${param('caseId')}
+       and awaiting_response and occurred_at < ${param('occurredAt')}
+  )
+  ${insertReturning(touchpoints, INSERTED)}`;
 export type NewTouchpoint = { [K in (typeof INSERTED)[number]]: TouchpointRow[K] };
 
+/** Inserts a touchpoint; an outbound one also answers the inbound messages before it (see INSERT_SQL). */
 export async function insertTouchpoint(tx: Tx, t: NewTouchpoint): Promise<TouchpointRow> {
   const [row] = await hotQuery<TouchpointRow>(
     tx,
-    'touchpoint_insert',
+    'touchpoint_insert_answering',
     INSERT_SQL,
     INSERTED.map((k) => t[k]),
   );
@@ -73,16 +85,6 @@ export async function touchpointWriteContext(tx: Tx, c: { id: string; programId:
     [c.id, c.programId, at, OUTSTANDING],
   );
   return row!;
-}
-
-/** Inbound messages before `before` are answered: no response-SLA reminder for them. */
-export async function markAnsweredBefore(tx: Tx, caseId: string, before: Date): Promise<void> {
-  await hotQuery(
-    tx,
-    'touchpoint_answered',
-    'update touchpoints set awaiting_response = false where case_id = $1 and awaiting_response and occurred_at < $2',
-    [caseId, before],
-  );
 }
 
 /** A case's touchpoints that count (not voided) in order, as deriveStage reads them. */
