@@ -136,6 +136,50 @@ const preparedLoad = Object.fromEntries(STAFF_ROLES.map((role) => [role, builtOn
   (db: Db) => ReturnType<typeof prepareLoad>
 >;
 
+/** What a drizzle prepared query keeps (drizzle-orm 0.45 internals): enough to bind it to another session. */
+interface BuiltQuery {
+  queryString: string;
+  params: unknown[];
+  fields: unknown;
+  joinsNotNullableMap: unknown;
+}
+interface PreparingSession {
+  prepareQuery(
+    query: { sql: string; params: unknown[] },
+    fields: unknown,
+    name: string,
+    arrayMode: boolean,
+  ): { joinsNotNullableMap: unknown; execute(values: Record<string, unknown>): Promise<CaseWithProfile[]> };
+}
+
+/**
+ * The locked read every write to a case starts with, built by drizzle once per role and bound to
+ * each transaction's session: building the query took an eighth of a touchpoint write's CPU, and
+ * as a named statement PostgreSQL parses and plans it once per connection (bench/RESULTS.md).
+ */
+const lockedBuilt = new Map<Principal['role'], BuiltQuery>();
+function lockedLoad(tx: Tx, role: Principal['role']) {
+  const name = `overture_lock_case_${role}`;
+  let built = lockedBuilt.get(role);
+  if (!built) {
+    built = tx
+      .select({ case: cases, profile: profiles })
+      .from(cases)
+      .innerJoin(profiles, eq(profiles.caseId, cases.id))
+      .where(and(eq(cases.id, sql.placeholder('id')), caseScope(role)))
+      .for('update', { of: cases })
+      .prepare(name) as unknown as BuiltQuery;
+    if (typeof built.queryString !== 'string' || !Array.isArray(built.params) || !built.fields)
+      throw new Error('lockedLoad: drizzle prepared query internals changed');
+    lockedBuilt.set(role, built);
+  }
+  const session = (tx as unknown as { session?: PreparingSession }).session;
+  if (typeof session?.prepareQuery !== 'function') throw new Error('lockedLoad: no drizzle session on the transaction');
+  const q = session.prepareQuery({ sql: built.queryString, params: built.params }, built.fields, name, true);
+  q.joinsNotNullableMap = built.joinsNotNullableMap;
+  return q;
+}
+
 /** A case in the principal's scope; `lock` takes the case row for the rest of the transaction. */
 export async function findCaseInScope(
   tx: Tx,
@@ -143,19 +187,15 @@ export async function findCaseInScope(
   id: string,
   opts: { lock?: boolean } = {},
 ): Promise<CaseWithProfile | undefined> {
-  if (!opts.lock && isPool(tx)) {
-    const [row] = await preparedLoad[p.role](tx).execute({ id, programId: p.programId, staffId: p.staffId });
-    return row;
-  }
-  const q = tx
+  const values = { id, programId: p.programId, staffId: p.staffId };
+  if (opts.lock) return (await lockedLoad(tx, p.role).execute(values))[0];
+  if (isPool(tx)) return (await preparedLoad[p.role](tx).execute(values))[0];
+  const [row] = await tx
     .select({ case: cases, profile: profiles })
     .from(cases)
     .innerJoin(profiles, eq(profiles.caseId, cases.id))
     .where(and(eq(cases.id, id), caseScope(p)));
-  // Locked (every write to a case starts here): prepared by name, so PostgreSQL parses and plans
-  // it once per connection instead of on each write (its largest statement cost after the commit).
-  const rows = opts.lock ? await q.for('update', { of: cases }).prepare(`overture_lock_case_${p.role}`).execute() : await q;
-  return rows[0];
+  return row;
 }
 
 /** Takes a share lock on the case row; undefined when there is no such case. */
