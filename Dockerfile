@@ -29,5 +29,5 @@ EXPOSE 3000
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 CMD ["node", "dist/src/cli.js", "health"]
 # Heap sized for the service (live heap ~40 MB): V8's defaults on a large machine let a process
 # under load grow past 250 MB RSS; these keep it near 170 MB (bench/RESULTS.md, "Memory").
-ENTRYPOINT ["node", "--max-semi-space-size=4", "--max-old-space-size=256", "dist/src/cli.js"]
+ENTRYPOINT ["node", "--max-semi-space-size=8", "--max-old-space-size=256", "dist/src/cli.js"]
 CMD ["start"]
