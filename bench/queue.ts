@@ -163,7 +163,7 @@ async function noopRun(backend: Backend, databaseUrl: string, n: number, spread:
         lags.push(now - (dueById.get(id) ?? job.timestamp + job.delay));
         doneAt.push(now);
       },
-      { concurrency: CONCURRENCY.reminders },
+      { concurrency: CONCURRENCY[queues.kind].reminders },
     );
     await worker.waitUntilReady();
     const done = await waitFor('no-op', async () => seen.size, n, plan.t0 + (spread + drain) * 1000);
@@ -242,8 +242,9 @@ async function seedFollowUps(db: Db, n: number, spreadSeconds: number, plan: Ret
 async function realRun(backend: Backend, databaseUrl: string, n: number, spread: number, lead: number, drain: number): Promise<RunFigures> {
   const ns = `bq${randomBytes(4).toString('hex')}r`;
   // BENCH_WORKER_CONCURRENCY: an experiment, not the app's setting (CONCURRENCY.reminders).
-  const concurrency = process.env['BENCH_WORKER_CONCURRENCY'] ? envNumber('BENCH_WORKER_CONCURRENCY', CONCURRENCY.reminders) : undefined;
-  const handle = openPool(databaseUrl, Math.max(10, (concurrency ?? CONCURRENCY.reminders) + 6));
+  const appConcurrency = CONCURRENCY[backend.name].reminders;
+  const concurrency = process.env['BENCH_WORKER_CONCURRENCY'] ? envNumber('BENCH_WORKER_CONCURRENCY', appConcurrency) : undefined;
+  const handle = openPool(databaseUrl, Math.max(10, (concurrency ?? appConcurrency) + 6));
   const system = newQueues(backend, databaseUrl, ns);
   const dispose = system.dispose;
   const queues: QueueSystem = concurrency

@@ -143,6 +143,7 @@ describe('HTTP basics', () => {
     expect(res.body).toMatch(/overture_queue_depth\{queue="reminders",state="delayed"\} \d+/);
     expect(res.body).toContain('overture_job_duration_seconds');
     expect(res.body).toContain('overture_job_failures_total');
+    expect(res.body).toContain('overture_db_queries_total');
   });
 });
 

@@ -10,11 +10,17 @@ import { deliver } from './processors/webhooks.js';
 import type { ProcessorMap, WorkerDeps } from './types.js';
 
 /**
- * Reminders are short and mostly waiting on a round trip: many at once (due ones arriving together
- * share one statement and one commit, their follow-on jobs one addBulk; 64 measured about twice
- * the throughput of 16 under overload, bench/RESULTS.md). Maintenance jobs are big: one or two.
+ * Jobs each worker process runs at once, per queue and backend. Reminders are short and, on Redis,
+ * mostly waiting on a round trip: many at once (due ones arriving together share one statement and
+ * one commit); 64 measured about 1.5× the throughput of 16 under overload. BullMQ's PostgreSQL
+ * backend claims jobs with row locks: there 64 made its fetchers contend (reminder lag p99 0.13 s
+ * at 16, 5.7 s at 64, 10,000 due over 60 s), so it keeps 16 (bench/RESULTS.md). Maintenance jobs
+ * are big: one or two.
  */
-export const CONCURRENCY: Record<QueueName, number> = { reminders: 64, webhooks: 8, maintenance: 2 };
+export const CONCURRENCY: Record<'redis' | 'postgres', Record<QueueName, number>> = {
+  redis: { reminders: 64, webhooks: 8, maintenance: 2 },
+  postgres: { reminders: 16, webhooks: 8, maintenance: 2 },
+};
 
 export const processors: ProcessorMap = {
   reminders: {
@@ -84,7 +90,7 @@ export async function startWorkers(
           throw failureRecord(err);
         }
       },
-      { concurrency: CONCURRENCY[queue] },
+      { concurrency: CONCURRENCY[deps.queues.kind][queue] },
     );
     worker.on('failed', (job, err) => {
       jobFailures.inc({ queue, job: job?.name ?? 'unknown' });
