@@ -409,7 +409,8 @@ describe('database errors with request values in them', () => {
         summary: `said ${m}`,
       }),
     );
-    const inserting = async () => (await blocked()).filter((b) => /^\s*insert into "?touchpoints"?/i.test(b.query)).length;
+    // (The insert statement starts with the update that marks earlier inbound messages answered.)
+    const inserting = async () => (await blocked()).filter((b) => /\binsert into "?touchpoints"?/i.test(b.query)).length;
     await expect.poll(inserting, { timeout: 15_000 }).toBe(2);
     await terminateAppConnections();
     await admin.query('commit');

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import { ConfigError } from '../src/config/env.js';
 import { assertQueuePrefixOwned, claimPrefix, databaseIdentity, ownerKey, QueuePrefixError } from '../src/queue/ownership.js';
 import { postgresSchema, redisPrefix } from '../src/queue/system.js';
+import { RATE_LIMIT_SYNC_MS } from '../src/http/plugins/security.js';
 import { createTestApp } from './helpers/app.js';
 import { createTestDatabase, type TestDatabase } from './helpers/db.js';
 import { deleteRedisPrefix, freePort, hasRedisServer, testRedis } from './faults/procs.js';
@@ -147,6 +148,12 @@ describe.runIf(process.env['REDIS_URL'] || hasRedisServer)('the prefix owner key
     try {
       const admin = await t.staff('admin', null);
       for (let i = 0; i < 3; i++) expect((await t.app.inject({ url: '/v1/me', headers: admin.auth })).statusCode).toBe(200);
+      // Each process adds its counts to Redis in batches, every RATE_LIMIT_SYNC_MS.
+      const counts = async () => {
+        const ks = await redis.keys(`${redisPrefix(prefix)}*`);
+        return Promise.all(ks.map((k) => redis.get(k)));
+      };
+      await expect.poll(counts, { timeout: 2_000, interval: RATE_LIMIT_SYNC_MS }).toEqual(['3', '3']);
       const keys = (await redis.keys(`${redisPrefix(prefix)}*`)).sort();
       expect(keys).toHaveLength(2);
       expect(keys[0]).toBe(`{${prefix}}:rl:ip:127.0.0.1`);
