@@ -20,8 +20,11 @@ import {
 } from './procs.js';
 
 /** Real `overture start` processes on one Redis (CI's REDIS_URL), each test on prefixes of its own. */
+// Several real processes start and stop per test: on a slow 2-core host under the suite's load that
+// took longer than the default 30 s.
 describe.runIf(process.env['REDIS_URL'] || hasRedisServer)(
   'OVERTURE_QUEUE_PREFIX and OVERTURE_TRUST_PROXY with real processes on one Redis',
+  { timeout: 90_000 },
   () => {
     let server: { url: string; stop(): Promise<void> };
     let redis: Redis;
