@@ -12,13 +12,14 @@ import type { ProcessorMap, WorkerDeps } from './types.js';
 /**
  * Jobs each worker process runs at once, per queue and backend. Reminders are short and, on Redis,
  * mostly waiting on a round trip: many at once (due ones arriving together share one statement and
- * one commit); 64 measured about 1.5× the throughput of 16 under overload. BullMQ's PostgreSQL
- * backend claims jobs with row locks: there 64 made its fetchers contend (reminder lag p99 0.13 s
- * at 16, 5.7 s at 64, 10,000 due over 60 s), so it keeps 16 (bench/RESULTS.md). Maintenance jobs
- * are big: one or two.
+ * one commit). Under overload (100,000 due over 20 s) 64 measured about 1.5× the throughput of 16,
+ * and 128 another 1.13× (1,851/s → 2,090/s); the non-batched reminders then wait for a pooled
+ * connection rather than for Redis. BullMQ's PostgreSQL backend claims jobs with row locks: there
+ * 64 made its fetchers contend (reminder lag p99 0.13 s at 16, 5.7 s at 64, 10,000 due over 60 s),
+ * so it keeps 16 (bench/RESULTS.md). Maintenance jobs are big: one or two.
  */
 export const CONCURRENCY: Record<'redis' | 'postgres', Record<QueueName, number>> = {
-  redis: { reminders: 64, webhooks: 8, maintenance: 2 },
+  redis: { reminders: 128, webhooks: 8, maintenance: 2 },
   postgres: { reminders: 16, webhooks: 8, maintenance: 2 },
 };
 

@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { Tx } from '../../db/client.js';
+import { RecentCache } from '../../recent-cache.js';
 import { notFound } from '../errors.js';
-import { MAX_DURATION, MIN_DURATION, parseDuration } from './duration.js';
 import { parsePeriod } from '../welfare/period.js';
+import { MAX_DURATION, MIN_DURATION, parseDuration } from './duration.js';
 import { storedSettings, webhookTargetOf } from './store.js';
 
 const duration = z
@@ -171,28 +172,19 @@ export async function loadSettings(tx: Tx, programId: string | null): Promise<Pr
  * decision that changes data: those read the settings in their own transaction.
  */
 export const SETTINGS_CACHE_MS = 2_000;
-const SETTINGS_CACHE_MAX = 1_000;
-const recent = new Map<string, { settings: ProgramSettings; until: number }>();
-let settingsGeneration = 0;
+const recent = new RecentCache<ProgramSettings>(SETTINGS_CACHE_MS, 1_000);
 
 /** Called by every write of a program's settings. */
 export function forgetSettings(): void {
-  recent.clear();
-  settingsGeneration++;
+  recent.forget();
 }
 
 export async function recentSettings(tx: Tx, programId: string): Promise<ProgramSettings> {
-  const now = Date.now();
-  const hit = recent.get(programId);
-  if (hit && hit.until > now) return hit.settings;
-  const seen = settingsGeneration;
-  const found = await storedSettings(tx, programId);
-  const settings = resolveSettings(found?.stored);
-  if (found && seen === settingsGeneration) {
-    if (recent.size >= SETTINGS_CACHE_MAX) recent.clear();
-    recent.set(programId, { settings, until: now + SETTINGS_CACHE_MS });
-  }
-  return settings;
+  const found = await recent.remember(programId, async () => {
+    const stored = await storedSettings(tx, programId);
+    return stored && resolveSettings(stored.stored);
+  });
+  return found ?? resolveSettings(undefined);
 }
 
 /** One program's settings, resolved; 404 `program.not_found` when there is no such program. */

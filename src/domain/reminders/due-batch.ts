@@ -1,12 +1,11 @@
 import type { Db } from '../../db/client.js';
+import { GroupCommit } from '../../group-commit.js';
 import type { Clock } from '../clock.js';
 import { type FiredDue, fireDueInOneStatementBatch } from '../followups/store.js';
 
-interface Waiting {
+interface Due {
   followUpId: string;
   version: number;
-  resolve: (fired: FiredDue | undefined) => void;
-  reject: (err: unknown) => void;
 }
 
 /**
@@ -18,46 +17,20 @@ interface Waiting {
  * (BullMQ retries them). The same follow-up twice (a job delivered twice) goes in two batches.
  */
 export class DueBatcher {
-  private queue: Waiting[] = [];
-  private flushing = false;
+  private readonly group: GroupCommit<Due, FiredDue | undefined>;
 
-  constructor(
-    private readonly db: Db,
-    private readonly clock: Clock,
-    private readonly maxBatch = 200,
-  ) {}
-
-  fire(followUpId: string, version: number): Promise<FiredDue | undefined> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ followUpId, version, resolve, reject });
-      if (!this.flushing) void this.flush();
-    });
+  constructor(db: Db, clock: Clock, maxBatch = 200) {
+    this.group = new GroupCommit(
+      async (batch) => {
+        const fired = await fireDueInOneStatementBatch(db, batch, clock.now());
+        return batch.map((d) => fired.get(d.followUpId));
+      },
+      { maxBatch, key: (d) => d.followUpId },
+    );
   }
 
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.queue.length > 0) {
-        const batch: Waiting[] = [];
-        const ids = new Set<string>();
-        const later: Waiting[] = [];
-        for (const w of this.queue) {
-          if (batch.length < this.maxBatch && !ids.has(w.followUpId)) {
-            ids.add(w.followUpId);
-            batch.push(w);
-          } else later.push(w);
-        }
-        this.queue = later;
-        try {
-          const fired = await fireDueInOneStatementBatch(this.db, batch, this.clock.now());
-          for (const w of batch) w.resolve(fired.get(w.followUpId));
-        } catch (err) {
-          for (const w of batch) w.reject(err);
-        }
-      }
-    } finally {
-      this.flushing = false;
-    }
+  fire(followUpId: string, version: number): Promise<FiredDue | undefined> {
+    return this.group.submit({ followUpId, version });
   }
 }
 

@@ -2,6 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
 import { xactLock } from '../../db/locks.js';
+import { RecentCache } from '../../recent-cache.js';
 import { notFound } from '../errors.js';
 import type { Principal } from './principal.js';
 import { anyAdminExists, insertStaff, insertToken, revokeTokenRow, tokenHolder, touchToken } from './store.js';
@@ -35,44 +36,33 @@ export async function revokeToken(db: Tx, tokenId: string, now: Date) {
  * AUTH_CACHE_MS. Unknown and refused tokens are never remembered.
  */
 export const AUTH_CACHE_MS = 2_000;
-const AUTH_CACHE_MAX = 10_000;
-const known = new Map<string, { principal: Principal; until: number }>();
-let generation = 0;
+const known = new RecentCache<Principal>(AUTH_CACHE_MS, 10_000);
 
 /** Called by every change to staff or tokens. */
 export function forgetPrincipals(): void {
-  known.clear();
-  generation++;
+  known.forget();
 }
 
 /** Resolves a bearer token to its active holder; undefined for anything not valid right now. */
 export async function authenticate(db: Tx, secret: string, token: string): Promise<Principal | undefined> {
   if (!TOKEN_PATTERN.test(token)) return undefined;
   const hash = hashToken(secret, token);
-  const now = Date.now();
-  const hit = known.get(hash);
-  if (hit && hit.until > now) return hit.principal;
-  const seen = generation;
-  const rows = await tokenHolder(db).execute({ hash });
-  const row = rows[0];
-  if (!row || !timingSafeEqual(Buffer.from(row.tokenHash), Buffer.from(hash))) return undefined;
-  // Last use is recorded at minute precision, so a busy token does not write on every request.
-  if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > 60_000) {
-    await touchToken(db, row.tokenId);
-  }
-  const principal: Principal = Object.freeze({
-    tokenId: row.tokenId,
-    staffId: row.staffId,
-    role: row.role,
-    programId: row.programId,
-    name: row.name,
+  return known.remember(hash, async () => {
+    const rows = await tokenHolder(db).execute({ hash });
+    const row = rows[0];
+    if (!row || !timingSafeEqual(Buffer.from(row.tokenHash), Buffer.from(hash))) return undefined;
+    // Last use is recorded at minute precision, so a busy token does not write on every request.
+    if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
+      await touchToken(db, row.tokenId);
+    }
+    return Object.freeze({
+      tokenId: row.tokenId,
+      staffId: row.staffId,
+      role: row.role,
+      programId: row.programId,
+      name: row.name,
+    });
   });
-  // Not if staff or tokens changed while we looked: what we read may be from before the change.
-  if (seen === generation) {
-    if (known.size >= AUTH_CACHE_MAX) known.clear();
-    known.set(hash, { principal, until: now + AUTH_CACHE_MS });
-  }
-  return principal;
 }
 
 /** OVERTURE_BOOTSTRAP_ADMIN_TOKEN: the first admin, created only while no admin exists. */
