@@ -15,10 +15,11 @@ export interface GroupCommitOptions<T> {
 
 /**
  * Group commit: callers arriving while a batch is in flight wait for the next one, which
- * commits them all at once (one statement, one WAL flush, one pipeline). At low load a batch is a
+ * commits them all at once (one statement, one WAL flush). At low load a batch is a
  * single item, so nothing waits for company. `commit` answers each item of its batch, in order;
  * when it throws, every caller of that batch is rejected with the error (and retries or falls
- * back as it would have on its own). Used for read audits, due follow-ups and job enqueues.
+ * back as it would have on its own). Used for read audits
+ * (audit/batcher.ts) and due follow-ups (reminders/due-batch.ts).
  */
 export class GroupCommit<T, R> {
   private queue: Waiting<T, R>[] = [];
