@@ -283,6 +283,12 @@ export async function runReports(pgs?: BenchPostgres): Promise<Section> {
     log(`  stage columns vs deriveStage on ${stageCheck.checked} sampled cases: ${stageCheck.mismatches} mismatches`);
 
     const initial = await timed('initial rollup of every case (rollupAll until clean)', () => rollupUntilClean(db, program.id));
+    // What autovacuum does after a bulk load in service (on by default, and in the embedded server);
+    // these machines' own PostgreSQL runs with it off. Without it the planner has no statistics and
+    // the medians' index-only scan visits a heap page per row (bench/RESULTS.md, issue 20 §8).
+    await timed('vacuum (analyze) of the rollup tables, as autovacuum would', () =>
+      handle.pool.query('vacuum (analyze) engagement_rollup, engagement_response, engagement_events'),
+    );
 
     const today = new Date();
     const to = utcDay(new Date(today.getTime() + 86_400_000));

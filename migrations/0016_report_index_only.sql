@@ -1,0 +1,2 @@
+DROP INDEX "engagement_response_window_idx";--> statement-breakpoint
+CREATE INDEX "engagement_response_window_idx" ON "engagement_response" USING btree ("program_id","dimension","day","group_key","seconds");
