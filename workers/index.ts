@@ -5,7 +5,14 @@ import { jobDuration, jobFailures } from '../src/metrics.js';
 import { JOBS, type QueueName, SCHEDULES } from '../src/queue/jobs.js';
 import { startHeartbeat } from './heartbeat-file.js';
 import { heartbeat, noContactScan, reconcile, retention, rollup, supervisionScan } from './processors/maintenance.js';
-import { debriefOverdue, followUpDue, followUpOverdue, responseSla, safeguardingEscalate } from './processors/reminders.js';
+import {
+  debriefOverdue,
+  followUpDue,
+  followUpOverdue,
+  followUpOverdueSweep,
+  responseSla,
+  safeguardingEscalate,
+} from './processors/reminders.js';
 import { deliver } from './processors/webhooks.js';
 import type { ProcessorMap, WorkerDeps } from './types.js';
 
@@ -27,6 +34,7 @@ export const processors: ProcessorMap = {
   reminders: {
     'follow-up-due': followUpDue,
     'follow-up-overdue': followUpOverdue,
+    'follow-up-overdue-sweep': followUpOverdueSweep,
     'response-sla': responseSla,
     'safeguarding-escalate': safeguardingEscalate,
     'debrief-overdue': debriefOverdue,

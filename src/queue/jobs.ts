@@ -10,6 +10,8 @@ export const JOBS = {
   reminders: {
     'follow-up-due': z.strictObject({ followUpId: id, version: z.int().min(1) }),
     'follow-up-overdue': z.strictObject({ followUpId: id, version: z.int().min(1) }),
+    /** Every follow-up of the program past its grace by `at` (epoch ms, the end of a bucket) becomes overdue. */
+    'follow-up-overdue-sweep': z.strictObject({ programId: id, at: z.int().min(0) }),
     'response-sla': z.strictObject({ touchpointId: id }),
     'safeguarding-escalate': z.strictObject({ concernId: id, period: z.int().min(1) }),
     'debrief-overdue': z.strictObject({ debriefId: id }),
@@ -53,6 +55,7 @@ export type RunnableJob = (typeof RUNNABLE_JOBS)[number];
 export const jobIds = {
   followUpDue: (followUpId: string, version: number) => `fu-due-${followUpId}-v${version}`,
   followUpOverdue: (followUpId: string, version: number) => `fu-overdue-${followUpId}-v${version}`,
+  followUpOverdueSweep: (programId: string, at: number) => `fu-overdue-sweep-${programId}-${at}`,
   responseSla: (touchpointId: string) => `sla-${touchpointId}`,
   safeguarding: (concernId: string, period: number) => `sg-${concernId}-p${period}`,
   debriefOverdue: (debriefId: string) => `debrief-overdue-${debriefId}`,

@@ -2,6 +2,7 @@ import {
   type Fired,
   fireFollowUpDue,
   fireFollowUpOverdue,
+  fireOverdueSweep,
   fireResponseSla,
   fireSafeguardingEscalation,
 } from '../../src/domain/reminders/fire.js';
@@ -20,6 +21,9 @@ export const followUpDue: Processor<'reminders', 'follow-up-due'> = async (p, de
 
 export const followUpOverdue: Processor<'reminders', 'follow-up-overdue'> = async (p, deps) =>
   run(deps, SYSTEM, 'autocommit', async (uow) => enqueued(uow, await fireFollowUpOverdue(uow.tx, uow.clock, p.followUpId, p.version)));
+
+export const followUpOverdueSweep: Processor<'reminders', 'follow-up-overdue-sweep'> = async (p, deps) =>
+  run(deps, SYSTEM, 'autocommit', async (uow) => enqueued(uow, await fireOverdueSweep(uow.tx, uow.clock, p.programId)));
 
 export const responseSla: Processor<'reminders', 'response-sla'> = async (p, deps) =>
   run(deps, SYSTEM, 'autocommit', async (uow) => enqueued(uow, await fireResponseSla(uow.tx, uow.clock, p.touchpointId)));

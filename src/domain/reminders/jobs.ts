@@ -28,6 +28,32 @@ export function followUpOverdueJob(
   };
 }
 
+/**
+ * The width of an overdue sweep's bucket: a tenth of the grace, between 1 s and 60 s. A follow-up
+ * is escalated at most that long after dueAt + overdueGrace (60 s of the default PT24H; the
+ * reconcile job, the safety net, runs every 60 s as well).
+ */
+export function sweepWidthMs(graceMs: number): number {
+  return Math.min(60_000, Math.max(1_000, Math.floor(graceMs / 10)));
+}
+
+/**
+ * The sweep that escalates a fired follow-up once its grace has run out: one job per program and
+ * bucket of overdue times, not one per follow-up, so that a burst of due reminders adds a job a
+ * second (or a minute) instead of one each (bench/RESULTS.md, issue 20 §8).
+ */
+export function overdueSweepJob(f: { programId: string; dueAt: Date }, settings: ProgramSettings, now: Date): JobRequest<'reminders'> {
+  const width = sweepWidthMs(ms(settings, 'overdueGrace'));
+  const at = Math.ceil((f.dueAt.getTime() + ms(settings, 'overdueGrace')) / width) * width;
+  return {
+    queue: 'reminders',
+    name: 'follow-up-overdue-sweep',
+    payload: { programId: f.programId, at },
+    jobId: jobIds.followUpOverdueSweep(f.programId, at),
+    delayMs: at - now.getTime(),
+  };
+}
+
 export function responseSlaJob(t: { id: string; occurredAt: Date }, settings: ProgramSettings, now: Date): JobRequest<'reminders'> {
   return {
     queue: 'reminders',
