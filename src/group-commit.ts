@@ -11,10 +11,17 @@ export interface GroupCommitOptions<T> {
   size?: (item: T) => number;
   /** Items with the same key never share a batch: the later one waits for the next. */
   key?: (item: T) => string;
+  /**
+   * Batches committing at once (default 1). With 2, the next batch forms and commits while the
+   * previous one waits for its commit, on another connection: the throughput of one batch at a
+   * time is maxBatch ÷ (statement + WAL flush), whatever the load. Two in-flight batches may hold
+   * the same key; `commit` must then be safe to run concurrently for it (row locks taken in order).
+   */
+  inFlight?: number;
 }
 
 /**
- * Group commit: callers arriving while a batch is in flight wait for the next one, which
+ * Group commit: callers arriving while a batch is in flight (or `inFlight` batches) wait for the next one, which
  * commits them all at once (one statement, one WAL flush). At low load a batch is a
  * single item, so nothing waits for company. `commit` answers each item of its batch, in order;
  * when it throws, every caller of that batch is rejected with the error (and retries or falls
@@ -23,7 +30,7 @@ export interface GroupCommitOptions<T> {
  */
 export class GroupCommit<T, R> {
   private queue: Waiting<T, R>[] = [];
-  private flushing = false;
+  private running = 0;
 
   constructor(
     private readonly commit: (items: T[]) => Promise<readonly R[]>,
@@ -33,7 +40,7 @@ export class GroupCommit<T, R> {
   submit(item: T): Promise<R> {
     return new Promise((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (!this.flushing) void this.flush();
+      if (this.running < (this.opts.inFlight ?? 1)) void this.flush();
     });
   }
 
@@ -56,7 +63,7 @@ export class GroupCommit<T, R> {
   }
 
   private async flush(): Promise<void> {
-    this.flushing = true;
+    this.running++;
     try {
       while (this.queue.length > 0) {
         const batch = this.next();
@@ -68,7 +75,7 @@ export class GroupCommit<T, R> {
         }
       }
     } finally {
-      this.flushing = false;
+      this.running--;
     }
   }
 }

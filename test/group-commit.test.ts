@@ -44,6 +44,26 @@ describe('GroupCommit', () => {
     await expect(Promise.all(rest)).resolves.toEqual(['done:2', 'done:3', 'done:4']);
   });
 
+  it('with inFlight 2, commits two batches at once and never a third; what waits goes in the next', async () => {
+    const g = gated<number>();
+    const group = new GroupCommit(g.commit, { maxBatch: 10, inFlight: 2 });
+    const first = group.submit(1);
+    const second = group.submit(2);
+    const rest = [3, 4, 5].map((n) => group.submit(n));
+    // 1 is in flight, so 2 starts a second batch; 3-5 wait for either to finish.
+    expect(g.batches).toEqual([[1], [2]]);
+    await g.release();
+    expect(g.batches).toEqual([[1], [2], [3, 4, 5]]);
+    await g.release();
+    await g.release();
+    await expect(Promise.all([first, second, ...rest])).resolves.toEqual(['done:1', 'done:2', 'done:3', 'done:4', 'done:5']);
+    // Idle again: a lone item is committed at once.
+    const later = group.submit(6);
+    expect(g.batches.at(-1)).toEqual([6]);
+    await g.release();
+    await expect(later).resolves.toBe('done:6');
+  });
+
   it('keeps a batch within maxBatch, counting each item by its size', async () => {
     const g = gated<number[]>();
     const group = new GroupCommit(g.commit, { maxBatch: 4, size: (events) => events.length });

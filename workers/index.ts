@@ -19,14 +19,15 @@ import type { ProcessorMap, WorkerDeps } from './types.js';
 /**
  * Jobs each worker process runs at once, per queue and backend. Reminders are short and, on Redis,
  * mostly waiting on a round trip: many at once (due ones arriving together share one statement and
- * one commit). Under overload (100,000 due over 20 s) 64 measured about 1.5× the throughput of 16,
- * and 128 another 1.13× (1,851/s → 2,090/s); the non-batched reminders then wait for a pooled
- * connection rather than for Redis. BullMQ's PostgreSQL backend claims jobs with row locks: there
- * 64 made its fetchers contend (reminder lag p99 0.13 s at 16, 5.7 s at 64, 10,000 due over 60 s),
- * so it keeps 16 (bench/RESULTS.md). Maintenance jobs are big: one or two.
+ * one commit, two such batches in flight). Under overload (400,000 due over 20 s, session 8) 256
+ * ran 8,017-8,170 real reminders/s against 6,790-7,587/s at 128, where both cores still had a
+ * fifth idle: each job waits on its batch, so more of them in flight made bigger batches. 512 gave
+ * no more (8,362/s). BullMQ's PostgreSQL backend claims jobs with row locks: there 64 made its
+ * fetchers contend (reminder lag p99 0.13 s at 16, 5.7 s at 64, 10,000 due over 60 s), so it keeps
+ * 16 (bench/RESULTS.md). Maintenance jobs are big: one or two.
  */
 export const CONCURRENCY: Record<'redis' | 'postgres', Record<QueueName, number>> = {
-  redis: { reminders: 128, webhooks: 8, maintenance: 2 },
+  redis: { reminders: 256, webhooks: 8, maintenance: 2 },
   postgres: { reminders: 16, webhooks: 8, maintenance: 2 },
 };
 

@@ -25,7 +25,10 @@ export class DueBatcher {
         const fired = await fireDueInOneStatementBatch(db, batch, clock.now());
         return batch.map((d) => fired.get(d.followUpId));
       },
-      { maxBatch, key: (d) => d.followUpId },
+      // Two batches at once: one forms and commits while the other waits for its WAL flush (one at a
+      // time capped a worker at maxBatch per statement round trip; bench/RESULTS.md, issue 20 §8).
+      // A follow-up in both (a job delivered twice) is locked by one and found fired by the other.
+      { maxBatch, key: (d) => d.followUpId, inFlight: 2 },
     );
   }
 
