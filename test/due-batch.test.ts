@@ -59,12 +59,12 @@ const notificationsOf = async (ids: string[]) =>
   ).rows;
 
 describe('DueBatcher', () => {
-  it('fires 40 jobs arriving together in two statements (the first alone, the rest in one), one notification each', async () => {
+  it('fires 40 jobs arriving together in three statements (the first two alone, two batches in flight; the rest in one), one notification each', async () => {
     const due = await followUps(40);
     const batcher = new DueBatcher(counted.db, clock);
     statements = 0;
     const fired = await Promise.all(due.map((f) => batcher.fire(f.id, f.version)));
-    expect(statements).toBe(2);
+    expect(statements).toBe(3);
     expect(fired.every((f, i) => f?.id === due[i]!.id && f.status === 'due' && f.notificationId !== null)).toBe(true);
     const notified = await notificationsOf(due.map((f) => f.id));
     expect(notified).toHaveLength(40);
@@ -102,19 +102,25 @@ describe('DueBatcher', () => {
   });
 
   it('fails every job of a batch whose statement fails, and goes on with the next one', async () => {
-    const [good] = await followUps(1);
+    const [good, other, third] = await followUps(3);
     const batcher = new DueBatcher(counted.db, clock);
     const results = await Promise.allSettled([
       batcher.fire(good!.id, good!.version),
+      batcher.fire(other!.id, other!.version),
       batcher.fire('not-a-uuid', 1),
-      batcher.fire(good!.id, good!.version),
+      batcher.fire(third!.id, third!.version),
     ]);
-    // The first went alone and fired; the other two shared the next batch, which failed as a
-    // whole (a malformed id); retried (as BullMQ retries a failed job), the third finds its
-    // follow-up no longer pending.
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    // The first two went alone (two batches in flight) and fired; the other two shared the next
+    // batch, which failed as a whole (a malformed id); retried (as BullMQ retries a failed job),
+    // the fourth fires then, once.
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'rejected']);
     expect((results[0] as PromiseFulfilledResult<unknown>).value).toMatchObject({ id: good!.id });
+    expect((results[1] as PromiseFulfilledResult<unknown>).value).toMatchObject({ id: other!.id });
+    expect(await batcher.fire(third!.id, third!.version)).toMatchObject({ id: third!.id });
     expect(await batcher.fire(good!.id, good!.version)).toBeUndefined();
-    expect(await notificationsOf([good!.id])).toEqual([{ subject_id: good!.id, n: 1 }]);
+    const bySubject = (a: { subject_id: string }, b: { subject_id: string }) => a.subject_id.localeCompare(b.subject_id);
+    expect((await notificationsOf([good!.id, other!.id, third!.id])).sort(bySubject)).toEqual(
+      [good!.id, other!.id, third!.id].map((id) => ({ subject_id: id, n: 1 })).sort(bySubject),
+    );
   });
 });
