@@ -1,46 +1,105 @@
 import { and, eq } from 'drizzle-orm';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { followUps, notifications } from '../src/db/schema/index.js';
+import { followUps, notifications, programs } from '../src/db/schema/index.js';
 import type { JobRequest } from '../src/domain/context.js';
 import { resolveSettings } from '../src/domain/programs/settings.js';
 import { fireFollowUpDue, fireOverdueSweep } from '../src/domain/reminders/fire.js';
-import { overdueSweepJob, sweepWidthMs } from '../src/domain/reminders/jobs.js';
+import { overdueJobFor, overdueSweepJob, sweepAt } from '../src/domain/reminders/jobs.js';
 import { jobIds } from '../src/queue/jobs.js';
+import { enqueueRequests } from '../src/queue/requests.js';
+import type { QueueSystem } from '../src/queue/system.js';
 import { createTestApp, type TestApp, TestClock } from './helpers/app.js';
 import { cast, type Who } from './helpers/cast.js';
 import { activeCase, ok } from './helpers/story.js';
 
 const MINUTE = 60_000;
 
-describe('the overdue sweep: its bucket', () => {
-  it('is a tenth of the grace, between 1 s and 60 s', () => {
-    expect(sweepWidthMs(1_000)).toBe(1_000); // PT1S: 100 ms, raised to 1 s
-    expect(sweepWidthMs(10_000)).toBe(1_000);
-    expect(sweepWidthMs(300_000)).toBe(30_000); // PT5M
-    expect(sweepWidthMs(86_400_000)).toBe(60_000); // PT24H, the default
+describe('the overdue sweep: its bucket and its job', () => {
+  const programId = '01900000-0000-7000-8000-000000000001';
+  const settings = resolveSettings({ overdueGrace: 'PT10M' });
+  const now = new Date('2026-12-03T09:00:00.000Z');
+
+  it('covers one second: a sweep runs at the end of the second its follow-ups become overdue in', () => {
+    expect(sweepAt(Date.parse('2026-12-03T09:15:00.250Z'))).toBe(Date.parse('2026-12-03T09:15:01.000Z'));
+    expect(sweepAt(Date.parse('2026-12-03T09:15:00.000Z'))).toBe(Date.parse('2026-12-03T09:15:00.000Z'));
+    expect(sweepAt(Date.parse('2026-12-03T09:14:59.999Z'))).toBe(Date.parse('2026-12-03T09:15:00.000Z'));
   });
 
-  it('ends at the first bucket boundary at or after dueAt + overdueGrace, per program', () => {
-    const settings = resolveSettings({ overdueGrace: 'PT10M' });
-    const programId = '01900000-0000-7000-8000-000000000001';
-    const now = new Date('2026-12-03T09:00:00.000Z');
-    const dueAt = new Date('2026-12-03T09:05:00.250Z'); // + 10 min = 09:15:00.250, so the 09:16:00 boundary
-    const job = overdueSweepJob({ programId, dueAt }, settings, now);
-    const at = Date.parse('2026-12-03T09:16:00.000Z');
+  it('is one job per program and second, marked once, ids only in the payload', () => {
+    const at = Date.parse('2026-12-03T09:15:01.000Z');
+    const job = overdueSweepJob(programId, Date.parse('2026-12-03T09:15:00.250Z'), now);
     expect(job).toEqual({
       queue: 'reminders',
       name: 'follow-up-overdue-sweep',
       payload: { programId, at },
       jobId: jobIds.followUpOverdueSweep(programId, at),
       delayMs: at - now.getTime(),
+      once: true,
     });
-    // Due on the boundary itself: that boundary, not the next.
-    const onBoundary = overdueSweepJob({ programId, dueAt: new Date('2026-12-03T09:05:00.000Z') }, settings, now);
-    expect(onBoundary.payload).toEqual({ programId, at: Date.parse('2026-12-03T09:15:00.000Z') });
-    // Another program, same moment: its own sweep.
-    const other = overdueSweepJob({ programId: '01900000-0000-7000-8000-000000000002', dueAt }, settings, now);
-    expect(other.jobId).not.toBe(job.jobId);
+    expect(overdueSweepJob(programId, Date.parse('2026-12-03T09:15:00.900Z'), now).jobId).toBe(job.jobId);
+    expect(overdueSweepJob('01900000-0000-7000-8000-000000000002', Date.parse('2026-12-03T09:15:00.250Z'), now).jobId).not.toBe(job.jobId);
     expect(job.jobId).not.toContain(':'); // BullMQ forbids it in custom ids
+  });
+
+  it("a follow-up fired in time joins its second's sweep; one fired late (its sweep ran, or is about to) gets its own job", () => {
+    const f = { id: '01900000-0000-7000-8000-0000000000aa', version: 3, programId, dueAt: new Date('2026-12-03T08:55:00.250Z') };
+    // Overdue at 09:05:00.250: five minutes ahead, the sweep.
+    expect(overdueJobFor(f, settings, now)).toMatchObject({ name: 'follow-up-overdue-sweep', once: true });
+    // The reminders lag: the due job runs at 09:05:00.500, past the sweep's second (or within the 1 s margin).
+    for (const late of ['2026-12-03T09:05:00.500Z', '2026-12-03T09:05:00.100Z', '2026-12-03T09:10:00.000Z']) {
+      const job = overdueJobFor(f, settings, new Date(late));
+      expect(job).toMatchObject({
+        name: 'follow-up-overdue',
+        jobId: jobIds.followUpOverdue(f.id, 3),
+        payload: { followUpId: f.id, version: 3 },
+      });
+      expect(job.once).toBeUndefined();
+    }
+  });
+});
+
+describe('enqueueRequests with jobs marked once', () => {
+  const logger = pino({ level: 'silent' });
+  const job = (id: string, delayMs: number): JobRequest => ({
+    queue: 'reminders',
+    name: 'follow-up-overdue-sweep',
+    payload: { programId: '01900000-0000-7000-8000-000000000001', at: 1 },
+    jobId: id,
+    delayMs,
+    once: true,
+  });
+
+  it('adds each once until its delay has passed; a failed add is tried again by the next request', async () => {
+    const added: string[] = [];
+    let failing = false;
+    const queues = {
+      enqueue: async (_q: string, _n: string, _p: unknown, opts: { jobId?: string }) => {
+        if (failing) throw new Error('queue down');
+        added.push(opts.jobId!);
+      },
+    } as unknown as Pick<QueueSystem, 'enqueue'>;
+    const id = `once-${Math.random()}`;
+    // A burst: fifty requests for the same sweep, at once and then one by one.
+    await Promise.all(Array.from({ length: 25 }, () => enqueueRequests(queues, logger, [job(id, 60_000)])));
+    for (let i = 0; i < 25; i++) await enqueueRequests(queues, logger, [job(id, 60_000)]);
+    expect(added).toEqual([id]);
+
+    // Failed: the next request adds it.
+    const other = `once-${Math.random()}`;
+    failing = true;
+    await enqueueRequests(queues, logger, [job(other, 60_000)]);
+    failing = false;
+    await enqueueRequests(queues, logger, [job(other, 60_000)]);
+    await enqueueRequests(queues, logger, [job(other, 60_000)]);
+    expect(added).toEqual([id, other]);
+
+    // Its time has passed: asked again, added again (the queue ignores it if it still holds it).
+    const due = `once-${Math.random()}`;
+    await enqueueRequests(queues, logger, [job(due, 0)]);
+    await new Promise((r) => setTimeout(r, 5));
+    await enqueueRequests(queues, logger, [job(due, 0)]);
+    expect(added.filter((a) => a === due)).toHaveLength(2);
   });
 });
 
@@ -93,14 +152,19 @@ describe('the overdue sweep, against the database', () => {
       expect(fired.outcome).toBe('fired');
       jobs.push(...fired.jobs);
     }
-    // One sweep per program and bucket, however many reminders fired into it; no per-follow-up overdue job.
+    // One sweep per program and second, however many reminders fired into it (each asks for the
+    // same job, which the queue layer adds once); no per-follow-up overdue job.
     const sweeps = jobs.filter((j) => j.name === 'follow-up-overdue-sweep');
     expect(jobs.filter((j) => j.name === 'follow-up-overdue')).toEqual([]);
-    expect(sweeps.map((j) => j.payload)).toEqual([
-      { programId: a.programId, at: start.getTime() + 11 * MINUTE },
-      { programId: b.programId, at: start.getTime() + 11 * MINUTE },
-    ]);
-    expect(sweeps[0]!.delayMs).toBe(10 * MINUTE - 1_000);
+    expect(sweeps).toHaveLength(5);
+    expect(new Set(sweeps.map((j) => j.jobId)).size).toBe(2);
+    expect(new Set(sweeps.map((j) => JSON.stringify(j.payload)))).toEqual(
+      new Set([
+        JSON.stringify({ programId: a.programId, at: start.getTime() + 11 * MINUTE }),
+        JSON.stringify({ programId: b.programId, at: start.getTime() + 11 * MINUTE }),
+      ]),
+    );
+    expect(sweeps.every((j) => j.once && j.delayMs === 10 * MINUTE - 1_000)).toBe(true);
 
     // One of the burst is done before its grace runs out: never escalated.
     await ok(t, a.sam, 'POST', `/v1/follow-ups/${burst[0]!.id}/complete`, {});
@@ -132,6 +196,32 @@ describe('the overdue sweep, against the database', () => {
     expect((await fireOverdueSweep(t.db.db, clock, b.programId)).escalated).toBe(1);
     expect(await told(b.lead.id, 'follow_up_overdue', otherProgram.id)).toBe(1);
     expect(await told(a.lead.id, 'follow_up_overdue', otherProgram.id)).toBe(0);
+  });
+
+  it("a sweep that finds its follow-ups' grace raised since they fired asks for the sweep of their new time", async () => {
+    const start = clock.now();
+    const f = await followUp(a);
+    clock.advance(MINUTE);
+    expect((await fireFollowUpDue(t.db.db, clock, f.id, f.version)).outcome).toBe('fired');
+    await t.db.db
+      .update(programs)
+      .set({ settings: { followUpAfter: 'PT1M', overdueGrace: 'PT20M' } })
+      .where(eq(programs.id, a.programId));
+    clock.current = new Date(start.getTime() + 11 * MINUTE); // the old grace's time
+    const swept = await fireOverdueSweep(t.db.db, clock, a.programId);
+    expect(swept.escalated).toBe(0);
+    expect(await status(f.id)).toBe('due');
+    const next = start.getTime() + 21 * MINUTE;
+    expect(swept.jobs).toEqual([
+      expect.objectContaining({ name: 'follow-up-overdue-sweep', payload: { programId: a.programId, at: next } }),
+    ]);
+    clock.current = new Date(next);
+    expect((await fireOverdueSweep(t.db.db, clock, a.programId)).escalated).toBe(1);
+    expect(await told(a.lead.id, 'follow_up_overdue', f.id)).toBe(1);
+    await t.db.db
+      .update(programs)
+      .set({ settings: { followUpAfter: 'PT1M', overdueGrace: 'PT10M' } })
+      .where(eq(programs.id, a.programId));
   });
 
   it('two sweeps of one program at once escalate each follow-up once', async () => {

@@ -12,6 +12,11 @@ type JobIn<Q extends QueueName> = {
     /** Deterministic (no `:`): a replayed request schedules the same job, not a second one. */
     jobId?: string;
     delayMs?: number;
+    /**
+     * Shared by many requests (an overdue sweep): this process adds it once until its delay has
+     * passed, and again only if that add failed (queue/requests.ts).
+     */
+    once?: boolean;
   };
 }[JobName<Q>];
 

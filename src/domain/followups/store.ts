@@ -211,6 +211,18 @@ export async function dueFollowUps(
   return rows;
 }
 
+/** When the program's next `due` follow-up not yet past its grace becomes overdue (epoch ms), if any. */
+export async function nextOverdueAt(db: Db, programId: string, now: Date, graceMs: number): Promise<number | undefined> {
+  const [row] = await hotQuery<{ at: Date | null }>(
+    db,
+    'follow_up_next_overdue',
+    `select min(due_at) + ($3::float8 * interval '1 millisecond') as at from follow_ups
+      where program_id = $1 and status = 'due' and due_at > $2::timestamptz - ($3::float8 * interval '1 millisecond')`,
+    [programId, now, graceMs],
+  );
+  return row?.at ? new Date(row.at).getTime() : undefined;
+}
+
 /**
  * The outstanding follow-up an outbound touchpoint scheduled: logging writes it in the same
  * transaction, by the same person, at the same instant, as a `follow_up` with no note.

@@ -3,13 +3,21 @@ import { caseStatusAndHolder } from '../cases/store.js';
 import type { Clock } from '../clock.js';
 import type { JobRequest } from '../context.js';
 import { followUpOccurrence, OVERDUE_FROM } from '../followups/rules.js';
-import { dueFollowUps, lockFollowUp, markFollowUpDue, markFollowUpOverdue } from '../followups/store.js';
+import { dueFollowUps, lockFollowUp, markFollowUpDue, markFollowUpOverdue, nextOverdueAt } from '../followups/store.js';
 import { leadsOf, notify } from '../notifications/notify.js';
 import { loadSettings, ms, resolveSettings } from '../programs/settings.js';
 import { lockConcern, recordEscalations } from '../safeguarding/store.js';
 import { answeredAfter, lockTouchpoint, stopAwaitingResponse } from '../touchpoints/store.js';
 import { dueBatcher } from './due-batch.js';
-import { followUpDueJob, followUpOverdueJob, overdueSweepJob, responseSlaJob, safeguardingJob, webhookJobsFor } from './jobs.js';
+import {
+  followUpDueJob,
+  followUpOverdueJob,
+  overdueJobFor,
+  overdueSweepJob,
+  responseSlaJob,
+  safeguardingJob,
+  webhookJobsFor,
+} from './jobs.js';
 
 /** What a reminder run did, and the jobs to enqueue once it committed. */
 export interface Fired {
@@ -30,7 +38,7 @@ export async function fireFollowUpDue(db: Db, clock: Clock, followUpId: string, 
   if (fired) {
     const settings = resolveSettings(fired.programSettings);
     const ids = fired.notificationId ? [fired.notificationId] : [];
-    return { outcome: 'fired', jobs: [...sweepOnce(overdueSweepJob(fired, settings, now), now), ...webhookJobsFor(settings, ids)] };
+    return { outcome: 'fired', jobs: [overdueJobFor(fired, settings, now), ...webhookJobsFor(settings, ids)] };
   }
   return db.transaction(async (tx) => {
     const f = await lockFollowUp(tx, followUpId);
@@ -45,52 +53,39 @@ export async function fireFollowUpDue(db: Db, clock: Clock, followUpId: string, 
       subjectId: f.id,
       occurrence: followUpOccurrence(f),
     });
-    return { outcome: 'fired', jobs: [...sweepOnce(overdueSweepJob(f, settings, now), now), ...webhookJobsFor(settings, ids)] };
+    return { outcome: 'fired', jobs: [overdueJobFor(f, settings, now), ...webhookJobsFor(settings, ids)] };
   });
-}
-
-/**
- * Sweep jobs this process asked for, by job id, until their time: a burst of due reminders in
- * one bucket adds its sweep once, not once per reminder (BullMQ would ignore the repeats, but
- * each is still a Redis call). Past SWEEPS_KEPT ids it starts again from empty: at worst a
- * repeat, which BullMQ ignores. A sweep whose time has come is always asked for again (the one
- * asked for may have run already). Should an add fail after commit, the reconcile job escalates
- * the follow-ups all the same (ARCHITECTURE.md, invariant 4).
- */
-const sweepsAsked = new Map<string, number>();
-const SWEEPS_KEPT = 10_000;
-
-function sweepOnce(job: JobRequest<'reminders'>, now: Date): JobRequest<'reminders'>[] {
-  const at = now.getTime() + (job.delayMs ?? 0);
-  if (at <= now.getTime() || !job.jobId) return [job];
-  if (sweepsAsked.get(job.jobId) === at) return [];
-  if (sweepsAsked.size >= SWEEPS_KEPT) sweepsAsked.clear();
-  sweepsAsked.set(job.jobId, at);
-  return [job];
 }
 
 const SWEEP_BATCH = 500;
 const SWEEP_PASSES = 20;
 
 /**
- * A bucket's sweep: every follow-up of the program past dueAt + overdueGrace becomes overdue,
- * each through fireFollowUpOverdue (its own locked transaction: at most once, whoever else
- * sweeps or reconciles at the same moment). Up to SWEEP_PASSES × SWEEP_BATCH per run; anything
- * beyond is the next sweep's or the reconcile job's.
+ * A sweep: every follow-up of the program past dueAt + overdueGrace (the grace as it is now)
+ * becomes overdue, each through fireFollowUpOverdue (its own locked transaction: at most once,
+ * whoever else sweeps or reconciles at the same moment). Up to SWEEP_PASSES × SWEEP_BATCH per
+ * run. Then it asks for the sweep of the program's next `due` follow-up, so that one whose grace
+ * was raised after it fired (its old sweep finds it not yet overdue) still has one, and a run
+ * that stopped at its cap goes on a second later. Reconcile stays the safety net.
  */
 export async function fireOverdueSweep(db: Db, clock: Clock, programId: string): Promise<Fired & { escalated: number }> {
   const settings = await loadSettings(db, programId);
+  const graceMs = ms(settings, 'overdueGrace');
   const jobs: JobRequest[] = [];
   let escalated = 0;
-  for (let pass = 0; pass < SWEEP_PASSES; pass++) {
-    const rows = await dueFollowUps(db, programId, OVERDUE_FROM, { now: clock.now(), graceMs: ms(settings, 'overdueGrace') }, SWEEP_BATCH);
+  let capped = true;
+  for (let pass = 0; pass < SWEEP_PASSES && capped; pass++) {
+    const rows = await dueFollowUps(db, programId, OVERDUE_FROM, { now: clock.now(), graceMs }, SWEEP_BATCH);
     for (const r of rows) {
       const fired = await fireFollowUpOverdue(db, clock, r.id, r.version);
       if (fired.outcome === 'fired') escalated++;
       jobs.push(...fired.jobs);
     }
-    if (rows.length < SWEEP_BATCH) break;
+    capped = rows.length === SWEEP_BATCH;
   }
+  const now = clock.now();
+  const next = capped ? now.getTime() + 1_000 : await nextOverdueAt(db, programId, now, graceMs);
+  if (next !== undefined) jobs.push(overdueSweepJob(programId, Math.max(next, now.getTime() + 1_000), now));
   return { outcome: escalated > 0 ? 'fired' : 'stale', jobs, escalated };
 }
 

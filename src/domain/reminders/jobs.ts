@@ -29,29 +29,50 @@ export function followUpOverdueJob(
 }
 
 /**
- * The width of an overdue sweep's bucket: a tenth of the grace, between 1 s and 60 s. A follow-up
- * is escalated at most that long after dueAt + overdueGrace (60 s of the default PT24H; the
- * reconcile job, the safety net, runs every 60 s as well).
+ * An overdue sweep covers the follow-ups whose dueAt + overdueGrace falls in one second: it runs
+ * at the end of that second, so a follow-up is escalated within a second of its time.
  */
-export function sweepWidthMs(graceMs: number): number {
-  return Math.min(60_000, Math.max(1_000, Math.floor(graceMs / 10)));
+export const SWEEP_BUCKET_MS = 1_000;
+
+/** The end of the sweep bucket holding this moment. */
+export function sweepAt(overdueAt: number): number {
+  return Math.ceil(overdueAt / SWEEP_BUCKET_MS) * SWEEP_BUCKET_MS;
 }
 
 /**
  * The sweep that escalates a fired follow-up once its grace has run out: one job per program and
- * bucket of overdue times, not one per follow-up, so that a burst of due reminders adds a job a
- * second (or a minute) instead of one each (bench/RESULTS.md, issue 20 §8).
+ * second of overdue times, not one per follow-up, so a burst of due reminders adds a job a second
+ * instead of one each (bench/RESULTS.md, issue 20 §8). Marked `once`: each process adds it once.
  */
-export function overdueSweepJob(f: { programId: string; dueAt: Date }, settings: ProgramSettings, now: Date): JobRequest<'reminders'> {
-  const width = sweepWidthMs(ms(settings, 'overdueGrace'));
-  const at = Math.ceil((f.dueAt.getTime() + ms(settings, 'overdueGrace')) / width) * width;
+export function overdueSweepJob(programId: string, overdueAt: number, now: Date): JobRequest<'reminders'> {
+  const at = sweepAt(overdueAt);
   return {
     queue: 'reminders',
     name: 'follow-up-overdue-sweep',
-    payload: { programId: f.programId, at },
-    jobId: jobIds.followUpOverdueSweep(f.programId, at),
+    payload: { programId, at },
+    jobId: jobIds.followUpOverdueSweep(programId, at),
     delayMs: at - now.getTime(),
+    once: true,
   };
+}
+
+/** How far ahead a sweep must still be for a follow-up to join it (clock skew between processes). */
+const SWEEP_MARGIN_MS = 1_000;
+
+/**
+ * What escalates a follow-up that just fired: its second's sweep, or, when that second is (nearly)
+ * past, its own job. A sweep that has already run keeps its id (BullMQ keeps finished jobs), so
+ * asking for it again would add nothing: a late follow-up (reminders lagging by more than the
+ * grace) gets a job of its own, which runs at once.
+ */
+export function overdueJobFor(
+  f: { id: string; version: number; programId: string; dueAt: Date },
+  settings: ProgramSettings,
+  now: Date,
+): JobRequest<'reminders'> {
+  const overdueAt = f.dueAt.getTime() + ms(settings, 'overdueGrace');
+  if (sweepAt(overdueAt) <= now.getTime() + SWEEP_MARGIN_MS) return followUpOverdueJob(f, settings, now);
+  return overdueSweepJob(f.programId, overdueAt, now);
 }
 
 export function responseSlaJob(t: { id: string; occurredAt: Date }, settings: ProgramSettings, now: Date): JobRequest<'reminders'> {
