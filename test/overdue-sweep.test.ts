@@ -224,6 +224,22 @@ describe('the overdue sweep, against the database', () => {
       .where(eq(programs.id, a.programId));
   });
 
+  it('a sweep that reaches its cap escalates that many and asks for the next sweep a second later, which does the rest', async () => {
+    const start = clock.now();
+    const made = await Promise.all([1, 2, 3].map(() => followUp(a)));
+    clock.current = new Date(start.getTime() + 12 * MINUTE);
+    const first = await fireOverdueSweep(t.db.db, clock, a.programId, { batch: 2, passes: 1 });
+    expect(first.escalated).toBe(2);
+    expect(first.jobs.filter((j) => j.name === 'follow-up-overdue-sweep')).toEqual([
+      expect.objectContaining({ payload: { programId: a.programId, at: clock.now().getTime() + 1_000 }, delayMs: 1_000 }),
+    ]);
+    clock.advance(1_000);
+    const second = await fireOverdueSweep(t.db.db, clock, a.programId, { batch: 2, passes: 1 });
+    expect(second.escalated).toBe(1);
+    expect(second.jobs.filter((j) => j.name === 'follow-up-overdue-sweep')).toEqual([]);
+    for (const f of made) expect(await told(a.lead.id, 'follow_up_overdue', f.id)).toBe(1);
+  });
+
   it('two sweeps of one program at once escalate each follow-up once', async () => {
     const start = clock.now();
     const made = await Promise.all([1, 2, 3, 4, 5, 6].map(() => followUp(a)));

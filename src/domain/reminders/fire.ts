@@ -57,34 +57,55 @@ export async function fireFollowUpDue(db: Db, clock: Clock, followUpId: string, 
   });
 }
 
-const SWEEP_BATCH = 500;
-const SWEEP_PASSES = 20;
+/**
+ * Up to `limit` of the program's follow-ups past dueAt + graceMs by `now`, soonest first, each
+ * through fireFollowUpOverdue (its own locked transaction: at most once, whoever else sweeps or
+ * reconciles at the same moment). What the sweep and the reconcile job both do.
+ */
+export async function escalateOverdue(
+  db: Db,
+  clock: Clock,
+  programId: string,
+  dueBy: { now: Date; graceMs: number },
+  limit: number,
+): Promise<Fired[]> {
+  const fired: Fired[] = [];
+  for (const r of await dueFollowUps(db, programId, OVERDUE_FROM, dueBy, limit)) {
+    fired.push(await fireFollowUpOverdue(db, clock, r.id, r.version));
+  }
+  return fired;
+}
+
+/** How much one sweep escalates before it hands the rest to the next, a second later. */
+export const SWEEP_LIMITS = { batch: 500, passes: 20 };
 
 /**
  * A sweep: every follow-up of the program past dueAt + overdueGrace (the grace as it is now)
- * becomes overdue, each through fireFollowUpOverdue (its own locked transaction: at most once,
- * whoever else sweeps or reconciles at the same moment). Up to SWEEP_PASSES × SWEEP_BATCH per
- * run. Then it asks for the sweep of the program's next `due` follow-up, so that one whose grace
- * was raised after it fired (its old sweep finds it not yet overdue) still has one, and a run
- * that stopped at its cap goes on a second later. Reconcile stays the safety net.
+ * becomes overdue (escalateOverdue), up to `limits.passes` × `limits.batch` per run. Then it asks
+ * for the sweep of the program's next `due` follow-up, so that one whose grace was raised after
+ * it fired (its old sweep finds it not yet overdue) still has one, and a run that stopped at its
+ * cap goes on a second later. Reconcile stays the safety net.
  */
-export async function fireOverdueSweep(db: Db, clock: Clock, programId: string): Promise<Fired & { escalated: number }> {
-  const settings = await loadSettings(db, programId);
-  const graceMs = ms(settings, 'overdueGrace');
+export async function fireOverdueSweep(
+  db: Db,
+  clock: Clock,
+  programId: string,
+  limits = SWEEP_LIMITS,
+): Promise<Fired & { escalated: number }> {
+  const graceMs = ms(await loadSettings(db, programId), 'overdueGrace');
   const jobs: JobRequest[] = [];
   let escalated = 0;
   let capped = true;
-  for (let pass = 0; pass < SWEEP_PASSES && capped; pass++) {
-    const rows = await dueFollowUps(db, programId, OVERDUE_FROM, { now: clock.now(), graceMs }, SWEEP_BATCH);
-    for (const r of rows) {
-      const fired = await fireFollowUpOverdue(db, clock, r.id, r.version);
-      if (fired.outcome === 'fired') escalated++;
-      jobs.push(...fired.jobs);
+  for (let pass = 0; pass < limits.passes && capped; pass++) {
+    const fired = await escalateOverdue(db, clock, programId, { now: clock.now(), graceMs }, limits.batch);
+    for (const f of fired) {
+      if (f.outcome === 'fired') escalated++;
+      jobs.push(...f.jobs);
     }
-    capped = rows.length === SWEEP_BATCH;
+    capped = fired.length === limits.batch;
   }
   const now = clock.now();
-  const next = capped ? now.getTime() + 1_000 : await nextOverdueAt(db, programId, now, graceMs);
+  const next = capped ? now.getTime() : await nextOverdueAt(db, programId, now, graceMs);
   if (next !== undefined) jobs.push(overdueSweepJob(programId, Math.max(next, now.getTime() + 1_000), now));
   return { outcome: escalated > 0 ? 'fired' : 'stale', jobs, escalated };
 }

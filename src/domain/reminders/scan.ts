@@ -3,7 +3,6 @@ import { claimNoContactAlert, type QuietCase, quietActiveCases } from '../cases/
 import type { Clock } from '../clock.js';
 import type { JobRequest } from '../context.js';
 import { notifyDsrDeadlines } from '../dsr/service.js';
-import { OVERDUE_FROM } from '../followups/rules.js';
 import { dueFollowUps } from '../followups/store.js';
 import { leadsOf, notify } from '../notifications/notify.js';
 import { undeliveredWebhooks } from '../notifications/store.js';
@@ -13,7 +12,7 @@ import { escalationsDue } from '../safeguarding/store.js';
 import { awaitingResponseSince } from '../touchpoints/store.js';
 import { fireDebriefOverdue } from '../welfare/scan.js';
 import { overdueDebriefIds } from '../welfare/store.js';
-import { type Fired, fireFollowUpDue, fireFollowUpOverdue, fireResponseSla, fireSafeguardingEscalation } from './fire.js';
+import { escalateOverdue, type Fired, fireFollowUpDue, fireResponseSla, fireSafeguardingEscalation } from './fire.js';
 import { webhookJobs, webhookJobsFor } from './jobs.js';
 
 const BATCH = 500;
@@ -94,8 +93,8 @@ export async function reconcile(db: Db, clock: Clock): Promise<ReconcileResult> 
 
   const programs = await eachProgram(db, async ({ id: programId, settings }) => {
     // Overdue first: it also delivers a missed `due`, in order.
-    for (const r of await dueFollowUps(db, programId, OVERDUE_FROM, { now, graceMs: ms(settings, 'overdueGrace') }, BATCH)) {
-      result.followUpsOverdue += collect(await fireFollowUpOverdue(db, clock, r.id, r.version));
+    for (const fired of await escalateOverdue(db, clock, programId, { now, graceMs: ms(settings, 'overdueGrace') }, BATCH)) {
+      result.followUpsOverdue += collect(fired);
     }
     for (const r of await dueFollowUps(db, programId, ['pending'], { now, graceMs: 0 }, BATCH)) {
       result.followUpsDue += collect(await fireFollowUpDue(db, clock, r.id, r.version));
