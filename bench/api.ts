@@ -4,8 +4,11 @@
  *   P0  GET /                           bare Fastify, its own process (the baseline)
  *   C1  GET /read/{id}                  the same process + one prepared, indexed read (ceiling of P1, P2)
  *   C2  POST /insert                    the same process + one autocommit INSERT (ceiling of P3)
+ *   C3  GET /rows/{staffId}             the same process + one prepared read of the caseload's rows (ceiling of P2)
+ *   C4  GET /rows-json/{staffId}        C3 with the JSON built by PostgreSQL (only with BENCH_API_RUNS=c4)
+ *   C5  POST /tx/{caseId}               the same process + BEGIN, a locked case read, an insert, COMMIT (ceiling of P3)
  *   P1  GET /v1/cases/{id}              intervener, 50 connections, rotating over their cases
- *   P2  GET /v1/me/caseload             intervener holding 15 active cases
+ *   P2  GET /v1/me/caseload             intervener holding 50 active cases (BENCH_CASELOAD)
  *   P3  POST /v1/cases/{id}/touchpoints unique Idempotency-Key each, inbound/outbound alternating
  *
  * The service is the real one, started as `npm start` starts it (OVERTURE_ROLE=all, LOG_LEVEL=warn,
@@ -108,17 +111,19 @@ export async function seed(base: string, adminToken: string, caseloadSize: numbe
   return { reader: { ...reader, cases: readerCases }, writer: { ...writer, cases: writerIds } };
 }
 
-const RUNS = ['c1', 'p1', 'p2', 'c2', 'p3'] as const;
-type Run = (typeof RUNS)[number];
+const ALL_RUNS = ['c1', 'p1', 'c3', 'c4', 'p2', 'c2', 'c5', 'p3'] as const;
+type Run = (typeof ALL_RUNS)[number];
+/** C4 only when asked for (BENCH_API_RUNS=c4): it showed that who encodes the rows does not move C3. */
+const RUNS: readonly Run[] = ALL_RUNS.filter((r) => r !== 'c4');
 /** Each path and the same-run ceiling it is read against (besides P0). */
-const CEILING_OF: Partial<Record<Run, Run>> = { p1: 'c1', p2: 'c1', p3: 'c2' };
+const CEILING_OF: Partial<Record<Run, Run>> = { p1: 'c1', p2: 'c3', p3: 'c5' };
 
 /** BENCH_API_RUNS=p1 (or p1,p3 …) runs only those, e.g. for a CPU profile of one route. */
 function selectedRuns(): Run[] {
   const raw = process.env['BENCH_API_RUNS'];
   if (!raw) return [...RUNS];
   const picked = raw.split(',').map((r) => r.trim().toLowerCase());
-  return RUNS.filter((r) => picked.includes(r));
+  return ALL_RUNS.filter((r) => picked.includes(r));
 }
 
 const lua = (v: string) => JSON.stringify(v); // a JSON string of [A-Za-z0-9_-/ ] is a valid Lua string
@@ -165,7 +170,7 @@ export async function runApi(pgs?: BenchPostgres): Promise<Section> {
     };
   }
   log(
-    `\n== api: P0 bare Fastify, ceilings C1/C2, and ${runs.map((r) => r.toUpperCase()).join(', ')} (wrk -t2 -c${connections}, ${warmupSeconds()} s warm-up + ${benchSeconds()} s each)`,
+    `\n== api: P0 bare Fastify, ceilings C1–C5, and ${runs.map((r) => r.toUpperCase()).join(', ')} (wrk -t2 -c${connections}, ${warmupSeconds()} s warm-up + ${benchSeconds()} s each)`,
   );
   log('  P0 is measured before the first run and after each one; each run is compared with the mean of the P0 runs either side of it');
   if (useRedis) {
@@ -259,7 +264,8 @@ request = function()
   n = n + 1
   return wrk.format("GET", paths[(n + tid) % #paths + 1], headers)
 end`;
-    const touchpointLua = (base: string, cases: string[], headers: string) => `
+    /** Touchpoint bodies POSTed to `prefix .. case .. suffix`, rotating over `cases`. */
+    const touchpointLua = (prefix: string, cases: string[], suffix: string, headers: string) => `
 local cases = ${luaList(cases)}
 local per = math.max(1, math.floor(#cases / 2))
 local n = 0
@@ -273,7 +279,7 @@ request = function()
   else
     body = '{"direction":"inbound","channel":"direct_message","occurredAt":"' .. now .. '","sentiment":"neutral"}'
   end
-  return wrk.format("POST", "${base}" .. c .. "${base ? '/touchpoints' : ''}", { ${headers}, ["Content-Type"] = "application/json", ["Idempotency-Key"] = "bench-" .. tag .. "-" .. tid .. "-" .. n }, body)
+  return wrk.format("POST", "${prefix}" .. c .. "${suffix}", { ${headers}, ["Content-Type"] = "application/json", ["Idempotency-Key"] = "bench-" .. tag .. "-" .. tid .. "-" .. n }, body)
 end`;
     const plans: Record<Run, { label: string; plan: LoadPlan }> = {
       c1: {
@@ -298,18 +304,30 @@ end`;
           ),
         },
       },
+      c3: {
+        label: `C3 Fastify + one prepared read of ${caseloadSize} caseload rows`,
+        plan: { url: hello.url, connections, lua: rotate([`/rows/${s.reader.id}`], '') },
+      },
+      c4: {
+        label: `C4 Fastify + the same ${caseloadSize} rows as one JSON text built by PostgreSQL`,
+        plan: { url: hello.url, connections, lua: rotate([`/rows-json/${s.reader.id}`], '') },
+      },
       p2: {
         label: `P2 GET /v1/me/caseload (${caseloadSize} cases)`,
         plan: { url: service.url, connections, lua: rotate(['/v1/me/caseload'], auth(s.reader.token)) },
       },
       c2: {
         label: 'C2 Fastify + one autocommit insert',
-        plan: { url: hello.url, connections, lua: touchpointLua('', ['/insert'], '["X-Bench"] = "1"').replace('"" .. c .. ""', 'c') },
+        plan: { url: hello.url, connections, lua: touchpointLua('', ['/insert'], '', '["X-Bench"] = "1"') },
+      },
+      c5: {
+        label: 'C5 Fastify + one minimal write transaction',
+        plan: { url: hello.url, connections, lua: touchpointLua('/tx/', s.writer.cases, '', '["X-Bench"] = "1"') },
       },
       p3: {
         label: 'P3 POST /v1/cases/{id}/touchpoints',
         // Spread over the writer's cases; keys unique per request.
-        plan: { url: service.url, connections, lua: touchpointLua('/v1/cases/', s.writer.cases, auth(s.writer.token)) },
+        plan: { url: service.url, connections, lua: touchpointLua('/v1/cases/', s.writer.cases, '/touchpoints', auth(s.writer.token)) },
       },
     };
     const p0 = async (when: string) => {
@@ -417,7 +435,10 @@ end`;
       ...figure('c1'),
       ...figure('p1'),
       ...figure('p2', { caseloadSize }),
+      ...figure('c3', { caseloadSize }),
+      ...figure('c4', { caseloadSize }),
       ...figure('c2'),
+      ...figure('c5'),
       ...figure('p3'),
       rss: { idleAfterSeedMb: idleRssMb, peakDuringRunsMb: rss.max(), vmHwmMb: hwmMb, bareFastifyVmHwmMb: helloHwmMb },
       databaseSessions: waits,
@@ -426,7 +447,10 @@ end`;
     summary: [
       { what: 'P0 bare Fastify req/s (mean)', value: fmt(p0Mean, 0) },
       ...row('C1 Fastify + prepared read req/s', 'c1'),
+      ...row('C3 Fastify + prepared caseload rows req/s', 'c3'),
+      ...row('C4 the same rows as JSON from PostgreSQL req/s', 'c4'),
       ...row('C2 Fastify + autocommit insert req/s', 'c2'),
+      ...row('C5 Fastify + minimal write transaction req/s', 'c5'),
       ...row('P1 GET case req/s (p50/p99 ms)', 'p1'),
       ...row('P2 caseload req/s (p50/p99 ms)', 'p2'),
       ...row('P3 log touchpoint req/s (p50/p99 ms)', 'p3'),

@@ -6,6 +6,11 @@
  *   GET  /            P0: bare Fastify hello-world
  *   GET  /read/:id    C1: Fastify + one prepared, indexed PostgreSQL read (a case row by id)
  *   POST /insert      C2: Fastify + one autocommit INSERT (its own transaction, so one WAL flush)
+ *   GET  /rows/:staff C3: Fastify + one prepared, indexed read of a caseload's rows (an assignee's
+ *                     active cases joined to their profiles, the caseload's columns, no follow-ups)
+ *   GET  /rows-json/:staff C4: C3 with the JSON built by PostgreSQL (one text value to send as it is)
+ *   POST /tx/:case    C5: Fastify + the least a write that reads before it decides costs with
+ *                     node-postgres: BEGIN, the case row locked and read, one INSERT, COMMIT
  *
  * The ceilings use the service's database (DATABASE_URL) with a pool of the service's size (20),
  * node-postgres as the service does, and Fastify's default serialiser.
@@ -29,6 +34,58 @@ if (url) {
     const r = await pool.query({ name: 'ceiling-read', text: 'select * from cases where id = $1', values: [request.params.id] });
     if (r.rows.length === 0) return reply.code(404).send({ title: 'not found' });
     return r.rows[0];
+  });
+  app.get<{ Params: { staff: string } }>('/rows/:staff', async (request) => {
+    const r = await pool.query({
+      name: 'ceiling-rows',
+      text: `select c.id, p.platform, p.handle, p.display_name as "displayName", c.stage, c.risk_level as "riskLevel",
+          c.last_touchpoint_at as "lastTouchpointAt", coalesce(c.last_touchpoint_direction = 'inbound', false) as "awaitingReply"
+        from cases c join profiles p on p.case_id = c.id
+        where c.assignee_id = $1 and c.status = 'active' order by c.id`,
+      values: [request.params.staff],
+    });
+    return { items: r.rows };
+  });
+  app.get<{ Params: { staff: string } }>('/rows-json/:staff', async (request, reply) => {
+    const r = await pool.query({
+      name: 'ceiling-rows-json',
+      text: `select '{"items":[' || coalesce(string_agg(row_to_json(item)::text, ',' order by c.id), '') || ']}' as body, array_agg(c.id) as ids
+        from cases c join profiles p on p.case_id = c.id
+        cross join lateral (select c.id, p.platform, p.handle, p.display_name as "displayName", c.stage, c.risk_level as "riskLevel",
+          to_char(c.last_touchpoint_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "lastTouchpointAt",
+          coalesce(c.last_touchpoint_direction = 'inbound', false) as "awaitingReply") item
+        where c.assignee_id = $1 and c.status = 'active'`,
+      values: [request.params.staff],
+    });
+    return reply.type('application/json; charset=utf-8').send(r.rows[0].body);
+  });
+  app.post<{ Params: { case: string } }>('/tx/:case', async (request, reply) => {
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      const c = await client.query({
+        name: 'ceiling-lock',
+        text: 'select * from cases where id = $1 for update',
+        values: [request.params.case],
+      });
+      if (c.rows.length === 0) {
+        await client.query('rollback');
+        return reply.code(404).send({ title: 'not found' });
+      }
+      const id = randomUUID();
+      await client.query({
+        name: 'ceiling-insert',
+        text: 'insert into bench_ceiling (id, body) values ($1, $2)',
+        values: [id, request.body],
+      });
+      await client.query('commit');
+      return reply.code(201).send({ id });
+    } catch (err) {
+      await client.query('rollback').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
   });
   app.post('/insert', async (request, reply) => {
     const id = randomUUID();
