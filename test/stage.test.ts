@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { withLogged } from '../src/domain/touchpoints/service.js';
 import { deriveStage, type TouchpointFact } from '../src/domain/touchpoints/stage.js';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 0, minute));
@@ -58,6 +59,25 @@ describe('deriveStage', () => {
         expect(deriveStage(shuffled, rules)).toEqual(deriveStage(list, rules));
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('withLogged', () => {
+  it('puts a touchpoint where touchpointHistory would read it back: by occurredAt, then id', () => {
+    const row = fc.record({ minute: fc.integer({ min: 0, max: 20 }), id: fc.uuid() });
+    fc.assert(
+      fc.property(fc.uniqueArray(row, { selector: (r) => r.id, maxLength: 25 }), (rows) => {
+        const facts = rows.map((r) => ({ ...tp(r.minute % 2 ? 'inbound' : 'outbound', r.minute), id: r.id }));
+        const order = (a: (typeof facts)[number], b: (typeof facts)[number]) =>
+          a.occurredAt.getTime() - b.occurredAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+        const sorted = [...facts].sort(order);
+        for (let i = 0; i < facts.length; i++) {
+          const rest = sorted.filter((f) => f !== facts[i]);
+          expect(withLogged(rest, facts[i]!)).toEqual(sorted);
+        }
+      }),
+      { numRuns: 200 },
     );
   });
 });

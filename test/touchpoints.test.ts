@@ -1,6 +1,8 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { followUps } from '../src/db/schema/index.js';
+import { cases, followUps } from '../src/db/schema/index.js';
+import { deriveStage } from '../src/domain/touchpoints/stage.js';
+import { touchpointHistory } from '../src/domain/touchpoints/store.js';
 import { createTestApp, expectProblem, type TestApp } from './helpers/app.js';
 import { cast, type Who } from './helpers/cast.js';
 import { activeCase, call, flagBody, ok } from './helpers/story.js';
@@ -107,6 +109,41 @@ describe('the full story', () => {
     });
     const read = await ok(t, sam, 'GET', `/v1/cases/${c.id}`);
     expect(read['stage']).toBe('responded');
+  });
+});
+
+describe('stage facts written with the insert', () => {
+  it('are what deriveStage gives from the stored history after each write, through late logs and ties', async () => {
+    const c = await activeCase(t, lead, programId, sam.id, { flaggedAt: minutesAgo(1000) });
+    const tie = minutesAgo(500);
+    // Late, backwards and at the same instant: two outbound messages at `tie` with different
+    // approaches (the first by id is the first contact), replies before and after.
+    const log: [string, string, string[]?][] = [
+      ['inbound', minutesAgo(400)],
+      ['outbound', tie, ['questioning']],
+      ['outbound', tie, ['empathetic']],
+      ['inbound', tie],
+      ['outbound', minutesAgo(600), ['nonjudgmental']],
+      ['inbound', minutesAgo(300)],
+      ['outbound', minutesAgo(200), ['empathetic']],
+      ['inbound', minutesAgo(100)],
+    ];
+    const rules = { minMessages: 5, minInbound: 2 };
+    const [caseRow] = await t.db.db.select().from(cases).where(eq(cases.id, c.id));
+    for (const [direction, occurredAt, approaches] of log) {
+      await ok(t, sam, 'POST', `/v1/cases/${c.id}/touchpoints`, {
+        direction,
+        channel: 'direct_message',
+        occurredAt,
+        ...(approaches ? { approaches, costCents: 50 } : {}),
+      });
+      const [row] = await t.db.db.select().from(cases).where(eq(cases.id, c.id));
+      const derived = deriveStage(await touchpointHistory(t.db.db, c.id), rules);
+      for (const [k, v] of Object.entries(derived)) expect(row![k as keyof typeof row], k).toEqual(v);
+    }
+    const [final] = await t.db.db.select().from(cases).where(eq(cases.id, c.id));
+    expect(final).toMatchObject({ stage: 'sustained', touchpointCount: 8, inboundCount: 4, firstOutboundApproaches: ['nonjudgmental'] });
+    expect(final!.version).toBe(caseRow!.version + log.length);
   });
 });
 

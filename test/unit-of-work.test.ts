@@ -97,6 +97,61 @@ describe('run: a write', () => {
     expect(handed).toEqual([]);
   });
 
+  it('atCommit: its statement runs with the audit entries just before COMMIT, and rolls back with them', async () => {
+    await db.pool.query('create table if not exists uow_at_commit (v text primary key)');
+    const kept = (v: string) => db.pool.query('select 1 from uow_at_commit where v = $1', [v]).then((r) => r.rowCount);
+    const insert = (v: string) => ({ name: 'test_uow_at_commit', text: 'insert into uow_at_commit (v) values ($1)', values: [v] });
+
+    const action = `uow.atcommit.${randomUUID()}`;
+    watch(action);
+    const v = randomUUID();
+    await run(deps, actor, 'write', async (uow) => {
+      uow.audit(event(action), event(action));
+      uow.atCommit(insert(v));
+      // Not run yet: it waits for the end of the unit.
+      expect(await uow.tx.execute(`select 1 from uow_at_commit where v = '${v}'`).then((r) => r.rowCount)).toBe(0);
+    });
+    expect(await kept(v)).toBe(1);
+    expect(await audited(action)).toBe(2);
+
+    // Without audit entries it runs alone.
+    const alone = randomUUID();
+    await run(deps, actor, 'write', async (uow) => uow.atCommit(insert(alone)));
+    expect(await kept(alone)).toBe(1);
+
+    // The statement fails (the value is taken): the audit entries go with it, and so does the write.
+    const failed = `uow.atcommit.failed.${randomUUID()}`;
+    watch(failed);
+    await expect(
+      run(deps, actor, 'write', async (uow) => {
+        uow.audit(event(failed));
+        uow.enqueue(job());
+        uow.atCommit(insert(v));
+      }),
+    ).rejects.toThrow();
+    expect(await audited(failed)).toBe(0);
+    expect(handed).toEqual([]);
+
+    // The work fails after asking for it: nothing runs.
+    const never = randomUUID();
+    await expect(
+      run(deps, actor, 'write', async (uow) => {
+        uow.atCommit(insert(never));
+        throw new DomainError(409, 'test.conflict', 'refused');
+      }),
+    ).rejects.toMatchObject({ status: 409 });
+    expect(await kept(never)).toBe(0);
+
+    // One per unit, and only a write has a COMMIT to end.
+    await expect(
+      run(deps, actor, 'write', async (uow) => {
+        uow.atCommit(insert(randomUUID()));
+        uow.atCommit(insert(randomUUID()));
+      }),
+    ).rejects.toThrow(/one statement/);
+    await expect(run(deps, actor, 'read', async (uow) => uow.atCommit(insert(randomUUID())))).rejects.toThrow(/no transaction/);
+  });
+
   it('a job enqueued in a transaction that fails at the database is never handed to the queue', async () => {
     const action = `uow.dbfail.${randomUUID()}`;
     watch(action);

@@ -10,6 +10,13 @@ import type { Tx } from './client.js';
  * Columns come back as named in the SQL (alias them to camelCase) and as node-postgres parses
  * them (timestamptz → Date, jsonb → value, bigint → number).
  */
+/** A statement prepared by `name` (as hotQuery runs it), kept to run later or along with another. */
+export interface Statement {
+  name: string;
+  text: string;
+  values: unknown[];
+}
+
 /** `name` null: a one-off statement (parsed each time, still without the builder). */
 export async function hotQuery<R extends pg.QueryResultRow>(tx: Tx, name: string | null, text: string, values: unknown[]): Promise<R[]> {
   // Both the database (a pool) and a transaction (its checked-out client) keep their

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/client.js';
+import type { Statement } from '../db/prepared.js';
 import { enqueueRequests } from '../queue/requests.js';
 import type { QueueSystem } from '../queue/system.js';
 import { AuditBatcher } from './audit/batcher.js';
@@ -52,6 +53,11 @@ interface UnitBase<K extends UnitKind> {
   audit(...events: AuditEvent[]): void;
   /** Hands a job to the queue once the unit has committed; never, if it fails. */
   enqueue(...jobs: JobRequest[]): void;
+  /**
+   * A `write`'s last statement before COMMIT, run with its audit entries in one round trip (the
+   * stored response of an idempotent request). At most one; other kinds have no transaction to end.
+   */
+  atCommit(statement: Statement): void;
 }
 
 /** A staff member's unit of work. It is a `Ctx`, so today's `(tx, ctx)` domain functions take it as it is. */
@@ -92,6 +98,7 @@ export async function run<A extends Actor | SystemActor, K extends UnitKind, T>(
 ): Promise<T> {
   const audits: AuditEvent[] = [];
   const jobs: JobRequest[] = [];
+  let last: Statement | undefined;
   // TypeScript cannot narrow `UnitOf<A, K>` from the values of `actor` and `kind`: one assertion here.
   const unit = (tx: Transaction | Db) =>
     ({
@@ -104,12 +111,17 @@ export async function run<A extends Actor | SystemActor, K extends UnitKind, T>(
       jobs,
       audit: (...events: AuditEvent[]) => void audits.push(...events),
       enqueue: (...more: JobRequest[]) => void jobs.push(...more),
+      atCommit: (statement: Statement) => {
+        if (kind !== 'write') throw new Error(`atCommit: a ${kind} unit has no transaction to end`);
+        if (last) throw new Error('atCommit: a unit ends with one statement');
+        last = statement;
+      },
     }) as UnitOf<A, K>;
   let result: T;
   if (kind === 'write') {
     result = await deps.db.transaction(async (tx) => {
       const value = await work(unit(tx));
-      if (audits.length > 0) await appendAudit(tx, audits.splice(0), deps.clock.now());
+      if (audits.length > 0 || last) await appendAudit(tx, audits.splice(0), deps.clock.now(), last);
       return value;
     });
   } else {

@@ -81,7 +81,8 @@ export async function idempotent<T>(
       const result = await work(uow);
       reply.code(status);
       const serialized = String(reply.serialize(result));
-      await storeResponse(uow.tx, tokenId, key, status, carriesSecret(result) ? null : seal(deps.secret, serialized), caseIdOf(result));
+      // Stored in the same round trip as the write's audit entries, just before COMMIT.
+      uow.atCommit(storeResponse(tokenId, key, status, carriesSecret(result) ? null : seal(deps.secret, serialized), caseIdOf(result)));
       return serialized;
     });
     // Sent only after commit: a 201 always means the write is durable.

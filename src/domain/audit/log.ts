@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Tx } from '../../db/client.js';
 import { uuidv7 } from '../../db/ids.js';
-import { hotQuery } from '../../db/prepared.js';
+import { hotQuery, type Statement } from '../../db/prepared.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -92,9 +92,15 @@ export function chainHash(prevHash: string, e: AuditEntry): string {
  * that takes the chain lock only for the commit itself (migration 0006); a rollback drops them
  * with everything else. Outside a transaction the statement is its own.
  */
-export async function appendAudit(tx: Tx, events: AuditEvent[], now = new Date()): Promise<void> {
-  if (events.length === 0) return;
-  const values: unknown[] = [];
+export async function appendAudit(tx: Tx, events: AuditEvent[], now = new Date(), along?: Statement): Promise<void> {
+  if (events.length === 0) {
+    if (along) await hotQuery(tx, along.name, along.text, along.values);
+    return;
+  }
+  // A statement that goes along (a write's stored response) runs as a CTE of the insert, its
+  // parameters first: one round trip for both.
+  const values: unknown[] = along ? [...along.values] : [];
+  const offset = values.length;
   const rows = events.map((ev, i) => {
     const entry: AuditEntry = {
       id: uuidv7(),
@@ -121,14 +127,14 @@ export async function appendAudit(tx: Tx, events: AuditEvent[], now = new Date()
       entry.requestId,
       canonicalEntry(entry),
     );
-    const n = i * 11;
+    const n = offset + i * 11;
     return `($${n + 1}::uuid, $${n + 2}::timestamptz, $${n + 3}::uuid, $${n + 4}, $${n + 5}, $${n + 6}::uuid, $${n + 7}::uuid, $${n + 8}::uuid, $${n + 9}::uuid[], $${n + 10}, $${n + 11})`;
   });
   // A write's one entry, or a small batch of reads, is a statement prepared per size.
   await hotQuery(
     tx,
-    events.length <= 16 ? `audit_pending_insert_${events.length}` : null,
-    `insert into audit_pending (id, at, actor_id, action, target_type, target_id, program_id, case_id, case_ids, request_id, canonical) values ${rows.join(', ')}`,
+    events.length <= 16 ? `${along ? `${along.name}_with_` : ''}audit_pending_insert_${events.length}` : null,
+    `${along ? `with along as (${along.text}) ` : ''}insert into audit_pending (id, at, actor_id, action, target_type, target_id, program_id, case_id, case_ids, request_id, canonical) values ${rows.join(', ')}`,
     values,
   );
 }

@@ -281,11 +281,22 @@ const STAGE_FACTS = [
 type Unlisted = Exclude<keyof StageFacts, (typeof STAGE_FACTS)[number]>;
 const allListed: [Unlisted] extends [never] ? true : Unlisted = true;
 void allListed;
-const STAGE_UPDATE_SQL = `update cases set ${setList(cases, STAGE_FACTS, 3)}, version = version + 1, updated_at = $2 where id = $1`;
+/**
+ * The stage update as SQL, for a statement of its own or one that carries it (the touchpoint
+ * insert's, touchpoints/store.ts): the case id at `$caseParam`, then `stageUpdateValues` from `$first` on.
+ */
+export function stageUpdateSql(caseParam: number, first: number): string {
+  return `update cases set ${setList(cases, STAGE_FACTS, first + 1)}, version = version + 1, updated_at = $${first} where id = $${caseParam}`;
+}
+/** The values `stageUpdateSql` numbers from `first`. */
+export function stageUpdateValues(now: Date, facts: StageFacts): unknown[] {
+  return [now, ...STAGE_FACTS.map((k) => facts[k])];
+}
+const STAGE_UPDATE_SQL = stageUpdateSql(1, 2);
 
-/** The stage, stage timestamps and counters derived from a case's touchpoints (on the hot write path). */
+/** The stage, stage timestamps and counters derived from a case's touchpoints (voids; a logged one writes them with its insert). */
 export async function writeStageFacts(tx: Tx, caseId: string, now: Date, facts: StageFacts): Promise<void> {
-  await hotQuery(tx, 'case_stage_update', STAGE_UPDATE_SQL, [caseId, now, ...STAGE_FACTS.map((k) => facts[k])]);
+  await hotQuery(tx, 'case_stage_update', STAGE_UPDATE_SQL, [caseId, ...stageUpdateValues(now, facts)]);
 }
 
 /** Open cases an intervener holds, counted in SQL. */

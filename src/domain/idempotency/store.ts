@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import type { Db, Tx } from '../../db/client.js';
-import { hotQuery } from '../../db/prepared.js';
+import { hotQuery, type Statement } from '../../db/prepared.js';
 import { idempotencyKeys } from '../../db/schema/index.js';
 
 /**
@@ -60,20 +60,13 @@ export async function findKey(db: Db, tokenId: string, key: string): Promise<Sto
 }
 
 /** In the write's own transaction: the response is stored exactly when the write commits. */
-export async function storeResponse(
-  tx: Tx,
-  tokenId: string,
-  key: string,
-  status: number,
-  sealedBody: string | null,
-  caseId: string | null,
-): Promise<void> {
-  await hotQuery(
-    tx,
-    'idempotency_store',
-    'update idempotency_keys set response_status = $3, response_body = $4, case_id = $5 where token_id = $1 and key = $2',
-    [tokenId, key, status, sealedBody, caseId],
-  );
+/** The stored response of a claimed key, as a statement for the write's transaction to run last (unit-of-work `atCommit`). */
+export function storeResponse(tokenId: string, key: string, status: number, sealedBody: string | null, caseId: string | null): Statement {
+  return {
+    name: 'idempotency_store',
+    text: 'update idempotency_keys set response_status = $3, response_body = $4, case_id = $5 where token_id = $1 and key = $2',
+    values: [tokenId, key, status, sealedBody, caseId],
+  };
 }
 
 /** Frees a claim whose write rolled back, so the client can retry with the same key. */

@@ -17,7 +17,7 @@ import { loadSettings, ms, type ProgramSettings, resolveSettings } from '../prog
 import { followUpDueJob, responseSlaJob } from '../reminders/jobs.js';
 import type { Unit } from '../unit-of-work.js';
 import { VOID_WINDOW_MS, voidRefusal } from './rules.js';
-import { deriveStage } from './stage.js';
+import { deriveStage, type TouchpointFact } from './stage.js';
 import {
   awaitAgainBefore,
   findTouchpointInScope,
@@ -101,7 +101,7 @@ export async function logTouchpoint(tx: Tx, ctx: Ctx, caseId: string, input: Tou
   const outreachAccountId = await checkOutreachAccount(tx, settings, c, input.direction, input.outreachAccountId);
   // Time spent raises the logger's exposure: held against an assignment deciding on their cap.
   if (input.minutesSpent) await holdExposure(tx, ctx.principal.staffId);
-  const row = await insertTouchpoint(tx, {
+  const values = {
     id: uuidv7(),
     caseId,
     programId: c.programId,
@@ -119,11 +119,13 @@ export async function logTouchpoint(tx: Tx, ctx: Ctx, caseId: string, input: Tou
     holderId: known.holderId ?? c.assigneeId,
     awaitingResponse: input.direction === 'inbound' && !known.answered,
     createdAt: now,
-  } satisfies NewTouchpoint);
-  // (An outbound one answered the inbound messages before it in the same statement.)
+  } satisfies NewTouchpoint;
+  // The stage facts with this touchpoint counted, written by its insert (which also answers the
+  // inbound messages before an outbound one): the history was read under the case's lock.
+  const facts = deriveStage(withLogged(known.history, values), stageRules(settings));
+  const row = await insertTouchpoint(tx, values, now, facts);
 
   if (row.awaitingResponse) ctx.jobs.push(responseSlaJob(row, settings, now));
-  await writeStageFacts(tx, caseId, now, await stageFactsOf(tx, caseId, settings));
 
   if (input.direction === 'outbound' && !known.outstanding) {
     // Written at the touchpoint's own instant: a void finds the follow-up this message scheduled by it.
@@ -160,10 +162,26 @@ export async function listTouchpoints(tx: Tx, ctx: Ctx, caseId: string, page: { 
   return rows;
 }
 
+const stageRules = (settings: ProgramSettings) => ({
+  minMessages: settings.sustainedMinMessages,
+  minInbound: settings.sustainedMinInbound,
+});
+
 /** The case's stage facts from the touchpoints that count, with the program's rules now. */
 async function stageFactsOf(tx: Tx, caseId: string, settings: ProgramSettings) {
-  const counting = await touchpointHistory(tx, caseId);
-  return deriveStage(counting, { minMessages: settings.sustainedMinMessages, minInbound: settings.sustainedMinInbound });
+  return deriveStage(await touchpointHistory(tx, caseId), stageRules(settings));
+}
+
+/**
+ * A counting history (ordered by occurredAt, then id, as touchpointHistory reads it) with a
+ * touchpoint about to be inserted in its place: what touchpointHistory would read after the insert.
+ */
+export function withLogged(history: readonly (TouchpointFact & { id: string })[], t: TouchpointFact & { id: string }): TouchpointFact[] {
+  const at = t.occurredAt.getTime();
+  const before = (h: TouchpointFact & { id: string }) => h.occurredAt.getTime() < at || (h.occurredAt.getTime() === at && h.id < t.id);
+  let i = history.length;
+  while (i > 0 && !before(history[i - 1]!)) i--;
+  return [...history.slice(0, i), t, ...history.slice(i)];
 }
 
 /**

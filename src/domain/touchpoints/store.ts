@@ -6,7 +6,8 @@ import { caseScope } from '../cases/scope.js';
 import { OUTSTANDING } from '../followups/rules.js';
 import { storedSettingsSql } from '../programs/store.js';
 import type { Principal } from '../staff/principal.js';
-import type { deriveStage } from './stage.js';
+import { stageUpdateSql, stageUpdateValues } from '../cases/store.js';
+import type { deriveStage, StageFacts, TouchpointFact } from './stage.js';
 
 /**
  * The only code that writes touchpoints. A voided touchpoint (`voided_at` set) stays readable in
@@ -36,26 +37,27 @@ const INSERTED = [
 ] as const;
 const param = (key: (typeof INSERTED)[number]) => `$${INSERTED.indexOf(key) + 1}`;
 /**
- * The insert, and for an outbound message the inbound ones before it marked answered (no
- * response-SLA reminder for them), in one statement: the update runs in the same snapshot, so it
- * never sees the row being inserted.
+ * The insert, for an outbound message the inbound ones before it marked answered (no
+ * response-SLA reminder for them), and the case's stage facts with it counted, in one statement:
+ * the update runs in the same snapshot, so it never sees the row being inserted, and the facts
+ * were derived from the history read under the case's lock (touchpointWriteContext) and this row.
  */
 const INSERT_SQL = `with answered as (
     update touchpoints set awaiting_response = false
      where ${param('direction')}::direction = 'outbound' and case_id = ${param('caseId')}
        and awaiting_response and occurred_at < ${param('occurredAt')}
+  ), staged as (
+    ${stageUpdateSql(INSERTED.indexOf('caseId') + 1, INSERTED.length + 1)}
   )
   ${insertReturning(touchpoints, INSERTED)}`;
 export type NewTouchpoint = { [K in (typeof INSERTED)[number]]: TouchpointRow[K] };
 
-/** Inserts a touchpoint; an outbound one also answers the inbound messages before it (see INSERT_SQL). */
-export async function insertTouchpoint(tx: Tx, t: NewTouchpoint): Promise<TouchpointRow> {
-  const [row] = await hotQuery<TouchpointRow>(
-    tx,
-    'touchpoint_insert_answering',
-    INSERT_SQL,
-    INSERTED.map((k) => t[k]),
-  );
+/** Inserts a touchpoint and writes its case's stage facts `facts` (see INSERT_SQL). */
+export async function insertTouchpoint(tx: Tx, t: NewTouchpoint, now: Date, facts: StageFacts): Promise<TouchpointRow> {
+  const [row] = await hotQuery<TouchpointRow>(tx, 'touchpoint_insert_staged', INSERT_SQL, [
+    ...INSERTED.map((k) => t[k]),
+    ...stageUpdateValues(now, facts),
+  ]);
   return row!;
 }
 
@@ -67,11 +69,20 @@ export interface TouchpointWriteContext {
   answered: boolean;
   /** A follow-up is pending, due or overdue. */
   outstanding: boolean;
+  /** The case's touchpoints that count, as touchpointHistory reads them, with their ids (for ties). */
+  history: (TouchpointFact & { id: string })[];
 }
 
-/** What a touchpoint write needs to know besides the case, in one round trip. */
+/** A history row as the context's JSON carries it: [id, direction, occurredAt in epoch ms, holderId, approaches, costCents, outreachAccountId]. */
+type HistoryTuple = [string, TouchpointFact['direction'], number, string | null, string[] | null, number | null, string | null];
+
+/**
+ * What a touchpoint write needs to know besides the case, in one round trip; read after the case's
+ * lock (loadCaseForWrite), so the history is every counting touchpoint a concurrent write committed.
+ * Times in the history are epoch milliseconds, truncated as node-postgres truncates a timestamptz.
+ */
 export async function touchpointWriteContext(tx: Tx, c: { id: string; programId: string }, at: Date): Promise<TouchpointWriteContext> {
-  const [row] = await hotQuery<TouchpointWriteContext>(
+  const [row] = await hotQuery<Omit<TouchpointWriteContext, 'history'> & { history: HistoryTuple[] }>(
     tx,
     'touchpoint_context',
     `select
@@ -81,10 +92,25 @@ export async function touchpointWriteContext(tx: Tx, c: { id: string; programId:
          order by started_at desc limit 1) as "holderId",
        exists (select 1 from touchpoints
                 where case_id = $1 and direction = 'outbound' and voided_at is null and occurred_at > $3) as "answered",
-       exists (select 1 from follow_ups where case_id = $1 and status = any($4::follow_up_status[])) as "outstanding"`,
+       exists (select 1 from follow_ups where case_id = $1 and status = any($4::follow_up_status[])) as "outstanding",
+       (select coalesce(json_agg(json_build_array(id, direction, floor(extract(epoch from occurred_at) * 1000), holder_id, approaches,
+                                                  cost_cents, outreach_account_id) order by occurred_at, id), '[]'::json)
+          from touchpoints where case_id = $1 and voided_at is null) as "history"`,
     [c.id, c.programId, at, OUTSTANDING],
   );
-  return row!;
+  const { history, ...known } = row!;
+  return {
+    ...known,
+    history: history.map(([id, direction, ms, holderId, approaches, costCents, outreachAccountId]) => ({
+      id,
+      direction,
+      occurredAt: new Date(Number(ms)),
+      holderId,
+      approaches,
+      costCents,
+      outreachAccountId,
+    })),
+  };
 }
 
 /** A case's touchpoints that count (not voided) in order, as deriveStage reads them. */
