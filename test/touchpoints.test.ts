@@ -145,6 +145,76 @@ describe('stage facts written with the insert', () => {
     expect(final).toMatchObject({ stage: 'sustained', touchpointCount: 8, inboundCount: 4, firstOutboundApproaches: ['nonjudgmental'] });
     expect(final!.version).toBe(caseRow!.version + log.length);
   });
+
+  it('fold a touchpoint after the last one into the stored facts; a late one, a rules change, a void or an old row derive them again', async () => {
+    const {
+      programId: p,
+      l,
+      i,
+      a,
+    } = await cast(t, { l: 'lead', i: 'intervener', a: 'admin' }, { sustainedMinMessages: 4, sustainedMinInbound: 2 });
+    const c = await activeCase(t, l, p, i.id, { flaggedAt: minutesAgo(1000) });
+    let rules = { minMessages: 4, minInbound: 2 };
+    const base = Date.now();
+    const at = (minute: number) => new Date(base - minute * 60_000).toISOString();
+    const stored = async () => (await t.db.db.select().from(cases).where(eq(cases.id, c.id)))[0]!;
+    const logged: string[] = [];
+    const logAndCheck = async (direction: 'inbound' | 'outbound', minute: number) => {
+      const tp = await ok<{ id: string }>(t, i, 'POST', `/v1/cases/${c.id}/touchpoints`, {
+        direction,
+        channel: 'direct_message',
+        occurredAt: at(minute),
+        ...(direction === 'outbound' ? { approaches: ['questioning'], costCents: 25 } : {}),
+      });
+      logged.push(tp.id);
+      const row = await stored();
+      const derived = deriveStage(await touchpointHistory(t.db.db, c.id), rules);
+      for (const [k, v] of Object.entries(derived)) expect(row[k as keyof typeof row], `${k} after ${direction} at -${minute}`).toEqual(v);
+      return row;
+    };
+    await logAndCheck('inbound', 120); // before first contact: not part of the conversation
+    await logAndCheck('outbound', 100);
+    await logAndCheck('inbound', 90);
+    expect(await logAndCheck('outbound', 80)).toMatchObject({
+      stage: 'responded',
+      conversationMessages: 3,
+      conversationInbound: 1,
+      stageRules: '4:2',
+    });
+    await logAndCheck('outbound', 85); // late: between two already logged
+
+    // Stricter or looser rules apply from the next write: folding under the old ones would say
+    // sustained at the fifth message; derived again under 3:1 it was at the third (-85).
+    const patched = await call(
+      t,
+      a,
+      'PATCH',
+      `/v1/programs/${p}`,
+      { settings: { sustainedMinMessages: 3, sustainedMinInbound: 1 } },
+      { 'if-match': '*' },
+    );
+    expect(patched.statusCode).toBe(200);
+    rules = { minMessages: 3, minInbound: 1 };
+    expect(await logAndCheck('inbound', 70)).toMatchObject({
+      stage: 'sustained',
+      sustainedAt: new Date(at(85)),
+      stageRules: '3:1',
+    });
+    await logAndCheck('outbound', 60);
+
+    // A void derives them from what remains; the next touchpoint folds again.
+    const voided = await call(t, i, 'POST', `/v1/touchpoints/${logged.at(-1)}/void`, { reason: 'logged on the wrong case' });
+    expect(voided.statusCode).toBe(200);
+    await logAndCheck('inbound', 50);
+
+    // A row written before the facts kept their rules (migration 0017) is derived again, not folded.
+    await t.db.pool.query('update cases set stage_rules = null, conversation_messages = 0, conversation_inbound = 0 where id = $1', [c.id]);
+    expect(await logAndCheck('outbound', 40)).toMatchObject({ conversationMessages: 7, conversationInbound: 3, touchpointCount: 8 });
+    await logAndCheck('inbound', 30);
+    // At the same instant as the last one: after it by id, so folded; the last direction is the later id's.
+    await logAndCheck('outbound', 30);
+    expect(await logAndCheck('inbound', 30)).toMatchObject({ lastTouchpointDirection: 'inbound', lastTouchpointId: logged.at(-1) });
+  });
 });
 
 describe('touchpoint rules', () => {

@@ -67,6 +67,12 @@ export const cases = pgTable(
     outboundCostCents: bigint('outbound_cost_cents', { mode: 'number' }).notNull().default(0),
     lastTouchpointAt: ts('last_touchpoint_at'),
     lastTouchpointDirection: direction('last_touchpoint_direction'),
+    /** Touchpoints since first contact and the inbound among them, and the stage rules the facts were derived under: a touchpoint logged after the last one folds into them (touchpoints/stage.ts). */
+    lastTouchpointId: uuid('last_touchpoint_id'),
+    conversationMessages: integer('conversation_messages').notNull().default(0),
+    conversationInbound: integer('conversation_inbound').notNull().default(0),
+    /** null: derived before the rules were kept; the next write derives them from the history. */
+    stageRules: text('stage_rules'),
     /** Start of the current quiet spell already alerted (no_contact fires once per spell). */
     noContactAlertedAt: ts('no_contact_alerted_at'),
     erasedAt: ts('erased_at'),

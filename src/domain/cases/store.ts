@@ -277,6 +277,10 @@ const STAGE_FACTS = [
   'lastTouchpointAt',
   'lastTouchpointDirection',
   'firstOutreachAccountId',
+  'lastTouchpointId',
+  'conversationMessages',
+  'conversationInbound',
+  'stageRules',
 ] as const satisfies readonly (keyof StageFacts)[];
 type Unlisted = Exclude<keyof StageFacts, (typeof STAGE_FACTS)[number]>;
 const allListed: [Unlisted] extends [never] ? true : Unlisted = true;

@@ -7,7 +7,7 @@ import { uuidv7 } from '../../db/ids.js';
 import type { Approach } from '../../db/schema/index.js';
 import { auditEvent } from '../audit/log.js';
 import { loadCase, loadCaseForWrite } from '../cases/service.js';
-import { insertCaseEvent, writeStageFacts } from '../cases/store.js';
+import { type CaseRow, insertCaseEvent, writeStageFacts } from '../cases/store.js';
 import { checkOutcome } from '../cases/workflow.js';
 import type { Ctx } from '../context.js';
 import { DomainError, forbidden, invalid, notFound } from '../errors.js';
@@ -17,7 +17,7 @@ import { loadSettings, ms, type ProgramSettings, resolveSettings } from '../prog
 import { followUpDueJob, responseSlaJob } from '../reminders/jobs.js';
 import type { Unit } from '../unit-of-work.js';
 import { VOID_WINDOW_MS, voidRefusal } from './rules.js';
-import { deriveStage, type TouchpointFact } from './stage.js';
+import { deriveStage, foldStage, noStage, type StageFacts, type StageRules, stageRulesKey, type TouchpointFact } from './stage.js';
 import {
   awaitAgainBefore,
   findTouchpointInScope,
@@ -27,6 +27,7 @@ import {
   lockTouchpoint,
   markVoided,
   type NewTouchpoint,
+  type HistoryFact,
   type TouchpointRow,
   touchpointHistory,
   touchpointWriteContext,
@@ -95,14 +96,22 @@ export async function logTouchpoint(tx: Tx, ctx: Ctx, caseId: string, input: Tou
   if (input.occurredAt < c.flaggedAt) {
     throw invalid('touchpoint.before_flagged', 'occurredAt cannot be before the case was flagged.', 'body.occurredAt');
   }
-  const known = await touchpointWriteContext(tx, c, input.occurredAt);
+  // A touchpoint after the case's last one, in (occurredAt, id) order, folds into its stored facts;
+  // any other reads the history.
+  const id = uuidv7();
+  const last = c.lastTouchpointAt?.getTime();
+  const at = input.occurredAt.getTime();
+  const folds =
+    c.touchpointCount === 0 ||
+    (c.stageRules !== null && last !== undefined && (at > last || (at === last && c.lastTouchpointId !== null && id > c.lastTouchpointId)));
+  const known = await touchpointWriteContext(tx, c, input.occurredAt, !folds);
   const settings = resolveSettings(known.settings);
   checkFreeText(settings, { 'body.summary': input.summary });
   const outreachAccountId = await checkOutreachAccount(tx, settings, c, input.direction, input.outreachAccountId);
   // Time spent raises the logger's exposure: held against an assignment deciding on their cap.
   if (input.minutesSpent) await holdExposure(tx, ctx.principal.staffId);
   const values = {
-    id: uuidv7(),
+    id,
     caseId,
     programId: c.programId,
     direction: input.direction,
@@ -120,9 +129,16 @@ export async function logTouchpoint(tx: Tx, ctx: Ctx, caseId: string, input: Tou
     awaitingResponse: input.direction === 'inbound' && !known.answered,
     createdAt: now,
   } satisfies NewTouchpoint;
-  // The stage facts with this touchpoint counted, written by its insert (which also answers the
-  // inbound messages before an outbound one): the history was read under the case's lock.
-  const facts = deriveStage(withLogged(known.history, values), stageRules(settings));
+  // The stage facts with this touchpoint counted, decided under the case's lock and written by its
+  // insert (which also answers the inbound messages before an outbound one).
+  const rules = stageRules(settings);
+  const facts =
+    c.touchpointCount === 0
+      ? foldStage(noStage(rules), values, rules)
+      : folds && c.stageRules === stageRulesKey(rules)
+        ? foldStage(storedFacts(c), values, rules)
+        : // Logged late, or the rules changed since: derived again from every touchpoint.
+          deriveStage(withLogged(known.history ?? (await touchpointHistory(tx, caseId)), values), rules);
   const row = await insertTouchpoint(tx, values, now, facts);
 
   if (row.awaitingResponse) ctx.jobs.push(responseSlaJob(row, settings, now));
@@ -162,10 +178,34 @@ export async function listTouchpoints(tx: Tx, ctx: Ctx, caseId: string, page: { 
   return rows;
 }
 
-const stageRules = (settings: ProgramSettings) => ({
+const stageRules = (settings: ProgramSettings): StageRules => ({
   minMessages: settings.sustainedMinMessages,
   minInbound: settings.sustainedMinInbound,
 });
+
+/** The stage facts a case row keeps (written only by deriveStage or foldStage, through this module). */
+function storedFacts(c: CaseRow): StageFacts {
+  return {
+    stage: c.stage,
+    contactedAt: c.contactedAt,
+    contactedBy: c.contactedBy,
+    respondedAt: c.respondedAt,
+    respondedBy: c.respondedBy,
+    sustainedAt: c.sustainedAt,
+    sustainedBy: c.sustainedBy,
+    firstOutboundApproaches: c.firstOutboundApproaches,
+    firstOutreachAccountId: c.firstOutreachAccountId,
+    touchpointCount: c.touchpointCount,
+    inboundCount: c.inboundCount,
+    outboundCostCents: c.outboundCostCents,
+    lastTouchpointAt: c.lastTouchpointAt,
+    lastTouchpointDirection: c.lastTouchpointDirection,
+    lastTouchpointId: c.lastTouchpointId,
+    conversationMessages: c.conversationMessages,
+    conversationInbound: c.conversationInbound,
+    stageRules: c.stageRules ?? '',
+  };
+}
 
 /** The case's stage facts from the touchpoints that count, with the program's rules now. */
 async function stageFactsOf(tx: Tx, caseId: string, settings: ProgramSettings) {
@@ -176,9 +216,9 @@ async function stageFactsOf(tx: Tx, caseId: string, settings: ProgramSettings) {
  * A counting history (ordered by occurredAt, then id, as touchpointHistory reads it) with a
  * touchpoint about to be inserted in its place: what touchpointHistory would read after the insert.
  */
-export function withLogged(history: readonly (TouchpointFact & { id: string })[], t: TouchpointFact & { id: string }): TouchpointFact[] {
+export function withLogged(history: readonly HistoryFact[], t: HistoryFact): TouchpointFact[] {
   const at = t.occurredAt.getTime();
-  const before = (h: TouchpointFact & { id: string }) => h.occurredAt.getTime() < at || (h.occurredAt.getTime() === at && h.id < t.id);
+  const before = (h: HistoryFact) => h.occurredAt.getTime() < at || (h.occurredAt.getTime() === at && h.id < t.id);
   let i = history.length;
   while (i > 0 && !before(history[i - 1]!)) i--;
   return [...history.slice(0, i), t, ...history.slice(i)];

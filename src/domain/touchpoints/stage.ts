@@ -3,6 +3,8 @@ import type { STAGES } from '../vocabulary.js';
 export type Stage = (typeof STAGES)[number];
 
 export interface TouchpointFact {
+  /** Its id, where known: ties in occurredAt are ordered by it (touchpointHistory). */
+  id?: string;
   direction: 'outbound' | 'inbound';
   occurredAt: Date;
   holderId: string | null;
@@ -28,17 +30,26 @@ export interface StageFacts {
   outboundCostCents: number;
   lastTouchpointAt: Date | null;
   lastTouchpointDirection: 'outbound' | 'inbound' | null;
+  /** The last touchpoint counted, in (occurredAt, id) order: one logged at the same instant folds only after it. */
+  lastTouchpointId: string | null;
+  /** Touchpoints since first contact (it included), and the inbound ones among them: the fold's own state. */
+  conversationMessages: number;
+  conversationInbound: number;
+  /** The rules these facts were derived under (`stageRulesKey`): a fold continues them only under the same. */
+  stageRules: string;
 }
 
-/**
- * Derives the engagement stage from every touchpoint, in the order they happened (not the order
- * they were logged): contacted at the first outbound, responded at the first inbound after it,
- * sustained once the conversation since first contact has `minMessages` touchpoints of which
- * `minInbound` are inbound. Each stage is credited to whoever held the case at that touchpoint.
- */
-export function deriveStage(touchpoints: TouchpointFact[], rules: { minMessages: number; minInbound: number }): StageFacts {
-  const sorted = [...touchpoints].sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
-  const facts: StageFacts = {
+export interface StageRules {
+  minMessages: number;
+  minInbound: number;
+}
+
+/** What a case's facts remember of the rules they were derived under. */
+export const stageRulesKey = (rules: StageRules): string => `${rules.minMessages}:${rules.minInbound}`;
+
+/** A case without counting touchpoints. */
+export function noStage(rules: StageRules): StageFacts {
+  return {
     stage: 'none',
     contactedAt: null,
     contactedBy: null,
@@ -48,39 +59,73 @@ export function deriveStage(touchpoints: TouchpointFact[], rules: { minMessages:
     sustainedBy: null,
     firstOutboundApproaches: null,
     firstOutreachAccountId: null,
-    touchpointCount: sorted.length,
+    touchpointCount: 0,
     inboundCount: 0,
     outboundCostCents: 0,
-    lastTouchpointAt: sorted.at(-1)?.occurredAt ?? null,
-    lastTouchpointDirection: sorted.at(-1)?.direction ?? null,
+    lastTouchpointAt: null,
+    lastTouchpointDirection: null,
+    lastTouchpointId: null,
+    conversationMessages: 0,
+    conversationInbound: 0,
+    stageRules: stageRulesKey(rules),
   };
-  let messages = 0;
-  let inbound = 0;
-  for (const t of sorted) {
-    if (t.direction === 'inbound') facts.inboundCount++;
-    else facts.outboundCostCents += t.costCents ?? 0;
-    if (!facts.contactedAt) {
-      if (t.direction !== 'outbound') continue;
-      facts.contactedAt = t.occurredAt;
-      facts.contactedBy = t.holderId;
-      facts.firstOutboundApproaches = t.approaches ?? [];
-      facts.firstOutreachAccountId = t.outreachAccountId ?? null;
-      facts.stage = 'contacted';
-    }
-    messages++;
-    if (t.direction === 'inbound') {
-      inbound++;
-      if (!facts.respondedAt) {
-        facts.respondedAt = t.occurredAt;
-        facts.respondedBy = t.holderId;
-        facts.stage = 'responded';
-      }
-    }
-    if (!facts.sustainedAt && facts.respondedAt && messages >= rules.minMessages && inbound >= rules.minInbound) {
-      facts.sustainedAt = t.occurredAt;
-      facts.sustainedBy = t.holderId;
-      facts.stage = 'sustained';
+}
+
+/**
+ * The facts with one more touchpoint that happened at or after every one they count: deriveStage's
+ * step, so folding a case's touchpoints in order from noStage is deriveStage. A write whose
+ * touchpoint comes after the case's last one folds it into the stored facts instead of reading
+ * the history again (touchpoints/service.ts).
+ */
+export function foldStage(facts: StageFacts, t: TouchpointFact, rules: StageRules): StageFacts {
+  const next: StageFacts = {
+    ...facts,
+    touchpointCount: facts.touchpointCount + 1,
+    lastTouchpointAt: t.occurredAt,
+    lastTouchpointDirection: t.direction,
+    lastTouchpointId: t.id ?? null,
+    stageRules: stageRulesKey(rules),
+  };
+  if (t.direction === 'inbound') next.inboundCount++;
+  else next.outboundCostCents += t.costCents ?? 0;
+  if (!next.contactedAt) {
+    // An inbound message before first contact is not part of the conversation.
+    if (t.direction !== 'outbound') return next;
+    next.contactedAt = t.occurredAt;
+    next.contactedBy = t.holderId;
+    next.firstOutboundApproaches = t.approaches ?? [];
+    next.firstOutreachAccountId = t.outreachAccountId ?? null;
+    next.stage = 'contacted';
+  }
+  next.conversationMessages++;
+  if (t.direction === 'inbound') {
+    next.conversationInbound++;
+    if (!next.respondedAt) {
+      next.respondedAt = t.occurredAt;
+      next.respondedBy = t.holderId;
+      next.stage = 'responded';
     }
   }
-  return facts;
+  if (
+    !next.sustainedAt &&
+    next.respondedAt &&
+    next.conversationMessages >= rules.minMessages &&
+    next.conversationInbound >= rules.minInbound
+  ) {
+    next.sustainedAt = t.occurredAt;
+    next.sustainedBy = t.holderId;
+    next.stage = 'sustained';
+  }
+  return next;
+}
+
+/**
+ * Derives the engagement stage from every touchpoint, in the order they happened (not the order
+ * they were logged): contacted at the first outbound, responded at the first inbound after it,
+ * sustained once the conversation since first contact has `minMessages` touchpoints of which
+ * `minInbound` are inbound. Each stage is credited to whoever held the case at that touchpoint.
+ */
+export function deriveStage(touchpoints: TouchpointFact[], rules: StageRules): StageFacts {
+  const sorted = [...touchpoints].sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
+  return sorted.reduce((facts, t) => foldStage(facts, t, rules), noStage(rules));
 }

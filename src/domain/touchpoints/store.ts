@@ -7,7 +7,7 @@ import { OUTSTANDING } from '../followups/rules.js';
 import { storedSettingsSql } from '../programs/store.js';
 import type { Principal } from '../staff/principal.js';
 import { stageUpdateSql, stageUpdateValues } from '../cases/store.js';
-import type { deriveStage, StageFacts, TouchpointFact } from './stage.js';
+import type { StageFacts, TouchpointFact } from './stage.js';
 
 /**
  * The only code that writes touchpoints. A voided touchpoint (`voided_at` set) stays readable in
@@ -39,8 +39,8 @@ const param = (key: (typeof INSERTED)[number]) => `$${INSERTED.indexOf(key) + 1}
 /**
  * The insert, for an outbound message the inbound ones before it marked answered (no
  * response-SLA reminder for them), and the case's stage facts with it counted, in one statement:
- * the update runs in the same snapshot, so it never sees the row being inserted, and the facts
- * were derived from the history read under the case's lock (touchpointWriteContext) and this row.
+ * the update runs in the same snapshot, so it never sees the row being inserted; the facts were
+ * decided under the case's lock (touchpoints/service.ts: folded, or derived from the history).
  */
 const INSERT_SQL = `with answered as (
     update touchpoints set awaiting_response = false
@@ -69,20 +69,29 @@ export interface TouchpointWriteContext {
   answered: boolean;
   /** A follow-up is pending, due or overdue. */
   outstanding: boolean;
-  /** The case's touchpoints that count, as touchpointHistory reads them, with their ids (for ties). */
-  history: (TouchpointFact & { id: string })[];
+  /** The case's touchpoints that count, as touchpointHistory reads them; null unless asked for. */
+  history: HistoryFact[] | null;
 }
+
+/** A counting touchpoint as deriveStage reads it, with its id (ties in occurredAt are ordered by it). */
+export type HistoryFact = TouchpointFact & { id: string };
 
 /** A history row as the context's JSON carries it: [id, direction, occurredAt in epoch ms, holderId, approaches, costCents, outreachAccountId]. */
 type HistoryTuple = [string, TouchpointFact['direction'], number, string | null, string[] | null, number | null, string | null];
 
 /**
  * What a touchpoint write needs to know besides the case, in one round trip; read after the case's
- * lock (loadCaseForWrite), so the history is every counting touchpoint a concurrent write committed.
- * Times in the history are epoch milliseconds, truncated as node-postgres truncates a timestamptz.
+ * lock (loadCaseForWrite), so the history (`withHistory`: a write that cannot fold its touchpoint
+ * into the case's facts) is every counting touchpoint a concurrent write committed. Times in the
+ * history travel as epoch milliseconds, truncated as node-postgres truncates a timestamptz.
  */
-export async function touchpointWriteContext(tx: Tx, c: { id: string; programId: string }, at: Date): Promise<TouchpointWriteContext> {
-  const [row] = await hotQuery<Omit<TouchpointWriteContext, 'history'> & { history: HistoryTuple[] }>(
+export async function touchpointWriteContext(
+  tx: Tx,
+  c: { id: string; programId: string },
+  at: Date,
+  withHistory: boolean,
+): Promise<TouchpointWriteContext> {
+  const [row] = await hotQuery<Omit<TouchpointWriteContext, 'history'> & { history: HistoryTuple[] | null }>(
     tx,
     'touchpoint_context',
     `select
@@ -93,32 +102,35 @@ export async function touchpointWriteContext(tx: Tx, c: { id: string; programId:
        exists (select 1 from touchpoints
                 where case_id = $1 and direction = 'outbound' and voided_at is null and occurred_at > $3) as "answered",
        exists (select 1 from follow_ups where case_id = $1 and status = any($4::follow_up_status[])) as "outstanding",
-       (select coalesce(json_agg(json_build_array(id, direction, floor(extract(epoch from occurred_at) * 1000), holder_id, approaches,
-                                                  cost_cents, outreach_account_id) order by occurred_at, id), '[]'::json)
-          from touchpoints where case_id = $1 and voided_at is null) as "history"`,
-    [c.id, c.programId, at, OUTSTANDING],
+       case when $5 then
+         (select coalesce(json_agg(json_build_array(id, direction, floor(extract(epoch from occurred_at) * 1000), holder_id, approaches,
+                                                    cost_cents, outreach_account_id) order by occurred_at, id), '[]'::json)
+            from touchpoints where case_id = $1 and voided_at is null)
+       end as "history"`,
+    [c.id, c.programId, at, OUTSTANDING, withHistory],
   );
   const { history, ...known } = row!;
   return {
     ...known,
-    history: history.map(([id, direction, ms, holderId, approaches, costCents, outreachAccountId]) => ({
-      id,
-      direction,
-      occurredAt: new Date(Number(ms)),
-      holderId,
-      approaches,
-      costCents,
-      outreachAccountId,
-    })),
+    history:
+      history?.map(([id, direction, ms, holderId, approaches, costCents, outreachAccountId]) => ({
+        id,
+        direction,
+        occurredAt: new Date(Number(ms)),
+        holderId,
+        approaches,
+        costCents,
+        outreachAccountId,
+      })) ?? null,
   };
 }
 
 /** A case's touchpoints that count (not voided) in order, as deriveStage reads them. */
-export async function touchpointHistory(tx: Tx, caseId: string): Promise<Parameters<typeof deriveStage>[0][number][]> {
-  return hotQuery<Parameters<typeof deriveStage>[0][number]>(
+export async function touchpointHistory(tx: Tx, caseId: string): Promise<HistoryFact[]> {
+  return hotQuery<HistoryFact>(
     tx,
     'touchpoint_history',
-    `select direction, occurred_at as "occurredAt", holder_id as "holderId", approaches, cost_cents as "costCents",
+    `select id, direction, occurred_at as "occurredAt", holder_id as "holderId", approaches, cost_cents as "costCents",
             outreach_account_id as "outreachAccountId"
        from touchpoints where case_id = $1 and voided_at is null order by occurred_at, id`,
     [caseId],
