@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { withLogged } from '../src/domain/touchpoints/service.js';
-import { deriveStage, type TouchpointFact } from '../src/domain/touchpoints/stage.js';
+import { deriveStage, foldStage, foldsAfter, type TouchpointFact } from '../src/domain/touchpoints/stage.js';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 0, minute));
 const tp = (direction: 'outbound' | 'inbound', minute: number, holderId = 'a'): TouchpointFact => ({
@@ -78,6 +78,58 @@ describe('withLogged', () => {
         }
       }),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('foldsAfter', () => {
+  const stored = (over: Partial<Parameters<typeof foldsAfter>[0]> = {}) => ({
+    touchpointCount: 3,
+    lastTouchpointAt: at(10),
+    lastTouchpointId: '01900000-0000-7000-8000-000000000005',
+    stageRules: '5:2',
+    stageVersion: 7,
+    version: 7,
+    ...over,
+  });
+  it('folds after the last touchpoint, by time then id, and only into facts nothing else has touched', () => {
+    const id = (n: number) => `01900000-0000-7000-8000-00000000000${n}`;
+    expect(foldsAfter(stored(), { id: id(1), occurredAt: at(11) })).toBe(true);
+    expect(foldsAfter(stored(), { id: id(9), occurredAt: at(9) })).toBe(false); // logged late
+    expect(foldsAfter(stored(), { id: id(6), occurredAt: at(10) })).toBe(true); // same instant, later id
+    expect(foldsAfter(stored(), { id: id(4), occurredAt: at(10) })).toBe(false); // same instant, earlier id
+    expect(foldsAfter(stored({ lastTouchpointId: null }), { id: id(6), occurredAt: at(10) })).toBe(false);
+    expect(foldsAfter(stored({ version: 8 }), { id: id(1), occurredAt: at(11) })).toBe(false); // updated since
+    expect(foldsAfter(stored({ stageVersion: null }), { id: id(1), occurredAt: at(11) })).toBe(false);
+    expect(foldsAfter(stored({ stageRules: null }), { id: id(1), occurredAt: at(11) })).toBe(false); // before migration 0017
+    expect(foldsAfter(stored({ touchpointCount: 0, stageRules: null, lastTouchpointAt: null }), { id: id(1), occurredAt: at(1) })).toBe(
+      true,
+    );
+  });
+
+  it('whenever it folds, folding gives what deriving the whole history again gives', () => {
+    const row = fc.record({
+      minute: fc.integer({ min: 0, max: 6 }),
+      id: fc.uuid(),
+      inbound: fc.boolean(),
+      holder: fc.constantFrom('a', 'b'),
+    });
+    fc.assert(
+      fc.property(fc.uniqueArray(row, { selector: (r) => r.id, minLength: 1, maxLength: 20 }), row, (rows, next) => {
+        fc.pre(!rows.some((r) => r.id === next.id));
+        const fact = (r: typeof next) => ({ ...tp(r.inbound ? 'inbound' : 'outbound', r.minute, r.holder), id: r.id });
+        const history = rows
+          .map(fact)
+          .sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        const facts = deriveStage(history, rules);
+        const t = fact(next);
+        const folds = foldsAfter({ ...facts, stageVersion: 1, version: 1 }, t);
+        const derived = deriveStage(withLogged(history, t), rules);
+        if (folds) expect(foldStage(facts, t, rules)).toEqual(derived);
+        // And it folds exactly when the touchpoint sorts last.
+        expect(folds).toBe(withLogged(history, t).at(-1) === t);
+      }),
+      { numRuns: 500 },
     );
   });
 });

@@ -217,6 +217,59 @@ describe('stage facts written with the insert', () => {
   });
 });
 
+describe('stage facts: which path a write takes', () => {
+  const facts = async (caseId: string) => (await t.db.db.select().from(cases).where(eq(cases.id, caseId)))[0]!;
+  const derivedNow = async (caseId: string) => deriveStage(await touchpointHistory(t.db.db, caseId), { minMessages: 5, minInbound: 2 });
+  const expectDerived = async (caseId: string) => {
+    const row = await facts(caseId);
+    for (const [k, v] of Object.entries(await derivedNow(caseId))) expect(row[k as keyof typeof row], k).toEqual(v);
+  };
+  const post = (caseId: string, direction: 'inbound' | 'outbound', occurredAt: string, costCents?: number) =>
+    ok<{ id: string }>(t, sam, 'POST', `/v1/cases/${caseId}/touchpoints`, {
+      direction,
+      channel: 'direct_message',
+      occurredAt,
+      ...(costCents !== undefined ? { costCents } : {}),
+    });
+
+  it('an in-order touchpoint folds without reading the history; after any other update of the case it derives again', async () => {
+    const c = await activeCase(t, lead, programId, sam.id, { flaggedAt: minutesAgo(1000) });
+    const first = await post(c.id, 'outbound', minutesAgo(50), 100);
+    await post(c.id, 'inbound', minutesAgo(40));
+    // Changed behind the service's back: only a write that reads the history again would notice.
+    await t.db.pool.query('update touchpoints set cost_cents = 1000 where id = $1', [first.id]);
+    await post(c.id, 'outbound', minutesAgo(30), 10);
+    expect((await facts(c.id)).outboundCostCents).toBe(110); // folded: 100 + 10, the history not read
+    // Any update of the case besides the stage writes (here a bare version bump) makes the next write derive.
+    await t.db.pool.query('update cases set version = version + 1 where id = $1', [c.id]);
+    await post(c.id, 'inbound', minutesAgo(20));
+    expect((await facts(c.id)).outboundCostCents).toBe(1010);
+    await expectDerived(c.id);
+  });
+
+  it('a touchpoint at the same instant as the last one but with a smaller id is put before it, not folded after it', async () => {
+    const c = await activeCase(t, lead, programId, sam.id, { flaggedAt: minutesAgo(1000) });
+    const instant = minutesAgo(30);
+    await post(c.id, 'outbound', minutesAgo(40), 5);
+    const last = await post(c.id, 'inbound', instant);
+    // The last one's id made larger than any the service will generate (as one from another process may be).
+    const big = 'ffffffff-ffff-7fff-bfff-ffffffffffff';
+    await t.db.pool.query('update touchpoints set id = $2 where id = $1', [last.id, big]);
+    await t.db.pool.query('update cases set last_touchpoint_id = $2 where id = $1', [c.id, big]);
+    await post(c.id, 'outbound', instant, 5);
+    expect(await facts(c.id)).toMatchObject({ lastTouchpointId: big, lastTouchpointDirection: 'inbound', touchpointCount: 3 });
+    await expectDerived(c.id);
+  });
+
+  it('concurrent writes on one case each see the others: the facts are those of the whole history', async () => {
+    const c = await activeCase(t, lead, programId, sam.id, { flaggedAt: minutesAgo(1000) });
+    const when = [90, 80, 70, 85, 60, 75, 50, 65];
+    await Promise.all(when.map((m, k) => post(c.id, k % 2 ? 'inbound' : 'outbound', minutesAgo(m), k % 2 ? undefined : 20)));
+    expect(await facts(c.id)).toMatchObject({ touchpointCount: 8, inboundCount: 4, outboundCostCents: 80 });
+    await expectDerived(c.id);
+  });
+});
+
 describe('touchpoint rules', () => {
   it('refuses future, pre-flag and invalid touchpoints', async () => {
     const c = await activeCase(t, lead, programId, sam.id, { flaggedAt: minutesAgo(60) });

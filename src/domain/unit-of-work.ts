@@ -55,7 +55,8 @@ interface UnitBase<K extends UnitKind> {
   enqueue(...jobs: JobRequest[]): void;
   /**
    * A `write`'s last statement before COMMIT, run with its audit entries in one round trip (the
-   * stored response of an idempotent request). At most one; other kinds have no transaction to end.
+   * stored response of an idempotent request). At most one, and a plain statement (it runs as a
+   * CTE, which cannot hold a data-modifying WITH of its own); other kinds have no transaction to end.
    */
   atCommit(statement: Statement): void;
 }

@@ -73,6 +73,12 @@ export const cases = pgTable(
     conversationInbound: integer('conversation_inbound').notNull().default(0),
     /** null: derived before the rules were kept; the next write derives them from the history. */
     stageRules: text('stage_rules'),
+    /**
+     * The case's `version` when the stage facts were last written by stageUpdateSql: any other
+     * update of the case since (a process of an older release writing the facts its own way, say)
+     * leaves it behind `version`, and the next touchpoint derives them from the history instead of folding.
+     */
+    stageVersion: integer('stage_version'),
     /** Start of the current quiet spell already alerted (no_contact fires once per spell). */
     noContactAlertedAt: ts('no_contact_alerted_at'),
     erasedAt: ts('erased_at'),

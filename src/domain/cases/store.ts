@@ -12,7 +12,11 @@ import { OPEN_STATUSES } from './rules.js';
 import { caseScope } from './scope.js';
 import type { CaseStatus } from './workflow.js';
 
-/** The only code that writes cases, profiles, case_events, assignments and suppression_list. */
+/**
+ * The only code that writes cases, profiles, case_events, assignments and suppression_list. (The
+ * stage facts' update, stageUpdateSql, is run by touchpoints/store.ts as part of the touchpoint
+ * insert's statement: the text is this module's, the round trip the insert's.)
+ */
 
 export type CaseRow = typeof cases.$inferSelect;
 export type ProfileRow = typeof profiles.$inferSelect;
@@ -290,7 +294,9 @@ void allListed;
  * insert's, touchpoints/store.ts): the case id at `$caseParam`, then `stageUpdateValues` from `$first` on.
  */
 export function stageUpdateSql(caseParam: number, first: number): string {
-  return `update cases set ${setList(cases, STAGE_FACTS, first + 1)}, version = version + 1, updated_at = $${first} where id = $${caseParam}`;
+  // `version` on the right is the row's before the update: both columns get the new version.
+  return `update cases set ${setList(cases, STAGE_FACTS, first + 1)}, version = version + 1, stage_version = version + 1,
+    updated_at = $${first} where id = $${caseParam}`;
 }
 /** The values `stageUpdateSql` numbers from `first`. */
 export function stageUpdateValues(now: Date, facts: StageFacts): unknown[] {

@@ -59,8 +59,10 @@ export async function findKey(db: Db, tokenId: string, key: string): Promise<Sto
   return existing;
 }
 
-/** In the write's own transaction: the response is stored exactly when the write commits. */
-/** The stored response of a claimed key, as a statement for the write's transaction to run last (unit-of-work `atCommit`). */
+/**
+ * The stored response of a claimed key, as a statement for the write's own transaction to run
+ * last (unit-of-work `atCommit`): the response is stored exactly when the write commits.
+ */
 export function storeResponse(tokenId: string, key: string, status: number, sealedBody: string | null, caseId: string | null): Statement {
   return {
     name: 'idempotency_store',

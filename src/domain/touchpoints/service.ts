@@ -17,7 +17,16 @@ import { loadSettings, ms, type ProgramSettings, resolveSettings } from '../prog
 import { followUpDueJob, responseSlaJob } from '../reminders/jobs.js';
 import type { Unit } from '../unit-of-work.js';
 import { VOID_WINDOW_MS, voidRefusal } from './rules.js';
-import { deriveStage, foldStage, noStage, type StageFacts, type StageRules, stageRulesKey, type TouchpointFact } from './stage.js';
+import {
+  deriveStage,
+  foldStage,
+  foldsAfter,
+  noStage,
+  type StageFacts,
+  type StageRules,
+  stageRulesKey,
+  type TouchpointFact,
+} from './stage.js';
 import {
   awaitAgainBefore,
   findTouchpointInScope,
@@ -96,14 +105,9 @@ export async function logTouchpoint(tx: Tx, ctx: Ctx, caseId: string, input: Tou
   if (input.occurredAt < c.flaggedAt) {
     throw invalid('touchpoint.before_flagged', 'occurredAt cannot be before the case was flagged.', 'body.occurredAt');
   }
-  // A touchpoint after the case's last one, in (occurredAt, id) order, folds into its stored facts;
-  // any other reads the history.
+  // A touchpoint after the case's last one folds into its stored facts; any other reads the history.
   const id = uuidv7();
-  const last = c.lastTouchpointAt?.getTime();
-  const at = input.occurredAt.getTime();
-  const folds =
-    c.touchpointCount === 0 ||
-    (c.stageRules !== null && last !== undefined && (at > last || (at === last && c.lastTouchpointId !== null && id > c.lastTouchpointId)));
+  const folds = foldsAfter(c, { id, occurredAt: input.occurredAt });
   const known = await touchpointWriteContext(tx, c, input.occurredAt, !folds);
   const settings = resolveSettings(known.settings);
   checkFreeText(settings, { 'body.summary': input.summary });

@@ -119,6 +119,33 @@ export function foldStage(facts: StageFacts, t: TouchpointFact, rules: StageRule
   return next;
 }
 
+/** What a case row keeps of its facts' provenance, for foldsAfter. */
+export interface StoredStage {
+  touchpointCount: number;
+  lastTouchpointAt: Date | null;
+  lastTouchpointId: string | null;
+  stageRules: string | null;
+  /** The case's version when stageUpdateSql last wrote the facts, and its version now. */
+  stageVersion: number | null;
+  version: number;
+}
+
+/**
+ * Whether a new touchpoint can be folded into a case's stored facts (rather than the facts derived
+ * again from the history): the case counts none yet, or the touchpoint sorts after the last one
+ * counted, in (occurredAt to the millisecond, id) order, and nothing but the stage writes has
+ * updated the case since they were written. The caller still checks that the program's rules are
+ * the ones the facts were derived under (stageRules). Ids compare as strings: lowercase uuids
+ * order as PostgreSQL orders them.
+ */
+export function foldsAfter(c: StoredStage, t: { id: string; occurredAt: Date }): boolean {
+  if (c.touchpointCount === 0) return true;
+  if (c.stageRules === null || c.stageVersion !== c.version || c.lastTouchpointAt === null) return false;
+  const at = t.occurredAt.getTime();
+  const last = c.lastTouchpointAt.getTime();
+  return at > last || (at === last && c.lastTouchpointId !== null && t.id > c.lastTouchpointId);
+}
+
 /**
  * Derives the engagement stage from every touchpoint, in the order they happened (not the order
  * they were logged): contacted at the first outbound, responded at the first inbound after it,

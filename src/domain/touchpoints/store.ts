@@ -104,7 +104,7 @@ export async function touchpointWriteContext(
        exists (select 1 from follow_ups where case_id = $1 and status = any($4::follow_up_status[])) as "outstanding",
        case when $5 then
          (select coalesce(json_agg(json_build_array(id, direction, floor(extract(epoch from occurred_at) * 1000), holder_id, approaches,
-                                                    cost_cents, outreach_account_id) order by occurred_at, id), '[]'::json)
+                                                    cost_cents, outreach_account_id) order by date_trunc('milliseconds', occurred_at), id), '[]'::json)
             from touchpoints where case_id = $1 and voided_at is null)
        end as "history"`,
     [c.id, c.programId, at, OUTSTANDING, withHistory],
@@ -125,14 +125,17 @@ export async function touchpointWriteContext(
   };
 }
 
-/** A case's touchpoints that count (not voided) in order, as deriveStage reads them. */
+/**
+ * A case's touchpoints that count (not voided) in order, as deriveStage reads them: by occurredAt
+ * to the millisecond (what a JavaScript Date holds, as the fold compares them), then id.
+ */
 export async function touchpointHistory(tx: Tx, caseId: string): Promise<HistoryFact[]> {
   return hotQuery<HistoryFact>(
     tx,
     'touchpoint_history',
     `select id, direction, occurred_at as "occurredAt", holder_id as "holderId", approaches, cost_cents as "costCents",
             outreach_account_id as "outreachAccountId"
-       from touchpoints where case_id = $1 and voided_at is null order by occurred_at, id`,
+       from touchpoints where case_id = $1 and voided_at is null order by date_trunc('milliseconds', occurred_at), id`,
     [caseId],
   );
 }

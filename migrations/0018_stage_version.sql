@@ -1,0 +1,1 @@
+ALTER TABLE "cases" ADD COLUMN "stage_version" integer;
