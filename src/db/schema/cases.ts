@@ -67,7 +67,8 @@ export const cases = pgTable(
     outboundCostCents: bigint('outbound_cost_cents', { mode: 'number' }).notNull().default(0),
     lastTouchpointAt: ts('last_touchpoint_at'),
     lastTouchpointDirection: direction('last_touchpoint_direction'),
-    /** Touchpoints since first contact and the inbound among them, and the stage rules the facts were derived under: a touchpoint logged after the last one folds into them (touchpoints/stage.ts). */
+    // The fold's state (touchpoints/stage.ts): the last touchpoint counted, the touchpoints since
+    // first contact and the inbound among them; a touchpoint logged after the last one folds into them.
     lastTouchpointId: uuid('last_touchpoint_id'),
     conversationMessages: integer('conversation_messages').notNull().default(0),
     conversationInbound: integer('conversation_inbound').notNull().default(0),

@@ -24,8 +24,8 @@ import {
   noStage,
   type StageFacts,
   type StageRules,
-  stageRulesKey,
   type TouchpointFact,
+  touchpointOrder,
 } from './stage.js';
 import {
   awaitAgainBefore,
@@ -136,13 +136,10 @@ export async function logTouchpoint(tx: Tx, ctx: Ctx, caseId: string, input: Tou
   // The stage facts with this touchpoint counted, decided under the case's lock and written by its
   // insert (which also answers the inbound messages before an outbound one).
   const rules = stageRules(settings);
-  const facts =
-    c.touchpointCount === 0
-      ? foldStage(noStage(rules), values, rules)
-      : folds && c.stageRules === stageRulesKey(rules)
-        ? foldStage(storedFacts(c), values, rules)
-        : // Logged late, or the rules changed since: derived again from every touchpoint.
-          deriveStage(withLogged(known.history ?? (await touchpointHistory(tx, caseId)), values), rules);
+  const facts = foldsAfter(c, values, rules)
+    ? foldStage(storedFacts(c, rules), values, rules)
+    : // Logged late, or the rules changed since: derived again from every touchpoint.
+      deriveStage(withLogged(known.history ?? (await touchpointHistory(tx, caseId)), values), rules);
   const row = await insertTouchpoint(tx, values, now, facts);
 
   if (row.awaitingResponse) ctx.jobs.push(responseSlaJob(row, settings, now));
@@ -187,8 +184,9 @@ const stageRules = (settings: ProgramSettings): StageRules => ({
   minInbound: settings.sustainedMinInbound,
 });
 
-/** The stage facts a case row keeps (written only by deriveStage or foldStage, through this module). */
-function storedFacts(c: CaseRow): StageFacts {
+/** The stage facts a case row keeps (written only by deriveStage or foldStage, through this module); none counted: noStage. */
+function storedFacts(c: CaseRow, rules: StageRules): StageFacts {
+  if (c.touchpointCount === 0) return noStage(rules);
   return {
     stage: c.stage,
     contactedAt: c.contactedAt,
@@ -221,10 +219,8 @@ async function stageFactsOf(tx: Tx, caseId: string, settings: ProgramSettings) {
  * touchpoint about to be inserted in its place: what touchpointHistory would read after the insert.
  */
 export function withLogged(history: readonly HistoryFact[], t: HistoryFact): TouchpointFact[] {
-  const at = t.occurredAt.getTime();
-  const before = (h: HistoryFact) => h.occurredAt.getTime() < at || (h.occurredAt.getTime() === at && h.id < t.id);
   let i = history.length;
-  while (i > 0 && !before(history[i - 1]!)) i--;
+  while (i > 0 && touchpointOrder(history[i - 1]!, t) > 0) i--;
   return [...history.slice(0, i), t, ...history.slice(i)];
 }
 

@@ -131,19 +131,28 @@ export interface StoredStage {
 }
 
 /**
+ * The order touchpoints are counted in, as touchpointHistory reads them: occurredAt to the
+ * millisecond (what a Date holds), then id. Ids compare as strings: lowercase uuids order as
+ * PostgreSQL orders them.
+ */
+export function touchpointOrder(a: { occurredAt: Date; id: string }, b: { occurredAt: Date; id: string }): number {
+  return a.occurredAt.getTime() - b.occurredAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/**
  * Whether a new touchpoint can be folded into a case's stored facts (rather than the facts derived
  * again from the history): the case counts none yet, or the touchpoint sorts after the last one
- * counted, in (occurredAt to the millisecond, id) order, and nothing but the stage writes has
- * updated the case since they were written. The caller still checks that the program's rules are
- * the ones the facts were derived under (stageRules). Ids compare as strings: lowercase uuids
- * order as PostgreSQL orders them.
+ * counted (touchpointOrder) and nothing but the stage writes has updated the case since they were
+ * written; with `rules`, also that the facts were derived under them. (A write asks first without
+ * the rules, to know whether to read the history with the program's settings, then with them.)
  */
-export function foldsAfter(c: StoredStage, t: { id: string; occurredAt: Date }): boolean {
+export function foldsAfter(c: StoredStage, t: { id: string; occurredAt: Date }, rules?: StageRules): boolean {
   if (c.touchpointCount === 0) return true;
   if (c.stageRules === null || c.stageVersion !== c.version || c.lastTouchpointAt === null) return false;
-  const at = t.occurredAt.getTime();
-  const last = c.lastTouchpointAt.getTime();
-  return at > last || (at === last && c.lastTouchpointId !== null && t.id > c.lastTouchpointId);
+  if (rules && c.stageRules !== stageRulesKey(rules)) return false;
+  // Without the last one's id, a touchpoint at the same instant cannot be placed after it.
+  if (c.lastTouchpointId === null) return t.occurredAt > c.lastTouchpointAt;
+  return touchpointOrder(t, { occurredAt: c.lastTouchpointAt, id: c.lastTouchpointId }) > 0;
 }
 
 /**
