@@ -261,6 +261,16 @@ describe('stage facts: which path a write takes', () => {
     await expectDerived(c.id);
   });
 
+  it('the history orders touchpoints to the millisecond, then by id, as the fold compares them (not by microseconds)', async () => {
+    const c = await activeCase(t, lead, programId, sam.id, { flaggedAt: minutesAgo(1000) });
+    const a = await post(c.id, 'outbound', minutesAgo(20), 5);
+    const b = await post(c.id, 'inbound', minutesAgo(10));
+    // Written behind the service's back with microseconds: b before a by microseconds, a before b by id.
+    await t.db.pool.query(`update touchpoints set occurred_at = '2026-01-01T00:00:00.123900Z' where id = $1`, [a.id]);
+    await t.db.pool.query(`update touchpoints set occurred_at = '2026-01-01T00:00:00.123100Z' where id = $1`, [b.id]);
+    expect((await touchpointHistory(t.db.db, c.id)).map((h) => h.id)).toEqual([a.id, b.id]);
+  });
+
   it('concurrent writes on one case each see the others: the facts are those of the whole history', async () => {
     const c = await activeCase(t, lead, programId, sam.id, { flaggedAt: minutesAgo(1000) });
     const when = [90, 80, 70, 85, 60, 75, 50, 65];
